@@ -1,0 +1,65 @@
+using System.Diagnostics;
+using System.Globalization;
+using Wav2Vec2.Kernels;
+
+namespace Wav2Vec2.Benchmarks;
+
+/// <summary>Command-line benchmarks; each prints one result line of key=value pairs.</summary>
+internal static class BenchmarkApp
+{
+    private const string Usage = """
+        Usage: Wav2Vec2.Benchmarks <benchmark> [arguments] [--runs N] [--threads N] [--reference]
+
+        Benchmarks:
+          gemm M N K     C = A(MxK) * B(KxN), float32, all cores; prints gflops=<median GFLOP/s>
+                         (a wav2vec 2.0 feed-forward shape is 499 3072 768)
+
+        Options:
+          --runs N       timed repetitions after warm-up (default 7); the median is reported
+          --threads N    degree of parallelism (default: all cores)
+          --reference    also measure the reference (numpy + OpenBLAS through Debian's python3, see
+                         shared/tools/reference_speed.py) in the same run and print the ratio
+          --help         this text
+        """;
+
+    public static int Run(string[] args)
+    {
+        try
+        {
+            var options = BenchmarkOptions.Parse(args);
+            if (options.ShowHelp)
+            {
+                Console.WriteLine(Usage);
+                return 0;
+            }
+            Wav2Vec2.Threading.Parallelism.DegreeOfParallelism = options.Threads;
+            return options.Benchmark switch
+            {
+                "gemm" => GemmBenchmark.Run(options),
+                _ => throw new BenchmarkUsageException($"unknown benchmark '{options.Benchmark}' (see --help)"),
+            };
+        }
+        catch (BenchmarkUsageException e)
+        {
+            Console.Error.WriteLine($"error: {e.Message}");
+            return 2;
+        }
+    }
+
+    /// <summary>Median wall time in seconds of <paramref name="runs"/> calls after one warm-up call.</summary>
+    public static double MedianSeconds(Action action, int runs)
+    {
+        action();
+        var times = new double[runs];
+        for (int i = 0; i < runs; i++)
+        {
+            long start = Stopwatch.GetTimestamp();
+            action();
+            times[i] = Stopwatch.GetElapsedTime(start).TotalSeconds;
+        }
+        Array.Sort(times);
+        return times[runs / 2];
+    }
+
+    public static string Format(double value) => value.ToString("0.###", CultureInfo.InvariantCulture);
+}

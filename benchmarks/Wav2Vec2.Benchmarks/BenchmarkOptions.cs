@@ -1,0 +1,59 @@
+using System.Globalization;
+
+namespace Wav2Vec2.Benchmarks;
+
+/// <summary>A mistake in the benchmark's command line; reported as one line, exit code 2.</summary>
+internal sealed class BenchmarkUsageException(string message) : Exception(message);
+
+/// <summary>Parsed command line: the benchmark name, its positional arguments and the shared options.</summary>
+internal sealed record BenchmarkOptions(string Benchmark, IReadOnlyList<string> Positional, int Runs, int Threads,
+    bool Reference, bool ShowHelp, IReadOnlyDictionary<string, string> Named)
+{
+    public static BenchmarkOptions Parse(string[] args)
+    {
+        var positional = new List<string>();
+        var named = new Dictionary<string, string>();
+        int runs = 7, threads = Environment.ProcessorCount;
+        bool reference = false, help = args.Length == 0;
+        for (int i = 0; i < args.Length; i++)
+        {
+            string arg = args[i];
+            switch (arg)
+            {
+                case "--help" or "-h":
+                    help = true;
+                    break;
+                case "--reference":
+                    reference = true;
+                    break;
+                case "--runs":
+                    runs = ParsePositive(arg, Next(args, ref i));
+                    break;
+                case "--threads":
+                    threads = ParsePositive(arg, Next(args, ref i));
+                    break;
+                default:
+                    if (arg.StartsWith("--", StringComparison.Ordinal))
+                        named[arg[2..]] = Next(args, ref i);
+                    else
+                        positional.Add(arg);
+                    break;
+            }
+        }
+        string benchmark = positional.Count > 0 ? positional[0] : "";
+        return new BenchmarkOptions(benchmark, positional.Skip(1).ToList(), runs, threads, reference, help, named);
+    }
+
+    public int PositionalInt(int index, string name) => index < Positional.Count
+        ? ParsePositive(name, Positional[index])
+        : throw new BenchmarkUsageException($"{Benchmark}: missing argument {name}");
+
+    private static string Next(string[] args, ref int i) => i + 1 < args.Length
+        ? args[++i]
+        : throw new BenchmarkUsageException($"{args[i]} needs a value");
+
+    internal static int ParsePositive(string name, string text) =>
+        int.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out int value) && value > 0
+            ? value
+            : throw new BenchmarkUsageException($"{name} must be a positive integer, got '{text}'");
+}

@@ -1,0 +1,2 @@
+using Wav2Vec2.Benchmarks;
+return BenchmarkApp.Run(args);

@@ -1,0 +1,34 @@
+using Wav2Vec2.Kernels;
+using Wav2Vec2.Tensors;
+
+namespace Wav2Vec2.Autograd;
+
+public static partial class Ops
+{
+    /// <summary>
+    /// Multi-head scaled dot-product attention over projected q, k, v (batch, length, heads * headDim):
+    /// softmax(q k^T / sqrt(headDim)) v per head, heads concatenated in the output (batch, length, heads * headDim).
+    /// <paramref name="keyPaddingMask"/> (batch * length, true = padding) hides padded keys. Attention dropout with
+    /// probability <paramref name="dropout"/> (needs <paramref name="random"/>) is applied to the probabilities.
+    /// </summary>
+    public static Tensor Attention(Tensor q, Tensor k, Tensor v, int heads, bool[]? keyPaddingMask = null,
+        float dropout = 0f, RandomSource? random = null)
+    {
+        Require(q.Rank == 3 && q.SameShape(k) && q.SameShape(v), "Attention",
+            $"q, k, v must share a (batch, length, dim) shape, got {Shape(q)}, {Shape(k)}, {Shape(v)}");
+        Require(heads >= 1 && q.Size(2) % heads == 0, "Attention", $"dim {q.Size(2)} is not divisible by {heads} heads");
+        var s = new AttentionShape(q.Size(0), q.Size(1), heads, q.Size(2) / heads);
+        Require(keyPaddingMask == null || keyPaddingMask.Length == s.Batch * s.Length, "Attention",
+            $"key padding mask needs batch * length = {s.Batch * s.Length} entries, got {keyPaddingMask?.Length}");
+        Require(dropout == 0f || random != null, "Attention", "dropout needs a RandomSource");
+        DropoutMask mask = dropout > 0f ? random!.NextDropoutMask(dropout, s.ProbabilityCount) : DropoutMask.None;
+        float scale = 1f / MathF.Sqrt(s.HeadDim);
+        Tensor probabilities = Tensor.Uninitialized(s.Batch, heads, s.Length, s.Length);
+        Tensor output = Tensor.Uninitialized(q.ShapeArray);
+        AttentionKernels.Forward(q.Span, k.Span, v.Span, keyPaddingMask, s, scale, mask, probabilities.Span, output.Span);
+
+        return Recorded(Tape.For(q, k, v), output, dOutput => AttentionKernels.Backward(dOutput.Span, q.Span, k.Span,
+            v.Span, probabilities.Span, s, scale, mask, q.RequiresGrad ? q.GradSpan() : [],
+            k.RequiresGrad ? k.GradSpan() : [], v.RequiresGrad ? v.GradSpan() : []));
+    }
+}

@@ -1,0 +1,106 @@
+using TensorPrimitives = System.Numerics.Tensors.TensorPrimitives;
+using Wav2Vec2.Kernels;
+using Wav2Vec2.Tensors;
+
+namespace Wav2Vec2.Autograd;
+
+public static partial class Ops
+{
+    /// <summary>
+    /// Layer norm over dimension <paramref name="dim"/> (default: the last) with optional affine gamma/beta of that
+    /// size. dim = 1 of a (batch, channels, time) conv output normalises over channels, as fairseq's
+    /// "layer" feature-extractor norm does.
+    /// </summary>
+    public static Tensor LayerNorm(Tensor x, Tensor? gamma, Tensor? beta, float eps = 1e-5f, int dim = -1)
+    {
+        int d = x.NormalizeDim(dim);
+        if (d != x.Rank - 1)
+            return Transpose(LayerNorm(Transpose(x, d, -1), gamma, beta, eps), d, -1);
+        int size = x.Size(-1), rows = x.Length / Math.Max(1, size);
+        Require(gamma == null || gamma.Length == size, "LayerNorm", $"gamma must have {size} elements, got {gamma?.Length}");
+        Require(beta == null || beta.Length == size, "LayerNorm", $"beta must have {size} elements, got {beta?.Length}");
+        Tensor y = Tensor.Uninitialized(x.ShapeArray);
+        Tensor mean = Tensor.Uninitialized(rows), rstd = Tensor.Uninitialized(rows);
+        NormKernels.LayerNormForward(x.Span, rows, size, gamma == null ? [] : gamma.Span, beta == null ? [] : beta.Span,
+            eps, y.Span, mean.Span, rstd.Span);
+
+        return Recorded(Tape.For(x, gamma, beta), y, dy => NormKernels.LayerNormBackward(dy.Span, x.Span, rows, size,
+            gamma == null ? [] : gamma.Span, mean.Span, rstd.Span, x.RequiresGrad ? x.GradSpan() : [],
+            gamma?.RequiresGrad == true ? gamma.GradSpan() : [], beta?.RequiresGrad == true ? beta.GradSpan() : []));
+    }
+
+    /// <summary>
+    /// Group norm of x (batch, channels, length) with <paramref name="groups"/> groups of consecutive channels and
+    /// per-channel affine gamma/beta (groups = channels is fairseq's "group" feature-extractor norm).
+    /// </summary>
+    public static Tensor GroupNorm(Tensor x, int groups, Tensor? gamma, Tensor? beta, float eps = 1e-5f)
+    {
+        Require(x.Rank == 3, "GroupNorm", $"input must be (batch, channels, length), got {Shape(x)}");
+        int batch = x.Size(0), channels = x.Size(1), length = x.Size(2);
+        Require(groups >= 1 && channels % groups == 0, "GroupNorm", $"{channels} channels are not divisible into {groups} groups");
+        Require(gamma == null || gamma.Length == channels, "GroupNorm", $"gamma must have {channels} elements");
+        Require(beta == null || beta.Length == channels, "GroupNorm", $"beta must have {channels} elements");
+        Tensor y = Tensor.Uninitialized(x.ShapeArray);
+        Tensor mean = Tensor.Uninitialized(batch * groups), rstd = Tensor.Uninitialized(batch * groups);
+        NormKernels.GroupNormForward(x.Span, batch, channels, length, groups, gamma == null ? [] : gamma.Span,
+            beta == null ? [] : beta.Span, eps, y.Span, mean.Span, rstd.Span);
+
+        return Recorded(Tape.For(x, gamma, beta), y, dy => NormKernels.GroupNormBackward(dy.Span, x.Span, batch, channels,
+            length, groups, gamma == null ? [] : gamma.Span, mean.Span, rstd.Span, x.RequiresGrad ? x.GradSpan() : [],
+            gamma?.RequiresGrad == true ? gamma.GradSpan() : [], beta?.RequiresGrad == true ? beta.GradSpan() : []));
+    }
+
+    /// <summary>
+    /// Weight normalisation w = g * v / ||v|| (PyTorch's weight_norm). The norm is taken over every dimension except
+    /// <paramref name="dim"/>, and g holds one scale per index of that dimension (any shape with that many elements,
+    /// e.g. (1, 1, K) for dim 2). dim = null (or -1, as in torch._weight_norm) normalises the whole tensor with one g.
+    /// </summary>
+    public static Tensor WeightNorm(Tensor g, Tensor v, int? dim)
+    {
+        bool whole = dim is null or -1;
+        (int outer, int size, int inner) = whole ? (1, 1, v.Length) : v.SplitAt(dim!.Value);
+        Require(g.Length == size, "WeightNorm", $"g has {g.Length} elements, expected {size} for v {Shape(v)} and dim {dim}");
+        var norms = new float[size];
+        ReadOnlySpan<float> vs = v.Span;
+        for (int o = 0; o < outer; o++)
+            for (int j = 0; j < size; j++)
+                norms[j] += TensorPrimitives.SumOfSquares(vs.Slice((o * size + j) * inner, inner));
+        for (int j = 0; j < size; j++)
+            norms[j] = MathF.Sqrt(norms[j]);
+
+        Tensor w = Tensor.Uninitialized(v.ShapeArray);
+        ForEachSlice(outer, size, inner, (j, offset) => TensorPrimitives.Multiply(
+            v.Span.Slice(offset, inner), g.Span[j] / norms[j], w.Span.Slice(offset, inner)));
+
+        return Recorded(Tape.For(g, v), w, dw =>
+        {
+            // dg_j = sum(dw * v) / n_j;  dv = g_j / n_j * dw - g_j * sum(dw * v) / n_j^3 * v
+            var dots = new double[size];
+            ForEachSlice(outer, size, inner, (j, offset) =>
+                dots[j] += TensorPrimitives.Dot(dw.Span.Slice(offset, inner), v.Span.Slice(offset, inner)));
+            if (g.RequiresGrad)
+            {
+                Span<float> dg = g.GradSpan();
+                for (int j = 0; j < size; j++)
+                    dg[j] += (float)(dots[j] / norms[j]);
+            }
+            if (v.RequiresGrad)
+                ForEachSlice(outer, size, inner, (j, offset) =>
+                {
+                    float n = norms[j], gj = g.Span[j];
+                    Span<float> dv = v.GradSpan().Slice(offset, inner);
+                    TensorPrimitives.MultiplyAdd(dw.Span.Slice(offset, inner), gj / n, dv, dv);
+                    TensorPrimitives.MultiplyAdd(v.Span.Slice(offset, inner),
+                        (float)(-gj * dots[j] / ((double)n * n * n)), dv, dv);
+                });
+        });
+    }
+
+    // Visits the contiguous inner runs of an (outer, size, inner) layout: (index along size, element offset).
+    private static void ForEachSlice(int outer, int size, int inner, Action<int, int> visit)
+    {
+        for (int o = 0; o < outer; o++)
+            for (int j = 0; j < size; j++)
+                visit(j, (o * size + j) * inner);
+    }
+}

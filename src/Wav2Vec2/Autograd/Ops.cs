@@ -1,0 +1,36 @@
+using Wav2Vec2.Tensors;
+
+namespace Wav2Vec2.Autograd;
+
+/// <summary>
+/// The differentiable operations of the engine. Each forward runs a fused kernel; when a <see cref="Tape"/> is
+/// recording and an input requires a gradient, it records a backward that adds into the inputs' gradients.
+/// Outputs come from the current <see cref="TensorArena"/> when one is open.
+/// </summary>
+public static partial class Ops
+{
+    /// <summary>A recorded backward step: a closure over the tensors its gradient formula needs.</summary>
+    private sealed class ClosureOp(Action backward) : TapeOp
+    {
+        public override void Backward() => backward();
+    }
+
+    // Records `backward` for `output` when `tape` is non-null; the backward runs only if a gradient reached output.
+    private static Tensor Recorded(Tape? tape, Tensor output, Action<Tensor> backward)
+    {
+        tape?.Record(new ClosureOp(() =>
+        {
+            if (output.Grad != null)
+                backward(output.Grad);
+        }), output);
+        return output;
+    }
+
+    private static void Require(bool condition, string operation, string message)
+    {
+        if (!condition)
+            throw new ArgumentException($"{operation}: {message}");
+    }
+
+    private static string Shape(Tensor t) => Tensor.FormatShape(t.Shape);
+}

@@ -1,0 +1,171 @@
+using System.Buffers;
+using Wav2Vec2.Threading;
+
+namespace Wav2Vec2.Kernels;
+
+/// <summary>Geometry of multi-head attention over (batch, length, heads * headDim) projections.</summary>
+public readonly record struct AttentionShape(int Batch, int Length, int Heads, int HeadDim)
+{
+    /// <summary>heads * headDim, the row length of q, k, v and the output.</summary>
+    public int ModelDim => Heads * HeadDim;
+
+    /// <summary>Elements of the saved probabilities, (batch, heads, length, length).</summary>
+    public long ProbabilityCount => (long)Batch * Heads * Length * Length;
+}
+
+/// <summary>
+/// Scaled dot-product attention per (batch, head): P = softmax(scale * Q K^T with padded keys at -inf), out = drop(P) V.
+/// The forward saves P (before dropout); dropout is regenerated from its <see cref="DropoutMask"/> in backward.
+/// (batch, head) pairs run in parallel, each with single-threaded GEMMs on strided views of q, k, v.
+/// </summary>
+public static class AttentionKernels
+{
+    /// <summary>
+    /// Computes the attention output (batch, length, modelDim) and the probabilities (batch, heads, length, length).
+    /// <paramref name="keyPadding"/> (batch * length, true = padded key, ignored) may be empty. A query whose keys are all
+    /// padded gets zero probabilities and a zero output.
+    /// </summary>
+    public static unsafe void Forward(ReadOnlySpan<float> q, ReadOnlySpan<float> k, ReadOnlySpan<float> v,
+        ReadOnlySpan<bool> keyPadding, AttentionShape s, float scale, DropoutMask dropout,
+        Span<float> probabilities, Span<float> output)
+    {
+        int t = s.Length, d = s.HeadDim, md = s.ModelDim;
+        fixed (float* pq = q, pk = k, pv = v, pp = probabilities, po = output)
+        fixed (bool* pm = keyPadding)
+        {
+            nint aq = (nint)pq, ak = (nint)pk, av = (nint)pv, ap = (nint)pp, ao = (nint)po, am = (nint)pm;
+            bool masked = keyPadding.Length > 0;
+            Parallelism.For(s.Batch * s.Heads, bh =>
+            {
+                int b = bh / s.Heads, h = bh % s.Heads;
+                long headOffset = (long)b * t * md + h * d;
+                var qh = new ReadOnlySpan<float>((float*)aq + headOffset, RowSpan(t, md, d));
+                var kh = new ReadOnlySpan<float>((float*)ak + headOffset, RowSpan(t, md, d));
+                var vh = new ReadOnlySpan<float>((float*)av + headOffset, RowSpan(t, md, d));
+                var oh = new Span<float>((float*)ao + headOffset, RowSpan(t, md, d));
+                var p = new Span<float>((float*)ap + (long)bh * t * t, t * t); // (T, T)
+                Gemm.Sgemm(false, true, t, t, d, scale, qh, md, kh, md, 0f, p, t);
+                if (masked)
+                    MaskPaddedKeys(p, t, new ReadOnlySpan<bool>((bool*)am + (long)b * t, t));
+                ActivationKernels.SoftmaxRows(p, t, t, p);
+                if (!dropout.IsActive)
+                {
+                    Gemm.Sgemm(false, false, t, d, t, 1f, p, t, vh, md, 0f, oh, md);
+                    return;
+                }
+                float[] dropped = ArrayPool<float>.Shared.Rent(t * t);
+                try
+                {
+                    Span<float> pd = dropped.AsSpan(0, t * t);
+                    p.CopyTo(pd);
+                    dropout.Apply(pd, (long)bh * t * t);
+                    Gemm.Sgemm(false, false, t, d, t, 1f, pd, t, vh, md, 0f, oh, md);
+                }
+                finally
+                {
+                    ArrayPool<float>.Shared.Return(dropped);
+                }
+            });
+        }
+    }
+
+    /// <summary>Adds the gradients of <see cref="Forward"/> into dq, dk and dv (each skipped when empty).</summary>
+    public static unsafe void Backward(ReadOnlySpan<float> dOutput, ReadOnlySpan<float> q, ReadOnlySpan<float> k,
+        ReadOnlySpan<float> v, ReadOnlySpan<float> probabilities, AttentionShape s, float scale, DropoutMask dropout,
+        Span<float> dq, Span<float> dk, Span<float> dv)
+    {
+        int t = s.Length, d = s.HeadDim, md = s.ModelDim;
+        fixed (float* pdo = dOutput, pq = q, pk = k, pv = v, pp = probabilities, pdq = dq, pdk = dk, pdv = dv)
+        {
+            nint ado = (nint)pdo, aq = (nint)pq, ak = (nint)pk, av = (nint)pv, ap = (nint)pp,
+                adq = (nint)pdq, adk = (nint)pdk, adv = (nint)pdv;
+            bool wantQ = dq.Length > 0, wantK = dk.Length > 0, wantV = dv.Length > 0;
+            Parallelism.For(s.Batch * s.Heads, bh =>
+            {
+                int b = bh / s.Heads, h = bh % s.Heads;
+                long headOffset = (long)b * t * md + h * d;
+                int span = RowSpan(t, md, d);
+                var doh = new ReadOnlySpan<float>((float*)ado + headOffset, span);
+                var p = new ReadOnlySpan<float>((float*)ap + (long)bh * t * t, t * t);
+                float[] scratch = ArrayPool<float>.Shared.Rent(2 * t * t);
+                try
+                {
+                    Span<float> dp = scratch.AsSpan(0, t * t), pd = scratch.AsSpan(t * t, t * t);
+                    // dV += drop(P)^T dO
+                    if (wantV)
+                    {
+                        p.CopyTo(pd);
+                        dropout.Apply(pd, (long)bh * t * t);
+                        Gemm.Sgemm(true, false, t, d, t, 1f, pd, t, doh, md, 1f,
+                            new Span<float>((float*)adv + headOffset, span), md);
+                    }
+                    if (!wantQ && !wantK)
+                        return;
+                    // dP = drop'(dO V^T), then the softmax backward: dS = P * (dP - rowsum(dP * P))
+                    Gemm.Sgemm(false, true, t, t, d, 1f, doh, md, new ReadOnlySpan<float>((float*)av + headOffset, span),
+                        md, 0f, dp, t);
+                    dropout.Apply(dp, (long)bh * t * t);
+                    pd.Clear();
+                    ActivationKernels.SoftmaxBackwardRows(p, dp, t, t, pd);
+                    if (wantQ)
+                        Gemm.Sgemm(false, false, t, d, t, scale, pd, t, new ReadOnlySpan<float>((float*)ak + headOffset, span),
+                            md, 1f, new Span<float>((float*)adq + headOffset, span), md);
+                    if (wantK)
+                        Gemm.Sgemm(true, false, t, d, t, scale, pd, t, new ReadOnlySpan<float>((float*)aq + headOffset, span),
+                            md, 1f, new Span<float>((float*)adk + headOffset, span), md);
+                }
+                finally
+                {
+                    ArrayPool<float>.Shared.Return(scratch);
+                }
+            });
+        }
+    }
+
+    /// <summary>Naive triple-loop twin of <see cref="Forward"/> without dropout, accumulating in double.</summary>
+    public static void ForwardReference(ReadOnlySpan<float> q, ReadOnlySpan<float> k, ReadOnlySpan<float> v,
+        ReadOnlySpan<bool> keyPadding, AttentionShape s, float scale, Span<float> output)
+    {
+        int t = s.Length, d = s.HeadDim, md = s.ModelDim;
+        var weights = new double[t];
+        for (int b = 0; b < s.Batch; b++)
+            for (int h = 0; h < s.Heads; h++)
+                for (int i = 0; i < t; i++)
+                {
+                    double max = double.NegativeInfinity;
+                    for (int j = 0; j < t; j++)
+                    {
+                        bool padded = keyPadding.Length > 0 && keyPadding[b * t + j];
+                        double dot = 0;
+                        for (int c = 0; c < d; c++)
+                            dot += (double)q[(b * t + i) * md + h * d + c] * k[(b * t + j) * md + h * d + c];
+                        weights[j] = padded ? double.NegativeInfinity : dot * scale;
+                        max = Math.Max(max, weights[j]);
+                    }
+                    double sum = 0;
+                    for (int j = 0; j < t; j++)
+                        sum += weights[j] = double.IsNegativeInfinity(max) ? 0 : Math.Exp(weights[j] - max);
+                    for (int c = 0; c < d; c++)
+                    {
+                        double acc = 0;
+                        for (int j = 0; j < t; j++)
+                            acc += weights[j] / (sum == 0 ? 1 : sum) * v[(b * t + j) * md + h * d + c];
+                        output[(b * t + i) * md + h * d + c] = (float)acc;
+                    }
+                }
+    }
+
+    // Elements spanned by a (t x d) head view with row stride md.
+    private static int RowSpan(int t, int md, int d) => t == 0 ? 0 : (t - 1) * md + d;
+
+    private static void MaskPaddedKeys(Span<float> scores, int t, ReadOnlySpan<bool> padded)
+    {
+        for (int j = 0; j < t; j++)
+        {
+            if (!padded[j])
+                continue;
+            for (int i = 0; i < t; i++)
+                scores[i * t + j] = float.NegativeInfinity;
+        }
+    }
+}

@@ -1,0 +1,60 @@
+namespace Wav2Vec2.Nn;
+
+/// <summary>
+/// Base of every layer: owns named parameters and child modules, so a model's parameters can be enumerated with
+/// Hugging Face-style dotted names ("encoder.layers.0.attention.q_proj.weight") for optimizers and checkpoints.
+/// </summary>
+public abstract class Module
+{
+    private readonly List<(string Name, Parameter Parameter)> _parameters = [];
+    private readonly List<(string Name, Module Module)> _children = [];
+
+    /// <summary>True in training mode (dropout active); false for evaluation. Set through <see cref="Train"/>.</summary>
+    public bool Training { get; private set; } = true;
+
+    /// <summary>Switches this module and all children to training (true) or evaluation (false) mode.</summary>
+    public void Train(bool training = true)
+    {
+        Training = training;
+        foreach ((_, Module child) in _children)
+            child.Train(training);
+    }
+
+    /// <summary>Every parameter of this module and its children, with its dotted name, in registration order.</summary>
+    public IEnumerable<(string Name, Parameter Parameter)> NamedParameters(string prefix = "")
+    {
+        foreach ((string name, Parameter parameter) in _parameters)
+            yield return (prefix + name, parameter);
+        foreach ((string name, Module child) in _children)
+            foreach (var entry in child.NamedParameters(prefix + name + "."))
+                yield return entry;
+    }
+
+    /// <summary>Every parameter, in the order of <see cref="NamedParameters"/>.</summary>
+    public IReadOnlyList<Parameter> Parameters() => NamedParameters().Select(entry => entry.Parameter).ToList();
+
+    /// <summary>Total number of parameter elements.</summary>
+    public long ParameterCount() => NamedParameters().Sum(entry => (long)entry.Parameter.Length);
+
+    /// <summary>Clears every parameter's accumulated gradient.</summary>
+    public void ZeroGrad()
+    {
+        foreach ((_, Parameter parameter) in NamedParameters())
+            parameter.ZeroGrad();
+    }
+
+    /// <summary>Registers a parameter under <paramref name="name"/> and returns it.</summary>
+    protected Parameter AddParameter(string name, params int[] shape)
+    {
+        var parameter = new Parameter(name, shape);
+        _parameters.Add((name, parameter));
+        return parameter;
+    }
+
+    /// <summary>Registers a child module under <paramref name="name"/> and returns it.</summary>
+    protected T AddModule<T>(string name, T module) where T : Module
+    {
+        _children.Add((name, module));
+        return module;
+    }
+}

@@ -1,0 +1,178 @@
+using System.Runtime.Intrinsics;
+using Wav2Vec2.Nn;
+using Wav2Vec2.Threading;
+
+namespace Wav2Vec2.Training;
+
+/// <summary>Hyper-parameters of <see cref="AdamW"/> (defaults: fairseq wav2vec 2.0 pre-training).</summary>
+public sealed record AdamWOptions
+{
+    /// <summary>Learning rate; a schedule may change it between steps.</summary>
+    public float LearningRate { get; set; } = 5e-4f;
+
+    /// <summary>First-moment decay.</summary>
+    public float Beta1 { get; init; } = 0.9f;
+
+    /// <summary>Second-moment decay.</summary>
+    public float Beta2 { get; init; } = 0.98f;
+
+    /// <summary>Added to the denominator.</summary>
+    public float Epsilon { get; init; } = 1e-6f;
+
+    /// <summary>Decoupled weight decay (p -= lr * wd * p before the Adam update).</summary>
+    public float WeightDecay { get; init; } = 0.01f;
+}
+
+/// <summary>
+/// Adam with decoupled weight decay and bias correction, the update of torch.optim.AdamW:
+/// p *= 1 - lr wd; m = b1 m + (1 - b1) g; v = b2 v + (1 - b2) g^2; p -= lr / (1 - b1^t) * m / (sqrt(v / (1 - b2^t)) + eps).
+/// Parameters without a gradient are skipped. The state (step, m, v) saves to and loads from a stream.
+/// </summary>
+public sealed class AdamW
+{
+    private const int FormatVersion = 1;
+    private static readonly byte[] Magic = "W2V2ADAM"u8.ToArray();
+    private const int Chunk = 1 << 16;
+
+    private readonly IReadOnlyList<Parameter> _parameters;
+    private readonly float[][] _m, _v;
+
+    /// <summary>Creates the optimiser over <paramref name="parameters"/> (order matters for saved state).</summary>
+    public AdamW(IReadOnlyList<Parameter> parameters, AdamWOptions? options = null)
+    {
+        _parameters = parameters;
+        Options = options ?? new AdamWOptions();
+        _m = parameters.Select(p => new float[p.Length]).ToArray();
+        _v = parameters.Select(p => new float[p.Length]).ToArray();
+    }
+
+    /// <summary>The hyper-parameters (the learning rate may be changed between steps).</summary>
+    public AdamWOptions Options { get; }
+
+    /// <summary>Number of updates taken.</summary>
+    public long Step { get; private set; }
+
+    /// <summary>Clears every parameter's gradient.</summary>
+    public void ZeroGrad()
+    {
+        foreach (Parameter parameter in _parameters)
+            parameter.ZeroGrad();
+    }
+
+    /// <summary>Applies one update from the current gradients.</summary>
+    public void Update()
+    {
+        Step++;
+        float lr = Options.LearningRate, b1 = Options.Beta1, b2 = Options.Beta2;
+        float stepSize = lr / (1f - MathF.Pow(b1, Step));
+        float sqrtCorrection2 = MathF.Sqrt(1f - MathF.Pow(b2, Step));
+        float decay = 1f - lr * Options.WeightDecay;
+        var work = new List<(int Parameter, int Start, int Length)>();
+        for (int i = 0; i < _parameters.Count; i++)
+            if (_parameters[i].Grad != null)
+                for (int start = 0; start < _parameters[i].Length; start += Chunk)
+                    work.Add((i, start, Math.Min(Chunk, _parameters[i].Length - start)));
+        Parallelism.For(work.Count, w =>
+        {
+            (int index, int start, int length) = work[w];
+            Parameter parameter = _parameters[index];
+            UpdateRange(parameter.Span.Slice(start, length), parameter.Grad!.Span.Slice(start, length),
+                _m[index].AsSpan(start, length), _v[index].AsSpan(start, length),
+                b1, b2, Options.Epsilon, decay, stepSize, sqrtCorrection2);
+        });
+    }
+
+    private static void UpdateRange(Span<float> p, ReadOnlySpan<float> g, Span<float> m, Span<float> v,
+        float b1, float b2, float eps, float decay, float stepSize, float sqrtCorrection2)
+    {
+        int i = 0;
+        if (Vector256.IsHardwareAccelerated)
+        {
+            for (; i + 8 <= p.Length; i += 8)
+            {
+                Vector256<float> gv = Vector256.Create(g.Slice(i, 8));
+                Vector256<float> mv = Vector256.Create(m.Slice(i, 8)) * b1 + gv * (1f - b1);
+                Vector256<float> vv = Vector256.Create(v.Slice(i, 8)) * b2 + gv * gv * (1f - b2);
+                Vector256<float> denominator = Vector256.Sqrt(vv) / sqrtCorrection2 + Vector256.Create(eps);
+                Vector256<float> pv = Vector256.Create(p.Slice(i, 8)) * decay - mv / denominator * stepSize;
+                mv.CopyTo(m.Slice(i, 8));
+                vv.CopyTo(v.Slice(i, 8));
+                pv.CopyTo(p.Slice(i, 8));
+            }
+        }
+        for (; i < p.Length; i++)
+        {
+            m[i] = m[i] * b1 + g[i] * (1f - b1);
+            v[i] = v[i] * b2 + g[i] * g[i] * (1f - b2);
+            p[i] = p[i] * decay - m[i] / (MathF.Sqrt(v[i]) / sqrtCorrection2 + eps) * stepSize;
+        }
+    }
+
+    /// <summary>Writes the step count and moment estimates.</summary>
+    public void Save(Stream stream)
+    {
+        using var writer = new BinaryWriter(stream, System.Text.Encoding.UTF8, leaveOpen: true);
+        writer.Write(Magic);
+        writer.Write(FormatVersion);
+        writer.Write(Step);
+        writer.Write(_parameters.Count);
+        for (int i = 0; i < _parameters.Count; i++)
+        {
+            writer.Write(_parameters[i].Length);
+            foreach (float[] moment in new[] { _m[i], _v[i] })
+                writer.Write(System.Runtime.InteropServices.MemoryMarshal.AsBytes(moment.AsSpan()));
+        }
+    }
+
+    /// <summary>Restores state written by <see cref="Save"/> for the same parameter list.</summary>
+    /// <exception cref="InvalidDataException">The stream is not an optimiser state for these parameters.</exception>
+    public void Load(Stream stream)
+    {
+        using var reader = new BinaryReader(stream, System.Text.Encoding.UTF8, leaveOpen: true);
+        try
+        {
+            if (!reader.ReadBytes(Magic.Length).AsSpan().SequenceEqual(Magic) || reader.ReadInt32() != FormatVersion)
+                throw new InvalidDataException("not an AdamW state file (bad magic or version)");
+            long step = reader.ReadInt64();
+            int count = reader.ReadInt32();
+            if (count != _parameters.Count)
+                throw new InvalidDataException($"AdamW state has {count} parameters, the model has {_parameters.Count}");
+            for (int i = 0; i < count; i++)
+            {
+                int length = reader.ReadInt32();
+                if (length != _parameters[i].Length)
+                    throw new InvalidDataException(
+                        $"AdamW state of parameter {i} ({_parameters[i].Name}) has {length} elements, expected {_parameters[i].Length}");
+                foreach (float[] moment in new[] { _m[i], _v[i] })
+                    reader.BaseStream.ReadExactly(System.Runtime.InteropServices.MemoryMarshal.AsBytes(moment.AsSpan()));
+            }
+            Step = step;
+        }
+        catch (EndOfStreamException)
+        {
+            throw new InvalidDataException("AdamW state file is truncated");
+        }
+    }
+}
+
+/// <summary>Gradient-norm clipping, as torch.nn.utils.clip_grad_norm_.</summary>
+public static class GradientClipping
+{
+    /// <summary>
+    /// Scales all gradients by maxNorm / (norm + 1e-6) when their global L2 norm exceeds <paramref name="maxNorm"/>;
+    /// returns the norm before clipping. maxNorm &lt;= 0 only measures.
+    /// </summary>
+    public static double ClipByNorm(IEnumerable<Parameter> parameters, double maxNorm)
+    {
+        var withGrad = parameters.Where(p => p.Grad != null).ToList();
+        double sumSquares = 0;
+        foreach (Parameter p in withGrad)
+            sumSquares += System.Numerics.Tensors.TensorPrimitives.SumOfSquares(p.Grad!.Span);
+        double norm = Math.Sqrt(sumSquares);
+        double coefficient = maxNorm / (norm + 1e-6);
+        if (maxNorm > 0 && coefficient < 1)
+            foreach (Parameter p in withGrad)
+                System.Numerics.Tensors.TensorPrimitives.Multiply(p.Grad!.Span, (float)coefficient, p.Grad.Span);
+        return norm;
+    }
+}
