@@ -11,7 +11,7 @@ torch.manual_seed(1234)
 out = {}
 
 def put(name, tensor):
-    out[name] = tensor.detach().to(torch.float32).contiguous()
+    out[name] = tensor.detach().to(torch.float32).clone().contiguous()
 
 def leaf(name, *shape, scale=1.0):
     t = (torch.randn(*shape) * scale).requires_grad_(True)

@@ -1,4 +1,3 @@
-using System.Buffers;
 using Wav2Vec2.Threading;
 
 namespace Wav2Vec2.Kernels;
@@ -53,7 +52,7 @@ public static class AttentionKernels
                     Gemm.Sgemm(false, false, t, d, t, 1f, p, t, vh, md, 0f, oh, md);
                     return;
                 }
-                float[] dropped = ArrayPool<float>.Shared.Rent(t * t);
+                float[] dropped = BufferPool.Rent(t * t);
                 try
                 {
                     Span<float> pd = dropped.AsSpan(0, t * t);
@@ -63,7 +62,7 @@ public static class AttentionKernels
                 }
                 finally
                 {
-                    ArrayPool<float>.Shared.Return(dropped);
+                    BufferPool.Return(dropped);
                 }
             });
         }
@@ -87,7 +86,7 @@ public static class AttentionKernels
                 int span = RowSpan(t, md, d);
                 var doh = new ReadOnlySpan<float>((float*)ado + headOffset, span);
                 var p = new ReadOnlySpan<float>((float*)ap + (long)bh * t * t, t * t);
-                float[] scratch = ArrayPool<float>.Shared.Rent(2 * t * t);
+                float[] scratch = BufferPool.Rent(2 * t * t);
                 try
                 {
                     Span<float> dp = scratch.AsSpan(0, t * t), pd = scratch.AsSpan(t * t, t * t);
@@ -116,7 +115,7 @@ public static class AttentionKernels
                 }
                 finally
                 {
-                    ArrayPool<float>.Shared.Return(scratch);
+                    BufferPool.Return(scratch);
                 }
             });
         }

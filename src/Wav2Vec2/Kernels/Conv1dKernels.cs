@@ -1,4 +1,3 @@
-using System.Buffers;
 
 namespace Wav2Vec2.Kernels;
 
@@ -32,7 +31,7 @@ public static class Conv1dKernels
         Span<float> y)
     {
         int outLength = s.OutLength, patch = s.PatchSize, outPerGroup = s.GroupOutChannels;
-        float[] columns = ArrayPool<float>.Shared.Rent(Math.Max(1, patch * Math.Min(TimeTile, outLength)));
+        float[] columns = BufferPool.Rent(Math.Max(1, patch * Math.Min(TimeTile, outLength)));
         try
         {
             for (int b = 0; b < s.Batch; b++)
@@ -57,7 +56,7 @@ public static class Conv1dKernels
         }
         finally
         {
-            ArrayPool<float>.Shared.Return(columns);
+            BufferPool.Return(columns);
         }
     }
 
@@ -67,7 +66,7 @@ public static class Conv1dKernels
     {
         int outLength = s.OutLength, patch = s.PatchSize, outPerGroup = s.GroupOutChannels;
         int tileMax = Math.Max(1, Math.Min(TimeTile, outLength));
-        float[] columns = ArrayPool<float>.Shared.Rent(patch * tileMax);
+        float[] columns = BufferPool.Rent(patch * tileMax);
         try
         {
             for (int b = 0; b < s.Batch; b++)
@@ -100,7 +99,7 @@ public static class Conv1dKernels
         }
         finally
         {
-            ArrayPool<float>.Shared.Return(columns);
+            BufferPool.Return(columns);
         }
     }
 

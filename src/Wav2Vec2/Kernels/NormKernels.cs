@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Numerics.Tensors;
 using Wav2Vec2.Threading;
 
@@ -49,8 +48,8 @@ public static class NormKernels
     {
         int parts = Parallelism.PartCount(rows);
         bool affineGrads = dgamma.Length > 0 || dbeta.Length > 0;
-        float[] partials = ArrayPool<float>.Shared.Rent(affineGrads ? parts * 2 * size : 1);
-        float[] scratch = ArrayPool<float>.Shared.Rent(parts * 2 * size);
+        float[] partials = BufferPool.Rent(affineGrads ? parts * 2 * size : 1);
+        float[] scratch = BufferPool.Rent(parts * 2 * size);
         try
         {
             unsafe
@@ -96,8 +95,8 @@ public static class NormKernels
         }
         finally
         {
-            ArrayPool<float>.Shared.Return(partials);
-            ArrayPool<float>.Shared.Return(scratch);
+            BufferPool.Return(partials);
+            BufferPool.Return(scratch);
         }
     }
 
@@ -133,8 +132,8 @@ public static class NormKernels
     {
         int perGroup = channels / groups;
         int rowSize = perGroup * length;
-        float[] xhat = ArrayPool<float>.Shared.Rent(rowSize);
-        float[] g = ArrayPool<float>.Shared.Rent(rowSize);
+        float[] xhat = BufferPool.Rent(rowSize);
+        float[] g = BufferPool.Rent(rowSize);
         try
         {
             // Rows are (batch, group) slabs; channels of one group are consecutive, so each row is contiguous.
@@ -164,8 +163,8 @@ public static class NormKernels
         }
         finally
         {
-            ArrayPool<float>.Shared.Return(xhat);
-            ArrayPool<float>.Shared.Return(g);
+            BufferPool.Return(xhat);
+            BufferPool.Return(g);
         }
     }
 

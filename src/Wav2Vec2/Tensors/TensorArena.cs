@@ -1,3 +1,5 @@
+using Wav2Vec2.Kernels;
+
 namespace Wav2Vec2.Tensors;
 
 /// <summary>
@@ -53,7 +55,7 @@ public sealed class TensorArena : IDisposable
     internal float[] Rent(Tensor owner, int length)
     {
         _owners.Add(owner);
-        return StoragePool.Rent(length);
+        return BufferPool.Rent(length);
     }
 
     // Views only lose access; their storage belongs to an owner (pooled or on the heap).
@@ -72,36 +74,10 @@ public sealed class TensorArena : IDisposable
             view.Release();
         foreach (Tensor owner in _owners)
         {
-            StoragePool.Return(owner.Storage);
+            BufferPool.Return(owner.Storage);
             owner.Release();
         }
         _views.Clear();
         _owners.Clear();
-    }
-}
-
-/// <summary>Process-wide pool of float arrays keyed by exact length (shapes repeat from step to step).</summary>
-internal static class StoragePool
-{
-    private const int MaxArraysPerLength = 64;
-    private static readonly Dictionary<int, Stack<float[]>> Free = [];
-
-    public static float[] Rent(int length)
-    {
-        lock (Free)
-            if (Free.TryGetValue(length, out Stack<float[]>? stack) && stack.Count > 0)
-                return stack.Pop();
-        return GC.AllocateUninitializedArray<float>(length);
-    }
-
-    public static void Return(float[] storage)
-    {
-        lock (Free)
-        {
-            if (!Free.TryGetValue(storage.Length, out Stack<float[]>? stack))
-                Free[storage.Length] = stack = new Stack<float[]>();
-            if (stack.Count < MaxArraysPerLength)
-                stack.Push(storage);
-        }
     }
 }
