@@ -23,11 +23,26 @@ public static partial class Ops
         Require(dropout == 0f || random != null, "Attention", "dropout needs a RandomSource");
         DropoutMask mask = dropout > 0f ? random!.NextDropoutMask(dropout, s.ProbabilityCount) : DropoutMask.None;
         float scale = 1f / MathF.Sqrt(s.HeadDim);
-        Tensor probabilities = Tensor.Uninitialized(s.Batch, heads, s.Length, s.Length);
         Tensor output = Tensor.Uninitialized(q.ShapeArray);
+        Tape? tape = Tape.For(q, k, v);
+        if (tape == null)
+        {
+            // Nothing to save for a backward pass: the probabilities are scratch, returned at once.
+            float[] scratch = BufferPool.Rent(checked((int)s.ProbabilityCount));
+            try
+            {
+                AttentionKernels.Forward(q.Span, k.Span, v.Span, keyPaddingMask, s, scale, mask, scratch, output.Span);
+            }
+            finally
+            {
+                BufferPool.Return(scratch);
+            }
+            return output;
+        }
+        Tensor probabilities = Tensor.Uninitialized(s.Batch, heads, s.Length, s.Length);
         AttentionKernels.Forward(q.Span, k.Span, v.Span, keyPaddingMask, s, scale, mask, probabilities.Span, output.Span);
 
-        return Recorded(Tape.For(q, k, v), output, dOutput => AttentionKernels.Backward(dOutput.Span, q.Span, k.Span,
+        return Recorded(tape, output, dOutput => AttentionKernels.Backward(dOutput.Span, q.Span, k.Span,
             v.Span, probabilities.Span, s, scale, mask, q.RequiresGrad ? q.GradSpan() : [],
             k.RequiresGrad ? k.GradSpan() : [], v.RequiresGrad ? v.GradSpan() : []));
     }

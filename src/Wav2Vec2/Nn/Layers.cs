@@ -26,16 +26,23 @@ public static class Init
 /// <summary>Fully connected layer y = x W^T + b (Hugging Face names: weight, bias).</summary>
 public sealed class Linear : Module
 {
-    /// <summary>Creates a layer with PyTorch's default initialisation.</summary>
-    public Linear(int inFeatures, int outFeatures, RandomSource random, bool bias = true)
+    /// <summary>
+    /// Creates a layer with PyTorch's default initialisation, or, with <paramref name="normalStd"/>, normal weights of
+    /// that standard deviation and a zero bias (Hugging Face's initializer_range scheme).
+    /// </summary>
+    public Linear(int inFeatures, int outFeatures, RandomSource random, bool bias = true, float? normalStd = null)
     {
         Weight = AddParameter("weight", outFeatures, inFeatures);
         float bound = 1f / MathF.Sqrt(inFeatures);
-        Init.Uniform(Weight, bound, random);
+        if (normalStd is float std)
+            Init.Normal(Weight, std, random);
+        else
+            Init.Uniform(Weight, bound, random);
         if (bias)
         {
             Bias = AddParameter("bias", outFeatures);
-            Init.Uniform(Bias, bound, random);
+            if (normalStd is null)
+                Init.Uniform(Bias, bound, random);
         }
     }
 
@@ -54,14 +61,20 @@ public sealed class Conv1d : Module
 {
     private readonly int _stride, _padding, _groups;
 
-    /// <summary>Creates a layer with PyTorch's default initialisation.</summary>
+    /// <summary>
+    /// Creates a layer with PyTorch's default initialisation, or Kaiming-normal weights (std sqrt(2 / fan_in)) with
+    /// <paramref name="kaimingNormal"/>, as Hugging Face initialises the wav2vec 2.0 feature encoder.
+    /// </summary>
     public Conv1d(int inChannels, int outChannels, int kernel, RandomSource random, int stride = 1, int padding = 0,
-        int groups = 1, bool bias = true)
+        int groups = 1, bool bias = true, bool kaimingNormal = false)
     {
         (_stride, _padding, _groups) = (stride, padding, groups);
         Weight = AddParameter("weight", outChannels, inChannels / groups, kernel);
         float bound = 1f / MathF.Sqrt(inChannels / groups * kernel);
-        Init.Uniform(Weight, bound, random);
+        if (kaimingNormal)
+            Init.Normal(Weight, MathF.Sqrt(2f) * bound, random);
+        else
+            Init.Uniform(Weight, bound, random);
         if (bias)
         {
             Bias = AddParameter("bias", outChannels);

@@ -52,6 +52,35 @@ public sealed class TensorArena : IDisposable
         }
     }
 
+    /// <summary>
+    /// Hands <paramref name="tensor"/> (created in this arena) to the enclosing arena, or to the managed heap when there
+    /// is none, without copying; everything else of this arena is still released on dispose. Inference uses one such
+    /// stage per layer so that only the layer outputs stay alive.
+    /// </summary>
+    public Tensor Promote(Tensor tensor)
+    {
+        int index = _owners.LastIndexOf(tensor);
+        if (index < 0)
+            return _outer != null ? _outer.AdoptCopy(tensor, this) : Keep(tensor);
+        _owners.RemoveAt(index);
+        _outer?._owners.Add(tensor);
+        return tensor;
+    }
+
+    // A view or foreign tensor cannot be moved: copy it into the outer arena.
+    private Tensor AdoptCopy(Tensor tensor, TensorArena inner)
+    {
+        _current = this;
+        try
+        {
+            return Tensor.FromArray(tensor.ToArray(), tensor.ShapeArray);
+        }
+        finally
+        {
+            _current = inner;
+        }
+    }
+
     internal float[] Rent(Tensor owner, int length)
     {
         _owners.Add(owner);

@@ -1,0 +1,161 @@
+using System.Buffers.Binary;
+
+namespace Wav2Vec2.Audio;
+
+/// <summary>
+/// Reads RIFF/WAVE files: PCM 8 (unsigned), 16, 24 and 32-bit, IEEE float 32 and 64-bit, also inside
+/// WAVE_FORMAT_EXTENSIBLE; any channel count, downmixed to mono by averaging. Unknown chunks (LIST, fact, cue, ...) and
+/// their padding bytes are skipped. Malformed, truncated or empty files fail with <see cref="InvalidDataException"/>.
+/// </summary>
+public static class WavReader
+{
+    private const ushort FormatPcm = 1, FormatFloat = 3, FormatExtensible = 0xFFFE;
+
+    /// <summary>Reads a WAV file.</summary>
+    public static AudioClip Read(string path)
+    {
+        byte[] bytes;
+        try
+        {
+            bytes = File.ReadAllBytes(path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new InvalidDataException($"{path}: cannot read ({e.Message})");
+        }
+        return Read(bytes, path);
+    }
+
+    /// <summary>Reads WAV bytes; <paramref name="name"/> is used in error messages.</summary>
+    public static AudioClip Read(ReadOnlySpan<byte> data, string name = "audio")
+    {
+        if (data.Length < 12 || !data[..4].SequenceEqual("RIFF"u8) || !data.Slice(8, 4).SequenceEqual("WAVE"u8))
+            throw new InvalidDataException($"{name}: not a WAV file (no RIFF/WAVE header)");
+        Format? format = null;
+        ReadOnlySpan<byte> samples = default;
+        bool haveData = false;
+        int at = 12;
+        while (at + 8 <= data.Length)
+        {
+            ReadOnlySpan<byte> id = data.Slice(at, 4);
+            long size = BinaryPrimitives.ReadUInt32LittleEndian(data.Slice(at + 4, 4));
+            int body = at + 8;
+            long available = data.Length - body;
+            if (id.SequenceEqual("data"u8))
+            {
+                if (size > available)
+                {
+                    // Streaming writers leave 0 or 0xFFFFFFFF when the length is unknown: read to the end of the file.
+                    if (size != 0xFFFFFFFF && size != 0)
+                        throw new InvalidDataException($"{name}: truncated WAV (data chunk declares {size} bytes, {available} present)");
+                    size = available;
+                }
+                samples = data.Slice(body, (int)size);
+                haveData = true;
+            }
+            else if (id.SequenceEqual("fmt "u8))
+            {
+                if (size < 16 || size > available)
+                    throw new InvalidDataException($"{name}: malformed fmt chunk ({size} bytes)");
+                format = ParseFormat(data.Slice(body, (int)size), name);
+            }
+            else if (size > available)
+            {
+                throw new InvalidDataException($"{name}: truncated WAV (chunk '{System.Text.Encoding.ASCII.GetString(id)}' runs past the end)");
+            }
+            if (haveData && format != null)
+                break;
+            at = body + (int)size + (int)(size & 1);  // chunks are word-aligned
+        }
+        if (format == null)
+            throw new InvalidDataException($"{name}: WAV file has no fmt chunk");
+        if (!haveData)
+            throw new InvalidDataException($"{name}: WAV file has no data chunk");
+        return Decode(samples, format, name);
+    }
+
+    private sealed record Format(ushort Code, int Channels, int SampleRate, int BitsPerSample, int BlockAlign);
+
+    private static Format ParseFormat(ReadOnlySpan<byte> fmt, string name)
+    {
+        ushort code = BinaryPrimitives.ReadUInt16LittleEndian(fmt);
+        int channels = BinaryPrimitives.ReadUInt16LittleEndian(fmt[2..]);
+        int rate = (int)BinaryPrimitives.ReadUInt32LittleEndian(fmt[4..]);
+        int blockAlign = BinaryPrimitives.ReadUInt16LittleEndian(fmt[12..]);
+        int bits = BinaryPrimitives.ReadUInt16LittleEndian(fmt[14..]);
+        if (code == FormatExtensible)
+        {
+            if (fmt.Length < 40)
+                throw new InvalidDataException($"{name}: WAVE_FORMAT_EXTENSIBLE fmt chunk is too short");
+            code = BinaryPrimitives.ReadUInt16LittleEndian(fmt[24..]);   // the sub-format GUID starts with the format code
+        }
+        if (channels == 0 || rate <= 0)
+            throw new InvalidDataException($"{name}: invalid WAV format ({channels} channels, {rate} Hz)");
+        bool supported = (code == FormatPcm && bits is 8 or 16 or 24 or 32) || (code == FormatFloat && bits is 32 or 64);
+        if (!supported)
+            throw new InvalidDataException($"{name}: unsupported WAV encoding (format {code}, {bits} bits); PCM 8/16/24/32 and float 32/64 are read");
+        if (blockAlign < channels * (bits / 8))
+            throw new InvalidDataException($"{name}: invalid WAV block alignment {blockAlign}");
+        return new Format(code, channels, rate, bits, blockAlign);
+    }
+
+    private static AudioClip Decode(ReadOnlySpan<byte> data, Format f, string name)
+    {
+        int frames = data.Length / f.BlockAlign;
+        if (frames == 0)
+            throw new InvalidDataException($"{name}: WAV file contains no samples");
+        int width = f.BitsPerSample / 8;
+        var mono = new float[frames];
+        float channelScale = 1f / f.Channels;
+        for (int i = 0; i < frames; i++)
+        {
+            float sum = 0;
+            for (int c = 0; c < f.Channels; c++)
+                sum += Sample(data.Slice(i * f.BlockAlign + c * width, width), f);
+            mono[i] = sum * channelScale;
+        }
+        return new AudioClip(mono, f.SampleRate);
+    }
+
+    private static float Sample(ReadOnlySpan<byte> b, Format f) => (f.Code, f.BitsPerSample) switch
+    {
+        (FormatFloat, 32) => BinaryPrimitives.ReadSingleLittleEndian(b),
+        (FormatFloat, _) => (float)BinaryPrimitives.ReadDoubleLittleEndian(b),
+        (_, 8) => (b[0] - 128) / 128f,
+        (_, 16) => BinaryPrimitives.ReadInt16LittleEndian(b) / 32768f,
+        (_, 24) => ((b[0] | (b[1] << 8) | (b[2] << 16)) << 8 >> 8) / 8388608f,
+        _ => BinaryPrimitives.ReadInt32LittleEndian(b) / 2147483648f,
+    };
+}
+
+/// <summary>Writes mono float audio as 16-bit PCM or 32-bit float WAV (used by tools and tests).</summary>
+public static class WavWriter
+{
+    /// <summary>WAV bytes of <paramref name="clip"/> as 16-bit PCM, or IEEE float when <paramref name="asFloat"/>.</summary>
+    public static byte[] Encode(AudioClip clip, bool asFloat = false)
+    {
+        int width = asFloat ? 4 : 2, dataBytes = clip.Samples.Length * width;
+        var bytes = new byte[44 + dataBytes];
+        Span<byte> s = bytes;
+        "RIFF"u8.CopyTo(s);
+        BinaryPrimitives.WriteUInt32LittleEndian(s[4..], (uint)(36 + dataBytes));
+        "WAVEfmt "u8.CopyTo(s[8..]);
+        BinaryPrimitives.WriteUInt32LittleEndian(s[16..], 16);
+        BinaryPrimitives.WriteUInt16LittleEndian(s[20..], (ushort)(asFloat ? 3 : 1));
+        BinaryPrimitives.WriteUInt16LittleEndian(s[22..], 1);
+        BinaryPrimitives.WriteUInt32LittleEndian(s[24..], (uint)clip.SampleRate);
+        BinaryPrimitives.WriteUInt32LittleEndian(s[28..], (uint)(clip.SampleRate * width));
+        BinaryPrimitives.WriteUInt16LittleEndian(s[32..], (ushort)width);
+        BinaryPrimitives.WriteUInt16LittleEndian(s[34..], (ushort)(width * 8));
+        "data"u8.CopyTo(s[36..]);
+        BinaryPrimitives.WriteUInt32LittleEndian(s[40..], (uint)dataBytes);
+        for (int i = 0; i < clip.Samples.Length; i++)
+        {
+            if (asFloat)
+                BinaryPrimitives.WriteSingleLittleEndian(s[(44 + 4 * i)..], clip.Samples[i]);
+            else
+                BinaryPrimitives.WriteInt16LittleEndian(s[(44 + 2 * i)..], (short)Math.Clamp(MathF.Round(clip.Samples[i] * 32767f), -32768, 32767));
+        }
+        return bytes;
+    }
+}

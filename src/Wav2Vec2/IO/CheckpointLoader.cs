@@ -1,0 +1,127 @@
+using System.Text.Json;
+using Wav2Vec2.Nn;
+using Wav2Vec2.Tensors;
+
+namespace Wav2Vec2.IO;
+
+/// <summary>What loading weights did: tensors left at their initial values and stored tensors not used.</summary>
+public sealed record LoadReport(IReadOnlyList<string> Missing, IReadOnlyList<string> Ignored);
+
+/// <summary>Loads and saves a module's parameters in Hugging Face's checkpoint formats.</summary>
+public static class CheckpointLoader
+{
+    /// <summary>
+    /// Opens the weights of a model directory: model.safetensors, sharded safetensors (model.safetensors.index.json),
+    /// pytorch_model.bin, or sharded pytorch_model.bin (pytorch_model.bin.index.json), in that order of preference.
+    /// </summary>
+    public static ITensorSource OpenWeights(string directory)
+    {
+        string Path(string file) => System.IO.Path.Combine(directory, file);
+        if (File.Exists(Path("model.safetensors")))
+            return new SafeTensorsSource(SafeTensorsFile.Open(Path("model.safetensors")));
+        if (File.Exists(Path("model.safetensors.index.json")))
+            return OpenShards(directory, "model.safetensors.index.json", f => new SafeTensorsSource(SafeTensorsFile.Open(f)));
+        if (File.Exists(Path("pytorch_model.bin")))
+            return TorchCheckpoint.Open(Path("pytorch_model.bin"));
+        if (File.Exists(Path("pytorch_model.bin.index.json")))
+            return OpenShards(directory, "pytorch_model.bin.index.json", TorchCheckpoint.Open);
+        throw new FileNotFoundException(
+            $"{directory}: no weights found (model.safetensors, model.safetensors.index.json, pytorch_model.bin or pytorch_model.bin.index.json)");
+    }
+
+    /// <summary>
+    /// Copies stored tensors into <paramref name="module"/>'s parameters. Strict (default): every parameter must be
+    /// stored with the right shape, and every stored tensor must be used or belong to a known task head (reported as
+    /// ignored). Non-strict: missing parameters keep their values and unknown tensors are ignored; both are reported.
+    /// A shape mismatch always fails.
+    /// </summary>
+    /// <exception cref="InvalidDataException">The listed names are missing, unexpected or of the wrong shape.</exception>
+    public static LoadReport Load(Module module, ITensorSource source, bool strict = true, string prefix = "")
+    {
+        var stored = new Dictionary<string, string>(StringComparer.Ordinal);   // canonical -> stored spelling
+        foreach (string name in source.Names)
+            stored[CheckpointNames.Canonical(name)] = name;
+        var used = new HashSet<string>(StringComparer.Ordinal);
+        var missing = new List<string>();
+        var wrongShape = new List<string>();
+        foreach (var (name, parameter) in module.NamedParameters(prefix))
+        {
+            string? match = CheckpointNames.Candidates(name).FirstOrDefault(stored.ContainsKey);
+            if (match == null)
+            {
+                missing.Add(name);
+                continue;
+            }
+            used.Add(match);
+            int[] shape = source.Shape(stored[match]);
+            if (!SameElements(shape, parameter))
+            {
+                wrongShape.Add($"{name}: stored {Tensor.FormatShape(shape)}, model {parameter}");
+                continue;
+            }
+            source.Read(stored[match]).Span.CopyTo(parameter.Span);
+        }
+        var unused = stored.Keys.Where(k => !used.Contains(k)).OrderBy(k => k, StringComparer.Ordinal).ToList();
+        var unexpected = unused.Where(k => !CheckpointNames.IsHeadTensor(StripBackbone(k))).ToList();
+        if (wrongShape.Count > 0)
+            throw new InvalidDataException($"shape mismatch for {wrongShape.Count} tensor(s): {string.Join("; ", wrongShape)}");
+        if (strict && missing.Count > 0)
+            throw new InvalidDataException($"missing {missing.Count} tensor(s) in the checkpoint: {string.Join(", ", missing)}");
+        if (strict && unexpected.Count > 0)
+            throw new InvalidDataException($"unexpected {unexpected.Count} tensor(s) in the checkpoint: {string.Join(", ", unexpected)}");
+        return new LoadReport(missing, unused);
+    }
+
+    /// <summary>
+    /// Writes <paramref name="module"/>'s parameters to <paramref name="directory"/>/model.safetensors with Hugging Face
+    /// names (prefixed by <paramref name="prefix"/>), atomically.
+    /// </summary>
+    public static void SaveWeights(Module module, string directory, string prefix = "")
+    {
+        Directory.CreateDirectory(directory);
+        SafeTensorsWriter.Write(System.IO.Path.Combine(directory, "model.safetensors"),
+            module.NamedParameters(prefix).Select(p => (p.Name, (Tensor)p.Parameter)),
+            new Dictionary<string, string> { ["format"] = "pt" });
+    }
+
+    private static string StripBackbone(string name) => name.StartsWith(CheckpointNames.BackbonePrefix, StringComparison.Ordinal)
+        ? name[CheckpointNames.BackbonePrefix.Length..] : name;
+
+    // Shapes must agree up to size-1 dimensions (e.g. a weight_g stored as (1, 1, K) or (K)).
+    private static bool SameElements(int[] stored, Tensor parameter) =>
+        stored.Where(d => d != 1).SequenceEqual(parameter.ShapeArray.Where(d => d != 1));
+
+    private static ShardedSource OpenShards(string directory, string indexFile, Func<string, ITensorSource> open)
+    {
+        string indexPath = System.IO.Path.Combine(directory, indexFile);
+        List<string> files;
+        try
+        {
+            using JsonDocument index = JsonDocument.Parse(File.ReadAllText(indexPath));
+            files = index.RootElement.GetProperty("weight_map").EnumerateObject().Select(p => p.Value.GetString()!)
+                .Distinct().ToList();
+        }
+        catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException)
+        {
+            throw new InvalidDataException($"{indexPath}: not a valid shard index ({e.Message})");
+        }
+        var shards = new List<ITensorSource>();
+        try
+        {
+            foreach (string file in files)
+            {
+                string full = System.IO.Path.GetFullPath(System.IO.Path.Combine(directory, file));
+                if (!full.StartsWith(System.IO.Path.GetFullPath(directory), StringComparison.Ordinal))
+                    throw new InvalidDataException($"{indexPath}: shard '{file}' lies outside the model directory");
+                shards.Add(open(full));
+            }
+            return new ShardedSource(shards);
+        }
+        catch
+        {
+            foreach (ITensorSource shard in shards)
+                shard.Dispose();
+            throw;
+        }
+    }
+}

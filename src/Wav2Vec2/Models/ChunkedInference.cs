@@ -1,0 +1,79 @@
+using Wav2Vec2.Autograd;
+using Wav2Vec2.Tensors;
+
+namespace Wav2Vec2.Models;
+
+/// <summary>How long recordings are split (Hugging Face's chunk_length_s / stride_length_s, in seconds).</summary>
+public sealed record ChunkingOptions
+{
+    /// <summary>Longest window the model sees at once; shorter recordings run in one pass. 0 disables chunking.</summary>
+    public double ChunkSeconds { get; init; } = 30;
+
+    /// <summary>Context on each side of a chunk whose frames are computed but discarded.</summary>
+    public double ContextSeconds { get; init; } = 5;
+}
+
+/// <summary>
+/// Frame-exact chunked inference. Output frame f of the conv encoder reads samples [f R, f R + W) (R = product of conv
+/// strides, 320; W = receptive field, 400 for BASE). The recording's frames are split into consecutive "cores"; each
+/// core is computed from a window that starts R-aligned, <see cref="ChunkingOptions.ContextSeconds"/> before the core,
+/// and ends that much after its last frame's receptive field. Only the core's frames are kept, so the chunks stitch
+/// into exactly the frames of an unchunked pass: identical from the conv encoder, and equal up to the attention's
+/// limited context in the Transformer (every kept frame sees at least ContextSeconds of audio on both sides).
+/// Memory is that of one window, whatever the recording's length.
+/// </summary>
+public static class ChunkedInference
+{
+    /// <summary>
+    /// Runs <paramref name="forward"/> (normalised (1, samples) -> (1, frames, <paramref name="width"/>)) over
+    /// <paramref name="input"/> in evaluation mode and returns (frames, width).
+    /// </summary>
+    public static Tensor Run(Wav2Vec2Model model, float[] input, ChunkingOptions? options, Func<Tensor, Tensor> forward,
+        int width, IProgress<double>? progress, CancellationToken cancellationToken)
+    {
+        options ??= new ChunkingOptions();
+        if (options.ChunkSeconds < 0 || options.ContextSeconds < 0)
+            throw new ArgumentOutOfRangeException(nameof(options), "chunk and context lengths must not be negative");
+        int totalFrames = model.FrameCount(input.Length);
+        if (totalFrames <= 0)
+            throw new ArgumentException($"the recording is too short ({input.Length} samples) to produce a frame");
+        int rate = model.FeatureExtractor.SamplingRate, stride = model.Config.InputsToLogitsRatio;
+        int receptive = ReceptiveField(model.Config);
+        int chunkSamples = (int)Math.Min(int.MaxValue, options.ChunkSeconds * rate);
+        int context = (int)(options.ContextSeconds * rate) / stride * stride;
+        int coreFrames = (chunkSamples - 2 * context - receptive) / stride + 1;
+        if (options.ChunkSeconds == 0 || input.Length <= chunkSamples)
+            coreFrames = totalFrames;
+        else if (coreFrames < 1)
+            throw new ArgumentException($"chunks of {options.ChunkSeconds} s leave no room beside {options.ContextSeconds} s of context on each side");
+
+        var result = new Tensor([totalFrames, width], clear: false, pooled: false);
+        using var _ = Tape.NoGrad();
+        for (int coreStart = 0; coreStart < totalFrames; coreStart += coreFrames)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            int coreEnd = Math.Min(totalFrames, coreStart + coreFrames);
+            int windowStart = Math.Max(0, coreStart * stride - context);
+            int windowEnd = (int)Math.Min(input.Length, (long)(coreEnd - 1) * stride + receptive + context);
+            using (new TensorArena())
+            {
+                Tensor values = Tensor.FromArray(input[windowStart..windowEnd], 1, windowEnd - windowStart);
+                Tensor frames = forward(values);
+                int offset = windowStart / stride;
+                frames.Span.Slice((coreStart - offset) * width, (coreEnd - coreStart) * width)
+                    .CopyTo(result.Span.Slice(coreStart * width));
+            }
+            progress?.Report((double)coreEnd / totalFrames);
+        }
+        return result;
+    }
+
+    /// <summary>Samples read by one output frame of the conv encoder (400 for BASE).</summary>
+    public static int ReceptiveField(Wav2Vec2Config config)
+    {
+        int field = 1;
+        for (int i = config.ConvKernel.Length - 1; i >= 0; i--)
+            field = (field - 1) * config.ConvStride[i] + config.ConvKernel[i];
+        return field;
+    }
+}

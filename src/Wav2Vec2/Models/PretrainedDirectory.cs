@@ -1,0 +1,45 @@
+using Wav2Vec2.IO;
+using Wav2Vec2.Nn;
+
+namespace Wav2Vec2.Models;
+
+/// <summary>Reading and writing Hugging Face model directories (config.json + weights + preprocessor_config.json).</summary>
+public static class PretrainedDirectory
+{
+    /// <summary>Reads <paramref name="directory"/>/config.json.</summary>
+    public static Wav2Vec2Config LoadConfig(string directory)
+    {
+        if (!Directory.Exists(directory))
+            throw new DirectoryNotFoundException($"model directory '{directory}' does not exist");
+        string path = Path.Combine(directory, "config.json");
+        if (!File.Exists(path))
+            throw new FileNotFoundException($"{directory}: no config.json (not a Hugging Face model directory)");
+        return Wav2Vec2Config.Load(path);
+    }
+
+    /// <summary>Loads the directory's weights into <paramref name="module"/>.</summary>
+    public static LoadReport LoadWeights(Module module, string directory, bool strict)
+    {
+        using ITensorSource weights = CheckpointLoader.OpenWeights(directory);
+        try
+        {
+            return CheckpointLoader.Load(module, weights, strict);
+        }
+        catch (InvalidDataException e)
+        {
+            throw new InvalidDataException($"{directory}: {e.Message}");
+        }
+    }
+
+    /// <summary>
+    /// Writes config.json, model.safetensors and preprocessor_config.json into <paramref name="directory"/> (created if
+    /// needed). Each file is written atomically.
+    /// </summary>
+    public static void Save(string directory, Module module, Wav2Vec2Config config, FeatureExtractorConfig featureExtractor)
+    {
+        Directory.CreateDirectory(directory);
+        CheckpointLoader.SaveWeights(module, directory);
+        AtomicFile.WriteText(Path.Combine(directory, "config.json"), config.ToJson());
+        AtomicFile.WriteText(Path.Combine(directory, "preprocessor_config.json"), featureExtractor.ToJson());
+    }
+}

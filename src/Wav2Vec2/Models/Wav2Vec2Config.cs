@@ -1,0 +1,292 @@
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+
+namespace Wav2Vec2.Models;
+
+/// <summary>
+/// The architecture and regularisation settings of a wav2vec 2.0 model: Hugging Face's <c>Wav2Vec2Config</c>, read from
+/// and written to config.json with its snake_case names. Fields this class does not model are kept and written back
+/// unchanged. <see cref="Validate"/> rejects inconsistent combinations with a message naming the field.
+/// </summary>
+public sealed class Wav2Vec2Config
+{
+    private JsonObject _raw = new();
+
+    /// <summary>Output classes of the CTC head (vocab.json size).</summary>
+    public int VocabSize { get; set; } = 32;
+    /// <summary>Transformer width.</summary>
+    public int HiddenSize { get; set; } = 768;
+    /// <summary>Transformer layers.</summary>
+    public int NumHiddenLayers { get; set; } = 12;
+    /// <summary>Attention heads per layer.</summary>
+    public int NumAttentionHeads { get; set; } = 12;
+    /// <summary>Feed-forward width.</summary>
+    public int IntermediateSize { get; set; } = 3072;
+    /// <summary>Feed-forward activation ("gelu" is supported).</summary>
+    public string HiddenAct { get; set; } = "gelu";
+    /// <summary>Dropout on residual branches.</summary>
+    public float HiddenDropout { get; set; } = 0.1f;
+    /// <summary>Dropout after the feed-forward activation.</summary>
+    public float ActivationDropout { get; set; } = 0.1f;
+    /// <summary>Dropout on attention probabilities.</summary>
+    public float AttentionDropout { get; set; } = 0.1f;
+    /// <summary>Dropout after the feature projection.</summary>
+    public float FeatProjDropout { get; set; }
+    /// <summary>Dropout on the features fed to the quantizer.</summary>
+    public float FeatQuantizerDropout { get; set; }
+    /// <summary>Dropout before the CTC head.</summary>
+    public float FinalDropout { get; set; } = 0.1f;
+    /// <summary>Probability of skipping a whole Transformer layer in training.</summary>
+    public float LayerDrop { get; set; } = 0.1f;
+    /// <summary>Standard deviation of the normal initialisation of linear layers.</summary>
+    public float InitializerRange { get; set; } = 0.02f;
+    /// <summary>Epsilon of the encoder and feature-projection layer norms.</summary>
+    public float LayerNormEps { get; set; } = 1e-5f;
+    /// <summary>"group" (group norm on the first conv layer, BASE) or "layer" (layer norm on every conv layer, LARGE-LV60).</summary>
+    public string FeatExtractNorm { get; set; } = "group";
+    /// <summary>Activation of the conv feature encoder ("gelu").</summary>
+    public string FeatExtractActivation { get; set; } = "gelu";
+    /// <summary>Output channels of each conv layer.</summary>
+    public int[] ConvDim { get; set; } = [512, 512, 512, 512, 512, 512, 512];
+    /// <summary>Stride of each conv layer.</summary>
+    public int[] ConvStride { get; set; } = [5, 2, 2, 2, 2, 2, 2];
+    /// <summary>Kernel width of each conv layer.</summary>
+    public int[] ConvKernel { get; set; } = [10, 3, 3, 3, 3, 2, 2];
+    /// <summary>Whether conv layers have a bias.</summary>
+    public bool ConvBias { get; set; }
+    /// <summary>Kernel width of the convolutional positional embedding (an even width drops the last frame).</summary>
+    public int NumConvPosEmbeddings { get; set; } = 128;
+    /// <summary>Groups of the positional convolution.</summary>
+    public int NumConvPosEmbeddingGroups { get; set; } = 16;
+    /// <summary>Pre-LN ("stable layer norm") Transformer, as LARGE-LV60 and XLS-R.</summary>
+    public bool DoStableLayerNorm { get; set; }
+    /// <summary>Whether masking is applied in training.</summary>
+    public bool ApplySpecAugment { get; set; } = true;
+    /// <summary>Probability of a frame starting a masked span (fine-tuning; pre-training uses 0.65).</summary>
+    public float MaskTimeProb { get; set; } = 0.05f;
+    /// <summary>Length of a masked time span.</summary>
+    public int MaskTimeLength { get; set; } = 10;
+    /// <summary>Minimum number of masked spans.</summary>
+    public int MaskTimeMinMasks { get; set; } = 2;
+    /// <summary>Probability of masking feature channels.</summary>
+    public float MaskFeatureProb { get; set; }
+    /// <summary>Length of a masked feature span.</summary>
+    public int MaskFeatureLength { get; set; } = 10;
+    /// <summary>Minimum number of masked feature spans.</summary>
+    public int MaskFeatureMinMasks { get; set; }
+    /// <summary>Entries per quantizer codebook (V).</summary>
+    public int NumCodevectorsPerGroup { get; set; } = 320;
+    /// <summary>Quantizer codebooks (G).</summary>
+    public int NumCodevectorGroups { get; set; } = 2;
+    /// <summary>Temperature kappa of the contrastive logits.</summary>
+    public float ContrastiveLogitsTemperature { get; set; } = 0.1f;
+    /// <summary>Distractors per masked frame.</summary>
+    public int NumNegatives { get; set; } = 100;
+    /// <summary>Width of the concatenated codevectors.</summary>
+    public int CodevectorDim { get; set; } = 256;
+    /// <summary>Width of the projected quantized targets and context outputs.</summary>
+    public int ProjCodevectorDim { get; set; } = 256;
+    /// <summary>Weight of the codebook diversity loss.</summary>
+    public float DiversityLossWeight { get; set; } = 0.1f;
+    /// <summary>"sum" or "mean".</summary>
+    public string CtcLossReduction { get; set; } = "sum";
+    /// <summary>Zero infinite CTC losses.</summary>
+    public bool CtcZeroInfinity { get; set; }
+    /// <summary>Id of the pad (CTC blank) token.</summary>
+    public int PadTokenId { get; set; }
+    /// <summary>Id of the beginning-of-sentence token.</summary>
+    public int BosTokenId { get; set; } = 1;
+    /// <summary>Id of the end-of-sentence token.</summary>
+    public int EosTokenId { get; set; } = 2;
+
+    /// <summary>Samples per output frame: the product of the conv strides (320 for BASE).</summary>
+    public int InputsToLogitsRatio => ConvStride.Aggregate(1, (a, b) => a * b);
+
+    /// <summary>Names in config.json that this class does not model (kept on save).</summary>
+    public IEnumerable<string> UnknownFields => _raw.Select(p => p.Key).Where(k => !Fields.ContainsKey(k));
+
+    /// <summary>fairseq BASE / Hugging Face defaults (wav2vec2-base).</summary>
+    public static Wav2Vec2Config Base() => new();
+
+    /// <summary>fairseq LARGE-LV60 shape (wav2vec2-large-lv60): layer-norm conv encoder with bias, pre-LN Transformer.</summary>
+    public static Wav2Vec2Config Large() => new()
+    {
+        HiddenSize = 1024, NumHiddenLayers = 24, NumAttentionHeads = 16, IntermediateSize = 4096,
+        FeatExtractNorm = "layer", ConvBias = true, DoStableLayerNorm = true, CodevectorDim = 768, ProjCodevectorDim = 768,
+    };
+
+    /// <summary>A small model for CPU pre-training experiments: 7 x 128 conv channels with BASE kernels, 4 x 256 Transformer.</summary>
+    public static Wav2Vec2Config Tiny() => new()
+    {
+        ConvDim = [128, 128, 128, 128, 128, 128, 128], HiddenSize = 256, NumHiddenLayers = 4, NumAttentionHeads = 4,
+        IntermediateSize = 1024, NumConvPosEmbeddings = 64, NumConvPosEmbeddingGroups = 16, NumCodevectorGroups = 2,
+        NumCodevectorsPerGroup = 100, CodevectorDim = 128, ProjCodevectorDim = 128, NumNegatives = 50,
+    };
+
+    /// <summary>The preset of that name: "base", "large" or "tiny".</summary>
+    public static Wav2Vec2Config Preset(string name) => name switch
+    {
+        "base" => Base(),
+        "large" => Large(),
+        "tiny" => Tiny(),
+        _ => throw new ArgumentException($"unknown preset '{name}' (base, large, tiny)"),
+    };
+
+    /// <summary>Reads and validates a config.json.</summary>
+    /// <exception cref="InvalidDataException">Malformed JSON, a field of the wrong type, or an invalid combination.</exception>
+    public static Wav2Vec2Config FromJson(string json, string source = "config.json")
+    {
+        JsonObject raw;
+        try
+        {
+            raw = JsonNode.Parse(json) as JsonObject ?? throw new InvalidDataException($"{source}: not a JSON object");
+        }
+        catch (JsonException e)
+        {
+            throw new InvalidDataException($"{source}: invalid JSON ({e.Message})");
+        }
+        var config = new Wav2Vec2Config { _raw = raw };
+        foreach (var (name, field) in Fields)
+        {
+            if (!raw.TryGetPropertyValue(name, out JsonNode? node) || node is null)
+                continue;
+            try
+            {
+                field.Read(config, node);
+            }
+            catch (Exception e) when (e is InvalidOperationException or FormatException or JsonException)
+            {
+                throw new InvalidDataException($"{source}: field '{name}' has an invalid value {node.ToJsonString()}");
+            }
+        }
+        config.Validate(source);
+        return config;
+    }
+
+    /// <summary>Loads <paramref name="path"/> (a config.json).</summary>
+    public static Wav2Vec2Config Load(string path) => FromJson(File.ReadAllText(path), path);
+
+    /// <summary>config.json text: every modelled field plus the unknown ones read earlier, indented.</summary>
+    public string ToJson()
+    {
+        var json = (JsonObject)_raw.DeepClone();
+        json["model_type"] = "wav2vec2";
+        foreach (var (name, field) in Fields)
+            json[name] = field.Write(this);
+        return json.ToJsonString(new JsonSerializerOptions { WriteIndented = true });
+    }
+
+    /// <summary>A deep copy.</summary>
+    public Wav2Vec2Config Clone() => FromJson(ToJson());
+
+    /// <summary>Checks that the fields describe a buildable model.</summary>
+    /// <exception cref="InvalidDataException">The first problem found, naming the field.</exception>
+    public void Validate(string source = "config")
+    {
+        void Fail(string field, string message) => throw new InvalidDataException($"{source}: {field} {message}");
+        if (ConvDim.Length == 0)
+            Fail("conv_dim", "must name at least one conv layer");
+        if (ConvStride.Length != ConvDim.Length || ConvKernel.Length != ConvDim.Length)
+            Fail("conv_dim", $"conv_stride and conv_kernel must have the same length ({ConvDim.Length}, {ConvStride.Length}, {ConvKernel.Length})");
+        if (ConvDim.Concat(ConvStride).Concat(ConvKernel).Any(v => v <= 0))
+            Fail("conv_dim", "conv_stride and conv_kernel entries must be positive");
+        foreach (var (name, value) in new[] { ("hidden_size", HiddenSize), ("num_hidden_layers", NumHiddenLayers),
+            ("num_attention_heads", NumAttentionHeads), ("intermediate_size", IntermediateSize), ("vocab_size", VocabSize),
+            ("num_conv_pos_embeddings", NumConvPosEmbeddings), ("num_conv_pos_embedding_groups", NumConvPosEmbeddingGroups),
+            ("num_codevector_groups", NumCodevectorGroups), ("num_codevectors_per_group", NumCodevectorsPerGroup),
+            ("codevector_dim", CodevectorDim), ("proj_codevector_dim", ProjCodevectorDim), ("mask_time_length", MaskTimeLength) })
+            if (value <= 0)
+                Fail(name, $"must be positive, got {value}");
+        if (HiddenSize % NumAttentionHeads != 0)
+            Fail("hidden_size", $"({HiddenSize}) must be divisible by num_attention_heads ({NumAttentionHeads})");
+        if (HiddenSize % NumConvPosEmbeddingGroups != 0)
+            Fail("num_conv_pos_embedding_groups", $"({NumConvPosEmbeddingGroups}) must divide hidden_size ({HiddenSize})");
+        if (CodevectorDim % NumCodevectorGroups != 0)
+            Fail("codevector_dim", $"({CodevectorDim}) must be divisible by num_codevector_groups ({NumCodevectorGroups})");
+        if (FeatExtractNorm is not ("group" or "layer"))
+            Fail("feat_extract_norm", $"must be \"group\" or \"layer\", got \"{FeatExtractNorm}\"");
+        if (HiddenAct != "gelu")
+            Fail("hidden_act", $"\"{HiddenAct}\" is not supported (gelu)");
+        if (FeatExtractActivation != "gelu")
+            Fail("feat_extract_activation", $"\"{FeatExtractActivation}\" is not supported (gelu)");
+        if (LayerNormEps <= 0)
+            Fail("layer_norm_eps", "must be positive");
+        foreach (var (name, p) in new[] { ("hidden_dropout", HiddenDropout), ("activation_dropout", ActivationDropout),
+            ("attention_dropout", AttentionDropout), ("feat_proj_dropout", FeatProjDropout), ("final_dropout", FinalDropout),
+            ("feat_quantizer_dropout", FeatQuantizerDropout), ("layerdrop", LayerDrop), ("mask_time_prob", MaskTimeProb),
+            ("mask_feature_prob", MaskFeatureProb) })
+            if (p is < 0 or > 1 || float.IsNaN(p))
+                Fail(name, $"must be in [0, 1], got {p.ToString(CultureInfo.InvariantCulture)}");
+        if ((uint)PadTokenId >= (uint)VocabSize)
+            Fail("pad_token_id", $"({PadTokenId}) must be a token id below vocab_size ({VocabSize})");
+        if (_raw.TryGetPropertyValue("add_adapter", out JsonNode? adapter) && adapter?.GetValueKind() == JsonValueKind.True)
+            Fail("add_adapter", "is not supported (adapter layers)");
+    }
+
+    private sealed record Field(Action<Wav2Vec2Config, JsonNode> Read, Func<Wav2Vec2Config, JsonNode?> Write);
+
+    private static Field Int(Func<Wav2Vec2Config, int> get, Action<Wav2Vec2Config, int> set) =>
+        new((c, n) => set(c, n.GetValue<int>()), c => JsonValue.Create(get(c)));
+
+    private static Field Float(Func<Wav2Vec2Config, float> get, Action<Wav2Vec2Config, float> set) =>
+        new((c, n) => set(c, (float)n.GetValue<double>()), c => JsonValue.Create((double)(decimal)get(c)));
+
+    private static Field Bool(Func<Wav2Vec2Config, bool> get, Action<Wav2Vec2Config, bool> set) =>
+        new((c, n) => set(c, n.GetValue<bool>()), c => JsonValue.Create(get(c)));
+
+    private static Field Text(Func<Wav2Vec2Config, string> get, Action<Wav2Vec2Config, string> set) =>
+        new((c, n) => set(c, n.GetValue<string>()), c => JsonValue.Create(get(c)));
+
+    private static Field Ints(Func<Wav2Vec2Config, int[]> get, Action<Wav2Vec2Config, int[]> set) =>
+        new((c, n) => set(c, n.AsArray().Select(e => e!.GetValue<int>()).ToArray()),
+            c => new JsonArray(get(c).Select(v => (JsonNode?)JsonValue.Create(v)).ToArray()));
+
+    // The one table of config.json names this class models.
+    private static readonly Dictionary<string, Field> Fields = new()
+    {
+        ["vocab_size"] = Int(c => c.VocabSize, (c, v) => c.VocabSize = v),
+        ["hidden_size"] = Int(c => c.HiddenSize, (c, v) => c.HiddenSize = v),
+        ["num_hidden_layers"] = Int(c => c.NumHiddenLayers, (c, v) => c.NumHiddenLayers = v),
+        ["num_attention_heads"] = Int(c => c.NumAttentionHeads, (c, v) => c.NumAttentionHeads = v),
+        ["intermediate_size"] = Int(c => c.IntermediateSize, (c, v) => c.IntermediateSize = v),
+        ["hidden_act"] = Text(c => c.HiddenAct, (c, v) => c.HiddenAct = v),
+        ["hidden_dropout"] = Float(c => c.HiddenDropout, (c, v) => c.HiddenDropout = v),
+        ["activation_dropout"] = Float(c => c.ActivationDropout, (c, v) => c.ActivationDropout = v),
+        ["attention_dropout"] = Float(c => c.AttentionDropout, (c, v) => c.AttentionDropout = v),
+        ["feat_proj_dropout"] = Float(c => c.FeatProjDropout, (c, v) => c.FeatProjDropout = v),
+        ["feat_quantizer_dropout"] = Float(c => c.FeatQuantizerDropout, (c, v) => c.FeatQuantizerDropout = v),
+        ["final_dropout"] = Float(c => c.FinalDropout, (c, v) => c.FinalDropout = v),
+        ["layerdrop"] = Float(c => c.LayerDrop, (c, v) => c.LayerDrop = v),
+        ["initializer_range"] = Float(c => c.InitializerRange, (c, v) => c.InitializerRange = v),
+        ["layer_norm_eps"] = Float(c => c.LayerNormEps, (c, v) => c.LayerNormEps = v),
+        ["feat_extract_norm"] = Text(c => c.FeatExtractNorm, (c, v) => c.FeatExtractNorm = v),
+        ["feat_extract_activation"] = Text(c => c.FeatExtractActivation, (c, v) => c.FeatExtractActivation = v),
+        ["conv_dim"] = Ints(c => c.ConvDim, (c, v) => c.ConvDim = v),
+        ["conv_stride"] = Ints(c => c.ConvStride, (c, v) => c.ConvStride = v),
+        ["conv_kernel"] = Ints(c => c.ConvKernel, (c, v) => c.ConvKernel = v),
+        ["conv_bias"] = Bool(c => c.ConvBias, (c, v) => c.ConvBias = v),
+        ["num_conv_pos_embeddings"] = Int(c => c.NumConvPosEmbeddings, (c, v) => c.NumConvPosEmbeddings = v),
+        ["num_conv_pos_embedding_groups"] = Int(c => c.NumConvPosEmbeddingGroups, (c, v) => c.NumConvPosEmbeddingGroups = v),
+        ["do_stable_layer_norm"] = Bool(c => c.DoStableLayerNorm, (c, v) => c.DoStableLayerNorm = v),
+        ["apply_spec_augment"] = Bool(c => c.ApplySpecAugment, (c, v) => c.ApplySpecAugment = v),
+        ["mask_time_prob"] = Float(c => c.MaskTimeProb, (c, v) => c.MaskTimeProb = v),
+        ["mask_time_length"] = Int(c => c.MaskTimeLength, (c, v) => c.MaskTimeLength = v),
+        ["mask_time_min_masks"] = Int(c => c.MaskTimeMinMasks, (c, v) => c.MaskTimeMinMasks = v),
+        ["mask_feature_prob"] = Float(c => c.MaskFeatureProb, (c, v) => c.MaskFeatureProb = v),
+        ["mask_feature_length"] = Int(c => c.MaskFeatureLength, (c, v) => c.MaskFeatureLength = v),
+        ["mask_feature_min_masks"] = Int(c => c.MaskFeatureMinMasks, (c, v) => c.MaskFeatureMinMasks = v),
+        ["num_codevectors_per_group"] = Int(c => c.NumCodevectorsPerGroup, (c, v) => c.NumCodevectorsPerGroup = v),
+        ["num_codevector_groups"] = Int(c => c.NumCodevectorGroups, (c, v) => c.NumCodevectorGroups = v),
+        ["contrastive_logits_temperature"] = Float(c => c.ContrastiveLogitsTemperature, (c, v) => c.ContrastiveLogitsTemperature = v),
+        ["num_negatives"] = Int(c => c.NumNegatives, (c, v) => c.NumNegatives = v),
+        ["codevector_dim"] = Int(c => c.CodevectorDim, (c, v) => c.CodevectorDim = v),
+        ["proj_codevector_dim"] = Int(c => c.ProjCodevectorDim, (c, v) => c.ProjCodevectorDim = v),
+        ["diversity_loss_weight"] = Float(c => c.DiversityLossWeight, (c, v) => c.DiversityLossWeight = v),
+        ["ctc_loss_reduction"] = Text(c => c.CtcLossReduction, (c, v) => c.CtcLossReduction = v),
+        ["ctc_zero_infinity"] = Bool(c => c.CtcZeroInfinity, (c, v) => c.CtcZeroInfinity = v),
+        ["pad_token_id"] = Int(c => c.PadTokenId, (c, v) => c.PadTokenId = v),
+        ["bos_token_id"] = Int(c => c.BosTokenId, (c, v) => c.BosTokenId = v),
+        ["eos_token_id"] = Int(c => c.EosTokenId, (c, v) => c.EosTokenId = v),
+    };
+}
