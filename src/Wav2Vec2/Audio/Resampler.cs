@@ -5,7 +5,8 @@ namespace Wav2Vec2.Audio;
 /// sits at input position n M / L; its L possible fractional phases each get a precomputed filter: a sinc with cutoff
 /// 0.475 x min(in, out) (5% transition band below the new Nyquist frequency), 32 zero crossings per side at that cutoff,
 /// shaped by a Kaiser window (beta 9.6, about 96 dB stop-band attenuation). Against sox's default resampler the output
-/// differs by less than -60 dB on tones and sweeps inside the pass band (tests pin this).
+/// differs by -96 to -113 dB (error energy relative to the signal) on tones and sweeps inside the pass band, from
+/// 8, 44.1 and 48 kHz (tests pin -90 dB).
 /// </summary>
 public static class Resampler
 {

@@ -20,6 +20,8 @@ public sealed record ChunkingOptions
 /// and ends that much after its last frame's receptive field. Only the core's frames are kept, so the chunks stitch
 /// into exactly the frames of an unchunked pass: identical from the conv encoder, and equal up to the attention's
 /// limited context in the Transformer (every kept frame sees at least ContextSeconds of audio on both sides).
+/// Group-norm feature encoders (BASE) normalise each channel over the window, so their chunks see window statistics,
+/// as in Hugging Face's chunked pipeline. Input normalisation (do_normalize) is applied once to the whole recording.
 /// Memory is that of one window, whatever the recording's length.
 /// </summary>
 public static class ChunkedInference
