@@ -13,6 +13,12 @@ internal static class BenchmarkApp
         Benchmarks:
           gemm M N K     C = A(MxK) * B(KxN), float32, all cores; prints gflops=<median GFLOP/s>
                          (a wav2vec 2.0 feed-forward shape is 499 3072 768)
+          forward [--preset base|large|tiny] [--seconds S]
+                         backbone inference on S seconds of 16 kHz audio (default base, 10 s); prints
+                         median_s=<seconds>; --reference: torchaudio wav2vec2_base in Debian's PyTorch
+          features [--preset base] [--seconds S]
+                         chunked feature extraction of an S-second recording (default 600) in one run;
+                         prints peak_rss_mb=<MB> and the real-time factor
 
         Options:
           --runs N       timed repetitions after warm-up (default 7); the median is reported
@@ -36,6 +42,8 @@ internal static class BenchmarkApp
             return options.Benchmark switch
             {
                 "gemm" => GemmBenchmark.Run(options),
+                "forward" => ForwardBenchmark.Run(options),
+                "features" => FeaturesBenchmark.Run(options),
                 _ => throw new BenchmarkUsageException($"unknown benchmark '{options.Benchmark}' (see --help)"),
             };
         }

@@ -17,4 +17,19 @@ public static class InferenceStage
         using var arena = new TensorArena();
         return arena.Promote(stage());
     }
+
+    /// <summary>
+    /// Applies <paramref name="stage"/> to <paramref name="input"/> and, when nothing is recorded, also frees the input
+    /// right away if the current arena owns it (a previous stage's output that nothing else reads).
+    /// </summary>
+    public static Tensor Consume(Tensor input, Func<Tensor, Tensor> stage)
+    {
+        Tensor output = Run(() => stage(input));
+        if (!Tape.IsRecording && !ReferenceEquals(output, input))
+            TensorArena.Current?.Release(input);
+        return output;
+    }
+
+    /// <summary>True when ops may overwrite their input (nothing is recorded, so no backward pass needs it).</summary>
+    public static bool InPlaceAllowed => !Tape.IsRecording;
 }

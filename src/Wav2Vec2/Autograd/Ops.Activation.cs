@@ -5,10 +5,13 @@ namespace Wav2Vec2.Autograd;
 
 public static partial class Ops
 {
-    /// <summary>Exact GELU, x * Phi(x) (PyTorch's default, approximate='none').</summary>
-    public static Tensor Gelu(Tensor x)
+    /// <summary>
+    /// Exact GELU, x * Phi(x) (PyTorch's default, approximate='none'). With <paramref name="inPlace"/> the result
+    /// overwrites x (inference only: nothing may be recording a gradient for x).
+    /// </summary>
+    public static Tensor Gelu(Tensor x, bool inPlace = false)
     {
-        Tensor y = Tensor.Uninitialized(x.ShapeArray);
+        Tensor y = inPlace ? InPlaceTarget(x, "Gelu") : Tensor.Uninitialized(x.ShapeArray);
         ActivationKernels.GeluForward(x.Span, y.Span);
         return Recorded(Tape.For(x), y, dy => ActivationKernels.GeluBackward(x.Span, dy.Span, x.GradSpan()));
     }

@@ -32,15 +32,16 @@ public static partial class Ops
     /// <summary>
     /// Group norm of x (batch, channels, length) with <paramref name="groups"/> groups of consecutive channels and
     /// per-channel affine gamma/beta (groups = channels is fairseq's "group" feature-extractor norm).
+    /// With <paramref name="inPlace"/> the result overwrites x (inference only).
     /// </summary>
-    public static Tensor GroupNorm(Tensor x, int groups, Tensor? gamma, Tensor? beta, float eps = 1e-5f)
+    public static Tensor GroupNorm(Tensor x, int groups, Tensor? gamma, Tensor? beta, float eps = 1e-5f, bool inPlace = false)
     {
         Require(x.Rank == 3, "GroupNorm", $"input must be (batch, channels, length), got {Shape(x)}");
         int batch = x.Size(0), channels = x.Size(1), length = x.Size(2);
         Require(groups >= 1 && channels % groups == 0, "GroupNorm", $"{channels} channels are not divisible into {groups} groups");
         Require(gamma == null || gamma.Length == channels, "GroupNorm", $"gamma must have {channels} elements");
         Require(beta == null || beta.Length == channels, "GroupNorm", $"beta must have {channels} elements");
-        Tensor y = Tensor.Uninitialized(x.ShapeArray);
+        Tensor y = inPlace ? InPlaceTarget(x, "GroupNorm") : Tensor.Uninitialized(x.ShapeArray);
         Tensor mean = Tensor.Uninitialized(batch * groups), rstd = Tensor.Uninitialized(batch * groups);
         NormKernels.GroupNormForward(x.Span, batch, channels, length, groups, gamma == null ? [] : gamma.Span,
             beta == null ? [] : beta.Span, eps, y.Span, mean.Span, rstd.Span);

@@ -33,4 +33,8 @@ public static partial class Ops
     }
 
     private static string Shape(Tensor t) => Tensor.FormatShape(t.Shape);
+
+    // An op asked to overwrite its input: only legal when no backward pass will need that input.
+    private static Tensor InPlaceTarget(Tensor x, string operation) => Tape.For(x) == null ? x
+        : throw new InvalidOperationException($"{operation}: in-place evaluation cannot be recorded for a gradient");
 }

@@ -49,14 +49,18 @@ public static class ChunkedInference
         else if (coreFrames < 1)
             throw new ArgumentException($"chunks of {options.ChunkSeconds} s leave no room beside {options.ContextSeconds} s of context on each side");
 
+        // Every window has the same length where the recording allows (the first and last are shifted inward rather
+        // than cut), so each chunk reuses the pooled buffers of the previous one.
+        int windowLength = (coreFrames - 1) * stride + receptive + 2 * context;
         var result = new Tensor([totalFrames, width], clear: false, pooled: false);
         using var _ = Tape.NoGrad();
         for (int coreStart = 0; coreStart < totalFrames; coreStart += coreFrames)
         {
             cancellationToken.ThrowIfCancellationRequested();
             int coreEnd = Math.Min(totalFrames, coreStart + coreFrames);
-            int windowStart = Math.Max(0, coreStart * stride - context);
-            int windowEnd = (int)Math.Min(input.Length, (long)(coreEnd - 1) * stride + receptive + context);
+            int windowStart = Math.Clamp(coreStart * stride - context, 0, Math.Max(0, input.Length - windowLength)) / stride * stride;
+            int needed = (coreEnd - 1) * stride + receptive + context;
+            int windowEnd = (int)Math.Min(input.Length, Math.Max((long)windowStart + windowLength, needed));
             using (new TensorArena())
             {
                 Tensor values = Tensor.FromArray(input[windowStart..windowEnd], 1, windowEnd - windowStart);

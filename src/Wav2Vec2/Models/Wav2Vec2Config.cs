@@ -104,7 +104,7 @@ public sealed class Wav2Vec2Config
     public int InputsToLogitsRatio => ConvStride.Aggregate(1, (a, b) => a * b);
 
     /// <summary>Names in config.json that this class does not model (kept on save).</summary>
-    public IEnumerable<string> UnknownFields => _raw.Select(p => p.Key).Where(k => !Fields.ContainsKey(k));
+    public IEnumerable<string> UnknownFields => _raw.Select(p => p.Key).Where(k => k != "model_type" && !Fields.ContainsKey(k));
 
     /// <summary>fairseq BASE / Hugging Face defaults (wav2vec2-base).</summary>
     public static Wav2Vec2Config Base() => new();

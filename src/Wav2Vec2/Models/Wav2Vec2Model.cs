@@ -200,10 +200,7 @@ public sealed class Wav2Vec2Model : Module
         {
             Tensor x = Ops.Reshape(audio, audio.Size(0), 1, audio.Size(1));
             foreach (ConvBlock layer in _layers)
-            {
-                Tensor input = x;
-                x = InferenceStage.Run(() => layer.Forward(input));
-            }
+                x = InferenceStage.Consume(x, layer.Forward);
             return x;
         }
     }
@@ -227,12 +224,15 @@ public sealed class Wav2Vec2Model : Module
 
         public Tensor Forward(Tensor x)
         {
+            // In inference the conv output is normalised and activated in place: the first layer's output alone is
+            // 512 channels x 50 frames per 10 ms of audio.
+            bool inPlace = InferenceStage.InPlaceAllowed;
             x = _conv.Forward(x);
             if (_layerNorm != null)
                 x = _layerNorm.Forward(x, dim: 1);
             else if (_groupNorm != null)
-                x = _groupNorm.Forward(x);
-            return Ops.Gelu(x);
+                x = _groupNorm.Forward(x, inPlace);
+            return Ops.Gelu(x, inPlace);
         }
     }
 

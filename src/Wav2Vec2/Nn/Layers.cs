@@ -137,6 +137,6 @@ public sealed class GroupNorm : Module
     /// <summary>Shift, (channels).</summary>
     public Parameter Bias { get; }
 
-    /// <summary>Applies the normalisation.</summary>
-    public Tensor Forward(Tensor x) => Ops.GroupNorm(x, _groups, Weight, Bias, _eps);
+    /// <summary>Applies the normalisation (overwriting x with <paramref name="inPlace"/>, inference only).</summary>
+    public Tensor Forward(Tensor x, bool inPlace = false) => Ops.GroupNorm(x, _groups, Weight, Bias, _eps, inPlace);
 }

@@ -81,6 +81,21 @@ public sealed class TensorArena : IDisposable
         }
     }
 
+    /// <summary>
+    /// Returns <paramref name="tensor"/>'s storage to the pool now, if this arena owns it (an input that a stage of an
+    /// inference pass has consumed). Returns false, and does nothing, for tensors the arena does not own.
+    /// </summary>
+    public bool Release(Tensor tensor)
+    {
+        int index = _owners.LastIndexOf(tensor);
+        if (index < 0)
+            return false;
+        _owners.RemoveAt(index);
+        BufferPool.Return(tensor.Storage);
+        tensor.Release();
+        return true;
+    }
+
     internal float[] Rent(Tensor owner, int length)
     {
         _owners.Add(owner);

@@ -1,0 +1,44 @@
+using System.Diagnostics;
+using Wav2Vec2.Audio;
+using Wav2Vec2.Models;
+using Wav2Vec2.Tensors;
+
+namespace Wav2Vec2.Benchmarks;
+
+/// <summary>
+/// `features --preset base --seconds 600`: last-layer features of a long synthetic recording through the chunked API
+/// (30 s windows, 5 s context); prints the wall time, real-time factor and the process's peak resident set size.
+/// </summary>
+internal static class FeaturesBenchmark
+{
+    public static int Run(BenchmarkOptions options)
+    {
+        string preset = options.Named.GetValueOrDefault("preset", "base");
+        double seconds = double.Parse(options.Named.GetValueOrDefault("seconds", "600"), System.Globalization.CultureInfo.InvariantCulture);
+        Wav2Vec2Config config;
+        try
+        {
+            config = Wav2Vec2Config.Preset(preset);
+        }
+        catch (ArgumentException e)
+        {
+            throw new BenchmarkUsageException(e.Message);
+        }
+        var model = new Wav2Vec2Model(config, new RandomSource(0));
+        model.Train(false);
+        var random = new RandomSource(1);
+        var samples = new float[(int)(seconds * 16000)];
+        for (int i = 0; i < samples.Length; i++)
+            samples[i] = 0.1f * random.NextNormal();
+        var clock = Stopwatch.StartNew();
+        Tensor features = model.ExtractFeatures(new AudioClip(samples, 16000));
+        double elapsed = clock.Elapsed.TotalSeconds;
+        using var process = Process.GetCurrentProcess();
+        process.Refresh();
+        Console.WriteLine($"features preset={preset} seconds={BenchmarkApp.Format(seconds)} frames={features.Size(0)} " +
+                          $"realtime_factor={BenchmarkApp.Format(seconds / elapsed)} peak_rss_mb={process.PeakWorkingSet64 >> 20} " +
+                          $"pooled_mb={Wav2Vec2.Kernels.BufferPool.PooledBytes >> 20} " +
+                          $"median_s={BenchmarkApp.Format(elapsed)}");
+        return 0;
+    }
+}

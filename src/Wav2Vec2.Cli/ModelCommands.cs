@@ -1,0 +1,163 @@
+using System.CommandLine;
+using System.Globalization;
+using Wav2Vec2.Audio;
+using Wav2Vec2.IO;
+using Wav2Vec2.Models;
+using Wav2Vec2.Tensors;
+
+namespace Wav2Vec2.Cli;
+
+/// <summary>The model commands: features, logits, transcribe, init, inspect.</summary>
+internal static class ModelCommands
+{
+    private static Option<string> ModelOption() => new("--model") { Description = "Hugging Face model directory (config.json + weights).", Required = true };
+
+    private static Option<double> ChunkOption() => new("--chunk-seconds")
+    {
+        Description = "Process recordings longer than this in overlapping windows (0: one pass).",
+        DefaultValueFactory = _ => 30,
+    };
+
+    public static Command Features(TextWriter output, TextWriter error)
+    {
+        Option<string> model = ModelOption();
+        var audio = new Option<string>("--audio") { Description = "WAV file.", Required = true };
+        var outPath = new Option<string>("--out") { Description = "Output .npy file: float32 (frames, hidden_size).", Required = true };
+        var layer = new Option<int?>("--layer") { Description = "Hidden state index: 0 = encoder input, num_hidden_layers = last (default)." };
+        Option<double> chunk = ChunkOption();
+        var command = new Command("features", "Write the hidden states of one layer for a recording.") { model, audio, outPath, layer, chunk };
+        command.SetAction(parse =>
+        {
+            string target = OutputPath(parse.GetValue(outPath)!);
+            var backbone = Wav2Vec2Model.FromPretrained(parse.GetValue(model)!, strict: true, out LoadReport report);
+            ReportLoad(parse, report, error);
+            int? index = parse.GetValue(layer);
+            if (index is int n && (n < 0 || n > backbone.Config.NumHiddenLayers))
+                throw new CliException($"--layer must be in [0, {backbone.Config.NumHiddenLayers}], got {n}");
+            Tensor features = backbone.ExtractFeatures(ReadAudio(parse.GetValue(audio)!), index, Chunking(parse.GetValue(chunk)));
+            Npy.Write(target, features);
+            output.WriteLine($"{target}: {features.Size(0)} frames x {features.Size(1)} (layer {index ?? backbone.Config.NumHiddenLayers})");
+            return 0;
+        });
+        return command;
+    }
+
+    public static Command Logits(TextWriter output)
+    {
+        Option<string> model = ModelOption();
+        var audio = new Option<string>("--audio") { Description = "WAV file.", Required = true };
+        var outPath = new Option<string>("--out") { Description = "Output .npy file: float32 (frames, vocab_size).", Required = true };
+        Option<double> chunk = ChunkOption();
+        var command = new Command("logits", "Write the CTC logits of a recording.") { model, audio, outPath, chunk };
+        command.SetAction(parse =>
+        {
+            string target = OutputPath(parse.GetValue(outPath)!);
+            var ctc = Wav2Vec2ForCtc.FromPretrained(parse.GetValue(model)!);
+            Tensor logits = ctc.Logits(ReadAudio(parse.GetValue(audio)!), Chunking(parse.GetValue(chunk)));
+            Npy.Write(target, logits);
+            output.WriteLine($"{target}: {logits.Size(0)} frames x {logits.Size(1)} classes");
+            return 0;
+        });
+        return command;
+    }
+
+    public static Command Transcribe(TextWriter output)
+    {
+        Option<string> model = ModelOption();
+        var audio = new Option<string[]>("--audio") { Description = "WAV file(s).", Required = true, AllowMultipleArgumentsPerToken = true };
+        Option<double> chunk = ChunkOption();
+        var command = new Command("transcribe", "Print the greedy CTC transcript of each recording, one line per file.") { model, audio, chunk };
+        command.SetAction(parse =>
+        {
+            var ctc = Wav2Vec2ForCtc.FromPretrained(parse.GetValue(model)!);
+            if (ctc.Tokenizer == null)
+                throw new CliException($"{parse.GetValue(model)}: no vocab.json, cannot transcribe");
+            string[] files = parse.GetValue(audio)!;
+            var clips = files.Select(ReadAudio).ToList();   // every file is checked before any output
+            for (int i = 0; i < files.Length; i++)
+            {
+                string text = ctc.Transcribe(clips[i], Chunking(parse.GetValue(chunk)));
+                output.WriteLine(files.Length == 1 ? text : $"{files[i]}\t{text}");
+            }
+            return 0;
+        });
+        return command;
+    }
+
+    public static Command Init(TextWriter output)
+    {
+        var preset = new Option<string>("--preset") { Description = "base, large or tiny.", Required = true };
+        preset.AcceptOnlyFromAmong("base", "large", "tiny");
+        var outDir = new Option<string>("--out") { Description = "Directory to create.", Required = true };
+        var seed = new Option<ulong>("--seed") { Description = "Random seed.", DefaultValueFactory = _ => 0 };
+        var command = new Command("init", "Write a randomly initialised model in Hugging Face format.") { preset, outDir, seed };
+        command.SetAction(parse =>
+        {
+            string directory = parse.GetValue(outDir)!;
+            if (File.Exists(directory) || (Directory.Exists(directory) && Directory.EnumerateFileSystemEntries(directory).Any()))
+                throw new CliException($"{directory} already exists and is not an empty directory");
+            var model = new Wav2Vec2Model(Wav2Vec2Config.Preset(parse.GetValue(preset)!), new RandomSource(parse.GetValue(seed)));
+            model.SavePretrained(directory);
+            output.WriteLine($"{directory}: {parse.GetValue(preset)} model, {model.ParameterCount():N0} parameters");
+            return 0;
+        });
+        return command;
+    }
+
+    public static Command Inspect(TextWriter output)
+    {
+        Option<string> model = ModelOption();
+        var command = new Command("inspect", "Print a model directory's configuration summary and parameter count.") { model };
+        command.SetAction(parse =>
+        {
+            string directory = parse.GetValue(model)!;
+            Wav2Vec2Config c = PretrainedDirectory.LoadConfig(directory);
+            using ITensorSource weights = CheckpointLoader.OpenWeights(directory);
+            long parameters = weights.Names.Sum(n => (long)weights.Shape(n).Aggregate(1L, (a, b) => a * b));
+            bool hasHead = weights.Names.Any(n => n.StartsWith("lm_head.", StringComparison.Ordinal));
+            string Join(int[] values) => string.Join(",", values);
+            output.WriteLine($"model:        {directory}");
+            output.WriteLine($"transformer:  {c.NumHiddenLayers} layers x {c.HiddenSize} ({c.NumAttentionHeads} heads, feed-forward {c.IntermediateSize}), " +
+                             (c.DoStableLayerNorm ? "pre-LN (stable layer norm)" : "post-LN"));
+            output.WriteLine($"conv encoder: {c.ConvDim.Length} layers, dims {Join(c.ConvDim)}, kernels {Join(c.ConvKernel)}, strides {Join(c.ConvStride)}, " +
+                             $"{c.FeatExtractNorm} norm, bias {(c.ConvBias ? "yes" : "no")}; {c.InputsToLogitsRatio} samples per frame");
+            output.WriteLine($"positional:   conv kernel {c.NumConvPosEmbeddings}, {c.NumConvPosEmbeddingGroups} groups");
+            output.WriteLine($"quantizer:    {c.NumCodevectorGroups} x {c.NumCodevectorsPerGroup} codevectors, dim {c.CodevectorDim}");
+            output.WriteLine($"head:         {(hasHead ? $"CTC, vocab_size {c.VocabSize}" : "none (backbone only)")}");
+            output.WriteLine($"parameters:   {parameters.ToString("N0", CultureInfo.InvariantCulture)} in {weights.Names.Count} tensors");
+            string[] unknown = c.UnknownFields.ToArray();
+            if (unknown.Length > 0)
+                output.WriteLine($"other fields: {string.Join(", ", unknown)}");
+            return 0;
+        });
+        return command;
+    }
+
+    private static AudioClip ReadAudio(string path)
+    {
+        if (!File.Exists(path))
+            throw new CliException($"audio file '{path}' does not exist");
+        return WavReader.Read(path);
+    }
+
+    private static string OutputPath(string path)
+    {
+        string full = Path.GetFullPath(path);
+        string? directory = Path.GetDirectoryName(full);
+        if (directory != null && !Directory.Exists(directory))
+            throw new CliException($"output directory '{directory}' does not exist");
+        if (Directory.Exists(full))
+            throw new CliException($"--out '{path}' is a directory");
+        return full;
+    }
+
+    private static ChunkingOptions Chunking(double seconds) => seconds >= 0
+        ? new ChunkingOptions { ChunkSeconds = seconds, ContextSeconds = Math.Min(5, seconds / 6) }
+        : throw new CliException($"--chunk-seconds must not be negative, got {seconds}");
+
+    private static void ReportLoad(ParseResult parse, LoadReport report, TextWriter error)
+    {
+        if (parse.GetValue(CliApp.Verbose) && report.Ignored.Count > 0)
+            error.WriteLine($"ignored {report.Ignored.Count} head tensor(s): {string.Join(", ", report.Ignored)}");
+    }
+}
