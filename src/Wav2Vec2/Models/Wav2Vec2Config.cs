@@ -106,12 +106,20 @@ public sealed class Wav2Vec2Config
     /// <summary>Names in config.json that this class does not model (kept on save).</summary>
     public IEnumerable<string> UnknownFields => _raw.Select(p => p.Key).Where(k => k != "model_type" && !Fields.ContainsKey(k));
 
-    /// <summary>fairseq BASE / Hugging Face defaults (wav2vec2-base).</summary>
-    public static Wav2Vec2Config Base() => new();
+    /// <summary>
+    /// fairseq's wav2vec2_base_librispeech: the wav2vec2-base shape with its pre-training regularisation (dropout 0.1 on
+    /// the input projection, the quantizer input, residuals and attention; no activation dropout; layer drop 0.05;
+    /// spans of 10 frames started with probability 0.65, at least 2).
+    /// </summary>
+    public static Wav2Vec2Config Base() => new()
+    {
+        ActivationDropout = 0f, FeatProjDropout = 0.1f, FeatQuantizerDropout = 0.1f, LayerDrop = 0.05f, MaskTimeProb = 0.65f,
+    };
 
     /// <summary>fairseq LARGE-LV60 shape (wav2vec2-large-lv60): layer-norm conv encoder with bias, pre-LN Transformer.</summary>
     public static Wav2Vec2Config Large() => new()
     {
+        ActivationDropout = 0f, FeatProjDropout = 0.1f, FeatQuantizerDropout = 0.1f, LayerDrop = 0.05f, MaskTimeProb = 0.65f,
         HiddenSize = 1024, NumHiddenLayers = 24, NumAttentionHeads = 16, IntermediateSize = 4096,
         FeatExtractNorm = "layer", ConvBias = true, DoStableLayerNorm = true, CodevectorDim = 768, ProjCodevectorDim = 768,
     };
@@ -119,6 +127,7 @@ public sealed class Wav2Vec2Config
     /// <summary>A small model for CPU pre-training experiments: 7 x 128 conv channels with BASE kernels, 4 x 256 Transformer.</summary>
     public static Wav2Vec2Config Tiny() => new()
     {
+        ActivationDropout = 0f, FeatProjDropout = 0.1f, FeatQuantizerDropout = 0.1f, LayerDrop = 0.05f, MaskTimeProb = 0.65f,
         ConvDim = [128, 128, 128, 128, 128, 128, 128], HiddenSize = 256, NumHiddenLayers = 4, NumAttentionHeads = 4,
         IntermediateSize = 1024, NumConvPosEmbeddings = 64, NumConvPosEmbeddingGroups = 16, NumCodevectorGroups = 2,
         NumCodevectorsPerGroup = 100, CodevectorDim = 128, ProjCodevectorDim = 128, NumNegatives = 50,

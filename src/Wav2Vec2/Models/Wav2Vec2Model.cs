@@ -10,8 +10,10 @@ namespace Wav2Vec2.Models;
 /// <param name="HiddenStates">Hugging Face's hidden_states when requested: [0] is the encoder input after the positional
 /// embedding, [n] the output of layer n, [num_hidden_layers] equals <paramref name="LastHiddenState"/>; else empty.</param>
 /// <param name="FrameLengths">Valid frames of each utterance.</param>
+/// <param name="ConvFeatures">(batch, conv_dim[-1], frames): the conv encoder's output before the layer norm (fairseq's
+/// feature penalty is its mean square).</param>
 public sealed record Wav2Vec2Output(Tensor LastHiddenState, Tensor ExtractFeatures, IReadOnlyList<Tensor> HiddenStates,
-    int[] FrameLengths);
+    int[] FrameLengths, Tensor ConvFeatures);
 
 /// <summary>Options of <see cref="Wav2Vec2Model.Forward"/>.</summary>
 public sealed record Wav2Vec2ForwardOptions
@@ -27,6 +29,9 @@ public sealed record Wav2Vec2ForwardOptions
 
     /// <summary>(batch * frames) frames to replace by the learned mask embedding (pre-training / SpecAugment).</summary>
     public bool[]? MaskTimeIndices { get; init; }
+
+    /// <summary>Multiplies the gradient flowing into the conv feature encoder (fairseq's feature_grad_mult, 0.1).</summary>
+    public float FeatureGradScale { get; init; } = 1f;
 }
 
 /// <summary>
@@ -151,6 +156,8 @@ public sealed class Wav2Vec2Model : Module
         bool[]? keyPadding = padded ? PaddingMask(frameLengths, frames) : null;
 
         Tensor features = _featureEncoder.Forward(inputValues);                        // (B, C, T)
+        if (options.FeatureGradScale != 1f)
+            features = Ops.GradScale(features, options.FeatureGradScale);
         (Tensor hidden, Tensor extractFeatures) = _featureProjection.Forward(features, Training, Random);
         if (options.MaskTimeIndices != null)
             hidden = ApplyTimeMask(hidden, options.MaskTimeIndices);
@@ -160,7 +167,7 @@ public sealed class Wav2Vec2Model : Module
         var hiddenStates = new List<Tensor>();
         Tensor last = _encoder.Forward(hidden, keyPadding, stopAfter, options.OutputHiddenStates ? hiddenStates : null,
             Training, Random);
-        return new Wav2Vec2Output(last, extractFeatures, hiddenStates, frameLengths);
+        return new Wav2Vec2Output(last, extractFeatures, hiddenStates, frameLengths, features);
     }
 
     private Tensor ApplyTimeMask(Tensor hidden, bool[] mask)
