@@ -19,6 +19,10 @@ internal static class BenchmarkApp
           features [--preset base] [--seconds S]
                          chunked feature extraction of an S-second recording (default 600) in one run;
                          prints peak_rss_mb=<MB> and the real-time factor
+          trainstep [--preset base] [--batch B] [--seconds S]
+                         forward + backward + AdamW of the backbone with a 32-way head and a mean-square
+                         loss on B x S seconds (default 4 x 5; at most 5 runs unless --runs is given);
+                         --reference: torchaudio wav2vec2_base with Adam in Debian's PyTorch
 
         Options:
           --runs N       timed repetitions after warm-up (default 7); the median is reported
@@ -44,6 +48,7 @@ internal static class BenchmarkApp
                 "gemm" => GemmBenchmark.Run(options),
                 "forward" => ForwardBenchmark.Run(options),
                 "features" => FeaturesBenchmark.Run(options),
+                "trainstep" => TrainStepBenchmark.Run(options),
                 _ => throw new BenchmarkUsageException($"unknown benchmark '{options.Benchmark}' (see --help)"),
             };
         }

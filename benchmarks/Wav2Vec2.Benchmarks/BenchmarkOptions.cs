@@ -28,6 +28,7 @@ internal sealed record BenchmarkOptions(string Benchmark, IReadOnlyList<string> 
                     break;
                 case "--runs":
                     runs = ParsePositive(arg, Next(args, ref i));
+                    named["runs"] = runs.ToString(CultureInfo.InvariantCulture);
                     break;
                 case "--threads":
                     threads = ParsePositive(arg, Next(args, ref i));

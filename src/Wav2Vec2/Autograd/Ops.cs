@@ -16,12 +16,17 @@ public static partial class Ops
     }
 
     // Records `backward` for `output` when `tape` is non-null; the backward runs only if a gradient reached output.
+    // Every consumer of `output` was recorded later and has already added its share, so once this backward has run
+    // the output's gradient is complete and used: its buffer goes straight back to the pool.
     private static Tensor Recorded(Tape? tape, Tensor output, Action<Tensor> backward)
     {
         tape?.Record(new ClosureOp(() =>
         {
-            if (output.Grad != null)
-                backward(output.Grad);
+            if (output.Grad is not Tensor grad)
+                return;
+            backward(grad);
+            output.Grad = null;
+            TensorArena.Current?.Release(grad);
         }), output);
         return output;
     }

@@ -10,11 +10,13 @@ public static class BufferPool
 {
     private const int MaxArraysPerLength = 64;
     private static readonly Dictionary<int, Stack<float[]>> Free = [];
-    private static long _pooledBytes;
+    private static long _pooledBytes, _inUseBytes, _peakInUseBytes;
 
     /// <summary>
-    /// Upper bound on the bytes kept idle in the pool (default 1 GiB); a buffer returned beyond it is left to the
-    /// garbage collector, so a workload with ever-changing shapes cannot grow the pool without limit.
+    /// Bytes the pool may keep idle beyond the high-water mark of bytes in use at once (default 1 GiB). A steady
+    /// training loop therefore recycles its whole working set (its memory never exceeds its peak), while a workload with
+    /// ever-changing shapes cannot grow the pool without limit: a buffer returned beyond the allowance is left to the
+    /// garbage collector.
     /// </summary>
     public static long MaxPooledBytes { get; set; } = 1L << 30;
 
@@ -27,6 +29,8 @@ public static class BufferPool
         int size = BucketSize(length);
         lock (Free)
         {
+            _inUseBytes += 4L * size;
+            _peakInUseBytes = Math.Max(_peakInUseBytes, _inUseBytes);
             if (Free.TryGetValue(size, out Stack<float[]>? stack) && stack.Count > 0)
             {
                 _pooledBytes -= 4L * size;
@@ -41,7 +45,10 @@ public static class BufferPool
     {
         lock (Free)
         {
-            if (_pooledBytes + 4L * buffer.Length > MaxPooledBytes || BucketSize(buffer.Length) != buffer.Length)
+            if (BucketSize(buffer.Length) != buffer.Length)
+                return;
+            _inUseBytes -= 4L * buffer.Length;
+            if (_pooledBytes + 4L * buffer.Length > Math.Max(MaxPooledBytes, _peakInUseBytes))
                 return;
             if (!Free.TryGetValue(buffer.Length, out Stack<float[]>? stack))
                 Free[buffer.Length] = stack = new Stack<float[]>();
@@ -70,6 +77,7 @@ public static class BufferPool
         {
             Free.Clear();
             _pooledBytes = 0;
+            _peakInUseBytes = _inUseBytes;
         }
     }
 }

@@ -1,0 +1,64 @@
+using System.Diagnostics;
+using Wav2Vec2.Autograd;
+using Wav2Vec2.Models;
+using Wav2Vec2.Tensors;
+using Wav2Vec2.Training;
+
+namespace Wav2Vec2.Benchmarks;
+
+/// <summary>
+/// `trainstep --preset base --batch 4 --seconds 5`: one forward + backward + AdamW update of the backbone with a
+/// 32-way linear head and a mean-square loss in training mode (dropout, layer drop), the work of reference_speed.py's
+/// torchaudio wav2vec2_base(aux_num_out=32) step with Adam.
+/// </summary>
+internal static class TrainStepBenchmark
+{
+    public static int Run(BenchmarkOptions options)
+    {
+        string preset = options.Named.GetValueOrDefault("preset", "base");
+        int batch = BenchmarkOptions.ParsePositive("--batch", options.Named.GetValueOrDefault("batch", "4"));
+        double seconds = double.Parse(options.Named.GetValueOrDefault("seconds", "5"), System.Globalization.CultureInfo.InvariantCulture);
+        Wav2Vec2Config config;
+        try
+        {
+            config = Wav2Vec2Config.Preset(preset);
+        }
+        catch (ArgumentException e)
+        {
+            throw new BenchmarkUsageException(e.Message);
+        }
+        var random = new RandomSource(0);
+        var model = new Wav2Vec2Model(config, random);
+        var head = new Nn.Linear(config.HiddenSize, 32, random);
+        var optimizer = new AdamW([.. model.Parameters(), .. head.Parameters()], new AdamWOptions { LearningRate = 1e-4f, WeightDecay = 0 });
+        int samples = (int)(seconds * 16000);
+        var audio = new float[batch * samples];
+        for (int i = 0; i < audio.Length; i++)
+            audio[i] = random.NextNormal();
+        Tensor input = Tensor.FromArray(audio, batch, samples);
+        int runs = options.Named.ContainsKey("runs") ? options.Runs : Math.Min(options.Runs, 5);
+        double median = BenchmarkApp.MedianSeconds(() =>
+        {
+            using var arena = new TensorArena();
+            using var tape = new Tape();
+            Tensor y = head.Forward(model.Forward(input).LastHiddenState);
+            Tensor loss = Ops.Mean(Ops.Multiply(y, y));
+            optimizer.ZeroGrad();
+            tape.Backward(loss);
+            optimizer.Update();
+        }, runs);
+        using var process = Process.GetCurrentProcess();
+        process.Refresh();
+        string line = $"trainstep preset={preset} batch={batch} seconds={BenchmarkApp.Format(seconds)} threads={options.Threads} " +
+                      $"peak_rss_mb={process.PeakWorkingSet64 >> 20}";
+        if (options.Reference)
+        {
+            if (preset != "base")
+                throw new BenchmarkUsageException("--reference compares with torchaudio's wav2vec2_base: use --preset base");
+            double reference = ReferenceRunner.Measure("trainstep", batch.ToString(), BenchmarkApp.Format(seconds));
+            line += $" reference_median_s={BenchmarkApp.Format(reference)} ratio={BenchmarkApp.Format(median / reference)}";
+        }
+        Console.WriteLine($"{line} median_s={BenchmarkApp.Format(median)}");
+        return 0;
+    }
+}
