@@ -1,0 +1,96 @@
+using System.Collections.Concurrent;
+using Wav2Vec2.Kernels;
+using Wav2Vec2.Models;
+
+namespace Wav2Vec2.Data;
+
+/// <summary>A batch ready for the model: (batch, length) samples at the model's rate, normalised if configured.</summary>
+/// <param name="Position">Index of the batch in its epoch's plan.</param>
+/// <param name="Samples">Row-major (BatchSize, Length).</param>
+/// <param name="BatchSize">Utterances in the batch.</param>
+/// <param name="Length">Samples per utterance.</param>
+/// <param name="Skipped">Files of this batch that could not be decoded (left out with a warning).</param>
+public sealed record LoadedBatch(int Position, float[] Samples, int BatchSize, int Length, IReadOnlyList<string> Skipped);
+
+/// <summary>
+/// Decodes, resamples, crops and normalises the batches of one epoch on a background thread, a few batches ahead of the
+/// training step, in plan order. Crops are random but seeded by (seed, epoch, batch, item), so a resumed run loads
+/// exactly the same audio. Files that fail to decode are left out of their batch and reported in
+/// <see cref="LoadedBatch.Skipped"/>.
+/// </summary>
+public sealed class BatchLoader : IDisposable
+{
+    private readonly BlockingCollection<LoadedBatch> _ready;
+    private readonly CancellationTokenSource _stop = new();
+    private readonly Task _worker;
+
+    /// <summary>Starts loading <paramref name="plans"/> from <paramref name="startPosition"/> on.</summary>
+    public BatchLoader(AudioDataset dataset, IReadOnlyList<BatchPlan> plans, int startPosition, FeatureExtractorConfig features,
+        ulong seed, int epoch, int prefetch = 4)
+    {
+        _ready = new BlockingCollection<LoadedBatch>(Math.Max(1, prefetch));
+        _worker = Task.Run(() =>
+        {
+            try
+            {
+                for (int p = startPosition; p < plans.Count && !_stop.IsCancellationRequested; p++)
+                    _ready.Add(Load(dataset, plans[p], p, features, seed, epoch), _stop.Token);
+            }
+            catch (OperationCanceledException)
+            {
+            }
+            finally
+            {
+                _ready.CompleteAdding();
+            }
+        });
+    }
+
+    /// <summary>Batches in order; blocks until the next one is ready.</summary>
+    public IEnumerable<LoadedBatch> Batches => _ready.GetConsumingEnumerable();
+
+    /// <summary>Stops the worker.</summary>
+    public void Dispose()
+    {
+        _stop.Cancel();
+        try
+        {
+            _worker.Wait();
+        }
+        catch (AggregateException)
+        {
+        }
+        _ready.Dispose();
+        _stop.Dispose();
+    }
+
+    /// <summary>Loads one planned batch (also used directly by validation).</summary>
+    public static LoadedBatch Load(AudioDataset dataset, BatchPlan plan, int position, FeatureExtractorConfig features,
+        ulong seed, int epoch)
+    {
+        var clips = new List<float[]>();
+        var skipped = new List<string>();
+        foreach (int index in plan.Indices)
+        {
+            try
+            {
+                clips.Add(AudioFile.Read(dataset.Entries[index].Path).ResampleTo(features.SamplingRate).Samples);
+            }
+            catch (InvalidDataException e)
+            {
+                skipped.Add(e.Message);
+            }
+        }
+        int length = clips.Count == 0 ? 0 : Math.Min(plan.Length, clips.Min(c => c.Length));
+        var samples = new float[clips.Count * length];
+        for (int i = 0; i < clips.Count; i++)
+        {
+            float[] clip = clips[i];
+            ulong key = ((ulong)epoch << 40) ^ ((ulong)position << 16) ^ (ulong)i;
+            int start = clip.Length > length ? (int)(CounterRandom.Bits(seed, key) % (ulong)(clip.Length - length + 1)) : 0;
+            ReadOnlySpan<float> crop = clip.AsSpan(start, length);
+            (features.DoNormalize ? FeatureExtractorConfig.Normalize(crop) : crop.ToArray()).CopyTo(samples, i * length);
+        }
+        return new LoadedBatch(position, samples, clips.Count, length, skipped);
+    }
+}

@@ -1,0 +1,66 @@
+using Wav2Vec2.Data;
+
+namespace Wav2Vec2.Training;
+
+/// <summary>
+/// Optimisation settings of pre-training, with fairseq's wav2vec2_base_librispeech defaults (Adam (0.9, 0.98), eps 1e-6,
+/// weight decay 0.01, peak lr 5e-4, 8% linear warm-up then linear decay to 0, no clipping, 1.4M samples per batch,
+/// Gumbel temperature max(2 x 0.999995^update, 0.5)).
+/// </summary>
+public sealed record PreTrainingOptions
+{
+    /// <summary>Updates to train (each one accumulates <see cref="UpdateFreq"/> batches).</summary>
+    public int MaxUpdates { get; init; } = 400_000;
+    /// <summary>Batches accumulated per update, to simulate larger batches.</summary>
+    public int UpdateFreq { get; init; } = 1;
+    /// <summary>Peak learning rate.</summary>
+    public float LearningRate { get; init; } = 5e-4f;
+    /// <summary>Fraction of <see cref="MaxUpdates"/> spent warming up linearly.</summary>
+    public double WarmupFraction { get; init; } = 0.08;
+    /// <summary>Gradient-norm clipping threshold (0: off, fairseq's default for BASE).</summary>
+    public double ClipNorm { get; init; }
+    /// <summary>Seed of data order, crops, masks, distractors, dropout and Gumbel noise.</summary>
+    public ulong Seed { get; init; } = 1;
+    /// <summary>Save a checkpoint every this many updates (0: only at the end).</summary>
+    public int SaveInterval { get; init; }
+    /// <summary>Validate every this many updates (when a validation set is given).</summary>
+    public int ValidateInterval { get; init; } = 1000;
+    /// <summary>Write a log line every this many updates.</summary>
+    public int LogInterval { get; init; } = 1;
+    /// <summary>Recording selection and batch sizes.</summary>
+    public BatchingOptions Batching { get; init; } = new();
+    /// <summary>AdamW hyper-parameters (the learning rate here is overridden by the schedule).</summary>
+    public AdamWOptions Optimizer { get; init; } = new();
+    /// <summary>Gumbel temperature at update 0.</summary>
+    public double MaxTemperature { get; init; } = 2.0;
+    /// <summary>Lowest Gumbel temperature.</summary>
+    public double MinTemperature { get; init; } = 0.5;
+    /// <summary>Per-update temperature decay.</summary>
+    public double TemperatureDecay { get; init; } = 0.999995;
+    /// <summary>Warn when code perplexity stays below this fraction of G x V ...</summary>
+    public double CollapseFraction { get; init; } = 0.1;
+    /// <summary>... for this many consecutive logged updates (codebook collapse).</summary>
+    public int CollapseIntervals { get; init; } = 5;
+
+    /// <summary>Presets: "base" (fairseq wav2vec2_base_librispeech) and "tiny" (CPU-sized batches).</summary>
+    public static PreTrainingOptions Preset(string name) => name switch
+    {
+        "base" => new PreTrainingOptions(),
+        "tiny" => new PreTrainingOptions { Batching = new BatchingOptions { MaxTokens = 256_000 } },
+        "large" => new PreTrainingOptions { LearningRate = 3e-4f, Batching = new BatchingOptions { MaxTokens = 1_200_000, MaxSampleSize = 320_000 } },
+        _ => throw new ArgumentException($"unknown preset '{name}' (base, large, tiny)"),
+    };
+
+    /// <summary>Learning rate of update <paramref name="update"/> (1-based): linear warm-up to the peak, then linear decay to 0.</summary>
+    public float LearningRateAt(int update)
+    {
+        int warmup = Math.Max(1, (int)Math.Round(WarmupFraction * MaxUpdates));
+        if (update <= warmup)
+            return LearningRate * update / warmup;
+        double remaining = 1.0 - (double)(update - warmup) / Math.Max(1, MaxUpdates - warmup);
+        return (float)(LearningRate * Math.Max(0, remaining));
+    }
+
+    /// <summary>Gumbel temperature after <paramref name="updates"/> completed updates.</summary>
+    public float TemperatureAt(int updates) => (float)Math.Max(MaxTemperature * Math.Pow(TemperatureDecay, updates), MinTemperature);
+}
