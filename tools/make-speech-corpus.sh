@@ -30,7 +30,7 @@ for ((s = 0; s < speakers; s++)); do
         text=${sentences[$((n % ${#sentences[@]}))]}; n=$((n + 1))
         id=$(printf '%s-%s-%04d' "$speaker" "$chapter" "$u")
         espeak-ng -v "${voices[$((s % ${#voices[@]}))]}" -s $((130 + 15 * (s % 4))) -w "$tmp/u.wav" "$text"
-        sox "$tmp/u.wav" -r 16000 -c 1 -b 16 "$dir/$id.flac"
+        sox -G "$tmp/u.wav" -r 16000 -c 1 -b 16 "$dir/$id.flac"
         clean=$(echo "$text" | tr '[:lower:]' '[:upper:]' | tr -cd "A-Z' " | tr -s ' ' | sed 's/^ *//; s/ *$//')
         echo "$id $clean" >> "$dir/$speaker-$chapter.trans.txt"
     done
