@@ -10,37 +10,16 @@ recording, the given mask and distractor indices and fairseq's loss terms (argma
   tests/Wav2Vec2.Tests/Fixtures/pretraining.reference.safetensors
 
 Run from the repository root after tools/export_reference.py: /usr/bin/python3 tools/export_pretraining_reference.py"""
-import json, math, os, struct, wave
+import json, os, wave
 import torch
 import torch.nn.functional as F
 import torchaudio
 
+from reference_common import hf_name, write_safetensors
+
 FIXTURES = "tests/Wav2Vec2.Tests/Fixtures"
 CONV = [(24, 10, 5), (24, 3, 2), (24, 3, 2), (24, 2, 2)]
 G, V, CODE_DIM, PROJ_DIM, K, KAPPA = 2, 8, 16, 12, 5, 0.1
-
-
-def write_safetensors(path, tensors, metadata=None):
-    header, blobs, offset = {}, [], 0
-    if metadata:
-        header["__metadata__"] = metadata
-    for name in sorted(tensors):
-        data = tensors[name].detach().contiguous().to(torch.float32).numpy().astype("<f4").tobytes()
-        header[name] = {"dtype": "F32", "shape": list(tensors[name].shape), "data_offsets": [offset, offset + len(data)]}
-        blobs.append(data)
-        offset += len(data)
-    text = json.dumps(header, separators=(",", ":")).encode()
-    text += b" " * (-len(text) % 8)
-    with open(path, "wb") as f:
-        f.write(struct.pack("<Q", len(text)) + text + b"".join(blobs))
-
-
-def hf_name(name):
-    for old, new in (("encoder.feature_projection.", "feature_projection."), ("encoder.transformer.pos_conv_embed.", "encoder.pos_conv_embed."),
-                     ("encoder.transformer.layer_norm.", "encoder.layer_norm."), ("encoder.transformer.layers.", "encoder.layers.")):
-        if name.startswith(old):
-            name = new + name[len(old):]
-    return "wav2vec2." + name
 
 
 torch.manual_seed(5)

@@ -13,36 +13,15 @@ logits of a short synthetic recording. Output (committed, used by the C# parity 
   tests/Wav2Vec2.Tests/Fixtures/evil_pytorch_model.bin  a torch.save-shaped zip whose pickle calls os.system (must be refused)
 
 Run from the repository root with Debian's PyTorch: /usr/bin/python3 tools/export_reference.py"""
-import json, math, os, pickle, struct, wave, zipfile
+import json, math, os, pickle, wave, zipfile
 import torch
 import torchaudio
+
+from reference_common import hf_name, write_safetensors
 
 FIXTURES = "tests/Wav2Vec2.Tests/Fixtures"
 VOCAB = ["<pad>", "<s>", "</s>", "<unk>", "|", "E", "T", "A", "O", "N", "I", "H"]
 CONV = [(24, 10, 5), (24, 3, 2), (24, 3, 2), (24, 2, 2)]
-
-
-def write_safetensors(path, tensors, metadata=None):
-    header, blobs, offset = {}, [], 0
-    if metadata:
-        header["__metadata__"] = metadata
-    for name in sorted(tensors):
-        data = tensors[name].detach().contiguous().to(torch.float32).numpy().astype("<f4").tobytes()
-        header[name] = {"dtype": "F32", "shape": list(tensors[name].shape), "data_offsets": [offset, offset + len(data)]}
-        blobs.append(data)
-        offset += len(data)
-    text = json.dumps(header, separators=(",", ":")).encode()
-    text += b" " * (-len(text) % 8)
-    with open(path, "wb") as f:
-        f.write(struct.pack("<Q", len(text)) + text + b"".join(blobs))
-
-
-def hf_name(name):
-    for old, new in (("encoder.feature_projection.", "feature_projection."), ("encoder.transformer.pos_conv_embed.", "encoder.pos_conv_embed."),
-                     ("encoder.transformer.layer_norm.", "encoder.layer_norm."), ("encoder.transformer.layers.", "encoder.layers.")):
-        if name.startswith(old):
-            name = new + name[len(old):]
-    return "lm_head." + name[4:] if name.startswith("aux.") else "wav2vec2." + name
 
 
 def synthetic_recording(samples=9600, rate=16000):

@@ -45,6 +45,27 @@ internal sealed record BenchmarkOptions(string Benchmark, IReadOnlyList<string> 
         return new BenchmarkOptions(benchmark, positional.Skip(1).ToList(), runs, threads, reference, help, named);
     }
 
+    /// <summary>The --preset value (default base).</summary>
+    public string Preset => Named.GetValueOrDefault("preset", "base");
+
+    /// <summary>The model configuration of <see cref="Preset"/>.</summary>
+    public Wav2Vec2.Models.Wav2Vec2Config PresetConfig()
+    {
+        try
+        {
+            return Wav2Vec2.Models.Wav2Vec2Config.Preset(Preset);
+        }
+        catch (ArgumentException e)
+        {
+            throw new BenchmarkUsageException(e.Message);
+        }
+    }
+
+    /// <summary>The --seconds value, or <paramref name="fallback"/>.</summary>
+    public double Seconds(double fallback) => !Named.TryGetValue("seconds", out string? text) ? fallback
+        : double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out double value) && value > 0 ? value
+        : throw new BenchmarkUsageException($"--seconds must be a positive number, got '{text}'");
+
     public int PositionalInt(int index, string name) => index < Positional.Count
         ? ParsePositive(name, Positional[index])
         : throw new BenchmarkUsageException($"{Benchmark}: missing argument {name}");

@@ -13,17 +13,9 @@ internal static class FeaturesBenchmark
 {
     public static int Run(BenchmarkOptions options)
     {
-        string preset = options.Named.GetValueOrDefault("preset", "base");
-        double seconds = double.Parse(options.Named.GetValueOrDefault("seconds", "600"), System.Globalization.CultureInfo.InvariantCulture);
-        Wav2Vec2Config config;
-        try
-        {
-            config = Wav2Vec2Config.Preset(preset);
-        }
-        catch (ArgumentException e)
-        {
-            throw new BenchmarkUsageException(e.Message);
-        }
+        string preset = options.Preset;
+        double seconds = options.Seconds(600);
+        Wav2Vec2Config config = options.PresetConfig();
         var model = new Wav2Vec2Model(config, new RandomSource(0));
         model.Train(false);
         var random = new RandomSource(1);

@@ -12,17 +12,9 @@ internal static class ForwardBenchmark
 {
     public static int Run(BenchmarkOptions options)
     {
-        string preset = options.Named.GetValueOrDefault("preset", "base");
-        double seconds = double.Parse(options.Named.GetValueOrDefault("seconds", "10"), System.Globalization.CultureInfo.InvariantCulture);
-        Wav2Vec2Config config;
-        try
-        {
-            config = Wav2Vec2Config.Preset(preset);
-        }
-        catch (ArgumentException e)
-        {
-            throw new BenchmarkUsageException(e.Message);
-        }
+        string preset = options.Preset;
+        double seconds = options.Seconds(10);
+        Wav2Vec2Config config = options.PresetConfig();
         var model = new Wav2Vec2Model(config, new RandomSource(0));
         model.Train(false);
         int samples = (int)(seconds * 16000);

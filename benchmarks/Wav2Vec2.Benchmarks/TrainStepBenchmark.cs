@@ -15,18 +15,10 @@ internal static class TrainStepBenchmark
 {
     public static int Run(BenchmarkOptions options)
     {
-        string preset = options.Named.GetValueOrDefault("preset", "base");
+        string preset = options.Preset;
         int batch = BenchmarkOptions.ParsePositive("--batch", options.Named.GetValueOrDefault("batch", "4"));
-        double seconds = double.Parse(options.Named.GetValueOrDefault("seconds", "5"), System.Globalization.CultureInfo.InvariantCulture);
-        Wav2Vec2Config config;
-        try
-        {
-            config = Wav2Vec2Config.Preset(preset);
-        }
-        catch (ArgumentException e)
-        {
-            throw new BenchmarkUsageException(e.Message);
-        }
+        double seconds = options.Seconds(5);
+        Wav2Vec2Config config = options.PresetConfig();
         var random = new RandomSource(0);
         var model = new Wav2Vec2Model(config, random);
         var head = new Nn.Linear(config.HiddenSize, 32, random);

@@ -8,30 +8,22 @@ using static Wav2Vec2.Tests.TestSupport;
 namespace Wav2Vec2.Tests;
 
 [TestClass]
-public sealed class CheckpointTests
+public sealed class CheckpointTests : TempDirectoryTest
 {
-    private string _directory = "";
-
-    [TestInitialize]
-    public void CreateDirectory() => _directory = Directory.CreateTempSubdirectory("w2v2-ckpt-").FullName;
-
-    [TestCleanup]
-    public void DeleteDirectory() => Directory.Delete(_directory, recursive: true);
-
     [TestMethod]
     public void SaveThenLoadIsLosslessAndUsesHuggingFaceNames()
     {
         var model = Wav2Vec2ForCtc.FromPretrained(FixturePath("models", "stable_layer"));
-        model.SavePretrained(_directory);
-        using (var file = SafeTensorsFile.Open(Path.Combine(_directory, "model.safetensors")))
+        model.SavePretrained(TempDirectory);
+        using (var file = SafeTensorsFile.Open(Path.Combine(TempDirectory, "model.safetensors")))
         {
             Assert.IsTrue(file.Contains("wav2vec2.encoder.pos_conv_embed.conv.weight_g"));
             Assert.IsTrue(file.Contains("wav2vec2.feature_extractor.conv_layers.3.layer_norm.bias"));
             Assert.IsTrue(file.Contains("lm_head.weight"));
             Assert.AreEqual(model.NamedParameters().Count(), file.Entries.Count);
         }
-        File.Copy(FixturePath("models", "stable_layer", "vocab.json"), Path.Combine(_directory, "vocab.json"));
-        var reloaded = Wav2Vec2ForCtc.FromPretrained(_directory);
+        File.Copy(FixturePath("models", "stable_layer", "vocab.json"), Path.Combine(TempDirectory, "vocab.json"));
+        var reloaded = Wav2Vec2ForCtc.FromPretrained(TempDirectory);
         var before = model.NamedParameters().ToDictionary(p => p.Name, p => p.Parameter.ToArray());
         foreach (var (name, parameter) in reloaded.NamedParameters())
             CollectionAssert.AreEqual(before[name], parameter.ToArray(), name);
@@ -43,12 +35,12 @@ public sealed class CheckpointTests
     public void BackboneSavedWithoutPrefixLoadsIntoACtcModelOnlyNonStrictly()
     {
         var backbone = Wav2Vec2Model.FromPretrained(FixturePath("models", "post_ln_group"), strict: true, out _);
-        backbone.SavePretrained(_directory);
-        using (var file = SafeTensorsFile.Open(Path.Combine(_directory, "model.safetensors")))
+        backbone.SavePretrained(TempDirectory);
+        using (var file = SafeTensorsFile.Open(Path.Combine(TempDirectory, "model.safetensors")))
             Assert.IsTrue(file.Contains("encoder.layers.0.attention.q_proj.weight"), "a bare backbone is saved without prefix");
-        var error = Assert.ThrowsExactly<InvalidDataException>(() => Wav2Vec2ForCtc.FromPretrained(_directory));
+        var error = Assert.ThrowsExactly<InvalidDataException>(() => Wav2Vec2ForCtc.FromPretrained(TempDirectory));
         StringAssert.Contains(error.Message, "missing 2 tensor(s) in the checkpoint: lm_head.weight, lm_head.bias");
-        var ctc = Wav2Vec2ForCtc.FromPretrained(_directory, strict: false, out LoadReport report);
+        var ctc = Wav2Vec2ForCtc.FromPretrained(TempDirectory, strict: false, out LoadReport report);
         CollectionAssert.AreEqual(new[] { "lm_head.weight", "lm_head.bias" }, report.Missing.ToArray());
         CollectionAssert.AreEqual(backbone.Parameters()[5].ToArray(), ctc.Backbone.Parameters()[5].ToArray());
     }
@@ -57,7 +49,7 @@ public sealed class CheckpointTests
     public void UnexpectedAndMisshapenTensorsFailStrictLoadingWithTheirNames()
     {
         var model = new Wav2Vec2Model(SmallConfig(), new RandomSource(1));
-        string path = Path.Combine(_directory, "model.safetensors");
+        string path = Path.Combine(TempDirectory, "model.safetensors");
         var tensors = model.NamedParameters().Select(p => (p.Name, (Tensor)p.Parameter)).ToList();
         SafeTensorsWriter.Write(path, [.. tensors, ("encoder.mystery", new Tensor(3))]);
         using (var source = new SafeTensorsSource(SafeTensorsFile.Open(path)))
@@ -82,12 +74,12 @@ public sealed class CheckpointTests
         var model = new Wav2Vec2ForCtc(SmallConfig(), new RandomSource(2));
         var named = model.NamedParameters().ToList();
         int half = named.Count / 2;
-        SafeTensorsWriter.Write(Path.Combine(_directory, "model-00001-of-00002.safetensors"), named.Take(half).Select(p => (p.Name, (Tensor)p.Parameter)));
-        SafeTensorsWriter.Write(Path.Combine(_directory, "model-00002-of-00002.safetensors"), named.Skip(half).Select(p => (p.Name, (Tensor)p.Parameter)));
+        SafeTensorsWriter.Write(Path.Combine(TempDirectory, "model-00001-of-00002.safetensors"), named.Take(half).Select(p => (p.Name, (Tensor)p.Parameter)));
+        SafeTensorsWriter.Write(Path.Combine(TempDirectory, "model-00002-of-00002.safetensors"), named.Skip(half).Select(p => (p.Name, (Tensor)p.Parameter)));
         var map = named.Select((p, i) => $"\"{p.Name}\": \"model-0000{(i < half ? 1 : 2)}-of-00002.safetensors\"");
-        File.WriteAllText(Path.Combine(_directory, "model.safetensors.index.json"), $"{{\"metadata\": {{}}, \"weight_map\": {{{string.Join(",", map)}}}}}");
-        File.WriteAllText(Path.Combine(_directory, "config.json"), SmallConfig().ToJson());
-        var loaded = Wav2Vec2ForCtc.FromPretrained(_directory);
+        File.WriteAllText(Path.Combine(TempDirectory, "model.safetensors.index.json"), $"{{\"metadata\": {{}}, \"weight_map\": {{{string.Join(",", map)}}}}}");
+        File.WriteAllText(Path.Combine(TempDirectory, "config.json"), SmallConfig().ToJson());
+        var loaded = Wav2Vec2ForCtc.FromPretrained(TempDirectory);
         CollectionAssert.AreEqual(named[^1].Parameter.ToArray(), loaded.NamedParameters().Last().Parameter.ToArray());
     }
 
@@ -96,7 +88,7 @@ public sealed class CheckpointTests
     {
         var error = Assert.ThrowsExactly<InvalidDataException>(() => TorchCheckpoint.Open(FixturePath("evil_pytorch_model.bin")));
         StringAssert.Contains(error.Message, "refusing global 'posix.system'");
-        string notZip = Path.Combine(_directory, "pytorch_model.bin");
+        string notZip = Path.Combine(TempDirectory, "pytorch_model.bin");
         File.WriteAllText(notZip, "plain text");
         StringAssert.Contains(Assert.ThrowsExactly<InvalidDataException>(() => TorchCheckpoint.Open(notZip)).Message, "not a zip-format");
     }
@@ -113,10 +105,10 @@ public sealed class CheckpointTests
     [TestMethod]
     public void MissingDirectoryConfigOrWeightsAreReportedClearly()
     {
-        StringAssert.Contains(Assert.ThrowsExactly<DirectoryNotFoundException>(() => Wav2Vec2ForCtc.FromPretrained(Path.Combine(_directory, "nope"))).Message, "does not exist");
-        StringAssert.Contains(Assert.ThrowsExactly<FileNotFoundException>(() => Wav2Vec2ForCtc.FromPretrained(_directory)).Message, "no config.json");
-        File.WriteAllText(Path.Combine(_directory, "config.json"), SmallConfig().ToJson());
-        StringAssert.Contains(Assert.ThrowsExactly<FileNotFoundException>(() => Wav2Vec2ForCtc.FromPretrained(_directory)).Message, "no weights found");
+        StringAssert.Contains(Assert.ThrowsExactly<DirectoryNotFoundException>(() => Wav2Vec2ForCtc.FromPretrained(Path.Combine(TempDirectory, "nope"))).Message, "does not exist");
+        StringAssert.Contains(Assert.ThrowsExactly<FileNotFoundException>(() => Wav2Vec2ForCtc.FromPretrained(TempDirectory)).Message, "no config.json");
+        File.WriteAllText(Path.Combine(TempDirectory, "config.json"), SmallConfig().ToJson());
+        StringAssert.Contains(Assert.ThrowsExactly<FileNotFoundException>(() => Wav2Vec2ForCtc.FromPretrained(TempDirectory)).Message, "no weights found");
     }
 
     [TestMethod]

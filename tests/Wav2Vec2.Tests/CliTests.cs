@@ -1,36 +1,34 @@
 using Wav2Vec2.Cli;
 using Wav2Vec2.IO;
 using Wav2Vec2.Tensors;
+using static Wav2Vec2.Tests.CliRunner;
 using static Wav2Vec2.Tests.ModelParityTests;
 
 namespace Wav2Vec2.Tests;
 
-/// <summary>The w2v2 commands run in-process: outputs, exit codes, one-line errors and no partial files.</summary>
-[TestClass]
-public sealed class CliTests
+/// <summary>Runs w2v2 in-process, capturing its output.</summary>
+internal static class CliRunner
 {
-    private string _directory = "";
-    private static readonly string Model = FixturePath("models", "stable_layer");
-    private static readonly string Audio = FixturePath("reference_audio.wav");
-
-    [TestInitialize]
-    public void CreateDirectory() => _directory = Directory.CreateTempSubdirectory("w2v2-cli-").FullName;
-
-    [TestCleanup]
-    public void DeleteDirectory() => Directory.Delete(_directory, recursive: true);
-
-    private static (int Code, string Output, string Error) Run(params string[] args)
+    public static (int Code, string Output, string Error) Run(params string[] args)
     {
         var output = new StringWriter();
         var error = new StringWriter();
         int code = CliApp.Run(args, output, error);
         return (code, output.ToString(), error.ToString());
     }
+}
+
+/// <summary>The w2v2 commands run in-process: outputs, exit codes, one-line errors and no partial files.</summary>
+[TestClass]
+public sealed class CliTests : TempDirectoryTest
+{
+    private static readonly string Model = FixturePath("models", "stable_layer");
+    private static readonly string Audio = FixturePath("reference_audio.wav");
 
     [TestMethod]
     public void FeaturesWritesTheRequestedLayerAsNpy()
     {
-        string npy = Path.Combine(_directory, "f.npy");
+        string npy = Path.Combine(TempDirectory, "f.npy");
         var (code, output, error) = Run("features", "--model", Model, "--audio", Audio, "--out", npy, "--layer", "1");
         Assert.AreEqual(0, code, error);
         StringAssert.Contains(output, "239 frames x 32 (layer 1)");
@@ -44,7 +42,7 @@ public sealed class CliTests
     [TestMethod]
     public void LogitsAndTranscribeUseTheCtcHead()
     {
-        string npy = Path.Combine(_directory, "l.npy");
+        string npy = Path.Combine(TempDirectory, "l.npy");
         Assert.AreEqual(0, Run("logits", "--model", Model, "--audio", Audio, "--out", npy).Code);
         using var reference = SafeTensorsFile.Open(FixturePath("stable_layer.reference.safetensors"));
         TestSupport.AssertClose(reference.Read("logits").Span, Npy.Read(npy).Span, 1e-4f, "CLI logits");
@@ -58,7 +56,7 @@ public sealed class CliTests
     [TestMethod]
     public void InitWritesAModelThatFeaturesAndInspectAccept()
     {
-        string model = Path.Combine(_directory, "tiny");
+        string model = Path.Combine(TempDirectory, "tiny");
         var (code, output, error) = Run("init", "--preset", "tiny", "--out", model, "--seed", "3");
         Assert.AreEqual(0, code, error);
         StringAssert.Contains(output, "tiny model");
@@ -66,7 +64,7 @@ public sealed class CliTests
         Assert.AreEqual(0, code);
         StringAssert.Contains(output, "4 layers x 256");
         StringAssert.Contains(output, "none (backbone only)");
-        string npy = Path.Combine(_directory, "t.npy");
+        string npy = Path.Combine(TempDirectory, "t.npy");
         Assert.AreEqual(0, Run("features", "--model", model, "--audio", Audio, "--out", npy, "--layer", "0").Code);
         CollectionAssert.AreEqual(new[] { 29, 256 }, Npy.Read(npy).ShapeArray);
         Assert.AreEqual(1, Run("init", "--preset", "tiny", "--out", model).Code, "refuses to overwrite a model");
@@ -83,67 +81,51 @@ public sealed class CliTests
     [DataRow("bad-preset", "error: Argument 'huge' not recognized")]
     public void UserErrorsPrintOneLineExitNonZeroAndLeaveNoOutput(string scenario, string expected)
     {
-        string npy = Path.Combine(_directory, "out.npy");
+        string npy = Path.Combine(TempDirectory, "out.npy");
         string notWav = Path.Combine(Model, "config.json");
         string[] args = scenario switch
         {
-            "no-model" => ["features", "--model", Path.Combine(_directory, "none"), "--audio", Audio, "--out", npy],
+            "no-model" => ["features", "--model", Path.Combine(TempDirectory, "none"), "--audio", Audio, "--out", npy],
             "bad-audio" => ["features", "--model", Model, "--audio", notWav, "--out", npy],
-            "missing-audio" => ["features", "--model", Model, "--audio", Path.Combine(_directory, "x.wav"), "--out", npy],
+            "missing-audio" => ["features", "--model", Model, "--audio", Path.Combine(TempDirectory, "x.wav"), "--out", npy],
             "bad-layer" => ["features", "--model", Model, "--audio", Audio, "--out", npy, "--layer", "7"],
-            "bad-out-dir" => ["features", "--model", Model, "--audio", Audio, "--out", Path.Combine(_directory, "no", "x.npy")],
+            "bad-out-dir" => ["features", "--model", Model, "--audio", Audio, "--out", Path.Combine(TempDirectory, "no", "x.npy")],
             "unknown-flag" => ["features", "--bogus"],
             "missing-flag" => ["features", "--model", Model, "--audio", Audio],
-            _ => ["init", "--preset", "huge", "--out", Path.Combine(_directory, "m")],
+            _ => ["init", "--preset", "huge", "--out", Path.Combine(TempDirectory, "m")],
         };
         var (code, output, error) = Run(args);
         Assert.AreNotEqual(0, code);
         StringAssert.Contains(error, expected);
         Assert.AreEqual(1, error.TrimEnd().Split('\n').Length, $"one line, no stack trace: {error}");
         Assert.AreEqual("", output);
-        Assert.AreEqual(0, Directory.GetFiles(_directory, "*", SearchOption.AllDirectories).Length, "no output left behind");
+        Assert.AreEqual(0, Directory.GetFiles(TempDirectory, "*", SearchOption.AllDirectories).Length, "no output left behind");
     }
 
     [TestMethod]
     public void VerboseShowsTheStackTrace()
     {
         var (code, _, error) = Run("features", "--model", Model, "--audio", Path.Combine(Model, "config.json"),
-            "--out", Path.Combine(_directory, "x.npy"), "--verbose");
+            "--out", Path.Combine(TempDirectory, "x.npy"), "--verbose");
         Assert.AreEqual(1, code);
         StringAssert.Contains(error, "   at ");
     }
 }
 
 [TestClass]
-public sealed class PretrainCliTests
+public sealed class PretrainCliTests : TempDirectoryTest
 {
-    private string _directory = "";
-
-    [TestInitialize]
-    public void CreateDirectory() => _directory = Directory.CreateTempSubdirectory("w2v2-pretrain-cli-").FullName;
-
-    [TestCleanup]
-    public void DeleteDirectory() => Directory.Delete(_directory, recursive: true);
-
-    private static (int Code, string Output, string Error) Run(params string[] args)
-    {
-        var output = new StringWriter();
-        var error = new StringWriter();
-        int code = CliApp.Run(args, output, error);
-        return (code, output.ToString(), error.ToString());
-    }
-
     [TestMethod]
     public void PretrainWritesLogsCheckpointsAndAModelThatFeaturesAccepts()
     {
-        string data = Directory.CreateDirectory(Path.Combine(_directory, "data")).FullName;
+        string data = Directory.CreateDirectory(Path.Combine(TempDirectory, "data")).FullName;
         File.Copy(FixturePath("flac", "speech16.flac"), Path.Combine(data, "a.flac"));
         File.Copy(FixturePath("flac", "speech16.wav"), Path.Combine(data, "b.wav"));
-        string config = Path.Combine(_directory, "config.json");
+        string config = Path.Combine(TempDirectory, "config.json");
         var small = CheckpointTests.SmallConfig();
         small.MaskTimeLength = 4;
         File.WriteAllText(config, small.ToJson());
-        string run = Path.Combine(_directory, "run");
+        string run = Path.Combine(TempDirectory, "run");
         string[] common = ["pretrain", "--data", data, "--valid", data, "--config", config, "--out", run, "--min-sample-size", "4000",
             "--max-sample-size", "8000", "--max-tokens", "16000", "--valid-interval", "2", "--save-interval", "2"];
         var (code, output, error) = Run([.. common, "--max-updates", "2"]);
@@ -154,7 +136,7 @@ public sealed class PretrainCliTests
         StringAssert.Contains(log[2], "\"split\":\"valid\"");
         Assert.IsTrue(Directory.Exists(Path.Combine(run, "checkpoint-2")));
 
-        string npy = Path.Combine(_directory, "f.npy");
+        string npy = Path.Combine(TempDirectory, "f.npy");
         Assert.AreEqual(0, Run("features", "--model", Path.Combine(run, "final"), "--audio", FixturePath("reference_audio.wav"), "--out", npy).Code);
         Assert.AreEqual(16, Wav2Vec2.IO.Npy.Read(npy).Size(1));
 
@@ -170,14 +152,14 @@ public sealed class PretrainCliTests
     [TestMethod]
     public void PretrainRejectsBadFlags()
     {
-        string data = Directory.CreateDirectory(Path.Combine(_directory, "data")).FullName;
-        StringAssert.Contains(Run("pretrain", "--data", data, "--out", Path.Combine(_directory, "r")).Error, "give exactly one of --preset and --config");
-        StringAssert.Contains(Run("pretrain", "--data", data, "--preset", "huge", "--out", Path.Combine(_directory, "r")).Error, "--preset must be base, large or tiny");
-        StringAssert.Contains(Run("pretrain", "--data", data, "--preset", "tiny", "--out", Path.Combine(_directory, "r"), "--max-updates", "0").Error, "--max-updates must be positive");
-        var (code, _, error) = Run("pretrain", "--data", data, "--preset", "tiny", "--out", Path.Combine(_directory, "r"));
+        string data = Directory.CreateDirectory(Path.Combine(TempDirectory, "data")).FullName;
+        StringAssert.Contains(Run("pretrain", "--data", data, "--out", Path.Combine(TempDirectory, "r")).Error, "give exactly one of --preset and --config");
+        StringAssert.Contains(Run("pretrain", "--data", data, "--preset", "huge", "--out", Path.Combine(TempDirectory, "r")).Error, "--preset must be base, large or tiny");
+        StringAssert.Contains(Run("pretrain", "--data", data, "--preset", "tiny", "--out", Path.Combine(TempDirectory, "r"), "--max-updates", "0").Error, "--max-updates must be positive");
+        var (code, _, error) = Run("pretrain", "--data", data, "--preset", "tiny", "--out", Path.Combine(TempDirectory, "r"));
         Assert.AreEqual(1, code);
         StringAssert.Contains(error, "no readable .wav or .flac files");
-        StringAssert.Contains(Run("pretrain", "--data", Path.Combine(_directory, "none"), "--preset", "tiny", "--out", Path.Combine(_directory, "r")).Error,
+        StringAssert.Contains(Run("pretrain", "--data", Path.Combine(TempDirectory, "none"), "--preset", "tiny", "--out", Path.Combine(TempDirectory, "r")).Error,
             "neither a directory nor a manifest");
     }
 }

@@ -5,16 +5,8 @@ using static Wav2Vec2.Tests.ModelParityTests;
 namespace Wav2Vec2.Tests;
 
 [TestClass]
-public sealed class DataTests
+public sealed class DataTests : TempDirectoryTest
 {
-    private string _directory = "";
-
-    [TestInitialize]
-    public void CreateDirectory() => _directory = Directory.CreateTempSubdirectory("w2v2-data-").FullName;
-
-    [TestCleanup]
-    public void DeleteDirectory() => Directory.Delete(_directory, recursive: true);
-
     [TestMethod]
     [DataRow("speech16", 16)]
     [DataRow("stereo24", 24)]
@@ -46,12 +38,12 @@ public sealed class DataTests
     [TestMethod]
     public void DirectoryScanFindsNestedFilesAndSkipsCorruptOnes()
     {
-        string chapter = Directory.CreateDirectory(Path.Combine(_directory, "103", "1240")).FullName;
+        string chapter = Directory.CreateDirectory(Path.Combine(TempDirectory, "103", "1240")).FullName;
         File.Copy(FixturePath("flac", "speech16.flac"), Path.Combine(chapter, "103-1240-0000.flac"));
-        File.Copy(FixturePath("reference_audio.wav"), Path.Combine(_directory, "a.wav"));
+        File.Copy(FixturePath("reference_audio.wav"), Path.Combine(TempDirectory, "a.wav"));
         File.WriteAllText(Path.Combine(chapter, "103-1240-0001.flac"), "not audio");
-        File.WriteAllText(Path.Combine(_directory, "notes.txt"), "ignored");
-        AudioDataset dataset = AudioDataset.Open(_directory);
+        File.WriteAllText(Path.Combine(TempDirectory, "notes.txt"), "ignored");
+        AudioDataset dataset = AudioDataset.Open(TempDirectory);
         Assert.AreEqual(2, dataset.Entries.Count);
         Assert.AreEqual(1, dataset.Skipped.Count);
         StringAssert.Contains(dataset.Skipped[0], "103-1240-0001.flac: not a FLAC file");
@@ -61,14 +53,14 @@ public sealed class DataTests
     [TestMethod]
     public void FairseqManifestIsReadRelativeToItsRoot()
     {
-        File.Copy(FixturePath("reference_audio.wav"), Path.Combine(_directory, "a.wav"));
-        string manifest = Path.Combine(_directory, "train.tsv");
-        File.WriteAllText(manifest, $"{_directory}\na.wav\t9600\nmissing.wav\t100\n");
+        File.Copy(FixturePath("reference_audio.wav"), Path.Combine(TempDirectory, "a.wav"));
+        string manifest = Path.Combine(TempDirectory, "train.tsv");
+        File.WriteAllText(manifest, $"{TempDirectory}\na.wav\t9600\nmissing.wav\t100\n");
         AudioDataset dataset = AudioDataset.Open(manifest);
         Assert.AreEqual(1, dataset.Entries.Count);
         Assert.AreEqual(9600, dataset.Entries[0].Samples);
         Assert.AreEqual(1, dataset.Skipped.Count);
-        File.WriteAllText(manifest, $"{_directory}\na.wav nine\n");
+        File.WriteAllText(manifest, $"{TempDirectory}\na.wav nine\n");
         StringAssert.Contains(Assert.ThrowsExactly<InvalidDataException>(() => AudioDataset.Open(manifest)).Message, "train.tsv:2");
     }
 

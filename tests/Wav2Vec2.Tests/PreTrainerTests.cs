@@ -7,24 +7,16 @@ using static Wav2Vec2.Tests.ModelParityTests;
 namespace Wav2Vec2.Tests;
 
 [TestClass]
-public sealed class PreTrainerTests
+public sealed class PreTrainerTests : TempDirectoryTest
 {
-    private string _directory = "";
-
-    [TestInitialize]
-    public void CreateDirectory() => _directory = Directory.CreateTempSubdirectory("w2v2-train-").FullName;
-
-    [TestCleanup]
-    public void DeleteDirectory() => Directory.Delete(_directory, recursive: true);
-
     // Three seconds of speech-like audio from the fixtures, as a small LibriSpeech-style tree.
     private AudioDataset Corpus()
     {
-        string data = Directory.CreateDirectory(Path.Combine(_directory, "data", "1", "2")).FullName;
+        string data = Directory.CreateDirectory(Path.Combine(TempDirectory, "data", "1", "2")).FullName;
         File.Copy(FixturePath("flac", "speech16.flac"), Path.Combine(data, "1-2-0000.flac"));
         File.Copy(FixturePath("flac", "stereo24.flac"), Path.Combine(data, "1-2-0001.flac"));
         File.Copy(FixturePath("flac", "speech8.wav"), Path.Combine(data, "1-2-0002.wav"));
-        return AudioDataset.Open(Path.Combine(_directory, "data"));
+        return AudioDataset.Open(Path.Combine(TempDirectory, "data"));
     }
 
     private static Wav2Vec2Config SmallConfig() => new()
@@ -57,11 +49,11 @@ public sealed class PreTrainerTests
             MaxTemperature = 1.0, TemperatureDecay = 0.99, LearningRate = 3e-3f,
             Batching = new BatchingOptions { MinSampleSize = 8000, MaxSampleSize = 16000, MaxTokens = 48000 },
         };
-        var trainer = new PreTrainer(model, options, Path.Combine(_directory, "run")) { Log = log.Add };
+        var trainer = new PreTrainer(model, options, Path.Combine(TempDirectory, "run")) { Log = log.Add };
         trainer.Train(corpus);
         PreTrainingMetrics final = trainer.Evaluate(corpus);
         Assert.IsTrue(final.Accuracy > 0.9, $"accuracy {final.Accuracy:F3} after 600 updates; last log: {log[^3]}");
-        Assert.IsTrue(File.Exists(Path.Combine(_directory, "run", "final", "model.safetensors")));
+        Assert.IsTrue(File.Exists(Path.Combine(TempDirectory, "run", "final", "model.safetensors")));
     }
 
     [TestMethod]
@@ -74,12 +66,12 @@ public sealed class PreTrainerTests
         float[] Straight()
         {
             var model = new Wav2Vec2ForPreTraining(config, new RandomSource(3));
-            new PreTrainer(model, Options(6) with { UpdateFreq = 2 }, Path.Combine(_directory, "straight")) { Log = _ => { } }.Train(corpus);
+            new PreTrainer(model, Options(6) with { UpdateFreq = 2 }, Path.Combine(TempDirectory, "straight")) { Log = _ => { } }.Train(corpus);
             return model.Parameters().SelectMany(p => p.ToArray()).ToArray();
         }
         float[] Resumed()
         {
-            string run = Path.Combine(_directory, "resumed");
+            string run = Path.Combine(TempDirectory, "resumed");
             var first = new Wav2Vec2ForPreTraining(config, new RandomSource(3));
             using (var stop = new CancellationTokenSource())
             {
@@ -95,7 +87,7 @@ public sealed class PreTrainerTests
             return second.Parameters().SelectMany(p => p.ToArray()).ToArray();
         }
         CollectionAssert.AreEqual(Straight(), Resumed());
-        string[] lines = File.ReadAllLines(Path.Combine(_directory, "resumed", "train_log.jsonl"));
+        string[] lines = File.ReadAllLines(Path.Combine(TempDirectory, "resumed", "train_log.jsonl"));
         Assert.AreEqual(6, lines.Length, "one line per update, none repeated");
         StringAssert.Contains(lines[^1], "\"update\":6");
         foreach (string name in new[] { "loss", "contrastive_loss", "diversity_loss", "feature_penalty", "accuracy", "code_perplexity",

@@ -7,16 +7,8 @@ using static Wav2Vec2.Tests.TestSupport;
 namespace Wav2Vec2.Tests;
 
 [TestClass]
-public sealed class TrainingAndIoTests
+public sealed class TrainingAndIoTests : TempDirectoryTest
 {
-    private string _directory = "";
-
-    [TestInitialize]
-    public void CreateDirectory() => _directory = Directory.CreateTempSubdirectory("w2v2-tests-").FullName;
-
-    [TestCleanup]
-    public void DeleteDirectory() => Directory.Delete(_directory, recursive: true);
-
     [TestMethod]
     public void AdamWMatchesTorchOverThreeSteps()
     {
@@ -91,7 +83,7 @@ public sealed class TrainingAndIoTests
     [TestMethod]
     public void SafeTensorsRoundTripKeepsNamesShapesValuesAndMetadata()
     {
-        string path = Path.Combine(_directory, "model.safetensors");
+        string path = Path.Combine(TempDirectory, "model.safetensors");
         Tensor a = RandomTensor(1, 2, 3), b = RandomTensor(2, 5), scalar = Tensor.Scalar(4f);
         SafeTensorsWriter.Write(path, [("a", a), ("nested.b", b), ("s", scalar)], new Dictionary<string, string> { ["format"] = "pt" });
         using var file = SafeTensorsFile.Open(path);
@@ -99,7 +91,7 @@ public sealed class TrainingAndIoTests
         CollectionAssert.AreEqual(a.ToArray(), file.Read("a").ToArray());
         CollectionAssert.AreEqual(new[] { 5 }, file.Read("nested.b").ShapeArray);
         Assert.AreEqual(0, file.Read("s").Rank);
-        Assert.AreEqual(0, Directory.GetFiles(_directory, "*.tmp-*").Length, "no temporary file left behind");
+        Assert.AreEqual(0, Directory.GetFiles(TempDirectory, "*.tmp-*").Length, "no temporary file left behind");
         Assert.ThrowsExactly<KeyNotFoundException>(() => file.Read("missing"));
     }
 
@@ -132,10 +124,10 @@ public sealed class TrainingAndIoTests
     [TestMethod]
     public void TruncatedOrTinyFilesAreNotSafeTensors()
     {
-        string tiny = Path.Combine(_directory, "tiny.safetensors");
+        string tiny = Path.Combine(TempDirectory, "tiny.safetensors");
         File.WriteAllBytes(tiny, [1, 2, 3]);
         StringAssert.Contains(Assert.ThrowsExactly<InvalidDataException>(() => SafeTensorsFile.Open(tiny)).Message, "only 3 bytes");
-        string huge = Path.Combine(_directory, "huge.safetensors");
+        string huge = Path.Combine(TempDirectory, "huge.safetensors");
         File.WriteAllBytes(huge, [.. BitConverter.GetBytes(1000UL), .. "{}"u8.ToArray()]);
         StringAssert.Contains(Assert.ThrowsExactly<InvalidDataException>(() => SafeTensorsFile.Open(huge)).Message, "exceeds the file");
     }
@@ -143,7 +135,7 @@ public sealed class TrainingAndIoTests
     private string WriteRaw(string header, byte[] data)
     {
         byte[] headerBytes = System.Text.Encoding.UTF8.GetBytes(header);
-        string path = Path.Combine(_directory, Guid.NewGuid().ToString("N") + ".safetensors");
+        string path = Path.Combine(TempDirectory, Guid.NewGuid().ToString("N") + ".safetensors");
         File.WriteAllBytes(path, [.. BitConverter.GetBytes((ulong)headerBytes.Length), .. headerBytes, .. data]);
         return path;
     }

@@ -38,19 +38,7 @@ public sealed class TensorArena : IDisposable
     public int TrackedCount => _owners.Count + _views.Count;
 
     /// <summary>Moves <paramref name="tensor"/>'s storage out of the arena so that it outlives it (copying if pooled).</summary>
-    public Tensor Keep(Tensor tensor)
-    {
-        TensorArena? saved = _current;
-        _current = null;
-        try
-        {
-            return Tensor.FromArray(tensor.ToArray(), tensor.ShapeArray);
-        }
-        finally
-        {
-            _current = saved;
-        }
-    }
+    public Tensor Keep(Tensor tensor) => CopyInto(null, tensor);
 
     /// <summary>
     /// Hands <paramref name="tensor"/> (created in this arena) to the enclosing arena, or to the managed heap when there
@@ -61,23 +49,24 @@ public sealed class TensorArena : IDisposable
     {
         int index = _owners.LastIndexOf(tensor);
         if (index < 0)
-            return _outer != null ? _outer.AdoptCopy(tensor, this) : Keep(tensor);
+            return CopyInto(_outer, tensor);   // a view or a foreign tensor cannot be moved
         _owners.RemoveAt(index);
         _outer?._owners.Add(tensor);
         return tensor;
     }
 
-    // A view or foreign tensor cannot be moved: copy it into the outer arena.
-    private Tensor AdoptCopy(Tensor tensor, TensorArena inner)
+    // A copy of `tensor` owned by `target` (the managed heap when null).
+    private static Tensor CopyInto(TensorArena? target, Tensor tensor)
     {
-        _current = this;
+        TensorArena? saved = _current;
+        _current = target;
         try
         {
             return Tensor.FromArray(tensor.ToArray(), tensor.ShapeArray);
         }
         finally
         {
-            _current = inner;
+            _current = saved;
         }
     }
 
