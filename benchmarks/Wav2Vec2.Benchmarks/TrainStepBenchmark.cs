@@ -42,7 +42,8 @@ internal static class TrainStepBenchmark
         using var process = Process.GetCurrentProcess();
         process.Refresh();
         string line = $"trainstep preset={preset} batch={batch} seconds={BenchmarkApp.Format(seconds)} threads={options.Threads} " +
-                      $"peak_rss_mb={process.PeakWorkingSet64 >> 20}";
+                      $"peak_rss_mb={process.PeakWorkingSet64 >> 20} pool_peak_mb={Wav2Vec2.Kernels.BufferPool.PeakInUseBytes >> 20} " +
+                      $"gc_heap_mb={GC.GetGCMemoryInfo().HeapSizeBytes >> 20}";
         if (options.Reference)
         {
             if (preset != "base")

@@ -44,6 +44,6 @@ public static partial class Ops
 
         return Recorded(tape, output, dOutput => AttentionKernels.Backward(dOutput.Span, q.Span, k.Span,
             v.Span, probabilities.Span, s, scale, mask, q.RequiresGrad ? q.GradSpan() : [],
-            k.RequiresGrad ? k.GradSpan() : [], v.RequiresGrad ? v.GradSpan() : []));
+            k.RequiresGrad ? k.GradSpan() : [], v.RequiresGrad ? v.GradSpan() : []), probabilities);
     }
 }

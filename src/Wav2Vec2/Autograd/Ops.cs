@@ -16,9 +16,10 @@ public static partial class Ops
     }
 
     // Records `backward` for `output` when `tape` is non-null; the backward runs only if a gradient reached output.
-    // Every consumer of `output` was recorded later and has already added its share, so once this backward has run
-    // the output's gradient is complete and used: its buffer goes straight back to the pool.
-    private static Tensor Recorded(Tape? tape, Tensor output, Action<Tensor> backward)
+    // Every consumer of `output` was recorded later and its backward has already run, so once this backward has run
+    // nothing needs the output, its gradient or the tensors saved for it (`saved`): their buffers go straight back to
+    // the pool, as PyTorch frees a node's saved tensors. The root of the backward pass stays readable.
+    private static Tensor Recorded(Tape? tape, Tensor output, Action<Tensor> backward, params Tensor[] saved)
     {
         tape?.Record(new ClosureOp(() =>
         {
@@ -26,7 +27,14 @@ public static partial class Ops
                 return;
             backward(grad);
             output.Grad = null;
-            TensorArena.Current?.Release(grad);
+            TensorArena? arena = TensorArena.Current;
+            if (arena == null)
+                return;
+            arena.Release(grad);
+            if (!tape.IsRoot(output))
+                arena.Release(output);
+            foreach (Tensor tensor in saved)
+                arena.Release(tensor);
         }), output);
         return output;
     }

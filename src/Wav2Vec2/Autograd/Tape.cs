@@ -32,6 +32,7 @@ public sealed class Tape : IDisposable
 
     private readonly Tape? _outer;
     private readonly List<TapeOp> _ops = [];
+    private Tensor? _root;
     private bool _disposed;
 
     /// <summary>Opens a tape on this thread; it records until disposed.</summary>
@@ -57,7 +58,9 @@ public sealed class Tape : IDisposable
     /// <summary>
     /// Back-propagates from <paramref name="output"/>: seeds its gradient with <paramref name="outputGrad"/> (or 1 for a
     /// one-element output) and runs every recorded op's backward in reverse order. Gradients accumulate into
-    /// <see cref="Tensor.Grad"/>. The record is consumed; a second call needs a new forward pass.
+    /// <see cref="Tensor.Grad"/>. The record is consumed; a second call needs a new forward pass. Inside a
+    /// <see cref="TensorArena"/>, intermediate outputs are released as soon as their op's backward has run (only
+    /// <paramref name="output"/> stays readable): read any intermediate value you need before calling this.
     /// </summary>
     public void Backward(Tensor output, Tensor? outputGrad = null)
     {
@@ -69,6 +72,7 @@ public sealed class Tape : IDisposable
         if (outputGrad != null && !outputGrad.SameShape(output))
             throw new ArgumentException($"Output gradient {outputGrad} does not match output {output}.");
 
+        _root = output;
         Span<float> seed = output.GradSpan();
         if (outputGrad == null)
             seed[0] += 1f;
@@ -81,7 +85,11 @@ public sealed class Tape : IDisposable
                 _ops[i].Backward();
         }
         _ops.Clear();
+        _root = null;
     }
+
+    /// <summary>True for the tensor <see cref="Backward"/> started from (it stays readable afterwards).</summary>
+    internal bool IsRoot(Tensor tensor) => ReferenceEquals(tensor, _root);
 
     /// <summary>Stops recording on this thread and drops the record.</summary>
     public void Dispose()

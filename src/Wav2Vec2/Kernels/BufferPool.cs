@@ -8,17 +8,19 @@ namespace Wav2Vec2.Kernels;
 /// </summary>
 public static class BufferPool
 {
-    private const int MaxArraysPerLength = 64;
-    private static readonly Dictionary<int, Stack<float[]>> Free = [];
+    private static readonly Dictionary<int, Bucket> Buckets = [];
     private static long _pooledBytes, _inUseBytes, _peakInUseBytes;
 
     /// <summary>
-    /// Bytes the pool may keep idle beyond the high-water mark of bytes in use at once (default 1 GiB). A steady
-    /// training loop therefore recycles its whole working set (its memory never exceeds its peak), while a workload with
-    /// ever-changing shapes cannot grow the pool without limit: a buffer returned beyond the allowance is left to the
-    /// garbage collector.
+    /// Idle bytes the pool may keep beyond what each size has needed at once (default 1 GiB). Every size keeps as many
+    /// idle buffers as it ever had in use together, so a steady training loop recycles its whole working set and
+    /// allocates nothing after its first step; a workload with ever-changing shapes cannot grow the pool past this
+    /// allowance: a buffer returned beyond it is left to the garbage collector.
     /// </summary>
     public static long MaxPooledBytes { get; set; } = 1L << 30;
+
+    /// <summary>The most bytes rented from the pool at one time (a working-set measure).</summary>
+    public static long PeakInUseBytes => Interlocked.Read(ref _peakInUseBytes);
 
     /// <summary>Bytes currently held idle by the pool.</summary>
     public static long PooledBytes => Interlocked.Read(ref _pooledBytes);
@@ -27,14 +29,18 @@ public static class BufferPool
     internal static float[] Rent(int length)
     {
         int size = BucketSize(length);
-        lock (Free)
+        lock (Buckets)
         {
             _inUseBytes += 4L * size;
             _peakInUseBytes = Math.Max(_peakInUseBytes, _inUseBytes);
-            if (Free.TryGetValue(size, out Stack<float[]>? stack) && stack.Count > 0)
+            if (!Buckets.TryGetValue(size, out Bucket? bucket))
+                Buckets[size] = bucket = new Bucket();
+            bucket.InUse++;
+            bucket.PeakInUse = Math.Max(bucket.PeakInUse, bucket.InUse);
+            if (bucket.Idle.Count > 0)
             {
                 _pooledBytes -= 4L * size;
-                return stack.Pop();
+                return bucket.Idle.Pop();
             }
         }
         return GC.AllocateUninitializedArray<float>(size);
@@ -43,20 +49,16 @@ public static class BufferPool
     /// <summary>Gives <paramref name="buffer"/> (from <see cref="Rent"/>) back; the caller must not use it afterwards.</summary>
     internal static void Return(float[] buffer)
     {
-        lock (Free)
+        lock (Buckets)
         {
-            if (BucketSize(buffer.Length) != buffer.Length)
-                return;
+            if (!Buckets.TryGetValue(buffer.Length, out Bucket? bucket) || bucket.InUse == 0)
+                return;   // not one of ours
+            bucket.InUse--;
             _inUseBytes -= 4L * buffer.Length;
-            if (_pooledBytes + 4L * buffer.Length > Math.Max(MaxPooledBytes, _peakInUseBytes))
+            if (bucket.Idle.Count >= bucket.PeakInUse && _pooledBytes + 4L * buffer.Length > MaxPooledBytes)
                 return;
-            if (!Free.TryGetValue(buffer.Length, out Stack<float[]>? stack))
-                Free[buffer.Length] = stack = new Stack<float[]>();
-            if (stack.Count < MaxArraysPerLength)
-            {
-                stack.Push(buffer);
-                _pooledBytes += 4L * buffer.Length;
-            }
+            bucket.Idle.Push(buffer);
+            _pooledBytes += 4L * buffer.Length;
         }
     }
 
@@ -73,11 +75,21 @@ public static class BufferPool
     /// <summary>Drops every idle buffer (for example after a long job with shapes that will not recur).</summary>
     public static void Clear()
     {
-        lock (Free)
+        lock (Buckets)
         {
-            Free.Clear();
+            foreach (Bucket bucket in Buckets.Values)
+            {
+                bucket.Idle.Clear();
+                bucket.PeakInUse = bucket.InUse;
+            }
             _pooledBytes = 0;
             _peakInUseBytes = _inUseBytes;
         }
+    }
+
+    private sealed class Bucket
+    {
+        public readonly Stack<float[]> Idle = new();
+        public int InUse, PeakInUse;
     }
 }
