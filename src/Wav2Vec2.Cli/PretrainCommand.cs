@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Spectre.Console;
 using Wav2Vec2.Data;
 using Wav2Vec2.IO;
 using Wav2Vec2.Models;
@@ -85,7 +86,10 @@ internal static class PretrainCommand
             Console.CancelKeyPress += onCancel;
             try
             {
-                trainer.Train(train, validation, cancel.Token);
+                if (ReferenceEquals(output, Console.Out) && !Console.IsOutputRedirected)
+                    TrainWithProgressBar(trainer, options.MaxUpdates, () => trainer.Train(train, validation, cancel.Token));
+                else
+                    trainer.Train(train, validation, cancel.Token);
             }
             finally
             {
@@ -94,6 +98,39 @@ internal static class PretrainCommand
             return cancel.IsCancellationRequested ? 130 : 0;
         });
         return command;
+    }
+
+    // On a terminal: a Spectre.Console progress bar whose caption is the latest metrics line, and a status line for
+    // checkpoints and warnings (all of them are also in train_log.jsonl / repeated after the bar).
+    private static void TrainWithProgressBar(PreTrainer trainer, int maxUpdates, Action train)
+    {
+        var messages = new List<string>();
+        AnsiConsole.Progress()
+            .AutoClear(false)
+            .Columns(new TaskDescriptionColumn { Alignment = Justify.Left },
+                new ProgressBarColumn(), new PercentageColumn(),
+                new RemainingTimeColumn())
+            .Start(context =>
+            {
+                var progress = context.AddTask("pre-training", maxValue: maxUpdates);
+                var status = context.AddTask("starting", maxValue: 1);
+                progress.Value = trainer.State.Update;
+                trainer.UpdateCompleted = update => progress.Value = update;
+                trainer.Log = line =>
+                {
+                    if (line.StartsWith("update ", StringComparison.Ordinal))
+                        progress.Description = Markup.Escape(line);
+                    else
+                    {
+                        status.Description = Markup.Escape(line);
+                        status.Value = 1;
+                        messages.Add(line);
+                    }
+                };
+                train();
+            });
+        foreach (string message in messages)
+            Console.WriteLine(message);
     }
 
     private static int? Positive(int? value, string flag) => value is int v && v <= 0

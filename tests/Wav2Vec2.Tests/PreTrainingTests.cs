@@ -86,3 +86,52 @@ public sealed class PreTrainingTests
             eps: 2e-3f, relativeTolerance: 5e-2f, absoluteTolerance: 5e-2f, samplesPerInput: 6);
     }
 }
+
+[TestClass]
+public sealed class QuantizerTests
+{
+    [TestMethod]
+    public void EvaluationPicksTheArgmaxCodevectorOfEachGroup()
+    {
+        var config = new Wav2Vec2Config { ConvDim = [8], ConvKernel = [10], ConvStride = [5], NumCodevectorGroups = 2, NumCodevectorsPerGroup = 5, CodevectorDim = 6 };
+        var quantizer = new GumbelVectorQuantizer(config, new RandomSource(1));
+        Tensor latents = TestSupport.RandomTensor(2, 7, 8);
+        QuantizerOutput output = quantizer.Forward(latents, training: false, temperature: 2f, new RandomSource(3));
+        var named = quantizer.NamedParameters().ToDictionary(p => p.Name, p => p.Parameter);
+        Tensor logits = Autograd.Ops.Linear(latents, named["weight_proj.weight"], named["weight_proj.bias"]);   // (7, 10)
+        Tensor codebook = named["codevectors"];                                                                 // (1, 10, 3)
+        for (int n = 0; n < 7; n++)
+            for (int g = 0; g < 2; g++)
+            {
+                int best = System.Numerics.Tensors.TensorPrimitives.IndexOfMax(logits.Span.Slice(n * 10 + g * 5, 5));
+                Assert.AreEqual(best, output.Codes[n * 2 + g]);
+                CollectionAssert.AreEqual(codebook.Span.Slice((g * 5 + best) * 3, 3).ToArray(), output.Codevectors.Span.Slice(n * 6 + g * 3, 3).ToArray());
+            }
+        Assert.IsTrue(output.CodePerplexity is >= 1 and <= 10);
+    }
+
+    [TestMethod]
+    public void TrainingSamplesHardOneHotCodesWithAStraightThroughGradient()
+    {
+        var config = new Wav2Vec2Config { ConvDim = [8], ConvKernel = [10], ConvStride = [5], NumCodevectorGroups = 2, NumCodevectorsPerGroup = 5, CodevectorDim = 6 };
+        var quantizer = new GumbelVectorQuantizer(config, new RandomSource(1));
+        Tensor latents = TestSupport.RandomTensor(2, 7, 8);
+        using var tape = new Autograd.Tape();
+        QuantizerOutput output = quantizer.Forward(latents, training: true, temperature: 0.5f, new RandomSource(3));
+        var codebook = quantizer.NamedParameters().Single(p => p.Name == "codevectors").Parameter;
+        for (int r = 0; r < 14; r++)
+            AssertIsOneCodevector(output, codebook, r);   // hard: each group's output is exactly one of its codevectors
+        tape.Backward(Autograd.Ops.Sum(output.Codevectors));
+        var proj = quantizer.NamedParameters().Single(p => p.Name == "weight_proj.weight").Parameter;
+        Assert.IsTrue(proj.Grad!.ToArray().Any(v => v != 0), "the logits get a gradient through the soft sample");
+    }
+
+    // Row `row` of the (frames * groups, 3) outputs must equal one codevector of its group.
+    private static void AssertIsOneCodevector(QuantizerOutput output, Tensor codebook, int row)
+    {
+        int group = row % 2;
+        bool found = Enumerable.Range(0, 5).Any(v =>
+            codebook.Span.Slice((group * 5 + v) * 3, 3).SequenceEqual(output.Codevectors.Span.Slice(row * 3, 3)));
+        Assert.IsTrue(found, $"row {row} is not a codevector of group {group}");
+    }
+}

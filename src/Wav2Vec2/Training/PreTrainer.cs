@@ -57,6 +57,12 @@ public sealed class PreTrainer
     /// <summary>Progress and warnings, one line each (console by default).</summary>
     public Action<string> Log { get; set; } = Console.WriteLine;
 
+    /// <summary>Called after every update with the number of completed updates (for progress displays).</summary>
+    public Action<int>? UpdateCompleted { get; set; }
+
+    /// <summary>Recordings that could not be decoded so far (also counted as "skipped_files" in train_log.jsonl).</summary>
+    public int SkippedFiles { get; private set; }
+
     /// <summary>Where the run stands.</summary>
     public TrainerState State => _state;
 
@@ -86,6 +92,7 @@ public sealed class PreTrainer
     {
         foreach (string skipped in train.Skipped)
             Log($"warning: skipped {skipped}");
+        SkippedFiles = train.Skipped.Count;
         using var log = new StreamWriter(Path.Combine(_outputDirectory, "train_log.jsonl"), append: true);
         var accumulated = new List<PreTrainingMetrics>();
         TrainerState boundary = Snapshot(_state.Epoch, _state.BatchPosition);
@@ -109,6 +116,7 @@ public sealed class PreTrainer
                     }
                     foreach (string skipped in batch.Skipped)
                         Log($"warning: skipped {skipped}");
+                    SkippedFiles += batch.Skipped.Count;
                     _state = _state with { BatchPosition = batch.Position + 1 };
                     if (batch.BatchSize == 0)
                         continue;
@@ -193,6 +201,7 @@ public sealed class PreTrainer
         _optimizer.Update();
         _optimizer.ZeroGrad();
         _state = _state with { Update = _state.Update + 1 };
+        UpdateCompleted?.Invoke(_state.Update);
         if (_state.Update % _options.LogInterval != 0 && _state.Update != _options.MaxUpdates)
             return;
         PreTrainingMetrics m = Combine(batches);
@@ -203,6 +212,7 @@ public sealed class PreTrainer
         entry["grad_norm"] = Math.Round(gradNorm, 6);
         entry["samples_per_second"] = Math.Round(samples / Math.Max(seconds, 1e-9), 1);
         entry["audio_seconds_per_second"] = Math.Round(samples / 16000.0 / Math.Max(seconds, 1e-9), 3);
+        entry["skipped_files"] = SkippedFiles;
         samples = 0;
         log.WriteLine(entry.ToJsonString());
         log.Flush();
