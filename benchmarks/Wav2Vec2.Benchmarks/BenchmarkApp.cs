@@ -74,5 +74,22 @@ internal static class BenchmarkApp
         return times[runs / 2];
     }
 
+    /// <summary>Gaussian noise standing in for audio: <paramref name="count"/> samples of standard deviation <paramref name="scale"/>.</summary>
+    public static float[] NoiseAudio(int count, ulong seed, float scale = 1f)
+    {
+        var random = new Wav2Vec2.Tensors.RandomSource(seed);
+        var audio = new float[count];
+        for (int i = 0; i < count; i++)
+            audio[i] = scale * random.NextNormal();
+        return audio;
+    }
+
+    /// <summary>Fails unless the preset is base, which is what the reference script measures.</summary>
+    public static void RequireBaseForReference(BenchmarkOptions options)
+    {
+        if (options.Reference && options.Preset != "base")
+            throw new BenchmarkUsageException("--reference compares with torchaudio's wav2vec2_base: use --preset base");
+    }
+
     public static string Format(double value) => value.ToString("0.###", CultureInfo.InvariantCulture);
 }

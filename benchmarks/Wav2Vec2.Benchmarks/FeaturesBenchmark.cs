@@ -18,10 +18,7 @@ internal static class FeaturesBenchmark
         Wav2Vec2Config config = options.PresetConfig();
         var model = new Wav2Vec2Model(config, new RandomSource(0));
         model.Train(false);
-        var random = new RandomSource(1);
-        var samples = new float[(int)(seconds * 16000)];
-        for (int i = 0; i < samples.Length; i++)
-            samples[i] = 0.1f * random.NextNormal();
+        float[] samples = BenchmarkApp.NoiseAudio((int)(seconds * 16000), 1, 0.1f);
         var clock = Stopwatch.StartNew();
         Tensor features = model.ExtractFeatures(new AudioClip(samples, 16000));
         double elapsed = clock.Elapsed.TotalSeconds;

@@ -15,14 +15,11 @@ internal static class ForwardBenchmark
         string preset = options.Preset;
         double seconds = options.Seconds(10);
         Wav2Vec2Config config = options.PresetConfig();
+        BenchmarkApp.RequireBaseForReference(options);
         var model = new Wav2Vec2Model(config, new RandomSource(0));
         model.Train(false);
         int samples = (int)(seconds * 16000);
-        var random = new RandomSource(1);
-        var audio = new float[samples];
-        for (int i = 0; i < samples; i++)
-            audio[i] = random.NextNormal();
-        Tensor input = Tensor.FromArray(audio, 1, samples);
+        Tensor input = Tensor.FromArray(BenchmarkApp.NoiseAudio(samples, 1), 1, samples);
         double median = BenchmarkApp.MedianSeconds(() =>
         {
             using var arena = new TensorArena();
@@ -32,8 +29,6 @@ internal static class ForwardBenchmark
         string line = $"forward preset={preset} seconds={BenchmarkApp.Format(seconds)} threads={options.Threads}";
         if (options.Reference)
         {
-            if (preset != "base")
-                throw new BenchmarkUsageException("--reference compares with torchaudio's wav2vec2_base: use --preset base");
             double reference = ReferenceRunner.Measure("forward", BenchmarkApp.Format(seconds));
             line += $" reference_median_s={BenchmarkApp.Format(reference)} ratio={BenchmarkApp.Format(median / reference)}";
         }
