@@ -53,6 +53,24 @@ public sealed class AudioTests
     }
 
     [TestMethod]
+    public void HeaderOnlyInfoGivesRateAndLength()
+    {
+        string path = Path.GetTempFileName();
+        try
+        {
+            byte[] wav = Build(1, 24, channels: 2, Ramp.Concat(Ramp).ToArray(), extensible: true, extraChunk: "LIST", extraChunkSize: 7);
+            File.WriteAllBytes(path, wav);
+            Assert.AreEqual((22050, 6L), WavReader.ReadInfo(path));
+            File.WriteAllBytes(path, wav[..^3]);
+            StringAssert.Contains(Assert.ThrowsExactly<InvalidDataException>(() => WavReader.ReadInfo(path)).Message, "truncated WAV");
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [TestMethod]
     public void WriterRoundTripsThroughTheReader()
     {
         var clip = new AudioClip(Ramp, 16000);

@@ -29,18 +29,43 @@ public static class WavReader
     /// <summary>Reads WAV bytes; <paramref name="name"/> is used in error messages.</summary>
     public static AudioClip Read(ReadOnlySpan<byte> data, string name = "audio")
     {
-        if (data.Length < 12 || !data[..4].SequenceEqual("RIFF"u8) || !data.Slice(8, 4).SequenceEqual("WAVE"u8))
+        (Format format, int offset, long length) = Locate(data, data.Length, name);
+        return Decode(data.Slice(offset, (int)length), format, name);
+    }
+
+    /// <summary>Sample rate and length (samples per channel) from the header alone, without decoding the audio.</summary>
+    public static (int SampleRate, long Samples) ReadInfo(string path)
+    {
+        try
+        {
+            using FileStream stream = File.OpenRead(path);
+            var head = new byte[(int)Math.Min(stream.Length, 1 << 20)];
+            stream.ReadExactly(head);
+            (Format format, _, long length) = Locate(head, stream.Length, path);
+            if (length / format.BlockAlign == 0)
+                throw new InvalidDataException($"{path}: WAV file contains no samples");
+            return (format.SampleRate, length / format.BlockAlign);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new InvalidDataException($"{path}: cannot read ({e.Message})");
+        }
+    }
+
+    // Walks the chunks of `head` (the first bytes of a file of `fileLength` bytes) to the fmt and data chunks.
+    private static (Format Format, int DataOffset, long DataLength) Locate(ReadOnlySpan<byte> head, long fileLength, string name)
+    {
+        if (head.Length < 12 || !head[..4].SequenceEqual("RIFF"u8) || !head.Slice(8, 4).SequenceEqual("WAVE"u8))
             throw new InvalidDataException($"{name}: not a WAV file (no RIFF/WAVE header)");
         Format? format = null;
-        ReadOnlySpan<byte> samples = default;
-        bool haveData = false;
-        int at = 12;
-        while (at + 8 <= data.Length)
+        int dataOffset = -1;
+        long dataLength = 0;
+        long at = 12;
+        while (at + 8 <= head.Length && (format == null || dataOffset < 0))
         {
-            ReadOnlySpan<byte> id = data.Slice(at, 4);
-            long size = BinaryPrimitives.ReadUInt32LittleEndian(data.Slice(at + 4, 4));
-            int body = at + 8;
-            long available = data.Length - body;
+            ReadOnlySpan<byte> id = head.Slice((int)at, 4);
+            long size = BinaryPrimitives.ReadUInt32LittleEndian(head.Slice((int)at + 4, 4));
+            long body = at + 8, available = fileLength - body;
             if (id.SequenceEqual("data"u8))
             {
                 if (size > available)
@@ -50,28 +75,25 @@ public static class WavReader
                         throw new InvalidDataException($"{name}: truncated WAV (data chunk declares {size} bytes, {available} present)");
                     size = available;
                 }
-                samples = data.Slice(body, (int)size);
-                haveData = true;
+                (dataOffset, dataLength) = ((int)body, size);
             }
             else if (id.SequenceEqual("fmt "u8))
             {
-                if (size < 16 || size > available)
+                if (size < 16 || body + size > head.Length)
                     throw new InvalidDataException($"{name}: malformed fmt chunk ({size} bytes)");
-                format = ParseFormat(data.Slice(body, (int)size), name);
+                format = ParseFormat(head.Slice((int)body, (int)size), name);
             }
             else if (size > available)
             {
                 throw new InvalidDataException($"{name}: truncated WAV (chunk '{System.Text.Encoding.ASCII.GetString(id)}' runs past the end)");
             }
-            if (haveData && format != null)
-                break;
-            at = body + (int)size + (int)(size & 1);  // chunks are word-aligned
+            at = body + size + (size & 1);  // chunks are word-aligned
         }
         if (format == null)
             throw new InvalidDataException($"{name}: WAV file has no fmt chunk");
-        if (!haveData)
+        if (dataOffset < 0)
             throw new InvalidDataException($"{name}: WAV file has no data chunk");
-        return Decode(samples, format, name);
+        return (format, dataOffset, dataLength);
     }
 
     private sealed record Format(ushort Code, int Channels, int SampleRate, int BitsPerSample, int BlockAlign);

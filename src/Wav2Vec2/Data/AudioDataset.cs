@@ -97,8 +97,8 @@ public static class AudioFile
         ? FlacDecoder.Read(path)
         : WavReader.Read(path);
 
-    /// <summary>Samples in the file (read from the header only for FLAC; WAV is decoded).</summary>
+    /// <summary>Samples per channel, from the file's header (STREAMINFO for FLAC).</summary>
     public static long ReadLength(string path) => path.EndsWith(".flac", StringComparison.OrdinalIgnoreCase)
         ? FlacDecoder.ReadStreamInfo(path).TotalSamples
-        : WavReader.Read(path).Samples.Length;
+        : WavReader.ReadInfo(path).Samples;
 }

@@ -17,8 +17,25 @@ public static class FlacDecoder
     /// <summary>Decodes a FLAC file.</summary>
     public static AudioClip Read(string path) => Decode(ReadBytes(path), path);
 
-    /// <summary>Reads only STREAMINFO (sample rate, channels, bits, total samples).</summary>
-    public static FlacStreamInfo ReadStreamInfo(string path) => ParseHeader(ReadBytes(path), path).Info;
+    /// <summary>Reads only STREAMINFO (sample rate, channels, bits, total samples): the first 42 bytes of the file.</summary>
+    public static FlacStreamInfo ReadStreamInfo(string path)
+    {
+        byte[] head;
+        try
+        {
+            using FileStream stream = File.OpenRead(path);
+            head = new byte[Math.Min(stream.Length, 42)];
+            stream.ReadExactly(head);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new InvalidDataException($"{path}: cannot read ({e.Message})");
+        }
+        // The format requires STREAMINFO to be the first metadata block; mark it last so the walk stops there.
+        if (head.Length == 42)
+            head[4] |= 0x80;
+        return ParseHeader(head, path).Info;
+    }
 
     /// <summary>Decodes FLAC bytes; <paramref name="name"/> is used in error messages.</summary>
     public static AudioClip Decode(byte[] data, string name = "audio")
