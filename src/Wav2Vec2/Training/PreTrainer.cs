@@ -74,6 +74,7 @@ public sealed class PreTrainer
             return false;
         using (ITensorSource weights = CheckpointLoader.OpenWeights(latest))
             CheckpointLoader.Load(_model, weights, strict: true);
+        _model.Backbone.FeatureExtractor = FeatureExtractorConfig.Load(Path.Combine(latest, "preprocessor_config.json"));
         using (FileStream stream = File.OpenRead(Path.Combine(latest, OptimizerFile)))
             _optimizer.Load(stream);
         _state = JsonSerializer.Deserialize<TrainerState>(File.ReadAllText(Path.Combine(latest, StateFile)))
