@@ -21,7 +21,7 @@ internal static class ModelCommands
     public static Command Features(TextWriter output, TextWriter error)
     {
         Option<string> model = ModelOption();
-        var audio = new Option<string>("--audio") { Description = "WAV file.", Required = true };
+        var audio = new Option<string>("--audio") { Description = "WAV or FLAC file.", Required = true };
         var outPath = new Option<string>("--out") { Description = "Output .npy file: float32 (frames, hidden_size).", Required = true };
         var layer = new Option<int?>("--layer") { Description = "Hidden state index: 0 = encoder input, num_hidden_layers = last (default)." };
         Option<double> chunk = ChunkOption();
@@ -45,7 +45,7 @@ internal static class ModelCommands
     public static Command Logits(TextWriter output)
     {
         Option<string> model = ModelOption();
-        var audio = new Option<string>("--audio") { Description = "WAV file.", Required = true };
+        var audio = new Option<string>("--audio") { Description = "WAV or FLAC file.", Required = true };
         var outPath = new Option<string>("--out") { Description = "Output .npy file: float32 (frames, vocab_size).", Required = true };
         Option<double> chunk = ChunkOption();
         var command = new Command("logits", "Write the CTC logits of a recording.") { model, audio, outPath, chunk };
@@ -64,7 +64,7 @@ internal static class ModelCommands
     public static Command Transcribe(TextWriter output)
     {
         Option<string> model = ModelOption();
-        var audio = new Option<string[]>("--audio") { Description = "WAV file(s).", Required = true, AllowMultipleArgumentsPerToken = true };
+        var audio = new Option<string[]>("--audio") { Description = "WAV or FLAC file(s).", Required = true, AllowMultipleArgumentsPerToken = true };
         Option<double> chunk = ChunkOption();
         var command = new Command("transcribe", "Print the greedy CTC transcript of each recording, one line per file.") { model, audio, chunk };
         command.SetAction(parse =>
@@ -137,7 +137,7 @@ internal static class ModelCommands
     {
         if (!File.Exists(path))
             throw new CliException($"audio file '{path}' does not exist");
-        return WavReader.Read(path);
+        return Data.AudioFile.Read(path);   // WAV or FLAC, by extension
     }
 
     private static string OutputPath(string path)
