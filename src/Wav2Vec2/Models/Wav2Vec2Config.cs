@@ -116,10 +116,14 @@ public sealed class Wav2Vec2Config
         ActivationDropout = 0f, FeatProjDropout = 0.1f, FeatQuantizerDropout = 0.1f, LayerDrop = 0.05f, MaskTimeProb = 0.65f,
     };
 
-    /// <summary>fairseq LARGE-LV60 shape (wav2vec2-large-lv60): layer-norm conv encoder with bias, pre-LN Transformer.</summary>
+    /// <summary>
+    /// fairseq LARGE-LV60 (wav2vec2_large_librivox): layer-norm conv encoder with bias, pre-LN Transformer, 768-wide
+    /// quantized targets, and no dropout or layer drop in pre-training.
+    /// </summary>
     public static Wav2Vec2Config Large() => new()
     {
-        ActivationDropout = 0f, FeatProjDropout = 0.1f, FeatQuantizerDropout = 0.1f, LayerDrop = 0.05f, MaskTimeProb = 0.65f,
+        HiddenDropout = 0f, AttentionDropout = 0f, ActivationDropout = 0f, FeatProjDropout = 0f, FeatQuantizerDropout = 0f,
+        LayerDrop = 0f, MaskTimeProb = 0.65f,
         HiddenSize = 1024, NumHiddenLayers = 24, NumAttentionHeads = 16, IntermediateSize = 4096,
         FeatExtractNorm = "layer", ConvBias = true, DoStableLayerNorm = true, CodevectorDim = 768, ProjCodevectorDim = 768,
     };

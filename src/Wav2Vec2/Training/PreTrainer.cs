@@ -49,6 +49,8 @@ public sealed class PreTrainer
         _options = options;
         _outputDirectory = outputDirectory;
         _optimizer = new AdamW(model.Parameters(), options.Optimizer with { LearningRate = options.LearningRate });
+        model.FeatureGradMult = options.FeatureGradMult;
+        model.FeaturePenaltyWeight = options.FeaturePenaltyWeight;
         model.Backbone.Random = new RandomSource(options.Seed);
         _maskRandom = new RandomSource(options.Seed + 0x9E3779B9UL);
         Directory.CreateDirectory(outputDirectory);

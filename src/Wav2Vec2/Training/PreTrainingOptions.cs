@@ -37,17 +37,30 @@ public sealed record PreTrainingOptions
     public double MinTemperature { get; init; } = 0.5;
     /// <summary>Per-update temperature decay.</summary>
     public double TemperatureDecay { get; init; } = 0.999995;
+    /// <summary>Scale of the gradient flowing into the conv feature encoder (fairseq feature_grad_mult).</summary>
+    public float FeatureGradMult { get; init; } = 0.1f;
+    /// <summary>Weight of the conv feature penalty (fairseq's second loss weight).</summary>
+    public float FeaturePenaltyWeight { get; init; } = 10f;
     /// <summary>Warn when code perplexity stays below this fraction of G x V ...</summary>
     public double CollapseFraction { get; init; } = 0.1;
     /// <summary>... for this many consecutive logged updates (codebook collapse).</summary>
     public int CollapseIntervals { get; init; } = 5;
 
-    /// <summary>Presets: "base" (fairseq wav2vec2_base_librispeech) and "tiny" (CPU-sized batches).</summary>
+    /// <summary>
+    /// Presets: "base" (fairseq wav2vec2_base_librispeech), "large" (wav2vec2_large_librivox: lr 5e-3 over 1M updates
+    /// with 32k warm-up, 1.2M samples per batch, crops of 320000, temperature down to 0.1, no feature penalty, full
+    /// gradient into the conv encoder) and "tiny" (the base recipe with 256000 samples per batch).
+    /// </summary>
     public static PreTrainingOptions Preset(string name) => name switch
     {
         "base" => new PreTrainingOptions(),
         "tiny" => new PreTrainingOptions { Batching = new BatchingOptions { MaxTokens = 256_000 } },
-        "large" => new PreTrainingOptions { LearningRate = 3e-4f, Batching = new BatchingOptions { MaxTokens = 1_200_000, MaxSampleSize = 320_000 } },
+        "large" => new PreTrainingOptions
+        {
+            MaxUpdates = 1_000_000, LearningRate = 5e-3f, WarmupFraction = 0.032, MinTemperature = 0.1,
+            FeatureGradMult = 1f, FeaturePenaltyWeight = 0f,
+            Batching = new BatchingOptions { MaxTokens = 1_200_000, MaxSampleSize = 320_000 },
+        },
         _ => throw new ArgumentException($"unknown preset '{name}' (base, large, tiny)"),
     };
 
