@@ -54,16 +54,16 @@ public sealed class CheckpointTests : TempDirectoryTest
         SafeTensorsWriter.Write(path, [.. tensors, ("encoder.mystery", new Tensor(3))]);
         using (var source = new SafeTensorsSource(SafeTensorsFile.Open(path)))
         {
-            var error = Assert.ThrowsExactly<InvalidDataException>(() => CheckpointLoader.Load(model, source));
+            var error = Assert.ThrowsExactly<InvalidDataException>(() => CheckpointLoader.Load(model.NamedTensors(), source));
             StringAssert.Contains(error.Message, "unexpected 1 tensor(s) in the checkpoint: encoder.mystery");
-            LoadReport report = CheckpointLoader.Load(model, source, strict: false);
+            LoadReport report = CheckpointLoader.Load(model.NamedTensors(), source, strict: false);
             CollectionAssert.AreEqual(new[] { "encoder.mystery" }, report.Ignored.ToArray());
         }
         tensors[0] = (tensors[0].Name, new Tensor(2, 2));
         SafeTensorsWriter.Write(path, tensors);
         using (var source = new SafeTensorsSource(SafeTensorsFile.Open(path)))
         {
-            var error = Assert.ThrowsExactly<InvalidDataException>(() => CheckpointLoader.Load(model, source, strict: false));
+            var error = Assert.ThrowsExactly<InvalidDataException>(() => CheckpointLoader.Load(model.NamedTensors(), source, strict: false));
             StringAssert.Contains(error.Message, $"shape mismatch for 1 tensor(s): {tensors[0].Name}: stored (2, 2)");
         }
     }

@@ -13,15 +13,15 @@ public sealed class TensorAndTapeTests
     public void Restore() => Parallelism.DegreeOfParallelism = Environment.ProcessorCount;
 
     [TestMethod]
-    public void ReshapeIsAViewAndInfersOneDimension()
+    public void ViewSharesStorageAndInfersOneDimension()
     {
         Tensor x = Tensor.FromArray([1, 2, 3, 4, 5, 6], 2, 3);
-        Tensor y = x.Reshape(3, -1);
+        Tensor y = x.View(3, -1);
         CollectionAssert.AreEqual(new[] { 3, 2 }, y.ShapeArray);
         y.Span[0] = 42;
         Assert.AreEqual(42f, x[0, 0], "a reshape shares storage");
-        Assert.ThrowsExactly<ArgumentException>(() => x.Reshape(4, -1));
-        Assert.ThrowsExactly<ArgumentException>(() => x.Reshape(-1, -1));
+        Assert.ThrowsExactly<ArgumentException>(() => x.View(4, -1));
+        Assert.ThrowsExactly<ArgumentException>(() => x.View(-1, -1));
     }
 
     [TestMethod]
@@ -104,7 +104,7 @@ public sealed class TensorAndTapeTests
         var parameter = new Parameter("p", 2, 3);
         parameter.Span.Fill(7f);
         using (new TensorArena())
-            _ = parameter.Reshape(6);
+            _ = parameter.View(6);
         using (new TensorArena())
             _ = new Tensor(6);  // would reuse the parameter's array if the view had returned it
         Assert.IsTrue(parameter.ToArray().All(v => v == 7f));

@@ -1,8 +1,11 @@
 using System.Collections.Concurrent;
 using Wav2Vec2.Kernels;
-using Wav2Vec2.Models;
+using Wav2Vec2.Audio;
 
 namespace Wav2Vec2.Data;
+
+/// <summary>How recordings become model input: the model's sample rate and whether each crop is normalised.</summary>
+public readonly record struct AudioPreparation(int SamplingRate, bool Normalize);
 
 /// <summary>A batch ready for the model: (batch, length) samples at the model's rate, normalised if configured.</summary>
 /// <param name="Position">Index of the batch in its epoch's plan.</param>
@@ -25,7 +28,7 @@ public sealed class BatchLoader : IDisposable
     private readonly Task _worker;
 
     /// <summary>Starts loading <paramref name="plans"/> from <paramref name="startPosition"/> on.</summary>
-    public BatchLoader(AudioDataset dataset, IReadOnlyList<BatchPlan> plans, int startPosition, FeatureExtractorConfig features,
+    public BatchLoader(AudioDataset dataset, IReadOnlyList<BatchPlan> plans, int startPosition, AudioPreparation features,
         ulong seed, int epoch, int prefetch = 4)
     {
         _ready = new BlockingCollection<LoadedBatch>(Math.Max(1, prefetch));
@@ -65,7 +68,7 @@ public sealed class BatchLoader : IDisposable
     }
 
     /// <summary>Loads one planned batch (also used directly by validation).</summary>
-    public static LoadedBatch Load(AudioDataset dataset, BatchPlan plan, int position, FeatureExtractorConfig features,
+    public static LoadedBatch Load(AudioDataset dataset, BatchPlan plan, int position, AudioPreparation features,
         ulong seed, int epoch)
     {
         var clips = new List<float[]>();
@@ -89,7 +92,7 @@ public sealed class BatchLoader : IDisposable
             ulong key = ((ulong)epoch << 40) ^ ((ulong)position << 16) ^ (ulong)i;
             int start = clip.Length > length ? (int)(CounterRandom.Bits(seed, key) % (ulong)(clip.Length - length + 1)) : 0;
             ReadOnlySpan<float> crop = clip.AsSpan(start, length);
-            (features.DoNormalize ? FeatureExtractorConfig.Normalize(crop) : crop.ToArray()).CopyTo(samples, i * length);
+            (features.Normalize ? AudioNormalization.ZeroMeanUnitVariance(crop) : crop.ToArray()).CopyTo(samples, i * length);
         }
         return new LoadedBatch(position, samples, clips.Count, length, skipped);
     }

@@ -1,5 +1,4 @@
 using System.Text.Json;
-using Wav2Vec2.Nn;
 using Wav2Vec2.Tensors;
 
 namespace Wav2Vec2.IO;
@@ -30,13 +29,13 @@ public static class CheckpointLoader
     }
 
     /// <summary>
-    /// Copies stored tensors into <paramref name="module"/>'s parameters. Strict (default): every parameter must be
-    /// stored with the right shape, and every stored tensor must be used or belong to a known task head (reported as
-    /// ignored). Non-strict: missing parameters keep their values and unknown tensors are ignored; both are reported.
-    /// A shape mismatch always fails.
+    /// Copies stored tensors into <paramref name="parameters"/> (named, e.g. a module's NamedParameters()). Strict
+    /// (default): every parameter must be stored with the right shape, and every stored tensor must be used or belong
+    /// to a known task head (reported as ignored). Non-strict: missing parameters keep their values and unknown tensors
+    /// are ignored; both are reported. A shape mismatch always fails.
     /// </summary>
     /// <exception cref="InvalidDataException">The listed names are missing, unexpected or of the wrong shape.</exception>
-    public static LoadReport Load(Module module, ITensorSource source, bool strict = true, string prefix = "")
+    public static LoadReport Load(IEnumerable<(string Name, Tensor Tensor)> parameters, ITensorSource source, bool strict = true)
     {
         var stored = new Dictionary<string, string>(StringComparer.Ordinal);   // canonical -> stored spelling
         foreach (string name in source.Names)
@@ -44,7 +43,7 @@ public static class CheckpointLoader
         var used = new HashSet<string>(StringComparer.Ordinal);
         var missing = new List<string>();
         var wrongShape = new List<string>();
-        foreach (var (name, parameter) in module.NamedParameters(prefix))
+        foreach (var (name, parameter) in parameters)
         {
             string? match = CheckpointNames.Candidates(name).FirstOrDefault(stored.ContainsKey);
             if (match == null)
@@ -72,15 +71,11 @@ public static class CheckpointLoader
         return new LoadReport(missing, unused);
     }
 
-    /// <summary>
-    /// Writes <paramref name="module"/>'s parameters to <paramref name="directory"/>/model.safetensors with Hugging Face
-    /// names (prefixed by <paramref name="prefix"/>), atomically.
-    /// </summary>
-    public static void SaveWeights(Module module, string directory, string prefix = "")
+    /// <summary>Writes named tensors to <paramref name="directory"/>/model.safetensors (Hugging Face names), atomically.</summary>
+    public static void SaveWeights(IEnumerable<(string Name, Tensor Tensor)> parameters, string directory)
     {
         Directory.CreateDirectory(directory);
-        SafeTensorsWriter.Write(System.IO.Path.Combine(directory, "model.safetensors"),
-            module.NamedParameters(prefix).Select(p => (p.Name, (Tensor)p.Parameter)),
+        SafeTensorsWriter.Write(System.IO.Path.Combine(directory, "model.safetensors"), parameters,
             new Dictionary<string, string> { ["format"] = "pt" });
     }
 

@@ -60,20 +60,6 @@ public sealed record FeatureExtractorConfig
         return DoNormalize ? Normalize(samples) : samples;
     }
 
-    /// <summary>Zero mean, unit variance: (x - mean) / sqrt(var + 1e-7), statistics in double.</summary>
-    public static float[] Normalize(ReadOnlySpan<float> samples)
-    {
-        double mean = 0, variance = 0;
-        foreach (float v in samples)
-            mean += v;
-        mean /= Math.Max(1, samples.Length);
-        foreach (float v in samples)
-            variance += (v - mean) * (v - mean);
-        variance /= Math.Max(1, samples.Length);
-        double scale = 1 / Math.Sqrt(variance + 1e-7);
-        var result = new float[samples.Length];
-        for (int i = 0; i < result.Length; i++)
-            result[i] = (float)((samples[i] - mean) * scale);
-        return result;
-    }
+    /// <summary>Zero mean, unit variance: (x - mean) / sqrt(var + 1e-7) (see <see cref="AudioNormalization"/>).</summary>
+    public static float[] Normalize(ReadOnlySpan<float> samples) => AudioNormalization.ZeroMeanUnitVariance(samples);
 }

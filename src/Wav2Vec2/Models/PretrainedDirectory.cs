@@ -23,7 +23,7 @@ public static class PretrainedDirectory
         using ITensorSource weights = CheckpointLoader.OpenWeights(directory);
         try
         {
-            return CheckpointLoader.Load(module, weights, strict);
+            return CheckpointLoader.Load(module.NamedTensors(), weights, strict);
         }
         catch (InvalidDataException e)
         {
@@ -38,7 +38,7 @@ public static class PretrainedDirectory
     public static void Save(string directory, Module module, Wav2Vec2Config config, FeatureExtractorConfig featureExtractor)
     {
         Directory.CreateDirectory(directory);
-        CheckpointLoader.SaveWeights(module, directory);
+        CheckpointLoader.SaveWeights(module.NamedTensors(), directory);
         AtomicFile.WriteText(Path.Combine(directory, "config.json"), config.ToJson());
         AtomicFile.WriteText(Path.Combine(directory, "preprocessor_config.json"), featureExtractor.ToJson());
     }

@@ -30,6 +30,10 @@ public abstract class Module
                 yield return entry;
     }
 
+    /// <summary>Every parameter as a (name, tensor) pair, the form checkpoint readers and writers take.</summary>
+    public IEnumerable<(string Name, Tensors.Tensor Tensor)> NamedTensors() =>
+        NamedParameters().Select(entry => (entry.Name, (Tensors.Tensor)entry.Parameter));
+
     /// <summary>Every parameter, in the order of <see cref="NamedParameters"/>.</summary>
     public IReadOnlyList<Parameter> Parameters() => NamedParameters().Select(entry => entry.Parameter).ToList();
 

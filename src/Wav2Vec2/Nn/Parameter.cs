@@ -18,6 +18,9 @@ public sealed class Parameter : Tensor
     /// <summary>Checkpoint name (Hugging Face naming, e.g. "encoder.layers.0.attention.q_proj.weight").</summary>
     public string Name { get; }
 
+    /// <inheritdoc/>
+    protected override bool PooledGradient => false;
+
     /// <summary>Clears the accumulated gradient.</summary>
     public void ZeroGrad() => Grad?.Span.Clear();
 }

@@ -5,8 +5,8 @@ namespace Wav2Vec2.Tensors;
 /// <summary>
 /// A dense, contiguous, row-major float32 tensor. Storage comes from the current <see cref="TensorArena"/> when one
 /// is open (and goes back to the pool when the arena closes), otherwise from the managed heap.
-/// <see cref="Reshape"/> returns a view on the same storage; every other operation lives in
-/// <see cref="Autograd.Ops"/>, which records on the <see cref="Autograd.Tape"/> when gradients are wanted.
+/// Reshapes are views on the same storage; every operation lives in the Autograd layer's Ops, which records on the
+/// tape when gradients are wanted (this layer knows nothing of it).
 /// </summary>
 public class Tensor
 {
@@ -104,17 +104,19 @@ public class Tensor
     /// <summary>A copy of the elements.</summary>
     public float[] ToArray() => Span.ToArray();
 
-    /// <summary>A view with a new shape over the same elements; one dimension may be -1 (inferred).</summary>
-    /// <remarks>Gradients flow through the view: use <see cref="Autograd.Ops.Reshape"/> when recording.</remarks>
-    internal Tensor View(params int[] shape) => new(this, ResolveShape(shape, Length));
+    /// <summary>
+    /// A view with a new shape over the same elements; one dimension may be -1 (inferred). Not recorded for gradients:
+    /// Ops.Reshape is the differentiable version.
+    /// </summary>
+    public Tensor View(params int[] shape) => new(this, ResolveShape(shape, Length));
 
-    /// <summary>A shape-only view; when a gradient is wanted this is recorded on the tape (see <see cref="Autograd.Ops.Reshape"/>).</summary>
-    public Tensor Reshape(params int[] shape) => Autograd.Ops.Reshape(this, shape);
+    /// <summary>Whether this tensor's gradient buffer comes from the current arena (false for long-lived parameters).</summary>
+    protected virtual bool PooledGradient => true;
 
-    /// <summary>Gradient buffer, allocated zero-filled on first use (pooled unless this tensor is a parameter).</summary>
+    /// <summary>Gradient buffer, allocated zero-filled on first use.</summary>
     internal Span<float> GradSpan()
     {
-        Grad ??= new Tensor(_shape, clear: true, pooled: this is not Nn.Parameter);
+        Grad ??= new Tensor(_shape, clear: true, pooled: PooledGradient);
         return Grad.Span;
     }
 

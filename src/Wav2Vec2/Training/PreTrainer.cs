@@ -75,7 +75,7 @@ public sealed class PreTrainer
         if (latest == null)
             return false;
         using (ITensorSource weights = CheckpointLoader.OpenWeights(latest))
-            CheckpointLoader.Load(_model, weights, strict: true);
+            CheckpointLoader.Load(_model.NamedTensors(), weights, strict: true);
         _model.Backbone.FeatureExtractor = FeatureExtractorConfig.Load(Path.Combine(latest, "preprocessor_config.json"));
         using (FileStream stream = File.OpenRead(Path.Combine(latest, OptimizerFile)))
             _optimizer.Load(stream);
@@ -108,7 +108,7 @@ public sealed class PreTrainer
             IReadOnlyList<BatchPlan> plans = BatchSampler.Plan(train.Entries, _options.Batching, _options.Seed, _state.Epoch);
             if (plans.Count == 0)
                 throw new InvalidDataException($"no recording is at least {_options.Batching.MinSampleSize} samples long");
-            using (var loader = new BatchLoader(train, plans, _state.BatchPosition, _model.Backbone.FeatureExtractor, _options.Seed, _state.Epoch))
+            using (var loader = new BatchLoader(train, plans, _state.BatchPosition, Preparation, _options.Seed, _state.Epoch))
             {
                 foreach (LoadedBatch batch in loader.Batches)
                 {
@@ -159,7 +159,7 @@ public sealed class PreTrainer
         var all = new List<PreTrainingMetrics>();
         foreach (BatchPlan plan in BatchSampler.Plan(data.Entries, _options.Batching, _options.Seed, 0))
         {
-            LoadedBatch batch = BatchLoader.Load(data, plan, 0, _model.Backbone.FeatureExtractor, _options.Seed, 0);
+            LoadedBatch batch = BatchLoader.Load(data, plan, 0, Preparation, _options.Seed, 0);
             if (batch.BatchSize == 0)
                 continue;
             using var arena = new TensorArena();
@@ -169,6 +169,9 @@ public sealed class PreTrainer
         _model.Train(true);
         return Combine(all);
     }
+
+    private AudioPreparation Preparation =>
+        new(_model.Backbone.FeatureExtractor.SamplingRate, _model.Backbone.FeatureExtractor.DoNormalize);
 
     private PreTrainingMetrics Step(LoadedBatch batch)
     {
