@@ -17,6 +17,20 @@ public static class PretrainedDirectory
         return Wav2Vec2Config.Load(path);
     }
 
+    /// <summary>
+    /// Builds a model from the directory's config.json with <paramref name="create"/>, loads its weights, reads
+    /// preprocessor_config.json into its backbone, and leaves it in evaluation mode.
+    /// </summary>
+    public static T Load<T>(string directory, bool strict, Func<Wav2Vec2Config, T> create, Func<T, Wav2Vec2Model> backbone,
+        out LoadReport report) where T : Module
+    {
+        T model = create(LoadConfig(directory));
+        report = LoadWeights(model, directory, strict);
+        backbone(model).FeatureExtractor = FeatureExtractorConfig.Load(Path.Combine(directory, "preprocessor_config.json"));
+        model.Train(false);
+        return model;
+    }
+
     /// <summary>Loads the directory's weights into <paramref name="module"/>.</summary>
     public static LoadReport LoadWeights(Module module, string directory, bool strict)
     {

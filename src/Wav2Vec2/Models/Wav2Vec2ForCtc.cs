@@ -28,8 +28,12 @@ public sealed class Wav2Vec2ForCtc : Module
     /// <summary>The architecture.</summary>
     public Wav2Vec2Config Config => Backbone.Config;
 
-    /// <summary>Input preparation (sample rate, normalisation), from preprocessor_config.json.</summary>
-    public FeatureExtractorConfig FeatureExtractor { get; set; } = new();
+    /// <summary>Input preparation (sample rate, normalisation), from preprocessor_config.json: the backbone's.</summary>
+    public FeatureExtractorConfig FeatureExtractor
+    {
+        get => Backbone.FeatureExtractor;
+        set => Backbone.FeatureExtractor = value;
+    }
 
     /// <summary>The vocabulary (vocab.json), needed by <see cref="Transcribe"/>.</summary>
     public CtcTokenizer? Tokenizer { get; set; }
@@ -44,13 +48,10 @@ public sealed class Wav2Vec2ForCtc : Module
     /// <summary>As <see cref="FromPretrained(string, bool)"/>, also reporting missing and ignored tensors.</summary>
     public static Wav2Vec2ForCtc FromPretrained(string directory, bool strict, out LoadReport report)
     {
-        Wav2Vec2Config config = PretrainedDirectory.LoadConfig(directory);
-        var model = new Wav2Vec2ForCtc(config, new RandomSource(0));
-        report = PretrainedDirectory.LoadWeights(model, directory, strict);
-        model.FeatureExtractor = FeatureExtractorConfig.Load(Path.Combine(directory, "preprocessor_config.json"));
+        var model = PretrainedDirectory.Load(directory, strict, config => new Wav2Vec2ForCtc(config, new RandomSource(0)),
+            m => m.Backbone, out report);
         if (File.Exists(Path.Combine(directory, "vocab.json")))
             model.Tokenizer = CtcTokenizer.Load(directory);
-        model.Train(false);
         return model;
     }
 

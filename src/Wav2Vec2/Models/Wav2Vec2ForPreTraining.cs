@@ -118,14 +118,13 @@ public sealed class Wav2Vec2ForPreTraining : Module
     public void SavePretrained(string directory) =>
         PretrainedDirectory.Save(directory, this, Config, Backbone.FeatureExtractor);
 
-    /// <summary>Loads a pre-training checkpoint; with strict = false a backbone-only or CTC checkpoint initialises it.</summary>
-    public static Wav2Vec2ForPreTraining FromPretrained(string directory, bool strict, out IO.LoadReport report)
-    {
-        var model = new Wav2Vec2ForPreTraining(PretrainedDirectory.LoadConfig(directory), new RandomSource(0));
-        report = PretrainedDirectory.LoadWeights(model, directory, strict);
-        model.Backbone.FeatureExtractor = FeatureExtractorConfig.Load(Path.Combine(directory, "preprocessor_config.json"));
-        return model;
-    }
+    /// <summary>
+    /// Loads a pre-training checkpoint (in evaluation mode); with strict = false a backbone-only or CTC checkpoint
+    /// initialises it.
+    /// </summary>
+    public static Wav2Vec2ForPreTraining FromPretrained(string directory, bool strict, out IO.LoadReport report) =>
+        PretrainedDirectory.Load(directory, strict, config => new Wav2Vec2ForPreTraining(config, new RandomSource(0)),
+            m => m.Backbone, out report);
 
     // Cosine similarity / kappa of each context vector with its positive (column 0) and distractors; a distractor equal
     // to the positive gets -inf (fairseq's neg_is_pos). Equal targets are found by equal codes, which is exact whatever

@@ -79,15 +79,8 @@ public sealed class Wav2Vec2Model : Module
     /// works too: its head tensors are reported in <paramref name="report"/> as ignored. Strict: every backbone tensor
     /// must be present and nothing unknown may be stored.
     /// </summary>
-    public static Wav2Vec2Model FromPretrained(string directory, bool strict, out IO.LoadReport report)
-    {
-        Wav2Vec2Config config = PretrainedDirectory.LoadConfig(directory);
-        var model = new Wav2Vec2Model(config, new RandomSource(0));
-        report = PretrainedDirectory.LoadWeights(model, directory, strict);
-        model.FeatureExtractor = FeatureExtractorConfig.Load(Path.Combine(directory, "preprocessor_config.json"));
-        model.Train(false);
-        return model;
-    }
+    public static Wav2Vec2Model FromPretrained(string directory, bool strict, out IO.LoadReport report) =>
+        PretrainedDirectory.Load(directory, strict, config => new Wav2Vec2Model(config, new RandomSource(0)), m => m, out report);
 
     /// <summary>Loads the backbone strictly (see <see cref="FromPretrained(string, bool, out IO.LoadReport)"/>).</summary>
     public static Wav2Vec2Model FromPretrained(string directory) => FromPretrained(directory, strict: true, out _);
