@@ -115,10 +115,10 @@ public sealed class AudioTests
     public void NormalisationIsZeroMeanUnitVariance()
     {
         float[] x = TestSupport.RandomArray(1000, 3, 0.2f).Select(v => v + 0.3f).ToArray();
-        float[] y = FeatureExtractorConfig.Normalize(x);
+        float[] y = AudioNormalization.ZeroMeanUnitVariance(x);
         Assert.AreEqual(0, y.Average(), 1e-5);
         Assert.AreEqual(1, y.Select(v => (double)v * v).Average(), 1e-4);
-        float[] silence = FeatureExtractorConfig.Normalize(new float[10]);
+        float[] silence = AudioNormalization.ZeroMeanUnitVariance(new float[10]);
         Assert.IsTrue(silence.All(v => v == 0), "silence stays finite (eps 1e-7)");
     }
 

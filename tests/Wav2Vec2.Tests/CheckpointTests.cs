@@ -116,7 +116,7 @@ public sealed class CheckpointTests : TempDirectoryTest
     {
         var model = Wav2Vec2Model.FromPretrained(FixturePath("models", "stable_layer"), strict: true, out _);
         float[] full = model.FeatureExtractor.Prepare(WavReader.Read(FixturePath("reference_audio.wav")));
-        float[] shorter = FeatureExtractorConfig.Normalize(full.AsSpan(0, 6000));
+        float[] shorter = AudioNormalization.ZeroMeanUnitVariance(full.AsSpan(0, 6000));
         var batch = new float[2 * full.Length];
         full.CopyTo(batch, 0);
         shorter.CopyTo(batch, full.Length);

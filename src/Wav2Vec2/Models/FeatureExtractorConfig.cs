@@ -57,9 +57,6 @@ public sealed record FeatureExtractorConfig
     public float[] Prepare(AudioClip audio)
     {
         float[] samples = audio.ResampleTo(SamplingRate).Samples;
-        return DoNormalize ? Normalize(samples) : samples;
+        return DoNormalize ? AudioNormalization.ZeroMeanUnitVariance(samples) : samples;
     }
-
-    /// <summary>Zero mean, unit variance: (x - mean) / sqrt(var + 1e-7) (see <see cref="AudioNormalization"/>).</summary>
-    public static float[] Normalize(ReadOnlySpan<float> samples) => AudioNormalization.ZeroMeanUnitVariance(samples);
 }
