@@ -1,6 +1,6 @@
 // Feature extraction end to end: reads the bundled recording (22.05 kHz speech from espeak-ng), resamples it to
 // 16 kHz, and extracts the hidden states of every layer of a wav2vec 2.0 model, printing shapes and timings.
-// Usage: dotnet run -c Release --project examples/FeatureExtraction [MODEL_DIR] [WAV_FILE]
+// Usage: dotnet run -c Release --project examples/FeatureExtraction [MODEL_DIR] [AUDIO_FILE]
 // Without MODEL_DIR a randomly initialised `base` model is used (no weights can be downloaded here); with a
 // Hugging Face directory such as a downloaded facebook/wav2vec2-base-960h, its real representations are extracted.
 using System.Diagnostics;
@@ -11,7 +11,7 @@ using Wav2Vec2.Tensors;
 string? modelDirectory = args.Length > 0 ? args[0] : null;
 string audioPath = args.Length > 1 ? args[1] : Path.Combine(AppContext.BaseDirectory, "data", "speech.wav");
 
-AudioClip audio = WavReader.Read(audioPath);
+AudioClip audio = AudioFile.Read(audioPath);   // WAV or FLAC, any rate and channel count
 Console.WriteLine($"audio: {audioPath}, {audio.Seconds:F2} s at {audio.SampleRate} Hz");
 
 var clock = Stopwatch.StartNew();

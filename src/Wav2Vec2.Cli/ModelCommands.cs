@@ -114,13 +114,13 @@ internal static class ModelCommands
             Wav2Vec2Config c = PretrainedDirectory.LoadConfig(directory);
             using ITensorSource weights = CheckpointLoader.OpenWeights(directory);
             long parameters = weights.Names.Sum(n => (long)weights.Shape(n).Aggregate(1L, (a, b) => a * b));
-            bool hasHead = weights.Names.Any(n => n.StartsWith("lm_head.", StringComparison.Ordinal));
+            bool hasHead = weights.Names.Any(n => Wav2Vec2ForCtc.HeadTensorPrefixes.Any(p => n.StartsWith(p, StringComparison.Ordinal)));
             string Join(int[] values) => string.Join(",", values);
             output.WriteLine($"model:        {directory}");
             output.WriteLine($"transformer:  {c.NumHiddenLayers} layers x {c.HiddenSize} ({c.NumAttentionHeads} heads, feed-forward {c.IntermediateSize}), " +
                              (c.DoStableLayerNorm ? "pre-LN (stable layer norm)" : "post-LN"));
             output.WriteLine($"conv encoder: {c.ConvDim.Length} layers, dims {Join(c.ConvDim)}, kernels {Join(c.ConvKernel)}, strides {Join(c.ConvStride)}, " +
-                             $"{c.FeatExtractNorm} norm, bias {(c.ConvBias ? "yes" : "no")}; {c.InputsToLogitsRatio} samples per frame");
+                             $"{c.FeatExtractNorm.ToString().ToLowerInvariant()} norm, bias {(c.ConvBias ? "yes" : "no")}; {c.InputsToLogitsRatio} samples per frame");
             output.WriteLine($"positional:   conv kernel {c.NumConvPosEmbeddings}, {c.NumConvPosEmbeddingGroups} groups");
             output.WriteLine($"quantizer:    {c.NumCodevectorGroups} x {c.NumCodevectorsPerGroup} codevectors, dim {c.CodevectorDim}");
             output.WriteLine($"head:         {(hasHead ? $"CTC, vocab_size {c.VocabSize}" : "none (backbone only)")}");
@@ -137,7 +137,7 @@ internal static class ModelCommands
     {
         if (!File.Exists(path))
             throw new CliException($"audio file '{path}' does not exist");
-        return Data.AudioFile.Read(path);   // WAV or FLAC, by extension
+        return AudioFile.Read(path);   // WAV or FLAC, by content
     }
 
     private static string OutputPath(string path)

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Spectre.Console;
+using Wav2Vec2.Audio;
 using Wav2Vec2.Data;
 using Wav2Vec2.IO;
 using Wav2Vec2.Models;
@@ -69,13 +70,13 @@ internal static class PretrainCommand
             var model = new Wav2Vec2ForPreTraining(modelConfig, new RandomSource(options.Seed));
             // fairseq pre-trains BASE on raw waveforms (normalize: false) and LARGE-LV60 on normalised ones; a model
             // given with --init keeps the input preparation recorded in its directory.
-            model.Backbone.FeatureExtractor = new FeatureExtractorConfig { DoNormalize = presetName != "base" };
+            model.Backbone.Preprocessor = new InputValuesPreprocessor { DoNormalize = presetName != "base" };
             if (parse.GetValue(init) is string initDirectory)
             {
                 PretrainedDirectory.LoadWeights(model, initDirectory, strict: false);
                 string preprocessor = Path.Combine(initDirectory, "preprocessor_config.json");
                 if (File.Exists(preprocessor))
-                    model.Backbone.FeatureExtractor = FeatureExtractorConfig.Load(preprocessor);
+                    model.Backbone.Preprocessor = InputValuesPreprocessor.Load(preprocessor);
                 output.WriteLine($"initialised from {initDirectory}");
             }
             var trainer = new PreTrainer(model, options, run) { Log = output.WriteLine };

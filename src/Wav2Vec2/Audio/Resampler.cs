@@ -8,7 +8,7 @@ namespace Wav2Vec2.Audio;
 /// differs by -96 to -113 dB (error energy relative to the signal) on tones and sweeps inside the pass band, from
 /// 8, 44.1 and 48 kHz (tests pin -90 dB).
 /// </summary>
-public static class Resampler
+internal static class Resampler
 {
     private const double CutoffFraction = 0.475;
     private const int ZeroCrossings = 32;

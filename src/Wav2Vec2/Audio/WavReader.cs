@@ -7,24 +7,9 @@ namespace Wav2Vec2.Audio;
 /// WAVE_FORMAT_EXTENSIBLE; any channel count, downmixed to mono by averaging. Unknown chunks (LIST, fact, cue, ...) and
 /// their padding bytes are skipped. Malformed, truncated or empty files fail with <see cref="InvalidDataException"/>.
 /// </summary>
-public static class WavReader
+internal static class WavReader
 {
     private const ushort FormatPcm = 1, FormatFloat = 3, FormatExtensible = 0xFFFE;
-
-    /// <summary>Reads a WAV file.</summary>
-    public static AudioClip Read(string path)
-    {
-        byte[] bytes;
-        try
-        {
-            bytes = File.ReadAllBytes(path);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            throw new InvalidDataException($"{path}: cannot read ({e.Message})");
-        }
-        return Read(bytes, path);
-    }
 
     /// <summary>Reads WAV bytes; <paramref name="name"/> is used in error messages.</summary>
     public static AudioClip Read(ReadOnlySpan<byte> data, string name = "audio")
@@ -33,23 +18,19 @@ public static class WavReader
         return Decode(data.Slice(offset, (int)length), format, name);
     }
 
-    /// <summary>Sample rate and length (samples per channel) from the header alone, without decoding the audio.</summary>
-    public static (int SampleRate, long Samples) ReadInfo(string path)
+    /// <summary>Bytes of a file's start that <see cref="ReadInfo"/> needs at most.</summary>
+    public const int InfoHeadLength = 1 << 20;
+
+    /// <summary>
+    /// Sample rate and length (samples per channel) from the first bytes of a file of <paramref name="fileLength"/>
+    /// bytes, without decoding the audio.
+    /// </summary>
+    public static (int SampleRate, long Samples) ReadInfo(ReadOnlySpan<byte> head, long fileLength, string name)
     {
-        try
-        {
-            using FileStream stream = File.OpenRead(path);
-            var head = new byte[(int)Math.Min(stream.Length, 1 << 20)];
-            stream.ReadExactly(head);
-            (Format format, _, long length) = Locate(head, stream.Length, path);
-            if (length / format.BlockAlign == 0)
-                throw new InvalidDataException($"{path}: WAV file contains no samples");
-            return (format.SampleRate, length / format.BlockAlign);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            throw new InvalidDataException($"{path}: cannot read ({e.Message})");
-        }
+        (Format format, _, long length) = Locate(head, fileLength, name);
+        if (length / format.BlockAlign == 0)
+            throw new InvalidDataException($"{name}: WAV file contains no samples");
+        return (format.SampleRate, length / format.BlockAlign);
     }
 
     // Walks the chunks of `head` (the first bytes of a file of `fileLength` bytes) to the fmt and data chunks.
@@ -148,36 +129,4 @@ public static class WavReader
         (_, 24) => ((b[0] | (b[1] << 8) | (b[2] << 16)) << 8 >> 8) / 8388608f,
         _ => BinaryPrimitives.ReadInt32LittleEndian(b) / 2147483648f,
     };
-}
-
-/// <summary>Writes mono float audio as 16-bit PCM or 32-bit float WAV (used by tools and tests).</summary>
-public static class WavWriter
-{
-    /// <summary>WAV bytes of <paramref name="clip"/> as 16-bit PCM, or IEEE float when <paramref name="asFloat"/>.</summary>
-    public static byte[] Encode(AudioClip clip, bool asFloat = false)
-    {
-        int width = asFloat ? 4 : 2, dataBytes = clip.Samples.Length * width;
-        var bytes = new byte[44 + dataBytes];
-        Span<byte> s = bytes;
-        "RIFF"u8.CopyTo(s);
-        BinaryPrimitives.WriteUInt32LittleEndian(s[4..], (uint)(36 + dataBytes));
-        "WAVEfmt "u8.CopyTo(s[8..]);
-        BinaryPrimitives.WriteUInt32LittleEndian(s[16..], 16);
-        BinaryPrimitives.WriteUInt16LittleEndian(s[20..], (ushort)(asFloat ? 3 : 1));
-        BinaryPrimitives.WriteUInt16LittleEndian(s[22..], 1);
-        BinaryPrimitives.WriteUInt32LittleEndian(s[24..], (uint)clip.SampleRate);
-        BinaryPrimitives.WriteUInt32LittleEndian(s[28..], (uint)(clip.SampleRate * width));
-        BinaryPrimitives.WriteUInt16LittleEndian(s[32..], (ushort)width);
-        BinaryPrimitives.WriteUInt16LittleEndian(s[34..], (ushort)(width * 8));
-        "data"u8.CopyTo(s[36..]);
-        BinaryPrimitives.WriteUInt32LittleEndian(s[40..], (uint)dataBytes);
-        for (int i = 0; i < clip.Samples.Length; i++)
-        {
-            if (asFloat)
-                BinaryPrimitives.WriteSingleLittleEndian(s[(44 + 4 * i)..], clip.Samples[i]);
-            else
-                BinaryPrimitives.WriteInt16LittleEndian(s[(44 + 2 * i)..], (short)Math.Clamp(MathF.Round(clip.Samples[i] * 32767f), -32768, 32767));
-        }
-        return bytes;
-    }
 }

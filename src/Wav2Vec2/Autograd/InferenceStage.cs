@@ -7,7 +7,7 @@ namespace Wav2Vec2.Autograd;
 /// intermediate tensors go back to the pool as soon as the stage ends and only its output survives. While a tape
 /// records, the stage is a plain call: the backward pass needs every saved activation.
 /// </summary>
-public static class InferenceStage
+internal static class InferenceStage
 {
     /// <summary>Computes <paramref name="stage"/> and keeps only its result alive.</summary>
     public static Tensor Run(Func<Tensor> stage)

@@ -4,15 +4,6 @@ using Wav2Vec2.Tensors;
 
 namespace Wav2Vec2.Autograd;
 
-/// <summary>How a loss combines its per-item terms.</summary>
-public enum Reduction
-{
-    /// <summary>Average over the items that count (not ignored).</summary>
-    Mean,
-    /// <summary>Sum over the items (fairseq's wav2vec criterion).</summary>
-    Sum,
-}
-
 public static partial class Ops
 {
     /// <summary>

@@ -88,17 +88,3 @@ public sealed class AudioDataset
         return new AudioDataset(entries, skipped);
     }
 }
-
-/// <summary>Reads .wav and .flac files by extension.</summary>
-public static class AudioFile
-{
-    /// <summary>Decodes a recording to mono float samples.</summary>
-    public static AudioClip Read(string path) => path.EndsWith(".flac", StringComparison.OrdinalIgnoreCase)
-        ? FlacDecoder.Read(path)
-        : WavReader.Read(path);
-
-    /// <summary>Samples per channel, from the file's header (STREAMINFO for FLAC).</summary>
-    public static long ReadLength(string path) => path.EndsWith(".flac", StringComparison.OrdinalIgnoreCase)
-        ? FlacDecoder.ReadStreamInfo(path).TotalSamples
-        : WavReader.ReadInfo(path).Samples;
-}

@@ -4,16 +4,13 @@ using Wav2Vec2.Audio;
 
 namespace Wav2Vec2.Data;
 
-/// <summary>How recordings become model input: the model's sample rate and whether each crop is normalised.</summary>
-public readonly record struct AudioPreparation(int SamplingRate, bool Normalize);
-
 /// <summary>A batch ready for the model: (batch, length) samples at the model's rate, normalised if configured.</summary>
 /// <param name="Position">Index of the batch in its epoch's plan.</param>
 /// <param name="Samples">Row-major (BatchSize, Length).</param>
 /// <param name="BatchSize">Utterances in the batch.</param>
 /// <param name="Length">Samples per utterance.</param>
 /// <param name="Skipped">Files of this batch that could not be decoded (left out with a warning).</param>
-public sealed record LoadedBatch(int Position, float[] Samples, int BatchSize, int Length, IReadOnlyList<string> Skipped);
+internal sealed record LoadedBatch(int Position, float[] Samples, int BatchSize, int Length, IReadOnlyList<string> Skipped);
 
 /// <summary>
 /// Decodes, resamples, crops and normalises the batches of one epoch on a background thread, a few batches ahead of the
@@ -21,14 +18,14 @@ public sealed record LoadedBatch(int Position, float[] Samples, int BatchSize, i
 /// exactly the same audio. Files that fail to decode are left out of their batch and reported in
 /// <see cref="LoadedBatch.Skipped"/>.
 /// </summary>
-public sealed class BatchLoader : IDisposable
+internal sealed class BatchLoader : IDisposable
 {
     private readonly BlockingCollection<LoadedBatch> _ready;
     private readonly CancellationTokenSource _stop = new();
     private readonly Task _worker;
 
     /// <summary>Starts loading <paramref name="plans"/> from <paramref name="startPosition"/> on.</summary>
-    public BatchLoader(AudioDataset dataset, IReadOnlyList<BatchPlan> plans, int startPosition, AudioPreparation features,
+    public BatchLoader(AudioDataset dataset, IReadOnlyList<BatchPlan> plans, int startPosition, InputValuesPreprocessor preprocessor,
         ulong seed, int epoch, int prefetch = 4)
     {
         _ready = new BlockingCollection<LoadedBatch>(Math.Max(1, prefetch));
@@ -37,7 +34,7 @@ public sealed class BatchLoader : IDisposable
             try
             {
                 for (int p = startPosition; p < plans.Count && !_stop.IsCancellationRequested; p++)
-                    _ready.Add(Load(dataset, plans[p], p, features, seed, epoch), _stop.Token);
+                    _ready.Add(Load(dataset, plans[p], p, preprocessor, seed, epoch), _stop.Token);
             }
             catch (OperationCanceledException)
             {
@@ -68,7 +65,7 @@ public sealed class BatchLoader : IDisposable
     }
 
     /// <summary>Loads one planned batch (also used directly by validation).</summary>
-    public static LoadedBatch Load(AudioDataset dataset, BatchPlan plan, int position, AudioPreparation features,
+    public static LoadedBatch Load(AudioDataset dataset, BatchPlan plan, int position, InputValuesPreprocessor preprocessor,
         ulong seed, int epoch)
     {
         var clips = new List<float[]>();
@@ -77,7 +74,7 @@ public sealed class BatchLoader : IDisposable
         {
             try
             {
-                clips.Add(AudioFile.Read(dataset.Entries[index].Path).ResampleTo(features.SamplingRate).Samples);
+                clips.Add(preprocessor.Resample(AudioFile.Read(dataset.Entries[index].Path)).Samples);
             }
             catch (InvalidDataException e)
             {
@@ -92,7 +89,7 @@ public sealed class BatchLoader : IDisposable
             ulong key = ((ulong)epoch << 40) ^ ((ulong)position << 16) ^ (ulong)i;
             int start = clip.Length > length ? (int)(CounterRandom.Bits(seed, key) % (ulong)(clip.Length - length + 1)) : 0;
             ReadOnlySpan<float> crop = clip.AsSpan(start, length);
-            (features.Normalize ? AudioNormalization.ZeroMeanUnitVariance(crop) : crop.ToArray()).CopyTo(samples, i * length);
+            preprocessor.Normalize(crop).CopyTo(samples, i * length);
         }
         return new LoadedBatch(position, samples, clips.Count, length, skipped);
     }

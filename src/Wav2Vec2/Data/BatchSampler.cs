@@ -16,14 +16,14 @@ public sealed record BatchingOptions
 }
 
 /// <summary>One batch: which dataset entries, cropped to a common length (its shortest item, fairseq's default).</summary>
-public sealed record BatchPlan(int[] Indices, int Length);
+internal sealed record BatchPlan(int[] Indices, int Length);
 
 /// <summary>
 /// Groups recordings into batches the way fairseq does for raw audio: sort by (cropped) length, longest first, with
 /// random tie-breaking; fill each batch while count x longest &lt;= max_tokens; every batch is cropped to its shortest
 /// item; the batch order is shuffled per epoch from the seed. Deterministic for a given seed and epoch.
 /// </summary>
-public static class BatchSampler
+internal static class BatchSampler
 {
     /// <summary>The batches of <paramref name="epoch"/> (1-based) in training order.</summary>
     public static IReadOnlyList<BatchPlan> Plan(IReadOnlyList<AudioEntry> entries, BatchingOptions options, ulong seed, int epoch)

@@ -3,11 +3,8 @@ using Wav2Vec2.Tensors;
 
 namespace Wav2Vec2.IO;
 
-/// <summary>What loading weights did: tensors left at their initial values and stored tensors not used.</summary>
-public sealed record LoadReport(IReadOnlyList<string> Missing, IReadOnlyList<string> Ignored);
-
 /// <summary>Loads and saves a module's parameters in Hugging Face's checkpoint formats.</summary>
-public static class CheckpointLoader
+internal static class CheckpointLoader
 {
     /// <summary>
     /// Opens the weights of a model directory: model.safetensors, sharded safetensors (model.safetensors.index.json),
@@ -31,21 +28,22 @@ public static class CheckpointLoader
     /// <summary>
     /// Copies stored tensors into <paramref name="parameters"/> (named, e.g. a module's NamedParameters()). Strict
     /// (default): every parameter must be stored with the right shape, and every stored tensor must be used or belong
-    /// to a known task head (reported as ignored). Non-strict: missing parameters keep their values and unknown tensors
+    /// to a task head of <paramref name="layout"/> (reported as ignored). Non-strict: missing parameters keep their values and unknown tensors
     /// are ignored; both are reported. A shape mismatch always fails.
     /// </summary>
     /// <exception cref="InvalidDataException">The listed names are missing, unexpected or of the wrong shape.</exception>
-    public static LoadReport Load(IEnumerable<(string Name, Tensor Tensor)> parameters, ITensorSource source, bool strict = true)
+    public static LoadReport Load(IEnumerable<(string Name, Tensor Tensor)> parameters, ITensorSource source, CheckpointLayout layout,
+        bool strict = true)
     {
         var stored = new Dictionary<string, string>(StringComparer.Ordinal);   // canonical -> stored spelling
         foreach (string name in source.Names)
-            stored[CheckpointNames.Canonical(name)] = name;
+            stored[CheckpointLayout.Canonical(name)] = name;
         var used = new HashSet<string>(StringComparer.Ordinal);
         var missing = new List<string>();
         var wrongShape = new List<string>();
         foreach (var (name, parameter) in parameters)
         {
-            string? match = CheckpointNames.Candidates(name).FirstOrDefault(stored.ContainsKey);
+            string? match = layout.Candidates(name).FirstOrDefault(stored.ContainsKey);
             if (match == null)
             {
                 missing.Add(name);
@@ -61,7 +59,7 @@ public static class CheckpointLoader
             source.Read(stored[match]).Span.CopyTo(parameter.Span);
         }
         var unused = stored.Keys.Where(k => !used.Contains(k)).OrderBy(k => k, StringComparer.Ordinal).ToList();
-        var unexpected = unused.Where(k => !CheckpointNames.IsHeadTensor(StripBackbone(k))).ToList();
+        var unexpected = unused.Where(k => !layout.IsHeadTensor(k)).ToList();
         if (wrongShape.Count > 0)
             throw new InvalidDataException($"shape mismatch for {wrongShape.Count} tensor(s): {string.Join("; ", wrongShape)}");
         if (strict && missing.Count > 0)
@@ -78,9 +76,6 @@ public static class CheckpointLoader
         SafeTensorsWriter.Write(System.IO.Path.Combine(directory, "model.safetensors"), parameters,
             new Dictionary<string, string> { ["format"] = "pt" });
     }
-
-    private static string StripBackbone(string name) => name.StartsWith(CheckpointNames.BackbonePrefix, StringComparison.Ordinal)
-        ? name[CheckpointNames.BackbonePrefix.Length..] : name;
 
     // Shapes must agree up to size-1 dimensions (e.g. a weight_g stored as (1, 1, K) or (K)).
     private static bool SameElements(int[] stored, Tensor parameter) =>

@@ -10,7 +10,7 @@ namespace Wav2Vec2.IO;
 /// unpickler rebuilds only dictionaries, tuples, lists, scalars and tensors from storages. Any other global (a class,
 /// a function such as os.system) or an unsupported opcode is refused with <see cref="InvalidDataException"/>.
 /// </summary>
-public sealed class TorchCheckpoint : ITensorSource
+internal sealed class TorchCheckpoint : ITensorSource
 {
     private readonly ZipArchive _zip;
     private readonly string _prefix;

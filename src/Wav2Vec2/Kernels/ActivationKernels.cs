@@ -8,7 +8,7 @@ namespace Wav2Vec2.Kernels;
 /// Exact (erf) GELU, row softmax / log-softmax and their backward kernels. GELU's erf is the Abramowitz-Stegun 7.1.26
 /// rational form (absolute error below 1.5e-7), vectorised with 256-bit lanes; <see cref="GeluScalar"/> is its twin.
 /// </summary>
-public static class ActivationKernels
+internal static class ActivationKernels
 {
     private const float P = 0.3275911f;
     private const float A1 = 0.254829592f, A2 = -0.284496736f, A3 = 1.421413741f, A4 = -1.453152027f, A5 = 1.061405429f;

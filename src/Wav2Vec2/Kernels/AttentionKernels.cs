@@ -3,7 +3,7 @@ using Wav2Vec2.Threading;
 namespace Wav2Vec2.Kernels;
 
 /// <summary>Geometry of multi-head attention over (batch, length, heads * headDim) projections.</summary>
-public readonly record struct AttentionShape(int Batch, int Length, int Heads, int HeadDim)
+internal readonly record struct AttentionShape(int Batch, int Length, int Heads, int HeadDim)
 {
     /// <summary>heads * headDim, the row length of q, k, v and the output.</summary>
     public int ModelDim => Heads * HeadDim;
@@ -17,7 +17,7 @@ public readonly record struct AttentionShape(int Batch, int Length, int Heads, i
 /// The forward saves P (before dropout); dropout is regenerated from its <see cref="DropoutMask"/> in backward.
 /// (batch, head) pairs run in parallel, each with single-threaded GEMMs on strided views of q, k, v.
 /// </summary>
-public static class AttentionKernels
+internal static class AttentionKernels
 {
     /// <summary>
     /// Computes the attention output (batch, length, modelDim) and the probabilities (batch, heads, length, length).

@@ -6,7 +6,7 @@ namespace Wav2Vec2.Kernels;
 /// next batch's length) reuse the same buffers; callers use only the length they asked for. Unlike ArrayPool.Shared
 /// it does not depend on which thread returns a buffer, so reuse is predictable.
 /// </summary>
-public static class BufferPool
+internal static class BufferPool
 {
     private static readonly Dictionary<int, Bucket> Buckets = [];
     private static long _pooledBytes, _inUseBytes, _peakInUseBytes;

@@ -2,7 +2,7 @@
 namespace Wav2Vec2.Kernels;
 
 /// <summary>Geometry of a 1-D convolution: input (batch, inChannels, inLength), weight (outChannels, inChannels / groups, kernel).</summary>
-public readonly record struct Conv1dShape(int Batch, int InChannels, int InLength, int OutChannels, int Kernel,
+internal readonly record struct Conv1dShape(int Batch, int InChannels, int InLength, int OutChannels, int Kernel,
     int Stride, int Padding, int Groups)
 {
     /// <summary>floor((inLength + 2 * padding - kernel) / stride) + 1, or 0 when the kernel does not fit.</summary>
@@ -22,7 +22,7 @@ public readonly record struct Conv1dShape(int Batch, int InChannels, int InLengt
 /// Conv1d as im2col + GEMM, tiled along output time so the unfolded buffer stays small for long audio.
 /// <see cref="ForwardReference"/> is the direct scalar twin.
 /// </summary>
-public static class Conv1dKernels
+internal static class Conv1dKernels
 {
     private const int TimeTile = 1024;
 

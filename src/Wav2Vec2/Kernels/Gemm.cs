@@ -4,7 +4,7 @@ using Wav2Vec2.Threading;
 namespace Wav2Vec2.Kernels;
 
 /// <summary>Which SGEMM micro-kernel runs; <see cref="Auto"/> picks the fastest the CPU supports.</summary>
-public enum GemmPath
+internal enum GemmPath
 {
     /// <summary>AVX2 + FMA when available, else Vector128, else scalar.</summary>
     Auto,
@@ -22,7 +22,7 @@ public enum GemmPath
 /// Both cores work on disjoint column (or row) slabs of C, each with its own packing buffers, so no synchronisation
 /// is needed inside a multiply and the result does not depend on timing.
 /// </summary>
-public static unsafe partial class Gemm
+internal static unsafe partial class Gemm
 {
     internal const int MR = 6;
     internal const int NR = 16;

@@ -4,7 +4,7 @@ namespace Wav2Vec2.Kernels;
 /// Plain scalar twin of <see cref="Gemm"/>: the definition the optimised kernels are tested against.
 /// Accumulates in double so that it is the more accurate of the two.
 /// </summary>
-public static class GemmReference
+internal static class GemmReference
 {
     /// <summary>C = alpha * op(A) * op(B) + beta * C, row-major, with the same contract as <see cref="Gemm.Sgemm"/>.</summary>
     public static void Sgemm(bool transA, bool transB, int m, int n, int k, float alpha,

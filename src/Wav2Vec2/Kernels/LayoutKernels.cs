@@ -1,7 +1,7 @@
 namespace Wav2Vec2.Kernels;
 
 /// <summary>Memory-layout kernels: batched 2-D transposes, the building block of every permutation we need.</summary>
-public static class LayoutKernels
+internal static class LayoutKernels
 {
     private const int Block = 32;
 

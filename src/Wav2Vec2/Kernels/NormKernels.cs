@@ -7,7 +7,7 @@ namespace Wav2Vec2.Kernels;
 /// Layer norm over contiguous rows and group norm over (batch, channel, time): forward kernels save the per-row mean
 /// and reciprocal standard deviation that the backward kernels need. Biased variance, as PyTorch.
 /// </summary>
-public static class NormKernels
+internal static class NormKernels
 {
     /// <summary>
     /// y = (x - mean) * rstd * gamma + beta for each of <paramref name="rows"/> rows of <paramref name="size"/>.

@@ -3,16 +3,6 @@ using Wav2Vec2.Tensors;
 
 namespace Wav2Vec2.Models;
 
-/// <summary>How long recordings are split (Hugging Face's chunk_length_s / stride_length_s, in seconds).</summary>
-public sealed record ChunkingOptions
-{
-    /// <summary>Longest window the model sees at once; shorter recordings run in one pass. 0 disables chunking.</summary>
-    public double ChunkSeconds { get; init; } = 30;
-
-    /// <summary>Context on each side of a chunk whose frames are computed but discarded.</summary>
-    public double ContextSeconds { get; init; } = 5;
-}
-
 /// <summary>
 /// Frame-exact chunked inference. Output frame f of the conv encoder reads samples [f R, f R + W) (R = product of conv
 /// strides, 320; W = receptive field, 400 for BASE). The recording's frames are split into consecutive "cores"; each
@@ -24,7 +14,7 @@ public sealed record ChunkingOptions
 /// as in Hugging Face's chunked pipeline. Input normalisation (do_normalize) is applied once to the whole recording.
 /// Memory is that of one window, whatever the recording's length.
 /// </summary>
-public static class ChunkedInference
+internal static class ChunkedInference
 {
     /// <summary>
     /// Runs <paramref name="forward"/> (normalised (1, samples) -> (1, frames, <paramref name="width"/>)) over
@@ -39,7 +29,7 @@ public static class ChunkedInference
         int totalFrames = model.FrameCount(input.Length);
         if (totalFrames <= 0)
             throw new ArgumentException($"the recording is too short ({input.Length} samples) to produce a frame");
-        int rate = model.FeatureExtractor.SamplingRate, stride = model.Config.InputsToLogitsRatio;
+        int rate = model.Preprocessor.SamplingRate, stride = model.Config.InputsToLogitsRatio;
         int receptive = ReceptiveField(model.Config);
         int chunkSamples = (int)Math.Min(int.MaxValue, options.ChunkSeconds * rate);
         int context = (int)(options.ContextSeconds * rate) / stride * stride;

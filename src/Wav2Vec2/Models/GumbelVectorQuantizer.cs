@@ -9,14 +9,14 @@ namespace Wav2Vec2.Models;
 /// <param name="ProbPerplexity">Scalar (differentiable): perplexity of the averaged soft code distribution.</param>
 /// <param name="CodePerplexity">Perplexity of the hard (argmax) codes.</param>
 /// <param name="Codes">(N, G) chosen entries.</param>
-public sealed record QuantizerOutput(Tensor Codevectors, Tensor ProbPerplexity, double CodePerplexity, int[] Codes);
+internal sealed record QuantizerOutput(Tensor Codevectors, Tensor ProbPerplexity, double CodePerplexity, int[] Codes);
 
 /// <summary>
 /// Product quantizer with G codebooks of V entries (fairseq's GumbelVectorQuantizer; Hugging Face names
 /// "codevectors" (1, G V, D / G) and "weight_proj"). A linear layer gives G V logits per frame; training picks one entry
 /// per group by hard Gumbel-softmax (straight-through), evaluation by argmax.
 /// </summary>
-public sealed class GumbelVectorQuantizer : Module
+internal sealed class GumbelVectorQuantizer : Module
 {
     private readonly int _groups, _entries, _dimPerGroup;
     private readonly Nn.Linear _weightProj;
@@ -34,7 +34,7 @@ public sealed class GumbelVectorQuantizer : Module
     }
 
     /// <summary>Quantizes latents (N, conv_dim[-1]).</summary>
-    public QuantizerOutput Forward(Tensor latents, bool training, float temperature, RandomSource random)
+    public QuantizerOutput Forward(Tensor latents, float temperature, RandomSource random)
     {
         int n = latents.Size(0);
         Tensor logits = _weightProj.Forward(latents);                                        // (N, G V)
@@ -44,7 +44,7 @@ public sealed class GumbelVectorQuantizer : Module
         for (int r = 0; r < n * _groups; r++)
             codes[r] = System.Numerics.Tensors.TensorPrimitives.IndexOfMax(logits.Span.Slice(r * _entries, _entries));
         Tensor oneHot;
-        if (training)
+        if (Training)
         {
             (oneHot, _) = Ops.GumbelSoftmaxHard(Ops.Reshape(logits, n * _groups, _entries), temperature, random);
         }

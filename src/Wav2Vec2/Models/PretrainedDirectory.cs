@@ -1,11 +1,23 @@
+using Wav2Vec2.Audio;
 using Wav2Vec2.IO;
 using Wav2Vec2.Nn;
 
 namespace Wav2Vec2.Models;
 
 /// <summary>Reading and writing Hugging Face model directories (config.json + weights + preprocessor_config.json).</summary>
-public static class PretrainedDirectory
+internal static class PretrainedDirectory
 {
+    /// <summary>Name of the backbone inside task models (Hugging Face's "wav2vec2." prefix).</summary>
+    public const string BackboneName = "wav2vec2";
+
+    // Hugging Face's sequence-classification head, which this library does not build yet: its tensors are known so
+    // that such a checkpoint loads as a backbone with the head reported as ignored.
+    private static readonly string[] SequenceClassificationHeadPrefixes = ["projector.", "classifier."];
+
+    // Task-model checkpoints nest the backbone under "wav2vec2."; each head declares its own tensor prefixes.
+    private static readonly CheckpointLayout Layout = new(BackboneName + ".",
+        [.. Wav2Vec2ForCtc.HeadTensorPrefixes, .. Wav2Vec2ForPreTraining.HeadTensorPrefixes, .. SequenceClassificationHeadPrefixes]);
+
     /// <summary>Reads <paramref name="directory"/>/config.json.</summary>
     public static Wav2Vec2Config LoadConfig(string directory)
     {
@@ -26,7 +38,7 @@ public static class PretrainedDirectory
     {
         T model = create(LoadConfig(directory));
         report = LoadWeights(model, directory, strict);
-        backbone(model).FeatureExtractor = FeatureExtractorConfig.Load(Path.Combine(directory, "preprocessor_config.json"));
+        backbone(model).Preprocessor = InputValuesPreprocessor.Load(Path.Combine(directory, "preprocessor_config.json"));
         model.Train(false);
         return model;
     }
@@ -37,7 +49,7 @@ public static class PretrainedDirectory
         using ITensorSource weights = CheckpointLoader.OpenWeights(directory);
         try
         {
-            return CheckpointLoader.Load(module.NamedTensors(), weights, strict);
+            return CheckpointLoader.Load(module.NamedTensors(), weights, Layout, strict);
         }
         catch (InvalidDataException e)
         {
@@ -49,11 +61,11 @@ public static class PretrainedDirectory
     /// Writes config.json, model.safetensors and preprocessor_config.json into <paramref name="directory"/> (created if
     /// needed). Each file is written atomically.
     /// </summary>
-    public static void Save(string directory, Module module, Wav2Vec2Config config, FeatureExtractorConfig featureExtractor)
+    public static void Save(string directory, Module module, Wav2Vec2Config config, InputValuesPreprocessor preprocessor)
     {
         Directory.CreateDirectory(directory);
         CheckpointLoader.SaveWeights(module.NamedTensors(), directory);
         AtomicFile.WriteText(Path.Combine(directory, "config.json"), config.ToJson());
-        AtomicFile.WriteText(Path.Combine(directory, "preprocessor_config.json"), featureExtractor.ToJson());
+        AtomicFile.WriteText(Path.Combine(directory, "preprocessor_config.json"), preprocessor.ToJson());
     }
 }

@@ -1,17 +1,39 @@
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using System.Text.Json.Serialization;
+using System.Text.Json.Serialization.Metadata;
+using Wav2Vec2.Autograd;
 
 namespace Wav2Vec2.Models;
 
+/// <summary>How the conv feature encoder normalises (config.json's feat_extract_norm).</summary>
+public enum FeatureEncoderNorm
+{
+    /// <summary>"group": group norm (one group per channel) after the first conv layer only (BASE).</summary>
+    Group,
+    /// <summary>"layer": layer norm over channels after every conv layer (LARGE-LV60, XLS-R).</summary>
+    Layer,
+}
+
 /// <summary>
 /// The architecture and regularisation settings of a wav2vec 2.0 model: Hugging Face's <c>Wav2Vec2Config</c>, read from
-/// and written to config.json with its snake_case names. Fields this class does not model are kept and written back
-/// unchanged. <see cref="Validate"/> rejects inconsistent combinations with a message naming the field.
+/// and written to config.json with its snake_case names (each property is declared once; System.Text.Json maps it).
+/// Fields this class does not model are kept and written back unchanged. <see cref="Validate"/> rejects inconsistent
+/// combinations with a message naming the field.
 /// </summary>
 public sealed class Wav2Vec2Config
 {
-    private JsonObject _raw = new();
+    private static readonly JsonSerializerOptions JsonOptions = new()
+    {
+        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
+        WriteIndented = true,
+        Converters = { new JsonStringEnumConverter(JsonNamingPolicy.SnakeCaseLower, allowIntegerValues: false) },
+        TypeInfoResolver = new DefaultJsonTypeInfoResolver(),
+    };
+
+    /// <summary>Always "wav2vec2" (Hugging Face's model_type).</summary>
+    public string ModelType => "wav2vec2";
 
     /// <summary>Output classes of the CTC head (vocab.json size).</summary>
     public int VocabSize { get; set; } = 32;
@@ -38,13 +60,14 @@ public sealed class Wav2Vec2Config
     /// <summary>Dropout before the CTC head.</summary>
     public float FinalDropout { get; set; } = 0.1f;
     /// <summary>Probability of skipping a whole Transformer layer in training.</summary>
+    [JsonPropertyName("layerdrop")]
     public float LayerDrop { get; set; } = 0.1f;
     /// <summary>Standard deviation of the normal initialisation of linear layers.</summary>
     public float InitializerRange { get; set; } = 0.02f;
     /// <summary>Epsilon of the encoder and feature-projection layer norms.</summary>
     public float LayerNormEps { get; set; } = 1e-5f;
-    /// <summary>"group" (group norm on the first conv layer, BASE) or "layer" (layer norm on every conv layer, LARGE-LV60).</summary>
-    public string FeatExtractNorm { get; set; } = "group";
+    /// <summary>Normalisation of the conv feature encoder: group norm on the first layer (BASE) or layer norm on every layer (LARGE-LV60).</summary>
+    public FeatureEncoderNorm FeatExtractNorm { get; set; } = FeatureEncoderNorm.Group;
     /// <summary>Activation of the conv feature encoder ("gelu").</summary>
     public string FeatExtractActivation { get; set; } = "gelu";
     /// <summary>Output channels of each conv layer.</summary>
@@ -89,8 +112,8 @@ public sealed class Wav2Vec2Config
     public int ProjCodevectorDim { get; set; } = 256;
     /// <summary>Weight of the codebook diversity loss.</summary>
     public float DiversityLossWeight { get; set; } = 0.1f;
-    /// <summary>"sum" or "mean".</summary>
-    public string CtcLossReduction { get; set; } = "sum";
+    /// <summary>Reduction of the CTC loss over the batch ("sum" or "mean" in config.json).</summary>
+    public Reduction CtcLossReduction { get; set; } = Reduction.Sum;
     /// <summary>Zero infinite CTC losses.</summary>
     public bool CtcZeroInfinity { get; set; }
     /// <summary>Id of the pad (CTC blank) token.</summary>
@@ -101,10 +124,16 @@ public sealed class Wav2Vec2Config
     public int EosTokenId { get; set; } = 2;
 
     /// <summary>Samples per output frame: the product of the conv strides (320 for BASE).</summary>
+    [JsonIgnore]
     public int InputsToLogitsRatio => ConvStride.Aggregate(1, (a, b) => a * b);
 
     /// <summary>Names in config.json that this class does not model (kept on save).</summary>
-    public IEnumerable<string> UnknownFields => _raw.Select(p => p.Key).Where(k => k != "model_type" && !Fields.ContainsKey(k));
+    [JsonIgnore]
+    public IEnumerable<string> UnknownFields => Unknown?.Keys ?? Enumerable.Empty<string>();
+
+    // config.json fields this class does not model, written back unchanged.
+    [JsonExtensionData, JsonInclude]
+    private Dictionary<string, JsonElement>? Unknown { get; set; }
 
     /// <summary>
     /// fairseq's wav2vec2_base_librispeech: the wav2vec2-base shape with its pre-training regularisation (dropout 0.1 on
@@ -125,7 +154,7 @@ public sealed class Wav2Vec2Config
         HiddenDropout = 0f, AttentionDropout = 0f, ActivationDropout = 0f, FeatProjDropout = 0f, FeatQuantizerDropout = 0f,
         LayerDrop = 0f, MaskTimeProb = 0.65f,
         HiddenSize = 1024, NumHiddenLayers = 24, NumAttentionHeads = 16, IntermediateSize = 4096,
-        FeatExtractNorm = "layer", ConvBias = true, DoStableLayerNorm = true, CodevectorDim = 768, ProjCodevectorDim = 768,
+        FeatExtractNorm = FeatureEncoderNorm.Layer, ConvBias = true, DoStableLayerNorm = true, CodevectorDim = 768, ProjCodevectorDim = 768,
     };
 
     /// <summary>A small model for CPU pre-training experiments: 7 x 128 conv channels with BASE kernels, 4 x 256 Transformer.</summary>
@@ -159,19 +188,23 @@ public sealed class Wav2Vec2Config
         {
             throw new InvalidDataException($"{source}: invalid JSON ({e.Message})");
         }
-        var config = new Wav2Vec2Config { _raw = raw };
-        foreach (var (name, field) in Fields)
+        // A modelled field given as null keeps its default (Hugging Face writes null for some unset options).
+        foreach (string name in raw.Where(p => p.Value is null).Select(p => p.Key).ToList())
+            if (Modelled(name) != null)
+                raw.Remove(name);
+        Wav2Vec2Config config;
+        try
         {
-            if (!raw.TryGetPropertyValue(name, out JsonNode? node) || node is null)
-                continue;
-            try
-            {
-                field.Read(config, node);
-            }
-            catch (Exception e) when (e is InvalidOperationException or FormatException or JsonException)
-            {
-                throw new InvalidDataException($"{source}: field '{name}' has an invalid value {node.ToJsonString()}");
-            }
+            config = raw.Deserialize<Wav2Vec2Config>(JsonOptions)!;
+        }
+        catch (JsonException e)
+        {
+            string name = e.Path?.TrimStart('$', '.').Split('.', '[')[0] ?? "";
+            string value = raw.TryGetPropertyValue(name, out JsonNode? node) ? node?.ToJsonString() ?? "null" : "?";
+            Type? type = Modelled(name)?.PropertyType;
+            throw new InvalidDataException(type is { IsEnum: true }
+                ? $"{source}: {name} must be {string.Join(" or ", Enum.GetNames(type).Select(n => $"\"{JsonNamingPolicy.SnakeCaseLower.ConvertName(n)}\""))}, got {value}"
+                : $"{source}: field '{name}' has an invalid value {value}");
         }
         config.Validate(source);
         return config;
@@ -181,17 +214,13 @@ public sealed class Wav2Vec2Config
     public static Wav2Vec2Config Load(string path) => FromJson(File.ReadAllText(path), path);
 
     /// <summary>config.json text: every modelled field plus the unknown ones read earlier, indented.</summary>
-    public string ToJson()
-    {
-        var json = (JsonObject)_raw.DeepClone();
-        json["model_type"] = "wav2vec2";
-        foreach (var (name, field) in Fields)
-            json[name] = field.Write(this);
-        return json.ToJsonString(new JsonSerializerOptions { WriteIndented = true });
-    }
+    public string ToJson() => JsonSerializer.Serialize(this, JsonOptions);
 
     /// <summary>A deep copy.</summary>
     public Wav2Vec2Config Clone() => FromJson(ToJson());
+
+    private static JsonPropertyInfo? Modelled(string jsonName) =>
+        JsonOptions.GetTypeInfo(typeof(Wav2Vec2Config)).Properties.FirstOrDefault(p => p.Name == jsonName);
 
     /// <summary>Checks that the fields describe a buildable model.</summary>
     /// <exception cref="InvalidDataException">The first problem found, naming the field.</exception>
@@ -217,8 +246,6 @@ public sealed class Wav2Vec2Config
             Fail("num_conv_pos_embedding_groups", $"({NumConvPosEmbeddingGroups}) must divide hidden_size ({HiddenSize})");
         if (CodevectorDim % NumCodevectorGroups != 0)
             Fail("codevector_dim", $"({CodevectorDim}) must be divisible by num_codevector_groups ({NumCodevectorGroups})");
-        if (FeatExtractNorm is not ("group" or "layer"))
-            Fail("feat_extract_norm", $"must be \"group\" or \"layer\", got \"{FeatExtractNorm}\"");
         if (HiddenAct != "gelu")
             Fail("hidden_act", $"\"{HiddenAct}\" is not supported (gelu)");
         if (FeatExtractActivation != "gelu")
@@ -233,73 +260,7 @@ public sealed class Wav2Vec2Config
                 Fail(name, $"must be in [0, 1], got {p.ToString(CultureInfo.InvariantCulture)}");
         if ((uint)PadTokenId >= (uint)VocabSize)
             Fail("pad_token_id", $"({PadTokenId}) must be a token id below vocab_size ({VocabSize})");
-        if (_raw.TryGetPropertyValue("add_adapter", out JsonNode? adapter) && adapter?.GetValueKind() == JsonValueKind.True)
+        if (Unknown?.TryGetValue("add_adapter", out JsonElement adapter) == true && adapter.ValueKind == JsonValueKind.True)
             Fail("add_adapter", "is not supported (adapter layers)");
     }
-
-    private sealed record Field(Action<Wav2Vec2Config, JsonNode> Read, Func<Wav2Vec2Config, JsonNode?> Write);
-
-    private static Field Int(Func<Wav2Vec2Config, int> get, Action<Wav2Vec2Config, int> set) =>
-        new((c, n) => set(c, n.GetValue<int>()), c => JsonValue.Create(get(c)));
-
-    private static Field Float(Func<Wav2Vec2Config, float> get, Action<Wav2Vec2Config, float> set) =>
-        new((c, n) => set(c, (float)n.GetValue<double>()), c => JsonValue.Create((double)(decimal)get(c)));
-
-    private static Field Bool(Func<Wav2Vec2Config, bool> get, Action<Wav2Vec2Config, bool> set) =>
-        new((c, n) => set(c, n.GetValue<bool>()), c => JsonValue.Create(get(c)));
-
-    private static Field Text(Func<Wav2Vec2Config, string> get, Action<Wav2Vec2Config, string> set) =>
-        new((c, n) => set(c, n.GetValue<string>()), c => JsonValue.Create(get(c)));
-
-    private static Field Ints(Func<Wav2Vec2Config, int[]> get, Action<Wav2Vec2Config, int[]> set) =>
-        new((c, n) => set(c, n.AsArray().Select(e => e!.GetValue<int>()).ToArray()),
-            c => new JsonArray(get(c).Select(v => (JsonNode?)JsonValue.Create(v)).ToArray()));
-
-    // The one table of config.json names this class models.
-    private static readonly Dictionary<string, Field> Fields = new()
-    {
-        ["vocab_size"] = Int(c => c.VocabSize, (c, v) => c.VocabSize = v),
-        ["hidden_size"] = Int(c => c.HiddenSize, (c, v) => c.HiddenSize = v),
-        ["num_hidden_layers"] = Int(c => c.NumHiddenLayers, (c, v) => c.NumHiddenLayers = v),
-        ["num_attention_heads"] = Int(c => c.NumAttentionHeads, (c, v) => c.NumAttentionHeads = v),
-        ["intermediate_size"] = Int(c => c.IntermediateSize, (c, v) => c.IntermediateSize = v),
-        ["hidden_act"] = Text(c => c.HiddenAct, (c, v) => c.HiddenAct = v),
-        ["hidden_dropout"] = Float(c => c.HiddenDropout, (c, v) => c.HiddenDropout = v),
-        ["activation_dropout"] = Float(c => c.ActivationDropout, (c, v) => c.ActivationDropout = v),
-        ["attention_dropout"] = Float(c => c.AttentionDropout, (c, v) => c.AttentionDropout = v),
-        ["feat_proj_dropout"] = Float(c => c.FeatProjDropout, (c, v) => c.FeatProjDropout = v),
-        ["feat_quantizer_dropout"] = Float(c => c.FeatQuantizerDropout, (c, v) => c.FeatQuantizerDropout = v),
-        ["final_dropout"] = Float(c => c.FinalDropout, (c, v) => c.FinalDropout = v),
-        ["layerdrop"] = Float(c => c.LayerDrop, (c, v) => c.LayerDrop = v),
-        ["initializer_range"] = Float(c => c.InitializerRange, (c, v) => c.InitializerRange = v),
-        ["layer_norm_eps"] = Float(c => c.LayerNormEps, (c, v) => c.LayerNormEps = v),
-        ["feat_extract_norm"] = Text(c => c.FeatExtractNorm, (c, v) => c.FeatExtractNorm = v),
-        ["feat_extract_activation"] = Text(c => c.FeatExtractActivation, (c, v) => c.FeatExtractActivation = v),
-        ["conv_dim"] = Ints(c => c.ConvDim, (c, v) => c.ConvDim = v),
-        ["conv_stride"] = Ints(c => c.ConvStride, (c, v) => c.ConvStride = v),
-        ["conv_kernel"] = Ints(c => c.ConvKernel, (c, v) => c.ConvKernel = v),
-        ["conv_bias"] = Bool(c => c.ConvBias, (c, v) => c.ConvBias = v),
-        ["num_conv_pos_embeddings"] = Int(c => c.NumConvPosEmbeddings, (c, v) => c.NumConvPosEmbeddings = v),
-        ["num_conv_pos_embedding_groups"] = Int(c => c.NumConvPosEmbeddingGroups, (c, v) => c.NumConvPosEmbeddingGroups = v),
-        ["do_stable_layer_norm"] = Bool(c => c.DoStableLayerNorm, (c, v) => c.DoStableLayerNorm = v),
-        ["apply_spec_augment"] = Bool(c => c.ApplySpecAugment, (c, v) => c.ApplySpecAugment = v),
-        ["mask_time_prob"] = Float(c => c.MaskTimeProb, (c, v) => c.MaskTimeProb = v),
-        ["mask_time_length"] = Int(c => c.MaskTimeLength, (c, v) => c.MaskTimeLength = v),
-        ["mask_time_min_masks"] = Int(c => c.MaskTimeMinMasks, (c, v) => c.MaskTimeMinMasks = v),
-        ["mask_feature_prob"] = Float(c => c.MaskFeatureProb, (c, v) => c.MaskFeatureProb = v),
-        ["mask_feature_length"] = Int(c => c.MaskFeatureLength, (c, v) => c.MaskFeatureLength = v),
-        ["mask_feature_min_masks"] = Int(c => c.MaskFeatureMinMasks, (c, v) => c.MaskFeatureMinMasks = v),
-        ["num_codevectors_per_group"] = Int(c => c.NumCodevectorsPerGroup, (c, v) => c.NumCodevectorsPerGroup = v),
-        ["num_codevector_groups"] = Int(c => c.NumCodevectorGroups, (c, v) => c.NumCodevectorGroups = v),
-        ["contrastive_logits_temperature"] = Float(c => c.ContrastiveLogitsTemperature, (c, v) => c.ContrastiveLogitsTemperature = v),
-        ["num_negatives"] = Int(c => c.NumNegatives, (c, v) => c.NumNegatives = v),
-        ["codevector_dim"] = Int(c => c.CodevectorDim, (c, v) => c.CodevectorDim = v),
-        ["proj_codevector_dim"] = Int(c => c.ProjCodevectorDim, (c, v) => c.ProjCodevectorDim = v),
-        ["diversity_loss_weight"] = Float(c => c.DiversityLossWeight, (c, v) => c.DiversityLossWeight = v),
-        ["ctc_loss_reduction"] = Text(c => c.CtcLossReduction, (c, v) => c.CtcLossReduction = v),
-        ["ctc_zero_infinity"] = Bool(c => c.CtcZeroInfinity, (c, v) => c.CtcZeroInfinity = v),
-        ["pad_token_id"] = Int(c => c.PadTokenId, (c, v) => c.PadTokenId = v),
-        ["bos_token_id"] = Int(c => c.BosTokenId, (c, v) => c.BosTokenId = v),
-        ["eos_token_id"] = Int(c => c.EosTokenId, (c, v) => c.EosTokenId = v),
-    };
 }

@@ -15,10 +15,13 @@ public sealed class Wav2Vec2ForCtc : Module
 {
     private readonly Nn.Linear _lmHead;
 
+    /// <summary>Checkpoint prefixes of this head's tensors (beside the backbone under "wav2vec2.").</summary>
+    internal static readonly string[] HeadTensorPrefixes = ["lm_head."];
+
     /// <summary>Builds a randomly initialised model.</summary>
     public Wav2Vec2ForCtc(Wav2Vec2Config config, RandomSource random)
     {
-        Backbone = AddModule("wav2vec2", new Wav2Vec2Model(config, random));
+        Backbone = AddModule(PretrainedDirectory.BackboneName, new Wav2Vec2Model(config, random));
         _lmHead = AddModule("lm_head", new Nn.Linear(config.HiddenSize, config.VocabSize, random, normalStd: config.InitializerRange));
     }
 
@@ -29,10 +32,10 @@ public sealed class Wav2Vec2ForCtc : Module
     public Wav2Vec2Config Config => Backbone.Config;
 
     /// <summary>Input preparation (sample rate, normalisation), from preprocessor_config.json: the backbone's.</summary>
-    public FeatureExtractorConfig FeatureExtractor
+    public InputValuesPreprocessor Preprocessor
     {
-        get => Backbone.FeatureExtractor;
-        set => Backbone.FeatureExtractor = value;
+        get => Backbone.Preprocessor;
+        set => Backbone.Preprocessor = value;
     }
 
     /// <summary>The vocabulary (vocab.json), needed by <see cref="Transcribe"/>.</summary>
@@ -57,13 +60,13 @@ public sealed class Wav2Vec2ForCtc : Module
 
     /// <summary>Writes config.json, model.safetensors (Hugging Face names) and preprocessor_config.json.</summary>
     public void SavePretrained(string directory) =>
-        PretrainedDirectory.Save(directory, this, Config, FeatureExtractor);
+        PretrainedDirectory.Save(directory, this, Config, Preprocessor);
 
     /// <summary>CTC logits (batch, frames, vocab_size) of normalised input values (batch, samples).</summary>
     public (Tensor Logits, Wav2Vec2Output Output) Forward(Tensor inputValues, Wav2Vec2ForwardOptions? options = null)
     {
         Wav2Vec2Output output = Backbone.Forward(inputValues, options);
-        Tensor hidden = Wav2Vec2Model.Dropout(output.LastHiddenState, Config.FinalDropout, Training, Backbone.Random);
+        Tensor hidden = Dropout(output.LastHiddenState, Config.FinalDropout, Backbone.Random);
         return (_lmHead.Forward(hidden), output);
     }
 
@@ -74,7 +77,7 @@ public sealed class Wav2Vec2ForCtc : Module
     public Tensor Logits(AudioClip audio, ChunkingOptions? chunking = null, IProgress<double>? progress = null,
         CancellationToken cancellationToken = default)
     {
-        float[] input = FeatureExtractor.Prepare(audio);
+        float[] input = Preprocessor.Prepare(audio);
         return ChunkedInference.Run(Backbone, input, chunking, values => Forward(values).Logits, Config.VocabSize,
             progress, cancellationToken);
     }

@@ -44,10 +44,13 @@ public sealed class Wav2Vec2ForPreTraining : Module
     private readonly GumbelVectorQuantizer _quantizer;
     private readonly Nn.Linear _projectQ, _projectHid;
 
+    /// <summary>Checkpoint prefixes of this head's tensors (beside the backbone under "wav2vec2.").</summary>
+    internal static readonly string[] HeadTensorPrefixes = ["quantizer.", "project_q.", "project_hid."];
+
     /// <summary>Builds a randomly initialised model (fairseq's initialisation).</summary>
     public Wav2Vec2ForPreTraining(Wav2Vec2Config config, RandomSource random)
     {
-        Backbone = AddModule("wav2vec2", new Wav2Vec2Model(config, random));
+        Backbone = AddModule(PretrainedDirectory.BackboneName, new Wav2Vec2Model(config, random));
         _quantizer = AddModule("quantizer", new GumbelVectorQuantizer(config, random));
         _projectHid = AddModule("project_hid", new Nn.Linear(config.HiddenSize, config.ProjCodevectorDim, random));
         _projectQ = AddModule("project_q", new Nn.Linear(config.CodevectorDim, config.ProjCodevectorDim, random));
@@ -90,11 +93,11 @@ public sealed class Wav2Vec2ForPreTraining : Module
 
         Tensor conv = output.ConvFeatures;
         Tensor penalty = Ops.Mean(Ops.Multiply(conv, conv));
-        Tensor features = Wav2Vec2Model.Dropout(output.ExtractFeatures, Config.FeatQuantizerDropout, Training, Backbone.Random);
+        Tensor features = Dropout(output.ExtractFeatures, Config.FeatQuantizerDropout, Backbone.Random);
         Tensor latents = Ops.IndexSelect(Ops.Reshape(features, batch * frames, -1), 0, maskedRows);             // (BM, C)
         Tensor context = Ops.IndexSelect(Ops.Reshape(output.LastHiddenState, batch * frames, -1), 0, maskedRows); // (BM, H)
 
-        QuantizerOutput quantized = _quantizer.Forward(latents, Training, temperature, Backbone.Random);
+        QuantizerOutput quantized = _quantizer.Forward(latents, temperature, Backbone.Random);
         Tensor y = _projectQ.Forward(quantized.Codevectors);                                                      // (BM, P)
         Tensor x = _projectHid.Forward(context);                                                                 // (BM, P)
         (Tensor logits, float[] logitValues) = ContrastiveLogits(x, y, quantized.Codes, negativeIndices, negatives);
@@ -116,7 +119,7 @@ public sealed class Wav2Vec2ForPreTraining : Module
 
     /// <summary>Writes config.json, model.safetensors (Hugging Face ForPreTraining names) and preprocessor_config.json.</summary>
     public void SavePretrained(string directory) =>
-        PretrainedDirectory.Save(directory, this, Config, Backbone.FeatureExtractor);
+        PretrainedDirectory.Save(directory, this, Config, Backbone.Preprocessor);
 
     /// <summary>
     /// Loads a pre-training checkpoint (in evaluation mode); with strict = false a backbone-only or CTC checkpoint

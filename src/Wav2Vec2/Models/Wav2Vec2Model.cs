@@ -1,3 +1,4 @@
+using Wav2Vec2.Audio;
 using Wav2Vec2.Autograd;
 using Wav2Vec2.Nn;
 using Wav2Vec2.Tensors;
@@ -72,7 +73,7 @@ public sealed class Wav2Vec2Model : Module
     public Wav2Vec2Config Config { get; }
 
     /// <summary>Input preparation (sample rate, normalisation), from preprocessor_config.json.</summary>
-    public FeatureExtractorConfig FeatureExtractor { get; set; } = new();
+    public InputValuesPreprocessor Preprocessor { get; set; } = new();
 
     /// <summary>
     /// Loads the backbone from a Hugging Face model directory. A Wav2Vec2ForCTC or Wav2Vec2ForPreTraining checkpoint
@@ -86,27 +87,27 @@ public sealed class Wav2Vec2Model : Module
     public static Wav2Vec2Model FromPretrained(string directory) => FromPretrained(directory, strict: true, out _);
 
     /// <summary>Writes config.json, model.safetensors (Hugging Face names, no prefix) and preprocessor_config.json.</summary>
-    public void SavePretrained(string directory) => PretrainedDirectory.Save(directory, this, Config, FeatureExtractor);
+    public void SavePretrained(string directory) => PretrainedDirectory.Save(directory, this, Config, Preprocessor);
 
     /// <summary>
     /// Hidden states of layer <paramref name="layer"/> (Hugging Face hidden_states[layer]; default: the last) for a
     /// recording of any length and rate, (frames, hidden_size), in evaluation mode. Long recordings run in overlapping
     /// chunks (see <see cref="ChunkedInference"/>).
     /// </summary>
-    public Tensor ExtractFeatures(Audio.AudioClip audio, int? layer = null, ChunkingOptions? chunking = null,
+    public Tensor ExtractFeatures(AudioClip audio, int? layer = null, ChunkingOptions? chunking = null,
         IProgress<double>? progress = null, CancellationToken cancellationToken = default)
     {
         int n = layer ?? Config.NumHiddenLayers;
         if (n < 0 || n > Config.NumHiddenLayers)
             throw new ArgumentOutOfRangeException(nameof(layer), $"layer must be in [0, {Config.NumHiddenLayers}], got {n}");
-        float[] input = FeatureExtractor.Prepare(audio);
+        float[] input = Preprocessor.Prepare(audio);
         return ChunkedInference.Run(this, input, chunking,
             values => Forward(values, new Wav2Vec2ForwardOptions { StopAfterLayer = n }).LastHiddenState,
             Config.HiddenSize, progress, cancellationToken);
     }
 
     /// <summary>Extracts features on a worker thread.</summary>
-    public Task<Tensor> ExtractFeaturesAsync(Audio.AudioClip audio, int? layer = null, ChunkingOptions? chunking = null,
+    public Task<Tensor> ExtractFeaturesAsync(AudioClip audio, int? layer = null, ChunkingOptions? chunking = null,
         IProgress<double>? progress = null, CancellationToken cancellationToken = default) =>
         Task.Run(() => ExtractFeatures(audio, layer, chunking, progress, cancellationToken), cancellationToken);
 
@@ -139,7 +140,7 @@ public sealed class Wav2Vec2Model : Module
         if (sampleLengths.Length != batch || sampleLengths.Any(l => l <= 0 || l > samples))
             throw new ArgumentException($"sample lengths must be {batch} values in [1, {samples}]");
         bool padded = sampleLengths.Any(l => l != samples);
-        if (padded && Config.FeatExtractNorm == "group")
+        if (padded && Config.FeatExtractNorm == FeatureEncoderNorm.Group)
             throw new ArgumentException(
                 "group-norm feature encoders have no correct padding mask: batch utterances of one length or run them one at a time");
         int frames = FrameCount(samples);
@@ -151,7 +152,7 @@ public sealed class Wav2Vec2Model : Module
         Tensor features = _featureEncoder.Forward(inputValues);                        // (B, C, T)
         if (options.FeatureGradScale != 1f)
             features = Ops.GradScale(features, options.FeatureGradScale);
-        (Tensor hidden, Tensor extractFeatures) = _featureProjection.Forward(features, Training, Random);
+        (Tensor hidden, Tensor extractFeatures) = _featureProjection.Forward(features, Random);
         if (options.MaskTimeIndices != null)
             hidden = ApplyTimeMask(hidden, options.MaskTimeIndices);
         int stopAfter = options.StopAfterLayer ?? Config.NumHiddenLayers;
@@ -159,7 +160,7 @@ public sealed class Wav2Vec2Model : Module
             throw new ArgumentOutOfRangeException(nameof(options), $"StopAfterLayer must be in [0, {Config.NumHiddenLayers}], got {stopAfter}");
         var hiddenStates = new List<Tensor>();
         Tensor last = _encoder.Forward(hidden, keyPadding, stopAfter, options.OutputHiddenStates ? hiddenStates : null,
-            Training, Random);
+            Random);
         return new Wav2Vec2Output(last, extractFeatures, hiddenStates, frameLengths, features);
     }
 
@@ -180,10 +181,6 @@ public sealed class Wav2Vec2Model : Module
                 mask[b * frames + t] = true;
         return mask;
     }
-
-    /// <summary>Dropout that is active only in training mode.</summary>
-    internal static Tensor Dropout(Tensor x, float p, bool training, RandomSource random) =>
-        training && p > 0 ? Ops.Dropout(x, p, random) : x;
 
     /// <summary>conv -> norm -> GELU blocks turning (batch, samples) audio into (batch, channels, frames).</summary>
     private sealed class FeatureEncoder : Module
@@ -216,7 +213,7 @@ public sealed class Wav2Vec2Model : Module
             int inChannels = index == 0 ? 1 : config.ConvDim[index - 1], outChannels = config.ConvDim[index];
             _conv = AddModule("conv", new Nn.Conv1d(inChannels, outChannels, config.ConvKernel[index], random,
                 stride: config.ConvStride[index], bias: config.ConvBias, kaimingNormal: true));
-            if (config.FeatExtractNorm == "layer")
+            if (config.FeatExtractNorm == FeatureEncoderNorm.Layer)
                 _layerNorm = AddModule("layer_norm", new LayerNorm(outChannels));
             else if (index == 0)
                 _groupNorm = AddModule("layer_norm", new GroupNorm(outChannels, outChannels));
@@ -250,10 +247,10 @@ public sealed class Wav2Vec2Model : Module
         }
 
         // (B, C, T) conv features -> ((B, T, hidden) projected, (B, T, C) normalised features).
-        public (Tensor Hidden, Tensor Normalized) Forward(Tensor features, bool training, RandomSource random)
+        public (Tensor Hidden, Tensor Normalized) Forward(Tensor features, RandomSource random)
         {
             Tensor normalized = _norm.Forward(Ops.Transpose(features, 1, 2));
-            return (Dropout(_projection.Forward(normalized), _dropout, training, random), normalized);
+            return (Dropout(_projection.Forward(normalized), _dropout, random), normalized);
         }
     }
 
@@ -330,7 +327,7 @@ public sealed class Wav2Vec2Model : Module
         }
 
         public Tensor Forward(Tensor hidden, bool[]? keyPadding, int stopAfter, List<Tensor>? hiddenStates,
-            bool training, RandomSource random)
+            RandomSource random)
         {
             if (keyPadding != null)
                 hidden = Ops.MaskedReplace(hidden, keyPadding, null);   // padded frames are zero before the conv
@@ -338,19 +335,19 @@ public sealed class Wav2Vec2Model : Module
             hidden = InferenceStage.Run(() =>
             {
                 Tensor x = Ops.Add(input, _positional.Forward(input));
-                return Dropout(_stable ? x : _layerNorm.Forward(x), _dropout, training, random);
+                return Dropout(_stable ? x : _layerNorm.Forward(x), _dropout, random);
             });
             hiddenStates?.Add(hidden);
             for (int i = 0; i < stopAfter; i++)
             {
                 // Layer drop (training only): skipping keeps the residual stream as it is.
-                bool skip = training && _layerDrop > 0 && random.NextUniform() < _layerDrop;
+                bool skip = Training && _layerDrop > 0 && random.NextUniform() < _layerDrop;
                 EncoderLayer layer = _layers[i];
                 Tensor x = hidden;
                 bool finalNorm = _stable && i == _layers.Count - 1;
                 hidden = InferenceStage.Run(() =>
                 {
-                    Tensor y = skip ? x : layer.Forward(x, keyPadding, _stable, training, random);
+                    Tensor y = skip ? x : layer.Forward(x, keyPadding, random);
                     return finalNorm ? _layerNorm.Forward(y) : y;
                 });
                 hiddenStates?.Add(hidden);
@@ -365,28 +362,29 @@ public sealed class Wav2Vec2Model : Module
         private readonly LayerNorm _layerNorm, _finalLayerNorm;
         private readonly FeedForward _feedForward;
         private readonly float _dropout;
+        private readonly bool _stable;
 
         public EncoderLayer(Wav2Vec2Config config, RandomSource random)
         {
-            _dropout = config.HiddenDropout;
+            (_dropout, _stable) = (config.HiddenDropout, config.DoStableLayerNorm);
             _attention = AddModule("attention", new SelfAttention(config, random));
             _layerNorm = AddModule("layer_norm", new LayerNorm(config.HiddenSize, config.LayerNormEps));
             _feedForward = AddModule("feed_forward", new FeedForward(config, random));
             _finalLayerNorm = AddModule("final_layer_norm", new LayerNorm(config.HiddenSize, config.LayerNormEps));
         }
 
-        public Tensor Forward(Tensor x, bool[]? keyPadding, bool stable, bool training, RandomSource random)
+        public Tensor Forward(Tensor x, bool[]? keyPadding, RandomSource random)
         {
-            if (stable)
+            if (_stable)
             {
                 // Pre-LN: x + Attn(LN(x)), then + FF(LN(.)).
-                Tensor attended = Dropout(_attention.Forward(_layerNorm.Forward(x), keyPadding, training, random), _dropout, training, random);
+                Tensor attended = Dropout(_attention.Forward(_layerNorm.Forward(x), keyPadding, random), _dropout, random);
                 x = Ops.Add(x, attended);
-                return Ops.Add(x, _feedForward.Forward(_finalLayerNorm.Forward(x), training, random));
+                return Ops.Add(x, _feedForward.Forward(_finalLayerNorm.Forward(x), random));
             }
             // Post-LN: LN(x + Attn(x)), then LN(. + FF(.)).
-            x = _layerNorm.Forward(Ops.Add(x, Dropout(_attention.Forward(x, keyPadding, training, random), _dropout, training, random)));
-            return _finalLayerNorm.Forward(Ops.Add(x, _feedForward.Forward(x, training, random)));
+            x = _layerNorm.Forward(Ops.Add(x, Dropout(_attention.Forward(x, keyPadding, random), _dropout, random)));
+            return _finalLayerNorm.Forward(Ops.Add(x, _feedForward.Forward(x, random)));
         }
     }
 
@@ -407,9 +405,9 @@ public sealed class Wav2Vec2Model : Module
             _out = AddModule("out_proj", new Nn.Linear(h, h, random, normalStd: std));
         }
 
-        public Tensor Forward(Tensor x, bool[]? keyPadding, bool training, RandomSource random) =>
+        public Tensor Forward(Tensor x, bool[]? keyPadding, RandomSource random) =>
             _out.Forward(Ops.Attention(_q.Forward(x), _k.Forward(x), _v.Forward(x), _heads, keyPadding,
-                training ? _dropout : 0f, random));
+                Training ? _dropout : 0f, random));
     }
 
     private sealed class FeedForward : Module
@@ -424,10 +422,10 @@ public sealed class Wav2Vec2Model : Module
             _output = AddModule("output_dense", new Nn.Linear(config.IntermediateSize, config.HiddenSize, random, normalStd: config.InitializerRange));
         }
 
-        public Tensor Forward(Tensor x, bool training, RandomSource random)
+        public Tensor Forward(Tensor x, RandomSource random)
         {
-            Tensor h = Dropout(Ops.Gelu(_intermediate.Forward(x)), _activationDropout, training, random);
-            return Dropout(_output.Forward(h), _hiddenDropout, training, random);
+            Tensor h = Dropout(Ops.Gelu(_intermediate.Forward(x)), _activationDropout, random);
+            return Dropout(_output.Forward(h), _hiddenDropout, random);
         }
     }
 }

@@ -1,3 +1,6 @@
+using Wav2Vec2.Autograd;
+using Wav2Vec2.Tensors;
+
 namespace Wav2Vec2.Nn;
 
 /// <summary>
@@ -20,6 +23,9 @@ public abstract class Module
             child.Train(training);
     }
 
+    /// <summary>Dropout with probability <paramref name="p"/>, active only in training mode.</summary>
+    protected Tensor Dropout(Tensor x, float p, RandomSource random) => Training && p > 0 ? Ops.Dropout(x, p, random) : x;
+
     /// <summary>Every parameter of this module and its children, with its dotted name, in registration order.</summary>
     public IEnumerable<(string Name, Parameter Parameter)> NamedParameters(string prefix = "")
     {
@@ -31,8 +37,8 @@ public abstract class Module
     }
 
     /// <summary>Every parameter as a (name, tensor) pair, the form checkpoint readers and writers take.</summary>
-    public IEnumerable<(string Name, Tensors.Tensor Tensor)> NamedTensors() =>
-        NamedParameters().Select(entry => (entry.Name, (Tensors.Tensor)entry.Parameter));
+    public IEnumerable<(string Name, Tensor Tensor)> NamedTensors() =>
+        NamedParameters().Select(entry => (entry.Name, (Tensor)entry.Parameter));
 
     /// <summary>Every parameter, in the order of <see cref="NamedParameters"/>.</summary>
     public IReadOnlyList<Parameter> Parameters() => NamedParameters().Select(entry => entry.Parameter).ToList();
@@ -61,28 +67,4 @@ public abstract class Module
         _children.Add((name, module));
         return module;
     }
-}
-
-/// <summary>An indexed list of child modules, named "0", "1", ... as PyTorch's nn.ModuleList.</summary>
-public sealed class ModuleList<T> : Module, IReadOnlyList<T> where T : Module
-{
-    private readonly List<T> _items = [];
-
-    /// <summary>Creates the list from <paramref name="items"/>.</summary>
-    public ModuleList(IEnumerable<T> items)
-    {
-        foreach (T item in items)
-            _items.Add(AddModule(_items.Count.ToString(System.Globalization.CultureInfo.InvariantCulture), item));
-    }
-
-    /// <inheritdoc/>
-    public T this[int index] => _items[index];
-
-    /// <inheritdoc/>
-    public int Count => _items.Count;
-
-    /// <inheritdoc/>
-    public IEnumerator<T> GetEnumerator() => _items.GetEnumerator();
-
-    System.Collections.IEnumerator System.Collections.IEnumerable.GetEnumerator() => GetEnumerator();
 }

@@ -15,7 +15,7 @@ public sealed class RandomSource(ulong seed)
     public ulong Offset { get; set; }
 
     /// <summary>Reserves <paramref name="count"/> values and returns the offset of the first one.</summary>
-    public ulong Reserve(long count)
+    internal ulong Reserve(long count)
     {
         ulong start = Offset;
         Offset += (ulong)count;
@@ -23,7 +23,7 @@ public sealed class RandomSource(ulong seed)
     }
 
     /// <summary>The uniform value in [0, 1) at an absolute position of this stream (does not advance it).</summary>
-    public float UniformAt(ulong position) => CounterRandom.Uniform(Seed, position);
+    internal float UniformAt(ulong position) => CounterRandom.Uniform(Seed, position);
 
     /// <summary>Next uniform value in [0, 1).</summary>
     public float NextUniform() => UniformAt(Reserve(1));
@@ -46,6 +46,6 @@ public sealed class RandomSource(ulong seed)
     }
 
     /// <summary>A fresh dropout mask over <paramref name="count"/> elements, advancing the stream past it.</summary>
-    public DropoutMask NextDropoutMask(float probability, long count) =>
+    internal DropoutMask NextDropoutMask(float probability, long count) =>
         probability <= 0f ? DropoutMask.None : new DropoutMask(Seed, Reserve(count), probability);
 }

@@ -35,7 +35,7 @@ public sealed class TensorArena : IDisposable
     public static TensorArena? Current => _current;
 
     /// <summary>Number of tensors this arena will release.</summary>
-    public int TrackedCount => _owners.Count + _views.Count;
+    internal int TrackedCount => _owners.Count + _views.Count;
 
     /// <summary>Moves <paramref name="tensor"/>'s storage out of the arena so that it outlives it (copying if pooled).</summary>
     public Tensor Keep(Tensor tensor) => CopyInto(null, tensor);
@@ -45,7 +45,7 @@ public sealed class TensorArena : IDisposable
     /// is none, without copying; everything else of this arena is still released on dispose. Inference uses one such
     /// stage per layer so that only the layer outputs stay alive.
     /// </summary>
-    public Tensor Promote(Tensor tensor)
+    internal Tensor Promote(Tensor tensor)
     {
         int index = _owners.LastIndexOf(tensor);
         if (index < 0)
@@ -74,7 +74,7 @@ public sealed class TensorArena : IDisposable
     /// Returns <paramref name="tensor"/>'s storage to the pool now, if this arena owns it (an input that a stage of an
     /// inference pass has consumed). Returns false, and does nothing, for tensors the arena does not own.
     /// </summary>
-    public bool Release(Tensor tensor)
+    internal bool Release(Tensor tensor)
     {
         int index = _owners.LastIndexOf(tensor);
         if (index < 0)

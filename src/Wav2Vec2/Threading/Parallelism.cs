@@ -29,13 +29,13 @@ public static class Parallelism
     }
 
     /// <summary>How many threads a kernel called here may use right now (1 inside a parallel region).</summary>
-    public static int AvailableThreads => _insideParallelRegion ? 1 : _degree;
+    internal static int AvailableThreads => _insideParallelRegion ? 1 : _degree;
 
     /// <summary>
     /// Runs <paramref name="body"/> for every index in [0, <paramref name="count"/>), spread over the available threads.
     /// Each index runs exactly once; indices run in no particular order across threads.
     /// </summary>
-    public static void For(int count, Action<int> body)
+    internal static void For(int count, Action<int> body)
     {
         if (count <= 0)
             return;
@@ -61,17 +61,17 @@ public static class Parallelism
     /// <paramref name="body"/>(part, start, end) for each. The part count is returned first by <see cref="PartCount"/>,
     /// so callers can keep one partial result per part and reduce them in order (deterministic reductions).
     /// </summary>
-    public static void ForParts(int count, int parts, Action<int, int, int> body) => For(parts, part =>
+    internal static void ForParts(int count, int parts, Action<int, int, int> body) => For(parts, part =>
     {
         (int start, int end) = Partition(count, parts, part);
         body(part, start, end);
     });
 
     /// <summary>How many parts <see cref="ForParts"/> should use for <paramref name="count"/> items here and now.</summary>
-    public static int PartCount(int count) => Math.Max(1, Math.Min(AvailableThreads, count));
+    internal static int PartCount(int count) => Math.Max(1, Math.Min(AvailableThreads, count));
 
     /// <summary>The half-open range of items [start, end) that part <paramref name="part"/> of <paramref name="parts"/> owns.</summary>
-    public static (int Start, int End) Partition(int count, int parts, int part)
+    internal static (int Start, int End) Partition(int count, int parts, int part)
     {
         long start = (long)count * part / parts;
         long end = (long)count * (part + 1) / parts;

@@ -5,25 +5,11 @@ using System.Text.Json.Nodes;
 using Wav2Vec2.Autograd;
 using Wav2Vec2.Data;
 using Wav2Vec2.IO;
+using Wav2Vec2.Audio;
 using Wav2Vec2.Models;
 using Wav2Vec2.Tensors;
 
 namespace Wav2Vec2.Training;
-
-/// <summary>Where a run stands: enough to resume it exactly.</summary>
-public sealed record TrainerState
-{
-    /// <summary>Completed updates.</summary>
-    public int Update { get; init; }
-    /// <summary>Current epoch (1-based).</summary>
-    public int Epoch { get; init; } = 1;
-    /// <summary>Next batch of the epoch's plan.</summary>
-    public int BatchPosition { get; init; }
-    /// <summary>Offset of the model's random stream (dropout, layer drop, Gumbel noise).</summary>
-    public ulong ModelRandomOffset { get; init; }
-    /// <summary>Offset of the masking / distractor random stream.</summary>
-    public ulong MaskRandomOffset { get; init; }
-}
 
 /// <summary>
 /// The pre-training loop: seeded, fairseq-style batches from a background loader, span masks and distractors, the
@@ -74,9 +60,8 @@ public sealed class PreTrainer
         string? latest = LatestCheckpoint(_outputDirectory);
         if (latest == null)
             return false;
-        using (ITensorSource weights = CheckpointLoader.OpenWeights(latest))
-            CheckpointLoader.Load(_model.NamedTensors(), weights, strict: true);
-        _model.Backbone.FeatureExtractor = FeatureExtractorConfig.Load(Path.Combine(latest, "preprocessor_config.json"));
+        PretrainedDirectory.LoadWeights(_model, latest, strict: true);
+        _model.Backbone.Preprocessor = InputValuesPreprocessor.Load(Path.Combine(latest, "preprocessor_config.json"));
         using (FileStream stream = File.OpenRead(Path.Combine(latest, OptimizerFile)))
             _optimizer.Load(stream);
         _state = JsonSerializer.Deserialize<TrainerState>(File.ReadAllText(Path.Combine(latest, StateFile)))
@@ -108,7 +93,7 @@ public sealed class PreTrainer
             IReadOnlyList<BatchPlan> plans = BatchSampler.Plan(train.Entries, _options.Batching, _options.Seed, _state.Epoch);
             if (plans.Count == 0)
                 throw new InvalidDataException($"no recording is at least {_options.Batching.MinSampleSize} samples long");
-            using (var loader = new BatchLoader(train, plans, _state.BatchPosition, Preparation, _options.Seed, _state.Epoch))
+            using (var loader = new BatchLoader(train, plans, _state.BatchPosition, _model.Backbone.Preprocessor, _options.Seed, _state.Epoch))
             {
                 foreach (LoadedBatch batch in loader.Batches)
                 {
@@ -159,7 +144,7 @@ public sealed class PreTrainer
         var all = new List<PreTrainingMetrics>();
         foreach (BatchPlan plan in BatchSampler.Plan(data.Entries, _options.Batching, _options.Seed, 0))
         {
-            LoadedBatch batch = BatchLoader.Load(data, plan, 0, Preparation, _options.Seed, 0);
+            LoadedBatch batch = BatchLoader.Load(data, plan, 0, _model.Backbone.Preprocessor, _options.Seed, 0);
             if (batch.BatchSize == 0)
                 continue;
             using var arena = new TensorArena();
@@ -170,8 +155,6 @@ public sealed class PreTrainer
         return Combine(all);
     }
 
-    private AudioPreparation Preparation =>
-        new(_model.Backbone.FeatureExtractor.SamplingRate, _model.Backbone.FeatureExtractor.DoNormalize);
 
     private PreTrainingMetrics Step(LoadedBatch batch)
     {

@@ -1,0 +1,14 @@
+using TensorPrimitives = System.Numerics.Tensors.TensorPrimitives;
+using Wav2Vec2.Kernels;
+using Wav2Vec2.Tensors;
+
+namespace Wav2Vec2.Autograd;
+
+/// <summary>How a loss combines its per-item terms.</summary>
+public enum Reduction
+{
+    /// <summary>Average over the items that count (not ignored).</summary>
+    Mean,
+    /// <summary>Sum over the items (fairseq's wav2vec criterion).</summary>
+    Sum,
+}

@@ -1,0 +1,16 @@
+using Wav2Vec2.Tensors;
+
+namespace Wav2Vec2.IO;
+
+/// <summary>A set of named stored tensors (a checkpoint file or a sharded set of them), read as float32.</summary>
+internal interface ITensorSource : IDisposable
+{
+    /// <summary>Stored tensor names.</summary>
+    IReadOnlyCollection<string> Names { get; }
+
+    /// <summary>The stored shape of <paramref name="name"/>.</summary>
+    int[] Shape(string name);
+
+    /// <summary>Reads <paramref name="name"/> as a float32 tensor on the managed heap.</summary>
+    Tensor Read(string name);
+}

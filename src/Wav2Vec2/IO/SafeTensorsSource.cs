@@ -1,0 +1,19 @@
+using Wav2Vec2.Tensors;
+
+namespace Wav2Vec2.IO;
+
+/// <summary>Adapts a <see cref="SafeTensorsFile"/> to <see cref="ITensorSource"/>.</summary>
+internal sealed class SafeTensorsSource(SafeTensorsFile file) : ITensorSource
+{
+    /// <inheritdoc/>
+    public IReadOnlyCollection<string> Names => (IReadOnlyCollection<string>)file.Entries.Keys;
+
+    /// <inheritdoc/>
+    public int[] Shape(string name) => file.Entries[name].Shape;
+
+    /// <inheritdoc/>
+    public Tensor Read(string name) => file.Read(name);
+
+    /// <inheritdoc/>
+    public void Dispose() => file.Dispose();
+}

@@ -1,0 +1,40 @@
+using Wav2Vec2.Autograd;
+using Wav2Vec2.Tensors;
+
+namespace Wav2Vec2.Nn;
+
+/// <summary>1-D convolution layer over (batch, channels, length).</summary>
+public sealed class Conv1d : Module
+{
+    private readonly int _stride, _padding, _groups;
+
+    /// <summary>
+    /// Creates a layer with PyTorch's default initialisation, or Kaiming-normal weights (std sqrt(2 / fan_in)) with
+    /// <paramref name="kaimingNormal"/>, as Hugging Face initialises the wav2vec 2.0 feature encoder.
+    /// </summary>
+    public Conv1d(int inChannels, int outChannels, int kernel, RandomSource random, int stride = 1, int padding = 0,
+        int groups = 1, bool bias = true, bool kaimingNormal = false)
+    {
+        (_stride, _padding, _groups) = (stride, padding, groups);
+        Weight = AddParameter("weight", outChannels, inChannels / groups, kernel);
+        float bound = 1f / MathF.Sqrt(inChannels / groups * kernel);
+        if (kaimingNormal)
+            Init.Normal(Weight, MathF.Sqrt(2f) * bound, random);
+        else
+            Init.Uniform(Weight, bound, random);
+        if (bias)
+        {
+            Bias = AddParameter("bias", outChannels);
+            Init.Uniform(Bias, bound, random);
+        }
+    }
+
+    /// <summary>(out, in / groups, kernel).</summary>
+    public Parameter Weight { get; }
+
+    /// <summary>(out), or null.</summary>
+    public Parameter? Bias { get; }
+
+    /// <summary>Applies the convolution.</summary>
+    public Tensor Forward(Tensor x) => Ops.Conv1d(x, Weight, Bias, _stride, _padding, _groups);
+}

@@ -1,0 +1,37 @@
+using Wav2Vec2.Autograd;
+using Wav2Vec2.Tensors;
+
+namespace Wav2Vec2.Nn;
+
+/// <summary>Fully connected layer y = x W^T + b (Hugging Face names: weight, bias).</summary>
+public sealed class Linear : Module
+{
+    /// <summary>
+    /// Creates a layer with PyTorch's default initialisation, or, with <paramref name="normalStd"/>, normal weights of
+    /// that standard deviation and a zero bias (Hugging Face's initializer_range scheme).
+    /// </summary>
+    public Linear(int inFeatures, int outFeatures, RandomSource random, bool bias = true, float? normalStd = null)
+    {
+        Weight = AddParameter("weight", outFeatures, inFeatures);
+        float bound = 1f / MathF.Sqrt(inFeatures);
+        if (normalStd is float std)
+            Init.Normal(Weight, std, random);
+        else
+            Init.Uniform(Weight, bound, random);
+        if (bias)
+        {
+            Bias = AddParameter("bias", outFeatures);
+            if (normalStd is null)
+                Init.Uniform(Bias, bound, random);
+        }
+    }
+
+    /// <summary>(out, in).</summary>
+    public Parameter Weight { get; }
+
+    /// <summary>(out), or null.</summary>
+    public Parameter? Bias { get; }
+
+    /// <summary>Applies the layer to x (..., in).</summary>
+    public Tensor Forward(Tensor x) => Ops.Linear(x, Weight, Bias);
+}

@@ -1,0 +1,27 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Wav2Vec2.Autograd;
+using Wav2Vec2.Data;
+using Wav2Vec2.IO;
+using Wav2Vec2.Audio;
+using Wav2Vec2.Models;
+using Wav2Vec2.Tensors;
+
+namespace Wav2Vec2.Training;
+
+/// <summary>Where a run stands: enough to resume it exactly.</summary>
+public sealed record TrainerState
+{
+    /// <summary>Completed updates.</summary>
+    public int Update { get; init; }
+    /// <summary>Current epoch (1-based).</summary>
+    public int Epoch { get; init; } = 1;
+    /// <summary>Next batch of the epoch's plan.</summary>
+    public int BatchPosition { get; init; }
+    /// <summary>Offset of the model's random stream (dropout, layer drop, Gumbel noise).</summary>
+    public ulong ModelRandomOffset { get; init; }
+    /// <summary>Offset of the masking / distractor random stream.</summary>
+    public ulong MaskRandomOffset { get; init; }
+}

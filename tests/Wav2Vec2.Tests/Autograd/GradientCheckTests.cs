@@ -1,0 +1,165 @@
+using Wav2Vec2.Autograd;
+using Wav2Vec2.Tensors;
+
+namespace Wav2Vec2.Tests.Autograd;
+
+/// <summary>Central-difference checks of every op's backward, on random inputs with odd shapes.</summary>
+[TestClass]
+public sealed class GradientCheckTests
+{
+    [TestMethod]
+    public void Linear() => GradientChecker.Check("Linear", t => Ops.Linear(t[0], t[1], t[2]),
+        [RandomTensor(1, 2, 3, 7), RandomTensor(2, 5, 7), RandomTensor(3, 5)]);
+
+    [TestMethod]
+    public void MatMulAllTransposeCombinations()
+    {
+        foreach (bool ta in new[] { false, true })
+            foreach (bool tb in new[] { false, true })
+                GradientChecker.Check($"MatMul tA={ta} tB={tb}", t => Ops.MatMul(t[0], t[1], ta, tb),
+                    [RandomTensor(4, 2, ta ? 5 : 3, ta ? 3 : 5), RandomTensor(5, 2, tb ? 4 : 5, tb ? 5 : 4)]);
+    }
+
+    [TestMethod]
+    public void Conv1dStridedPaddedGrouped() => GradientChecker.Check("Conv1d",
+        t => Ops.Conv1d(t[0], t[1], t[2], stride: 3, padding: 2, groups: 2),
+        [RandomTensor(6, 2, 4, 13), RandomTensor(7, 6, 2, 4), RandomTensor(8, 6)]);
+
+    [TestMethod]
+    public void GroupNorm() => GradientChecker.Check("GroupNorm", t => Ops.GroupNorm(t[0], 2, t[1], t[2]),
+        [RandomTensor(9, 2, 4, 6), RandomTensor(10, 4), RandomTensor(11, 4)], relativeTolerance: 3e-2f);
+
+    [TestMethod]
+    public void LayerNormLastDimAndChannels()
+    {
+        GradientChecker.Check("LayerNorm", t => Ops.LayerNorm(t[0], t[1], t[2]),
+            [RandomTensor(12, 3, 9), RandomTensor(13, 9), RandomTensor(14, 9)], relativeTolerance: 3e-2f);
+        GradientChecker.Check("LayerNorm dim 1", t => Ops.LayerNorm(t[0], t[1], t[2], dim: 1),
+            [RandomTensor(15, 2, 6, 5), RandomTensor(16, 6), RandomTensor(17, 6)], relativeTolerance: 3e-2f);
+    }
+
+    [TestMethod]
+    public void Gelu() => GradientChecker.Check("Gelu", t => Ops.Gelu(t[0]), [Scaled(RandomTensor(18, 40), 4f)]);
+
+    [TestMethod]
+    public void SoftmaxAndLogSoftmax()
+    {
+        GradientChecker.Check("Softmax", t => Ops.Softmax(t[0]), [Scaled(RandomTensor(19, 3, 6), 3f)]);
+        GradientChecker.Check("LogSoftmax", t => Ops.LogSoftmax(t[0]), [Scaled(RandomTensor(20, 3, 6), 3f)]);
+    }
+
+    [TestMethod]
+    public void AttentionWithPadding()
+    {
+        bool[] mask = [false, false, false, false, false, false, false, false, false, true, true, true];
+        GradientChecker.Check("Attention", t => Ops.Attention(t[0], t[1], t[2], heads: 2, keyPaddingMask: mask),
+            [RandomTensor(21, 2, 6, 4), RandomTensor(22, 2, 6, 4), RandomTensor(23, 2, 6, 4)]);
+    }
+
+    [TestMethod]
+    public void AttentionWithDropoutUsesTheSameMaskInBackward()
+    {
+        // Each evaluation draws from a fresh stream with the same seed, so the mask is fixed across evaluations.
+        GradientChecker.Check("Attention dropout", t => Ops.Attention(t[0], t[1], t[2], heads: 1, dropout: 0.3f,
+            random: new RandomSource(77)), [RandomTensor(24, 1, 5, 3), RandomTensor(25, 1, 5, 3), RandomTensor(26, 1, 5, 3)]);
+    }
+
+    [TestMethod]
+    public void DropoutUsesTheSameMaskInBackward() => GradientChecker.Check("Dropout",
+        t => Ops.Dropout(t[0], 0.4f, new RandomSource(3)), [RandomTensor(27, 50)]);
+
+    [TestMethod]
+    public void BroadcastingAddSubtractMultiply()
+    {
+        GradientChecker.Check("Add", t => Ops.Add(t[0], t[1]), [RandomTensor(28, 2, 3, 4), RandomTensor(29, 3, 1)]);
+        GradientChecker.Check("Subtract", t => Ops.Subtract(t[0], t[1]), [RandomTensor(30, 4), RandomTensor(31, 2, 3, 4)]);
+        GradientChecker.Check("Multiply", t => Ops.Multiply(t[0], t[1]), [RandomTensor(32, 2, 1, 4), RandomTensor(33, 2, 3, 1)]);
+        GradientChecker.Check("Multiply same shape", t => Ops.Multiply(t[0], t[1]), [RandomTensor(34, 5), RandomTensor(35, 5)]);
+    }
+
+    [TestMethod]
+    public void ScaleAndGradScale()
+    {
+        GradientChecker.Check("Scale", t => Ops.Scale(t[0], -2.5f), [RandomTensor(36, 7)]);
+        Tensor x = RandomTensor(37, 7);
+        x.RequiresGrad = true;
+        Tensor y = ForwardBackward(() => Ops.GradScale(x, 0.1f), Tensor.Full(1f, 7));
+        CollectionAssert.AreEqual(x.ToArray(), y.ToArray(), "GradScale must be the identity forward");
+        AssertClose(Enumerable.Repeat(0.1f, 7).ToArray(), x.Grad!.Span, 1e-7f, "GradScale backward");
+    }
+
+    [TestMethod]
+    public void ShapeOps()
+    {
+        GradientChecker.Check("Reshape", t => Ops.Multiply(Ops.Reshape(t[0], 3, -1), Ops.Reshape(t[0], 3, 4)), [RandomTensor(38, 2, 6)]);
+        GradientChecker.Check("Transpose", t => Ops.Transpose(t[0], 1, 3), [RandomTensor(39, 2, 3, 2, 4)]);
+        GradientChecker.Check("Transpose 2D", t => Ops.Transpose(t[0], 0, 1), [RandomTensor(40, 5, 3)]);
+        GradientChecker.Check("Slice", t => Ops.Slice(t[0], 1, 1, 2), [RandomTensor(41, 2, 4, 3)]);
+        GradientChecker.Check("IndexSelect", t => Ops.IndexSelect(t[0], 1, [2, 0, 2, 2]), [RandomTensor(42, 2, 3, 2)]);
+        GradientChecker.Check("Concat", t => Ops.Concat([t[0], t[1], t[0]], 0), [RandomTensor(43, 1, 3), RandomTensor(44, 2, 3)]);
+    }
+
+    [TestMethod]
+    public void Reductions()
+    {
+        GradientChecker.Check("Sum", t => Ops.Sum(t[0]), [RandomTensor(45, 3, 4)]);
+        GradientChecker.Check("Mean", t => Ops.Mean(t[0]), [RandomTensor(46, 3, 4)]);
+        GradientChecker.Check("Sum dim", t => Ops.Sum(t[0], -1), [RandomTensor(47, 3, 4)]);
+        GradientChecker.Check("Mean dim", t => Ops.Mean(t[0], 0, keepDim: true), [RandomTensor(48, 3, 4)]);
+    }
+
+    [TestMethod]
+    public void CosineSimilarity() =>
+        GradientChecker.Check("CosineSimilarity", t => Ops.CosineSimilarity(t[0], t[1]), [RandomTensor(49, 3, 5), RandomTensor(50, 3, 5)]);
+
+    [TestMethod]
+    public void CrossEntropyMeanAndSum()
+    {
+        GradientChecker.Check("CrossEntropy", t => Ops.CrossEntropy(t[0], [2, -100, 0, 3]), [RandomTensor(51, 4, 5)]);
+        GradientChecker.Check("CrossEntropy sum", t => Ops.CrossEntropy(t[0], [1, 1, 4], reduction: Reduction.Sum),
+            [RandomTensor(52, 3, 5)]);
+    }
+
+    [TestMethod]
+    public void WeightNormAllDimModes()
+    {
+        GradientChecker.Check("WeightNorm dim 2", t => Ops.WeightNorm(t[1], t[0], 2), [RandomTensor(53, 4, 2, 3), RandomTensor(54, 1, 1, 3)]);
+        GradientChecker.Check("WeightNorm dim 0", t => Ops.WeightNorm(t[1], t[0], 0), [RandomTensor(55, 4, 2, 3), RandomTensor(56, 4, 1, 1)]);
+        GradientChecker.Check("WeightNorm whole", t => Ops.WeightNorm(t[1], t[0], null), [RandomTensor(57, 4, 2, 3), RandomTensor(58, 1)]);
+    }
+
+    [TestMethod]
+    public void GumbelSoftmaxStraightThroughGradientIsTheSoftGradient()
+    {
+        // The hard output is piecewise constant, so finite differences see zero; check the soft path instead:
+        // the gradient must equal that of softmax((logits + noise) / tau) at the same point.
+        Tensor logits = RandomTensor(59, 3, 5), noise = RandomTensor(60, 3, 5), g = RandomTensor(61, 3, 5);
+        const float tau = 0.5f;
+        logits.RequiresGrad = true;
+        ForwardBackward(() => Ops.GumbelSoftmaxHard(logits, tau, noise).OneHot, g);
+        float[] straightThrough = logits.Grad!.ToArray();
+        logits.Grad = null;
+        ForwardBackward(() => Ops.Softmax(Ops.Scale(Ops.Add(logits, noise), 1f / tau)), g);
+        AssertClose(logits.Grad!.Span, straightThrough, 1e-6f, "straight-through gradient");
+        GradientChecker.Check("soft path", t => Ops.Softmax(Ops.Scale(Ops.Add(t[0], noise), 1f / tau)), [RandomTensor(62, 3, 5)]);
+    }
+
+    [TestMethod]
+    public void ChainedBlockOfOps()
+    {
+        // A small post-LN Transformer-like block: attention + residual + layer norm + feed-forward with GELU.
+        GradientChecker.Check("block", t =>
+        {
+            Tensor attended = Ops.Attention(Ops.Linear(t[0], t[1]), t[0], t[0], heads: 2);
+            Tensor normed = Ops.LayerNorm(Ops.Add(t[0], attended), null, null);
+            return Ops.Add(normed, Ops.Linear(Ops.Gelu(Ops.Linear(normed, t[2])), t[3]));
+        }, [RandomTensor(63, 1, 4, 4), RandomTensor(64, 4, 4), RandomTensor(65, 8, 4), RandomTensor(66, 4, 8)],
+            relativeTolerance: 3e-2f);
+    }
+
+    private static Tensor Scaled(Tensor t, float factor)
+    {
+        System.Numerics.Tensors.TensorPrimitives.Multiply(t.Span, factor, t.Span);
+        return t;
+    }
+}

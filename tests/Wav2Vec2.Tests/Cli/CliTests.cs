@@ -1,0 +1,100 @@
+using static Wav2Vec2.Tests.Support.CliRunner;
+using Wav2Vec2.Cli;
+using Wav2Vec2.IO;
+using Wav2Vec2.Tensors;
+
+namespace Wav2Vec2.Tests.Cli;
+
+/// <summary>The w2v2 commands run in-process: outputs, exit codes, one-line errors and no partial files.</summary>
+[TestClass]
+public sealed class CliTests : TempDirectoryTest
+{
+    private static readonly string Model = FixturePath("models", "stable_layer");
+    private static readonly string Audio = FixturePath("reference_audio.wav");
+
+    [TestMethod]
+    public void FeaturesWritesTheRequestedLayerAsNpy()
+    {
+        string npy = Path.Combine(TempDirectory, "f.npy");
+        var (code, output, error) = Run("features", "--model", Model, "--audio", Audio, "--out", npy, "--layer", "1");
+        Assert.AreEqual(0, code, error);
+        StringAssert.Contains(output, "239 frames x 32 (layer 1)");
+        Tensor features = Npy.Read(npy);
+        using var reference = SafeTensorsFile.Open(FixturePath("stable_layer.reference.safetensors"));
+        TestSupport.AssertClose(reference.Read("hidden_states.1").Span, features.Span, 1e-4f, "CLI layer 1");
+        byte[] header = File.ReadAllBytes(npy)[..80];
+        StringAssert.Contains(System.Text.Encoding.ASCII.GetString(header), "'descr': '<f4', 'fortran_order': False, 'shape': (239, 32)");
+    }
+
+    [TestMethod]
+    public void LogitsAndTranscribeUseTheCtcHead()
+    {
+        string npy = Path.Combine(TempDirectory, "l.npy");
+        Assert.AreEqual(0, Run("logits", "--model", Model, "--audio", Audio, "--out", npy).Code);
+        using var reference = SafeTensorsFile.Open(FixturePath("stable_layer.reference.safetensors"));
+        TestSupport.AssertClose(reference.Read("logits").Span, Npy.Read(npy).Span, 1e-4f, "CLI logits");
+        var (code, output, _) = Run("transcribe", "--model", Model, "--audio", Audio, Audio);
+        Assert.AreEqual(0, code);
+        string[] lines = output.TrimEnd().Split('\n');
+        Assert.AreEqual(2, lines.Length, "one line per file");
+        Assert.IsTrue(lines.All(l => l.StartsWith(Audio + "\t", StringComparison.Ordinal)));
+    }
+
+    [TestMethod]
+    public void InitWritesAModelThatFeaturesAndInspectAccept()
+    {
+        string model = Path.Combine(TempDirectory, "tiny");
+        var (code, output, error) = Run("init", "--preset", "tiny", "--out", model, "--seed", "3");
+        Assert.AreEqual(0, code, error);
+        StringAssert.Contains(output, "tiny model");
+        (code, output, _) = Run("inspect", "--model", model);
+        Assert.AreEqual(0, code);
+        StringAssert.Contains(output, "4 layers x 256");
+        StringAssert.Contains(output, "none (backbone only)");
+        string npy = Path.Combine(TempDirectory, "t.npy");
+        Assert.AreEqual(0, Run("features", "--model", model, "--audio", Audio, "--out", npy, "--layer", "0").Code);
+        CollectionAssert.AreEqual(new[] { 29, 256 }, Npy.Read(npy).ShapeArray);
+        Assert.AreEqual(1, Run("init", "--preset", "tiny", "--out", model).Code, "refuses to overwrite a model");
+    }
+
+    [TestMethod]
+    [DataRow("no-model", "error: model directory")]
+    [DataRow("bad-audio", "not a WAV file")]
+    [DataRow("missing-audio", "does not exist")]
+    [DataRow("bad-layer", "--layer must be in [0, 2]")]
+    [DataRow("bad-out-dir", "output directory")]
+    [DataRow("unknown-flag", "error: Unrecognized command or argument '--bogus'")]
+    [DataRow("missing-flag", "error: Option '--out' is required")]
+    [DataRow("bad-preset", "error: Argument 'huge' not recognized")]
+    public void UserErrorsPrintOneLineExitNonZeroAndLeaveNoOutput(string scenario, string expected)
+    {
+        string npy = Path.Combine(TempDirectory, "out.npy");
+        string notWav = Path.Combine(Model, "config.json");
+        string[] args = scenario switch
+        {
+            "no-model" => ["features", "--model", Path.Combine(TempDirectory, "none"), "--audio", Audio, "--out", npy],
+            "bad-audio" => ["features", "--model", Model, "--audio", notWav, "--out", npy],
+            "missing-audio" => ["features", "--model", Model, "--audio", Path.Combine(TempDirectory, "x.wav"), "--out", npy],
+            "bad-layer" => ["features", "--model", Model, "--audio", Audio, "--out", npy, "--layer", "7"],
+            "bad-out-dir" => ["features", "--model", Model, "--audio", Audio, "--out", Path.Combine(TempDirectory, "no", "x.npy")],
+            "unknown-flag" => ["features", "--bogus"],
+            "missing-flag" => ["features", "--model", Model, "--audio", Audio],
+            _ => ["init", "--preset", "huge", "--out", Path.Combine(TempDirectory, "m")],
+        };
+        var (code, output, error) = Run(args);
+        Assert.AreNotEqual(0, code);
+        StringAssert.Contains(error, expected);
+        Assert.AreEqual(1, error.TrimEnd().Split('\n').Length, $"one line, no stack trace: {error}");
+        Assert.AreEqual("", output);
+        Assert.AreEqual(0, Directory.GetFiles(TempDirectory, "*", SearchOption.AllDirectories).Length, "no output left behind");
+    }
+
+    [TestMethod]
+    public void VerboseShowsTheStackTrace()
+    {
+        var (code, _, error) = Run("features", "--model", Model, "--audio", Path.Combine(Model, "config.json"),
+            "--out", Path.Combine(TempDirectory, "x.npy"), "--verbose");
+        Assert.AreEqual(1, code);
+        StringAssert.Contains(error, "   at ");
+    }
+}

@@ -1,0 +1,58 @@
+using static Wav2Vec2.Tests.Support.CliRunner;
+using Wav2Vec2.Cli;
+using Wav2Vec2.IO;
+using Wav2Vec2.Tensors;
+
+namespace Wav2Vec2.Tests.Cli;
+
+[TestClass]
+public sealed class PretrainCliTests : TempDirectoryTest
+{
+    [TestMethod]
+    public void PretrainWritesLogsCheckpointsAndAModelThatFeaturesAccepts()
+    {
+        string data = Directory.CreateDirectory(Path.Combine(TempDirectory, "data")).FullName;
+        File.Copy(FixturePath("flac", "speech16.flac"), Path.Combine(data, "a.flac"));
+        File.Copy(FixturePath("flac", "speech16.wav"), Path.Combine(data, "b.wav"));
+        string config = Path.Combine(TempDirectory, "config.json");
+        var small = TinyConfig();
+        small.MaskTimeLength = 4;
+        File.WriteAllText(config, small.ToJson());
+        string run = Path.Combine(TempDirectory, "run");
+        string[] common = ["pretrain", "--data", data, "--valid", data, "--config", config, "--out", run, "--min-sample-size", "4000",
+            "--max-sample-size", "8000", "--max-tokens", "16000", "--valid-interval", "2", "--save-interval", "2"];
+        var (code, output, error) = Run([.. common, "--max-updates", "2"]);
+        Assert.AreEqual(0, code, error + output);
+        StringAssert.Contains(output, "finished 2 updates");
+        string[] log = File.ReadAllLines(Path.Combine(run, "train_log.jsonl"));
+        Assert.AreEqual(3, log.Length, "two train lines and one validation line");
+        StringAssert.Contains(log[2], "\"split\":\"valid\"");
+        Assert.IsTrue(Directory.Exists(Path.Combine(run, "checkpoint-2")));
+
+        string npy = Path.Combine(TempDirectory, "f.npy");
+        Assert.AreEqual(0, Run("features", "--model", Path.Combine(run, "final"), "--audio", FixturePath("reference_audio.wav"), "--out", npy).Code);
+        Assert.AreEqual(16, Npy.Read(npy).Size(1));
+
+        (code, _, error) = Run([.. common, "--max-updates", "4"]);
+        Assert.AreEqual(1, code);
+        StringAssert.Contains(error, "already holds checkpoints: pass --resume");
+        (code, output, _) = Run([.. common, "--max-updates", "4", "--resume"]);
+        Assert.AreEqual(0, code, output);
+        StringAssert.Contains(output, "resumed from");
+        Assert.IsTrue(Directory.Exists(Path.Combine(run, "checkpoint-4")));
+    }
+
+    [TestMethod]
+    public void PretrainRejectsBadFlags()
+    {
+        string data = Directory.CreateDirectory(Path.Combine(TempDirectory, "data")).FullName;
+        StringAssert.Contains(Run("pretrain", "--data", data, "--out", Path.Combine(TempDirectory, "r")).Error, "give exactly one of --preset and --config");
+        StringAssert.Contains(Run("pretrain", "--data", data, "--preset", "huge", "--out", Path.Combine(TempDirectory, "r")).Error, "--preset must be base, large or tiny");
+        StringAssert.Contains(Run("pretrain", "--data", data, "--preset", "tiny", "--out", Path.Combine(TempDirectory, "r"), "--max-updates", "0").Error, "--max-updates must be positive");
+        var (code, _, error) = Run("pretrain", "--data", data, "--preset", "tiny", "--out", Path.Combine(TempDirectory, "r"));
+        Assert.AreEqual(1, code);
+        StringAssert.Contains(error, "no readable .wav or .flac files");
+        StringAssert.Contains(Run("pretrain", "--data", Path.Combine(TempDirectory, "none"), "--preset", "tiny", "--out", Path.Combine(TempDirectory, "r")).Error,
+            "neither a directory nor a manifest");
+    }
+}

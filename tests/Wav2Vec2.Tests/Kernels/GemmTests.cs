@@ -1,0 +1,124 @@
+using Wav2Vec2.Kernels;
+using Wav2Vec2.Threading;
+
+namespace Wav2Vec2.Tests.Kernels;
+
+/// <summary>SGEMM paths against the scalar twin; sets the process-wide kernel path and thread count.</summary>
+[TestClass]
+[DoNotParallelize]
+public sealed class GemmTests
+{
+    [TestCleanup]
+    public void Restore()
+    {
+        Gemm.Path = GemmPath.Auto;
+        Parallelism.DegreeOfParallelism = Environment.ProcessorCount;
+    }
+
+    // Path names rather than GemmPath values: the enum is internal and test method parameters must be public types.
+    public static IEnumerable<object[]> VectorPaths()
+    {
+        if (System.Runtime.Intrinsics.X86.Fma.IsSupported && System.Runtime.Intrinsics.X86.Avx2.IsSupported)
+            yield return [nameof(GemmPath.Avx2Fma)];
+        yield return [nameof(GemmPath.Vector128)];
+    }
+
+    [TestMethod]
+    [DynamicData(nameof(VectorPaths))]
+    public void EverySquareSizeUpTo64MatchesScalarTwin(string path)
+    {
+        Gemm.Path = Enum.Parse<GemmPath>(path);
+        for (int size = 0; size <= 64; size++)
+            CompareWithReference(size, size, size, false, false, 1f, 0f, seed: size);
+    }
+
+    [TestMethod]
+    [DynamicData(nameof(VectorPaths))]
+    public void AllSmallShapesAndTransposesMatchScalarTwin(string path)
+    {
+        Gemm.Path = Enum.Parse<GemmPath>(path);
+        int[] sizes = [0, 1, 2, 5, 6, 7, 15, 16, 17, 33];
+        int seed = 0;
+        foreach (int m in sizes)
+            foreach (int n in sizes)
+                foreach (int k in new[] { 0, 1, 3, 17 })
+                    foreach (bool ta in new[] { false, true })
+                        foreach (bool tb in new[] { false, true })
+                            CompareWithReference(m, n, k, ta, tb, 1f, 0f, seed++);
+    }
+
+    [TestMethod]
+    [DynamicData(nameof(VectorPaths))]
+    public void OddLargeShapesCrossingBlockBoundariesMatch(string path)
+    {
+        Gemm.Path = Enum.Parse<GemmPath>(path);
+        CompareWithReference(97, 301, 263, false, false, 1f, 0f, 1);
+        CompareWithReference(131, 67, 509, true, false, 1f, 0f, 2);  // k crosses the 256 KC block
+        CompareWithReference(211, 129, 77, false, true, 1f, 0f, 3);  // m crosses the 96 MC block
+        CompareWithReference(13, 2101, 9, true, true, 1f, 0f, 4);   // n crosses the 2048 NC block
+    }
+
+    [TestMethod]
+    public void AlphaAndBetaFollowBlasSemantics()
+    {
+        CompareWithReference(23, 41, 19, false, false, 0.5f, 1f, 7);
+        CompareWithReference(23, 41, 19, true, true, -2f, 0.25f, 8);
+        CompareWithReference(23, 41, 300, false, true, 1f, -1f, 9);
+        CompareWithReference(10, 10, 0, false, false, 1f, 0.5f, 10);  // k = 0 only scales C
+    }
+
+    [TestMethod]
+    public void BetaZeroIgnoresNaNInOutput()
+    {
+        float[] a = TestSupport.RandomArray(6 * 5, 1), b = TestSupport.RandomArray(5 * 18, 2);
+        float[] c = Enumerable.Repeat(float.NaN, 6 * 18).ToArray();
+        Gemm.Sgemm(false, false, 6, 18, 5, 1f, a, 5, b, 18, 0f, c, 18);
+        Assert.IsFalse(c.Any(float.IsNaN));
+    }
+
+    [TestMethod]
+    public void LeadingDimensionsLargerThanRowsAreHonoured()
+    {
+        // A is a 7x5 window of a 7x9 buffer, B a 5x11 window of 5x13, C a 7x11 window of 7x20 that must keep its margin.
+        float[] a = TestSupport.RandomArray(7 * 9, 3), b = TestSupport.RandomArray(5 * 13, 4);
+        float[] c = Enumerable.Repeat(42f, 7 * 20).ToArray(), expected = (float[])c.Clone();
+        Gemm.Sgemm(false, false, 7, 11, 5, 1f, a, 9, b, 13, 0f, c, 20);
+        GemmReference.Sgemm(false, false, 7, 11, 5, 1f, a, 9, b, 13, 0f, expected, 20);
+        TestSupport.AssertClose(expected, c, 1e-5f, "strided gemm");
+        Assert.AreEqual(42f, c[11], "margin of C was overwritten");
+    }
+
+    [TestMethod]
+    public void ResultIsIdenticalForOneAndTwoThreads()
+    {
+        float[] a = TestSupport.RandomArray(200 * 300, 5), b = TestSupport.RandomArray(300 * 180, 6);
+        float[] one = new float[200 * 180], two = new float[200 * 180];
+        Parallelism.DegreeOfParallelism = 1;
+        Gemm.Sgemm(false, false, 200, 180, 300, 1f, a, 300, b, 180, 0f, one, 180);
+        Parallelism.DegreeOfParallelism = 2;
+        Gemm.Sgemm(false, false, 200, 180, 300, 1f, a, 300, b, 180, 0f, two, 180);
+        CollectionAssert.AreEqual(one, two);
+    }
+
+    [TestMethod]
+    public void TooShortOperandsAreRejectedWithTheOperandName()
+    {
+        var error = Assert.ThrowsExactly<ArgumentException>(() =>
+            Gemm.Sgemm(false, false, 4, 4, 4, 1f, new float[15], 4, new float[16], 4, 0f, new float[16], 4));
+        StringAssert.Contains(error.Message, "A needs 16 elements");
+        error = Assert.ThrowsExactly<ArgumentException>(() =>
+            Gemm.Sgemm(false, false, 4, 4, 4, 1f, new float[16], 4, new float[16], 3, 0f, new float[16], 4));
+        StringAssert.Contains(error.Message, "leading dimension of B");
+    }
+
+    private static void CompareWithReference(int m, int n, int k, bool transA, bool transB, float alpha, float beta, int seed)
+    {
+        float[] a = TestSupport.RandomArray(m * k, seed), b = TestSupport.RandomArray(k * n, seed + 1000);
+        float[] c = TestSupport.RandomArray(m * n, seed + 2000), expected = (float[])c.Clone();
+        int lda = transA ? m : k, ldb = transB ? k : n;
+        Gemm.Sgemm(transA, transB, m, n, k, alpha, a, Math.Max(1, lda), b, Math.Max(1, ldb), beta, c, Math.Max(1, n));
+        GemmReference.Sgemm(transA, transB, m, n, k, alpha, a, Math.Max(1, lda), b, Math.Max(1, ldb), beta, expected, Math.Max(1, n));
+        // float32 accumulation error grows with k; the reference accumulates in double
+        TestSupport.AssertClose(expected, c, 2e-6f * (k + 4), $"gemm {m}x{n}x{k} tA={transA} tB={transB} path={Gemm.Path}");
+    }
+}

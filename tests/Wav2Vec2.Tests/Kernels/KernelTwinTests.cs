@@ -1,0 +1,124 @@
+using Wav2Vec2.Kernels;
+
+namespace Wav2Vec2.Tests.Kernels;
+
+/// <summary>Each hand-written kernel against its plain reference twin.</summary>
+[TestClass]
+public sealed class KernelTwinTests
+{
+    [TestMethod]
+    [DataRow(1, 1, 400, 8, 10, 5, 0, 1)]      // wav2vec 2.0 first conv layer
+    [DataRow(2, 8, 37, 8, 3, 2, 0, 1)]        // later feature-encoder layers (kernel 3 / 2, stride 2)
+    [DataRow(1, 16, 29, 16, 8, 1, 4, 4)]      // positional conv: grouped, even kernel, padding k / 2
+    [DataRow(3, 6, 11, 9, 4, 3, 2, 3)]
+    [DataRow(1, 2, 2500, 4, 3, 1, 1, 1)]      // longer than one im2col time tile
+    public void Conv1dMatchesDirectConvolution(int batch, int inC, int length, int outC, int kernel, int stride,
+        int padding, int groups)
+    {
+        var s = new Conv1dShape(batch, inC, length, outC, kernel, stride, padding, groups);
+        float[] x = RandomArray(batch * inC * length, 1), w = RandomArray(outC * (inC / groups) * kernel, 2);
+        float[] bias = RandomArray(outC, 3);
+        float[] y = new float[batch * outC * s.OutLength], expected = new float[y.Length];
+        Conv1dKernels.Forward(x, w, bias, s, y);
+        Conv1dKernels.ForwardReference(x, w, bias, s, expected);
+        AssertClose(expected, y, 1e-5f * (inC / groups * kernel), "conv1d");
+    }
+
+    [TestMethod]
+    public void AttentionMatchesNaiveLoopsWithAndWithoutPadding()
+    {
+        var s = new AttentionShape(3, 13, 4, 5);
+        int n = s.Batch * s.Length * s.ModelDim;
+        float[] q = RandomArray(n, 4), k = RandomArray(n, 5), v = RandomArray(n, 6);
+        var padding = new bool[s.Batch * s.Length];
+        for (int t = 9; t < 13; t++)
+            padding[1 * 13 + t] = true;          // item 1 has 9 real frames
+        for (int t = 0; t < 13; t++)
+            padding[2 * 13 + t] = true;          // item 2 is all padding: zero output, not NaN
+        foreach (bool[] mask in new[] { Array.Empty<bool>(), padding })
+        {
+            float[] output = new float[n], expected = new float[n], probabilities = new float[s.ProbabilityCount];
+            float scale = 1f / MathF.Sqrt(s.HeadDim);
+            AttentionKernels.Forward(q, k, v, mask, s, scale, DropoutMask.None, probabilities, output);
+            AttentionKernels.ForwardReference(q, k, v, mask, s, scale, expected);
+            AssertClose(expected, output, 1e-5f, $"attention (mask: {mask.Length > 0})");
+        }
+    }
+
+    [TestMethod]
+    public void VectorisedGeluMatchesScalarTwin()
+    {
+        float[] x = RandomArray(1003, 7, 8f), y = new float[x.Length];
+        float[] dy = RandomArray(x.Length, 8), dx = new float[x.Length];
+        ActivationKernels.GeluForward(x, y);
+        ActivationKernels.GeluBackward(x, dy, dx);
+        AssertClose(x.Select(ActivationKernels.GeluScalar).ToArray(), y, 1e-6f, "gelu");
+        AssertClose(x.Select((v, i) => dy[i] * ActivationKernels.GeluDerivativeScalar(v)).ToArray(), dx, 1e-6f, "gelu'");
+    }
+
+    [TestMethod]
+    public void LargeGeluRunsInParallelChunksWithoutChangingValues()
+    {
+        float[] x = RandomArray(100_001, 9, 5f), y = new float[x.Length];
+        ActivationKernels.GeluForward(x, y);
+        AssertClose(x.Select(ActivationKernels.GeluScalar).ToArray(), y, 1e-6f, "gelu over chunks");
+    }
+
+    [TestMethod]
+    public void ErfIsAccurateTo3e7()
+    {
+        // Reference: the Maclaurin series in double (converges quickly for |x| <= 3), erf(x) -> 1 beyond.
+        for (double step = -3; step <= 3; step += 0.01)
+        {
+            double x = (float)step, term = x, sum = x;
+            for (int n = 1; n < 80; n++)
+            {
+                term *= -x * x / n;
+                sum += term / (2 * n + 1);
+            }
+            double erf = 2 / Math.Sqrt(Math.PI) * sum;
+            double error = Math.Abs(erf - ActivationKernels.Erf((float)x));
+            Assert.IsTrue(error <= 3e-7, $"erf({x}) off by {error}");
+        }
+        Assert.AreEqual(1f, ActivationKernels.Erf(10f), 1e-7);
+        Assert.AreEqual(-1f, ActivationKernels.Erf(-10f), 1e-7);
+    }
+
+    [TestMethod]
+    public void SoftmaxOfAllMaskedRowIsZeroAndExtremeValuesAreStable()
+    {
+        float[] y = new float[3];
+        ActivationKernels.SoftmaxRow([float.NegativeInfinity, float.NegativeInfinity, float.NegativeInfinity], y);
+        CollectionAssert.AreEqual(new float[3], y);
+        ActivationKernels.SoftmaxRow([1000f, 1000f, float.NegativeInfinity], y);
+        CollectionAssert.AreEqual(new[] { 0.5f, 0.5f, 0f }, y);
+        float[] logY = new float[2];
+        ActivationKernels.LogSoftmaxRows([-1000f, 1000f], 1, 2, logY);
+        Assert.AreEqual(0f, logY[1]);
+        Assert.AreEqual(-2000f, logY[0]);
+    }
+
+    [TestMethod]
+    public void BlockedTransposeMatchesIndexDefinition()
+    {
+        foreach ((int rows, int cols) in new[] { (1, 1), (33, 65), (64, 31), (5, 100) })
+        {
+            float[] source = RandomArray(2 * rows * cols, rows * cols), destination = new float[source.Length];
+            LayoutKernels.Transpose(source, 2, rows, cols, destination);
+            for (int b = 0; b < 2; b++)
+                for (int r = 0; r < rows; r++)
+                    for (int c = 0; c < cols; c++)
+                        Assert.AreEqual(source[b * rows * cols + r * cols + c], destination[b * rows * cols + c * rows + r]);
+        }
+    }
+
+    [TestMethod]
+    public void GroupNormWithOneGroupEqualsLayerNormOfTheFlattenedItem()
+    {
+        float[] x = RandomArray(2 * 3 * 10, 11);
+        float[] viaGroup = new float[x.Length], viaLayer = new float[x.Length];
+        NormKernels.GroupNormForward(x, 2, 3, 10, 1, [], [], 1e-5f, viaGroup, new float[2], new float[2]);
+        NormKernels.LayerNormForward(x, 2, 30, [], [], 1e-5f, viaLayer, new float[2], new float[2]);
+        AssertClose(viaLayer, viaGroup, 1e-6f, "group norm with one group");
+    }
+}

@@ -1,0 +1,65 @@
+using Wav2Vec2.Audio;
+using Wav2Vec2.IO;
+using Wav2Vec2.Models;
+using Wav2Vec2.Tensors;
+
+namespace Wav2Vec2.Tests.Models;
+
+[TestClass]
+public sealed class Wav2Vec2ModelTests
+{
+    [TestMethod]
+    public void PaddedBatchEqualsEachUtteranceAloneForLayerNormModels()
+    {
+        var model = Wav2Vec2Model.FromPretrained(FixturePath("models", "stable_layer"), strict: true, out _);
+        float[] full = model.Preprocessor.Prepare(AudioFile.Read(FixturePath("reference_audio.wav")));
+        float[] shorter = model.Preprocessor.Normalize(full.AsSpan(0, 6000));
+        var batch = new float[2 * full.Length];
+        full.CopyTo(batch, 0);
+        shorter.CopyTo(batch, full.Length);
+        Wav2Vec2Output padded = model.Forward(Tensor.FromArray(batch, 2, full.Length),
+            new Wav2Vec2ForwardOptions { SampleLengths = [full.Length, shorter.Length] });
+        Wav2Vec2Output alone = model.Forward(Tensor.FromArray(shorter, 1, shorter.Length));
+        int frames = alone.FrameLengths[0], width = model.Config.HiddenSize, total = padded.LastHiddenState.Size(1);
+        Assert.AreEqual(frames, padded.FrameLengths[1]);
+        AssertClose(alone.LastHiddenState.Span, padded.LastHiddenState.Span.Slice(total * width, frames * width), 1e-5f, "padded item");
+        Wav2Vec2Output first = model.Forward(Tensor.FromArray(full, 1, full.Length));
+        AssertClose(first.LastHiddenState.Span, padded.LastHiddenState.Span[..(total * width)], 1e-5f, "full item");
+    }
+
+    [TestMethod]
+    public void GroupNormModelsRejectUnequalLengthsInABatch()
+    {
+        var model = new Wav2Vec2Model(TinyConfig(), new RandomSource(3));
+        var error = Assert.ThrowsExactly<ArgumentException>(() => model.Forward(new Tensor(2, 4000),
+            new Wav2Vec2ForwardOptions { SampleLengths = [4000, 3000] }));
+        StringAssert.Contains(error.Message, "group-norm feature encoders have no correct padding mask");
+        StringAssert.Contains(Assert.ThrowsExactly<ArgumentException>(() => model.Forward(new Tensor(1, 12))).Message, "too short");
+    }
+
+    [TestMethod]
+    public void ChunkedExtractionStitchesExactFrames()
+    {
+        // The layer-norm fixture model has 40 samples per frame and a 15-frame positional conv. With 0.2 s (80 frames)
+        // of context, layer 0 (conv features + positional embedding) of every kept frame sees exactly what an unchunked
+        // pass sees. (A group-norm encoder normalises over each window, so its chunks differ, as in Hugging Face.)
+        var model = Wav2Vec2Model.FromPretrained(FixturePath("models", "stable_layer"), strict: true, out _);
+        AudioClip audio = AudioFile.Read(FixturePath("reference_audio.wav"));   // 0.6 s, 239 frames
+        var chunking = new ChunkingOptions { ChunkSeconds = 0.5, ContextSeconds = 0.2 };
+        var progress = new List<double>();
+        Tensor whole = model.ExtractFeatures(audio, 0, new ChunkingOptions { ChunkSeconds = 0 });
+        Tensor chunked = model.ExtractFeatures(audio, 0, chunking, new SyncProgress(progress));
+        AssertClose(whole.Span, chunked.Span, 1e-5f, "layer 0 from chunks");
+        Assert.IsTrue(progress.Count > 2 && progress[^1] == 1.0, $"progress over several chunks: {string.Join(", ", progress)}");
+        Tensor last = model.ExtractFeatures(audio, null, chunking);
+        CollectionAssert.AreEqual(new[] { 239, 32 }, last.ShapeArray, "deeper layers stitch into the same frames");
+        Assert.ThrowsExactly<OperationCanceledException>(() => model.ExtractFeatures(audio, 1, null, null, new CancellationToken(true)));
+        StringAssert.Contains(Assert.ThrowsExactly<ArgumentException>(() => model.ExtractFeatures(audio, 0,
+            new ChunkingOptions { ChunkSeconds = 0.3, ContextSeconds = 0.2 })).Message, "leave no room");
+    }
+
+    private sealed class SyncProgress(List<double> values) : IProgress<double>
+    {
+        public void Report(double value) => values.Add(value);
+    }
+}
