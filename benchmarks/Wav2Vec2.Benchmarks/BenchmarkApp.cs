@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Globalization;
-using Wav2Vec2.Kernels;
 
 namespace Wav2Vec2.Benchmarks;
 

@@ -2,7 +2,6 @@ using System.CommandLine;
 using Spectre.Console;
 using Wav2Vec2.Audio;
 using Wav2Vec2.Data;
-using Wav2Vec2.IO;
 using Wav2Vec2.Models;
 using Wav2Vec2.Tensors;
 using Wav2Vec2.Training;

@@ -7,6 +7,21 @@ namespace Wav2Vec2.Autograd;
 /// recording and an input requires a gradient, it records a backward that adds into the inputs' gradients.
 /// Outputs come from the current <see cref="TensorArena"/> when one is open.
 /// </summary>
+/// <remarks>
+/// Adding an op (the one checklist; tests enforce the third point):
+/// <list type="number">
+/// <item>A span kernel in Kernels (inputs, sizes, outputs; shape comments on every buffer) with a scalar twin, and a
+/// twin test on small and odd shapes for every instruction-set path (tests/Kernels).</item>
+/// <item>The op here: validate shapes with <c>Require</c> (message names the op and the shapes), run the kernel, and
+/// return through <c>Recorded(tape, output, backward, saved...)</c>, listing every tensor saved only for the backward
+/// so that it goes back to the pool as soon as the backward has run. The backward adds into <c>GradSpan()</c> of the
+/// inputs that require a gradient; it never overwrites.</item>
+/// <item>A central-difference check in tests/Autograd/GradientCheckTests marked
+/// <c>[ChecksGradientOf(nameof(Ops.X))]</c>; <c>EveryPublicOpHasAGradientCheck</c> fails without it.</item>
+/// <item>Values and input gradients against PyTorch: a case in tools/export_engine_reference.py, the regenerated
+/// fixture, and a test in tests/Autograd/PyTorchParityTests.</item>
+/// </list>
+/// </remarks>
 public static partial class Ops
 {
     /// <summary>A recorded backward step: a closure over the tensors its gradient formula needs.</summary>

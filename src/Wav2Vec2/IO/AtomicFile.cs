@@ -1,8 +1,6 @@
-using System.Buffers.Binary;
 using System.IO.MemoryMappedFiles;
 using System.Runtime.InteropServices;
 using System.Text;
-using System.Text.Json;
 using Wav2Vec2.Tensors;
 
 namespace Wav2Vec2.IO;

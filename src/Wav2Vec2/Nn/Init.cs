@@ -1,4 +1,3 @@
-using Wav2Vec2.Autograd;
 using Wav2Vec2.Tensors;
 
 namespace Wav2Vec2.Nn;

@@ -1,6 +1,4 @@
-using System.Runtime.Intrinsics;
 using Wav2Vec2.Nn;
-using Wav2Vec2.Threading;
 
 namespace Wav2Vec2.Training;
 

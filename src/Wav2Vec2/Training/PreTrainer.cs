@@ -4,7 +4,6 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Wav2Vec2.Autograd;
 using Wav2Vec2.Data;
-using Wav2Vec2.IO;
 using Wav2Vec2.Audio;
 using Wav2Vec2.Models;
 using Wav2Vec2.Tensors;

@@ -1,6 +1,5 @@
 using System.Buffers.Binary;
 using Wav2Vec2.Audio;
-using Wav2Vec2.Models;
 
 namespace Wav2Vec2.Tests.Audio;
 

@@ -1,5 +1,4 @@
 using Wav2Vec2.Audio;
-using Wav2Vec2.Data;
 
 namespace Wav2Vec2.Tests.Audio;
 

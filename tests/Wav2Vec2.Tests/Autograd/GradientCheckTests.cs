@@ -8,10 +8,12 @@ namespace Wav2Vec2.Tests.Autograd;
 public sealed class GradientCheckTests
 {
     [TestMethod]
+    [ChecksGradientOf(nameof(Ops.Linear))]
     public void Linear() => GradientChecker.Check("Linear", t => Ops.Linear(t[0], t[1], t[2]),
         [RandomTensor(1, 2, 3, 7), RandomTensor(2, 5, 7), RandomTensor(3, 5)]);
 
     [TestMethod]
+    [ChecksGradientOf(nameof(Ops.MatMul))]
     public void MatMulAllTransposeCombinations()
     {
         foreach (bool ta in new[] { false, true })
@@ -21,15 +23,18 @@ public sealed class GradientCheckTests
     }
 
     [TestMethod]
+    [ChecksGradientOf(nameof(Ops.Conv1d))]
     public void Conv1dStridedPaddedGrouped() => GradientChecker.Check("Conv1d",
         t => Ops.Conv1d(t[0], t[1], t[2], stride: 3, padding: 2, groups: 2),
         [RandomTensor(6, 2, 4, 13), RandomTensor(7, 6, 2, 4), RandomTensor(8, 6)]);
 
     [TestMethod]
+    [ChecksGradientOf(nameof(Ops.GroupNorm))]
     public void GroupNorm() => GradientChecker.Check("GroupNorm", t => Ops.GroupNorm(t[0], 2, t[1], t[2]),
         [RandomTensor(9, 2, 4, 6), RandomTensor(10, 4), RandomTensor(11, 4)], relativeTolerance: 3e-2f);
 
     [TestMethod]
+    [ChecksGradientOf(nameof(Ops.LayerNorm))]
     public void LayerNormLastDimAndChannels()
     {
         GradientChecker.Check("LayerNorm", t => Ops.LayerNorm(t[0], t[1], t[2]),
@@ -39,9 +44,11 @@ public sealed class GradientCheckTests
     }
 
     [TestMethod]
+    [ChecksGradientOf(nameof(Ops.Gelu))]
     public void Gelu() => GradientChecker.Check("Gelu", t => Ops.Gelu(t[0]), [Scaled(RandomTensor(18, 40), 4f)]);
 
     [TestMethod]
+    [ChecksGradientOf(nameof(Ops.Softmax), nameof(Ops.LogSoftmax))]
     public void SoftmaxAndLogSoftmax()
     {
         GradientChecker.Check("Softmax", t => Ops.Softmax(t[0]), [Scaled(RandomTensor(19, 3, 6), 3f)]);
@@ -49,6 +56,7 @@ public sealed class GradientCheckTests
     }
 
     [TestMethod]
+    [ChecksGradientOf(nameof(Ops.Attention))]
     public void AttentionWithPadding()
     {
         bool[] mask = [false, false, false, false, false, false, false, false, false, true, true, true];
@@ -57,6 +65,7 @@ public sealed class GradientCheckTests
     }
 
     [TestMethod]
+    [ChecksGradientOf(nameof(Ops.Attention))]
     public void AttentionWithDropoutUsesTheSameMaskInBackward()
     {
         // Each evaluation draws from a fresh stream with the same seed, so the mask is fixed across evaluations.
@@ -65,10 +74,12 @@ public sealed class GradientCheckTests
     }
 
     [TestMethod]
+    [ChecksGradientOf(nameof(Ops.Dropout))]
     public void DropoutUsesTheSameMaskInBackward() => GradientChecker.Check("Dropout",
         t => Ops.Dropout(t[0], 0.4f, new RandomSource(3)), [RandomTensor(27, 50)]);
 
     [TestMethod]
+    [ChecksGradientOf(nameof(Ops.Add), nameof(Ops.Subtract), nameof(Ops.Multiply))]
     public void BroadcastingAddSubtractMultiply()
     {
         GradientChecker.Check("Add", t => Ops.Add(t[0], t[1]), [RandomTensor(28, 2, 3, 4), RandomTensor(29, 3, 1)]);
@@ -78,6 +89,7 @@ public sealed class GradientCheckTests
     }
 
     [TestMethod]
+    [ChecksGradientOf(nameof(Ops.Scale), nameof(Ops.GradScale))]
     public void ScaleAndGradScale()
     {
         GradientChecker.Check("Scale", t => Ops.Scale(t[0], -2.5f), [RandomTensor(36, 7)]);
@@ -89,6 +101,7 @@ public sealed class GradientCheckTests
     }
 
     [TestMethod]
+    [ChecksGradientOf(nameof(Ops.Concat), nameof(Ops.IndexSelect), nameof(Ops.Multiply), nameof(Ops.Reshape), nameof(Ops.Slice), nameof(Ops.Transpose))]
     public void ShapeOps()
     {
         GradientChecker.Check("Reshape", t => Ops.Multiply(Ops.Reshape(t[0], 3, -1), Ops.Reshape(t[0], 3, 4)), [RandomTensor(38, 2, 6)]);
@@ -100,6 +113,7 @@ public sealed class GradientCheckTests
     }
 
     [TestMethod]
+    [ChecksGradientOf(nameof(Ops.Sum), nameof(Ops.Mean))]
     public void Reductions()
     {
         GradientChecker.Check("Sum", t => Ops.Sum(t[0]), [RandomTensor(45, 3, 4)]);
@@ -109,10 +123,12 @@ public sealed class GradientCheckTests
     }
 
     [TestMethod]
+    [ChecksGradientOf(nameof(Ops.CosineSimilarity))]
     public void CosineSimilarity() =>
         GradientChecker.Check("CosineSimilarity", t => Ops.CosineSimilarity(t[0], t[1]), [RandomTensor(49, 3, 5), RandomTensor(50, 3, 5)]);
 
     [TestMethod]
+    [ChecksGradientOf(nameof(Ops.CrossEntropy))]
     public void CrossEntropyMeanAndSum()
     {
         GradientChecker.Check("CrossEntropy", t => Ops.CrossEntropy(t[0], [2, -100, 0, 3]), [RandomTensor(51, 4, 5)]);
@@ -121,6 +137,7 @@ public sealed class GradientCheckTests
     }
 
     [TestMethod]
+    [ChecksGradientOf(nameof(Ops.WeightNorm))]
     public void WeightNormAllDimModes()
     {
         GradientChecker.Check("WeightNorm dim 2", t => Ops.WeightNorm(t[1], t[0], 2), [RandomTensor(53, 4, 2, 3), RandomTensor(54, 1, 1, 3)]);
@@ -129,6 +146,7 @@ public sealed class GradientCheckTests
     }
 
     [TestMethod]
+    [ChecksGradientOf(nameof(Ops.GumbelSoftmaxHard))]
     public void GumbelSoftmaxStraightThroughGradientIsTheSoftGradient()
     {
         // The hard output is piecewise constant, so finite differences see zero; check the soft path instead:
@@ -155,6 +173,36 @@ public sealed class GradientCheckTests
             return Ops.Add(normed, Ops.Linear(Ops.Gelu(Ops.Linear(normed, t[2])), t[3]));
         }, [RandomTensor(63, 1, 4, 4), RandomTensor(64, 4, 4), RandomTensor(65, 8, 4), RandomTensor(66, 4, 8)],
             relativeTolerance: 3e-2f);
+    }
+
+    [TestMethod]
+    [ChecksGradientOf(nameof(Ops.MaskedReplace))]
+    public void MaskedReplaceByEmbeddingAndByZeros()
+    {
+        bool[] rows = [false, true, false, true, true, false];
+        GradientChecker.Check("MaskedReplace embedding", t => Ops.MaskedReplace(t[0], rows, t[1]),
+            [RandomTensor(67, 2, 3, 5), RandomTensor(68, 5)]);
+        GradientChecker.Check("MaskedReplace zeros", t => Ops.MaskedReplace(t[0], rows, null), [RandomTensor(69, 6, 5)]);
+    }
+
+    [TestMethod]
+    [ChecksGradientOf(nameof(Ops.ProbabilityPerplexity))]
+    public void ProbabilityPerplexity() => GradientChecker.Check("ProbabilityPerplexity",
+        t => Ops.ProbabilityPerplexity(t[0]), [Scaled(RandomTensor(70, 7, 2, 5), 2f)], relativeTolerance: 3e-2f);
+
+    /// <summary>Every public differentiable op needs a central-difference check here (see the checklist in Ops.cs).</summary>
+    [TestMethod]
+    public void EveryPublicOpHasAGradientCheck()
+    {
+        var ops = typeof(Ops).GetMethods(System.Reflection.BindingFlags.Public | System.Reflection.BindingFlags.Static)
+            .Select(method => method.Name).ToHashSet();
+        var checkedOps = typeof(GradientCheckTests).GetMethods()
+            .SelectMany(method => method.GetCustomAttributes(typeof(ChecksGradientOfAttribute), false))
+            .SelectMany(attribute => ((ChecksGradientOfAttribute)attribute).Ops).ToHashSet();
+        CollectionAssert.AreEquivalent(Array.Empty<string>(), ops.Except(checkedOps).Order().ToArray(),
+            "public ops without a gradient check");
+        CollectionAssert.AreEquivalent(Array.Empty<string>(), checkedOps.Except(ops).Order().ToArray(),
+            "gradient checks naming no public op");
     }
 
     private static Tensor Scaled(Tensor t, float factor)

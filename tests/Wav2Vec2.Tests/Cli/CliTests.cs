@@ -1,5 +1,4 @@
 using static Wav2Vec2.Tests.Support.CliRunner;
-using Wav2Vec2.Cli;
 using Wav2Vec2.IO;
 using Wav2Vec2.Tensors;
 

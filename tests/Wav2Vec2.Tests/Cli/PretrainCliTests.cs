@@ -1,7 +1,5 @@
 using static Wav2Vec2.Tests.Support.CliRunner;
-using Wav2Vec2.Cli;
 using Wav2Vec2.IO;
-using Wav2Vec2.Tensors;
 
 namespace Wav2Vec2.Tests.Cli;
 

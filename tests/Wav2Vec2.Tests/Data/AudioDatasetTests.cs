@@ -1,4 +1,3 @@
-using Wav2Vec2.Audio;
 using Wav2Vec2.Data;
 
 namespace Wav2Vec2.Tests.Data;

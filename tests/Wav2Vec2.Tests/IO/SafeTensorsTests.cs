@@ -1,7 +1,5 @@
 using Wav2Vec2.IO;
-using Wav2Vec2.Nn;
 using Wav2Vec2.Tensors;
-using Wav2Vec2.Training;
 
 namespace Wav2Vec2.Tests.IO;
 

@@ -1,4 +1,3 @@
-using Wav2Vec2.Autograd;
 using Wav2Vec2.IO;
 using Wav2Vec2.Models;
 using Wav2Vec2.Tensors;

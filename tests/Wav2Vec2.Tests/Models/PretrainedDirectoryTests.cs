@@ -1,7 +1,5 @@
-using Wav2Vec2.Audio;
 using Wav2Vec2.IO;
 using Wav2Vec2.Models;
-using Wav2Vec2.Tensors;
 
 namespace Wav2Vec2.Tests.Models;
 

@@ -1,7 +1,5 @@
-using Wav2Vec2.Autograd;
 using Wav2Vec2.Nn;
 using Wav2Vec2.Tensors;
-using Wav2Vec2.Threading;
 
 namespace Wav2Vec2.Tests.Nn;
 

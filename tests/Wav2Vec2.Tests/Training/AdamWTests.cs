@@ -1,6 +1,4 @@
-using Wav2Vec2.IO;
 using Wav2Vec2.Nn;
-using Wav2Vec2.Tensors;
 using Wav2Vec2.Training;
 
 namespace Wav2Vec2.Tests.Training;
