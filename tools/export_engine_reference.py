@@ -151,6 +151,23 @@ t1.grad, t2.grad = g1.clone(), g2.clone()
 norm = torch.nn.utils.clip_grad_norm_([t1, t2], 1.5)
 put("clip.norm", norm.reshape(1)); put("clip.out1", t1.grad); put("clip.out2", t2.grad)
 
+# CTC loss of log_softmax(logits) (batch-first here; torch wants (T, B, V)): a repeated label that needs a blank between,
+# a target exactly as long as its 6 valid frames allow, and an impossible one (3 labels with a repeat in 3 frames).
+logits = leaf("ctc.logits", 3, 8, 6, scale=2.0)
+put("ctc.targets", torch.tensor([1, 2, 2, 3, 1, 2, 3, 4, 5, 1, 4, 4, 2]))
+put("ctc.target_lengths", torch.tensor([4, 6, 3]))
+put("ctc.input_lengths", torch.tensor([8, 6, 3]))
+targets, target_lengths, input_lengths = torch.tensor([1, 2, 2, 3, 1, 2, 3, 4, 5, 1, 4, 4, 2]), torch.tensor([4, 6, 3]), torch.tensor([8, 6, 3])
+for reduction in ("sum", "mean"):
+    logits.grad = None
+    loss = F.ctc_loss(F.log_softmax(logits, -1).transpose(0, 1), targets, input_lengths, target_lengths, blank=0,
+                      reduction=reduction, zero_infinity=True)
+    loss.backward()
+    put("ctc_%s.out" % reduction, loss.reshape(1))
+    put("ctc_%s.grad_logits" % reduction, logits.grad)
+put("ctc_none.out", F.ctc_loss(F.log_softmax(logits, -1).transpose(0, 1), targets, input_lengths, target_lengths,
+                               blank=0, reduction="none", zero_infinity=False))
+
 # safetensors writer (our own few lines: 8-byte header length, JSON header, raw little-endian float32)
 header, blobs, offset = {"__metadata__": {"generator": "tools/export_engine_reference.py", "torch": torch.__version__}}, [], 0
 for name in sorted(out):

@@ -190,6 +190,17 @@ public sealed class GradientCheckTests
     public void ProbabilityPerplexity() => GradientChecker.Check("ProbabilityPerplexity",
         t => Ops.ProbabilityPerplexity(t[0]), [Scaled(RandomTensor(70, 7, 2, 5), 2f)], relativeTolerance: 3e-2f);
 
+    [TestMethod]
+    [ChecksGradientOf(nameof(Ops.CtcLoss))]
+    public void CtcLossSumAndMeanWithRepeatedLabelsAndShortInputs()
+    {
+        // Log-probabilities as free variables: the loss is smooth in them, so finite differences apply directly.
+        int[] targets = [1, 1, 2, 3, 2], targetLengths = [3, 2], inputLengths = [6, 4];
+        foreach (Reduction reduction in new[] { Reduction.Sum, Reduction.Mean })
+            GradientChecker.Check($"CtcLoss {reduction}", t => Ops.CtcLoss(t[0], targets, targetLengths, inputLengths, blank: 0, reduction),
+                [Scaled(RandomTensor(71, 2, 6, 4), 2f)], relativeTolerance: 3e-2f);
+    }
+
     /// <summary>Every public differentiable op needs a central-difference check here (see the checklist in Ops.cs).</summary>
     [TestMethod]
     public void EveryPublicOpHasAGradientCheck()

@@ -123,4 +123,37 @@ public sealed class PyTorchParityTests
         float tau = EngineFixture.Read("gumbel.tau").ToScalar();
         Check("gumbel", t => Ops.GumbelSoftmaxHard(t[0], tau, noise).OneHot, "logits");
     }
+
+    [TestMethod]
+    [DataRow("sum")]
+    [DataRow("mean")]
+    public void CtcLossOfLogSoftmaxWithRepeatsAFullLengthAndAnImpossibleTarget(string reduction)
+    {
+        Tensor logits = Leaf("ctc.logits");
+        Tensor loss = ForwardBackward(() => Ops.CtcLoss(Ops.LogSoftmax(logits), Indices("ctc.targets"),
+            Indices("ctc.target_lengths"), Indices("ctc.input_lengths"), blank: 0,
+            reduction == "sum" ? Reduction.Sum : Reduction.Mean, zeroInfinity: true), Tensor.Scalar(1f));
+        AssertClose(EngineFixture.Read($"ctc_{reduction}.out").Span, loss.Span, Tolerance, $"ctc {reduction} loss");
+        AssertClose(EngineFixture.Read($"ctc_{reduction}.grad_logits").Span, logits.Grad!.Span, Tolerance,
+            $"ctc {reduction} gradient of the logits");
+    }
+
+    [TestMethod]
+    public void CtcLossPerUtteranceIsInfiniteOnlyForTheImpossibleTarget()
+    {
+        Tensor logProbs = Ops.LogSoftmax(EngineFixture.Read("ctc.logits"));
+        int[] targets = Indices("ctc.targets"), targetLengths = Indices("ctc.target_lengths"), inputLengths = Indices("ctc.input_lengths");
+        float[] expected = EngineFixture.Read("ctc_none.out").ToArray();
+        int frames = logProbs.Size(1), classes = logProbs.Size(2), offset = 0;
+        for (int b = 0; b < 3; b++)
+        {
+            Tensor one = Tensor.FromArray(logProbs.Span.Slice(b * frames * classes, frames * classes).ToArray(), 1, frames, classes);
+            float loss = Ops.CtcLoss(one, targets[offset..(offset + targetLengths[b])], [targetLengths[b]], [inputLengths[b]], 0).ToScalar();
+            offset += targetLengths[b];
+            if (float.IsPositiveInfinity(expected[b]))
+                Assert.IsTrue(float.IsPositiveInfinity(loss), $"utterance {b}: impossible target, loss {loss}");
+            else
+                Assert.AreEqual(expected[b], loss, Tolerance * Math.Max(1, expected[b]), $"utterance {b}");
+        }
+    }
 }
