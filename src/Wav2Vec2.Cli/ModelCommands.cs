@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using Wav2Vec2.Audio;
+using Wav2Vec2.Decoding;
 using Wav2Vec2.IO;
 using Wav2Vec2.Models;
 using Wav2Vec2.Tensors;
@@ -69,14 +70,12 @@ internal static class ModelCommands
         var command = new Command("transcribe", "Print the greedy CTC transcript of each recording, one line per file.") { model, audio, chunk };
         command.SetAction(parse =>
         {
-            var ctc = Wav2Vec2ForCtc.FromPretrained(parse.GetValue(model)!);
-            if (ctc.Tokenizer == null)
-                throw new CliException($"{parse.GetValue(model)}: no vocab.json, cannot transcribe");
+            var recognizer = SpeechRecognizer.FromPretrained(parse.GetValue(model)!);
             string[] files = parse.GetValue(audio)!;
             var clips = files.Select(ReadAudio).ToList();   // every file is checked before any output
             for (int i = 0; i < files.Length; i++)
             {
-                string text = ctc.Transcribe(clips[i], Chunking(parse.GetValue(chunk)));
+                string text = recognizer.Transcribe(clips[i], Chunking(parse.GetValue(chunk)));
                 output.WriteLine(files.Length == 1 ? text : $"{files[i]}\t{text}");
             }
             return 0;

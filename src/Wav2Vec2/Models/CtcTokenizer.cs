@@ -1,23 +1,30 @@
-using System.Text;
+using System.Text.Encodings.Web;
 using System.Text.Json;
+using Wav2Vec2.IO;
 
 namespace Wav2Vec2.Models;
 
 /// <summary>
-/// The character vocabulary of a CTC head (Hugging Face Wav2Vec2CTCTokenizer, vocab.json): greedy decoding collapses
-/// repeated ids, drops the pad token (the CTC blank) and special tokens, and turns the word delimiter "|" into spaces.
+/// The character vocabulary of a CTC head (Hugging Face Wav2Vec2CTCTokenizer: vocab.json, tokenizer_config.json,
+/// special_tokens_map.json): one token per id, the pad token doubling as the CTC blank, special tokens that are never
+/// transcribed, and a word delimiter ("|") that stands for the space between words. Text goes in normalised by
+/// <see cref="TranscriptNormalizer"/>; decoding lives in the Decoding layer.
 /// </summary>
 public sealed class CtcTokenizer
 {
+    private static readonly string[] DefaultSpecialTokens = ["<pad>", "<s>", "</s>", "<unk>"];
     private readonly string[] _tokens;
+    private readonly Dictionary<string, int> _ids;
     private readonly HashSet<int> _special = [];
 
-    /// <summary>Creates a tokenizer from id-indexed tokens.</summary>
+    /// <summary>Creates a tokenizer from token ids (gaps are allowed and decode to nothing).</summary>
+    /// <exception cref="InvalidDataException">A negative id, or no pad token.</exception>
     public CtcTokenizer(IReadOnlyDictionary<string, int> vocabulary, string padToken = "<pad>", string wordDelimiter = "|",
         IEnumerable<string>? specialTokens = null)
     {
         int size = vocabulary.Count == 0 ? 0 : vocabulary.Values.Max() + 1;
         _tokens = new string[size];
+        _ids = new Dictionary<string, int>(vocabulary, StringComparer.Ordinal);
         foreach (var (token, id) in vocabulary)
         {
             if (id < 0)
@@ -26,8 +33,9 @@ public sealed class CtcTokenizer
         }
         PadId = vocabulary.TryGetValue(padToken, out int pad) ? pad
             : throw new InvalidDataException($"vocabulary has no pad token '{padToken}'");
+        PadToken = padToken;
         WordDelimiter = wordDelimiter;
-        foreach (string token in specialTokens ?? ["<s>", "</s>", "<unk>", padToken])
+        foreach (string token in specialTokens ?? [.. DefaultSpecialTokens.Skip(1), padToken])
             if (vocabulary.TryGetValue(token, out int id))
                 _special.Add(id);
     }
@@ -35,13 +43,68 @@ public sealed class CtcTokenizer
     /// <summary>Id of the pad token, which CTC uses as its blank.</summary>
     public int PadId { get; }
 
+    /// <summary>The pad (blank) token's text.</summary>
+    public string PadToken { get; }
+
     /// <summary>The token that separates words ("|").</summary>
     public string WordDelimiter { get; }
+
+    /// <summary>Id of <see cref="WordDelimiter"/>, or -1 when the vocabulary has none.</summary>
+    public int WordDelimiterId => _ids.GetValueOrDefault(WordDelimiter, -1);
 
     /// <summary>Number of ids (vocab_size).</summary>
     public int Count => _tokens.Length;
 
+    /// <summary>Token text of <paramref name="id"/> ("" for an unknown id).</summary>
+    public string Token(int id) => (uint)id < (uint)_tokens.Length ? _tokens[id] ?? "" : "";
+
+    /// <summary>True for the pad and the other special tokens (&lt;s&gt;, &lt;/s&gt;, &lt;unk&gt;), which are never transcribed.</summary>
+    public bool IsSpecial(int id) => _special.Contains(id);
+
+    /// <summary>
+    /// The Hugging Face layout built from training transcripts (already normalised): &lt;pad&gt; 0 (the blank), &lt;s&gt; 1,
+    /// &lt;/s&gt; 2, &lt;unk&gt; 3, | 4, then every character of the transcripts, most frequent first (ties in ordinal
+    /// order), as fairseq's letter dictionary and facebook/wav2vec2-base-960h order them.
+    /// </summary>
+    public static CtcTokenizer FromTranscripts(IEnumerable<string> normalizedTranscripts)
+    {
+        var counts = new Dictionary<char, long>();
+        foreach (string transcript in normalizedTranscripts)
+            foreach (char c in transcript)
+                if (c != ' ')
+                    counts[c] = counts.GetValueOrDefault(c) + 1;
+        var vocabulary = new Dictionary<string, int>();
+        foreach (string token in DefaultSpecialTokens.Append("|"))
+            vocabulary[token] = vocabulary.Count;
+        foreach (char c in counts.OrderByDescending(p => p.Value).ThenBy(p => p.Key).Select(p => p.Key))
+            vocabulary.TryAdd(c.ToString(), vocabulary.Count);
+        return new CtcTokenizer(vocabulary);
+    }
+
+    /// <summary>
+    /// Ids of a normalised transcript: one per character, spaces become the word delimiter (Hugging Face's
+    /// tokenization: no delimiter at the ends, no &lt;s&gt;/&lt;/s&gt;).
+    /// </summary>
+    /// <exception cref="ArgumentException">A character has no token; the message lists every such character.</exception>
+    public int[] Encode(string normalizedText)
+    {
+        var ids = new int[normalizedText.Length];
+        List<char>? unknown = null;
+        for (int i = 0; i < normalizedText.Length; i++)
+        {
+            string token = normalizedText[i] == ' ' ? WordDelimiter : normalizedText[i].ToString();
+            if (_ids.TryGetValue(token, out int id) && !IsSpecial(id))
+                ids[i] = id;
+            else if (!(unknown ??= []).Contains(normalizedText[i]))
+                unknown.Add(normalizedText[i]);
+        }
+        return unknown == null ? ids
+            : throw new ArgumentException($"characters outside the vocabulary: {string.Join(" ", unknown.Select(c => $"'{c}'"))}");
+    }
+
     /// <summary>Reads vocab.json (and tokenizer_config.json for the pad and delimiter tokens, if present).</summary>
+    /// <exception cref="FileNotFoundException">No vocab.json.</exception>
+    /// <exception cref="InvalidDataException">vocab.json or tokenizer_config.json is not valid.</exception>
     public static CtcTokenizer Load(string directory)
     {
         string vocabPath = Path.Combine(directory, "vocab.json");
@@ -69,25 +132,30 @@ public sealed class CtcTokenizer
         }
     }
 
-    /// <summary>Token text of <paramref name="id"/>.</summary>
-    public string Token(int id) => (uint)id < (uint)_tokens.Length ? _tokens[id] ?? "" : "";
-
     /// <summary>
-    /// Greedy CTC decoding of per-frame ids: collapse repeats, drop blanks and special tokens, delimiter to space.
+    /// Writes vocab.json, tokenizer_config.json and special_tokens_map.json into <paramref name="directory"/>, as
+    /// Hugging Face's Wav2Vec2CTCTokenizer.save_pretrained does, each file atomically.
     /// </summary>
-    public string Decode(ReadOnlySpan<int> frameIds)
+    public void Save(string directory)
     {
-        var text = new StringBuilder();
-        int previous = -1;
-        foreach (int id in frameIds)
+        Directory.CreateDirectory(directory);
+        // Relaxed escaping keeps apostrophes and letters readable in vocab.json (still valid JSON for Hugging Face).
+        var indented = new JsonSerializerOptions { WriteIndented = true, Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+        var vocabulary = _ids.OrderBy(p => p.Value).ToDictionary(p => p.Key, p => p.Value);
+        string? Special(string token) => _ids.ContainsKey(token) ? token : null;
+        var specialTokens = new Dictionary<string, string?>
         {
-            if (id != previous && id != PadId && !_special.Contains(id))
-            {
-                string token = Token(id);
-                text.Append(token == WordDelimiter ? " " : token);
-            }
-            previous = id;
-        }
-        return string.Join(' ', text.ToString().Split(' ', StringSplitOptions.RemoveEmptyEntries));
+            ["bos_token"] = Special("<s>"), ["eos_token"] = Special("</s>"), ["unk_token"] = Special("<unk>"), ["pad_token"] = PadToken,
+        };
+        var config = specialTokens.ToDictionary(p => p.Key, p => (object?)p.Value);
+        foreach (var (key, value) in new Dictionary<string, object>
+        {
+            ["tokenizer_class"] = "Wav2Vec2CTCTokenizer", ["word_delimiter_token"] = WordDelimiter,
+            ["replace_word_delimiter_char"] = " ", ["do_lower_case"] = false,
+        })
+            config[key] = value;
+        AtomicFile.WriteText(Path.Combine(directory, "vocab.json"), JsonSerializer.Serialize(vocabulary, indented));
+        AtomicFile.WriteText(Path.Combine(directory, "tokenizer_config.json"), JsonSerializer.Serialize(config, indented));
+        AtomicFile.WriteText(Path.Combine(directory, "special_tokens_map.json"), JsonSerializer.Serialize(specialTokens, indented));
     }
 }

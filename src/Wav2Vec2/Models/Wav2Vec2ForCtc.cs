@@ -7,8 +7,8 @@ namespace Wav2Vec2.Models;
 
 /// <summary>
 /// wav2vec 2.0 with a CTC head (Hugging Face Wav2Vec2ForCTC): the backbone under "wav2vec2." and a linear
-/// <c>lm_head</c> from hidden_size to vocab_size. Loads published checkpoints such as facebook/wav2vec2-base-960h and
-/// transcribes with greedy CTC decoding.
+/// <c>lm_head</c> from hidden_size to vocab_size. Loads published checkpoints such as facebook/wav2vec2-base-960h;
+/// Decoding.SpeechRecognizer turns its logits into text, and Training.CtcFineTuner trains it with the CTC loss.
 /// </summary>
 public sealed class Wav2Vec2ForCtc : Module
 {
@@ -37,7 +37,7 @@ public sealed class Wav2Vec2ForCtc : Module
         set => Backbone.Preprocessor = value;
     }
 
-    /// <summary>The vocabulary (vocab.json), needed by <see cref="Transcribe"/>.</summary>
+    /// <summary>The vocabulary (vocab.json), needed to transcribe (see Decoding.SpeechRecognizer) and to fine-tune.</summary>
     public CtcTokenizer? Tokenizer { get; set; }
 
     /// <summary>Loads a Hugging Face model directory (config.json, weights, preprocessor_config.json, vocab.json).</summary>
@@ -57,9 +57,16 @@ public sealed class Wav2Vec2ForCtc : Module
         return model;
     }
 
-    /// <summary>Writes config.json, model.safetensors (Hugging Face names) and preprocessor_config.json.</summary>
-    public void SavePretrained(string directory) =>
+    /// <summary>
+    /// Writes config.json, model.safetensors (Hugging Face names), preprocessor_config.json and, when the model has a
+    /// vocabulary, vocab.json, tokenizer_config.json and special_tokens_map.json: a directory that transformers'
+    /// Wav2Vec2ForCTC and torchaudio's import_huggingface_model load.
+    /// </summary>
+    public void SavePretrained(string directory)
+    {
         PretrainedDirectory.Save(directory, this, Config, Preprocessor);
+        Tokenizer?.Save(directory);
+    }
 
     /// <summary>CTC logits (batch, frames, vocab_size) of normalised input values (batch, samples).</summary>
     public (Tensor Logits, Wav2Vec2Output Output) Forward(Tensor inputValues, Wav2Vec2ForwardOptions? options = null)
@@ -79,27 +86,5 @@ public sealed class Wav2Vec2ForCtc : Module
         float[] input = Preprocessor.Prepare(audio);
         return ChunkedInference.Run(Backbone, input, chunking, values => Forward(values).Logits, Config.VocabSize,
             progress, cancellationToken);
-    }
-
-    /// <summary>Greedy CTC transcript of <paramref name="audio"/>.</summary>
-    public string Transcribe(AudioClip audio, ChunkingOptions? chunking = null, CancellationToken cancellationToken = default)
-    {
-        CtcTokenizer tokenizer = Tokenizer ?? throw new InvalidOperationException("no vocabulary loaded (vocab.json) to transcribe with");
-        Tensor logits = Logits(audio, chunking, null, cancellationToken);
-        return tokenizer.Decode(ArgMaxRows(logits));
-    }
-
-    /// <summary>Transcribes on a worker thread.</summary>
-    public Task<string> TranscribeAsync(AudioClip audio, ChunkingOptions? chunking = null, CancellationToken cancellationToken = default) =>
-        Task.Run(() => Transcribe(audio, chunking, cancellationToken), cancellationToken);
-
-    /// <summary>Index of the largest value of each row of a (rows, classes) tensor.</summary>
-    public static int[] ArgMaxRows(Tensor logits)
-    {
-        int classes = logits.Size(-1), rows = logits.Length / classes;
-        var ids = new int[rows];
-        for (int r = 0; r < rows; r++)
-            ids[r] = System.Numerics.Tensors.TensorPrimitives.IndexOfMax(logits.Span.Slice(r * classes, classes));
-        return ids;
     }
 }

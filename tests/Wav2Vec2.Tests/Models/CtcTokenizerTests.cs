@@ -3,17 +3,48 @@ using Wav2Vec2.Models;
 namespace Wav2Vec2.Tests.Models;
 
 [TestClass]
-public sealed class CtcTokenizerTests
+public sealed class CtcTokenizerTests : TempDirectoryTest
 {
     [TestMethod]
-    public void GreedyDecodingCollapsesRepeatsDropsBlanksAndSpecialTokens()
+    public void VocabularyBuiltFromTranscriptsFollowsTheHuggingFaceLayout()
     {
-        var vocabulary = new Dictionary<string, int> { ["<pad>"] = 0, ["<s>"] = 1, ["</s>"] = 2, ["<unk>"] = 3, ["|"] = 4, ["H"] = 5, ["E"] = 6, ["L"] = 7, ["O"] = 8 };
-        var tokenizer = new CtcTokenizer(vocabulary);
-        // H H E <pad> L L <pad> L O | | <s> H I(unk) -> "HELLO H"
-        Assert.AreEqual("HELLO H", tokenizer.Decode([5, 5, 6, 0, 7, 7, 0, 7, 8, 4, 4, 1, 5, 3]));
-        Assert.AreEqual("", tokenizer.Decode([0, 0, 4, 0]));
-        Assert.AreEqual(9, tokenizer.Count);
+        var tokenizer = CtcTokenizer.FromTranscripts(["HELLO WORLD", "IT'S ALL"]);
+        // specials, delimiter, then characters by frequency (L 5, O 2, then ties in ordinal order)
+        string[] expected = ["<pad>", "<s>", "</s>", "<unk>", "|", "L", "O", "'", "A", "D", "E", "H", "I", "R", "S", "T", "W"];
+        CollectionAssert.AreEqual(expected, Enumerable.Range(0, tokenizer.Count).Select(tokenizer.Token).ToArray());
+        Assert.AreEqual((0, 4), (tokenizer.PadId, tokenizer.WordDelimiterId));
+        CollectionAssert.AreEqual(new[] { 6, 5, 4, 16, 4, 12 }, tokenizer.Encode("OL W I"));
+        Assert.IsTrue(tokenizer.IsSpecial(0) && tokenizer.IsSpecial(3) && !tokenizer.IsSpecial(4));
+    }
+
+    [TestMethod]
+    public void EncodingNamesEveryCharacterOutsideTheVocabulary()
+    {
+        var tokenizer = CtcTokenizer.FromTranscripts(["ABC"]);
+        var error = Assert.ThrowsExactly<ArgumentException>(() => tokenizer.Encode("AXB Z9X"));
+        StringAssert.Contains(error.Message, "characters outside the vocabulary: 'X' 'Z' '9'");
+        Assert.ThrowsExactly<ArgumentException>(() => tokenizer.Encode("<S>"), "special tokens are not text");
+    }
+
+    [TestMethod]
+    public void SaveWritesTheThreeHuggingFaceFilesAndLoadReadsThemBack()
+    {
+        var tokenizer = CtcTokenizer.FromTranscripts(["DON'T STOP"]);
+        tokenizer.Save(TempDirectory);
+        StringAssert.Contains(File.ReadAllText(Path.Combine(TempDirectory, "vocab.json")), "\"'\"");
+        StringAssert.Contains(File.ReadAllText(Path.Combine(TempDirectory, "tokenizer_config.json")), "\"word_delimiter_token\": \"|\"");
+        StringAssert.Contains(File.ReadAllText(Path.Combine(TempDirectory, "special_tokens_map.json")), "\"pad_token\": \"<pad>\"");
+        var loaded = CtcTokenizer.Load(TempDirectory);
+        CollectionAssert.AreEqual(Enumerable.Range(0, tokenizer.Count).Select(tokenizer.Token).ToArray(),
+            Enumerable.Range(0, loaded.Count).Select(loaded.Token).ToArray());
         Assert.ThrowsExactly<InvalidDataException>(() => new CtcTokenizer(new Dictionary<string, int> { ["a"] = 0 }));
     }
+
+    [TestMethod]
+    [DataRow("It's a well-known fact.", "IT'S A WELL KNOWN FACT")]
+    [DataRow("  Hello,   \"world\"!  ", "HELLO WORLD")]
+    [DataRow("rock\u2019n\u2019roll_2 (live)", "ROCK'N'ROLL 2 LIVE")]
+    [DataRow("", "")]
+    public void NormalizationUppercasesKeepsApostrophesAndSeparatesWords(string text, string expected) =>
+        Assert.AreEqual(expected, TranscriptNormalizer.Normalize(text));
 }

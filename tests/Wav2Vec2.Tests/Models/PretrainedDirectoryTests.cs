@@ -18,8 +18,10 @@ public sealed class PretrainedDirectoryTests : TempDirectoryTest
             Assert.IsTrue(file.Contains("lm_head.weight"));
             Assert.AreEqual(model.NamedParameters().Count(), file.Entries.Count);
         }
-        File.Copy(FixturePath("models", "stable_layer", "vocab.json"), Path.Combine(TempDirectory, "vocab.json"));
         var reloaded = Wav2Vec2ForCtc.FromPretrained(TempDirectory);
+        Assert.AreEqual(model.Tokenizer!.Count, reloaded.Tokenizer!.Count, "the vocabulary is saved beside the weights");
+        foreach (string file in new[] { "tokenizer_config.json", "special_tokens_map.json" })
+            Assert.IsTrue(File.Exists(Path.Combine(TempDirectory, file)), file);
         var before = model.NamedParameters().ToDictionary(p => p.Name, p => p.Parameter.ToArray());
         foreach (var (name, parameter) in reloaded.NamedParameters())
             CollectionAssert.AreEqual(before[name], parameter.ToArray(), name);

@@ -1,0 +1,49 @@
+using System.Numerics.Tensors;
+using System.Text;
+using Wav2Vec2.Models;
+
+namespace Wav2Vec2.Decoding;
+
+/// <summary>
+/// Greedy (best path) CTC decoding: the most likely token of every frame, then repeats merged, blanks (the pad token)
+/// and special tokens dropped, and the word delimiter turned into a space (Hugging Face's Wav2Vec2CTCTokenizer.decode:
+/// repeats are merged before blanks are removed, so a blank separates a doubled letter). Thread-safe.
+/// </summary>
+/// <example><code>
+/// var decoder = new GreedyCtcDecoder(CtcTokenizer.Load("model"));
+/// string text = decoder.Decode(logits.Span, logits.Size(0));
+/// </code></example>
+public sealed class GreedyCtcDecoder(CtcTokenizer tokenizer) : ICtcDecoder
+{
+    /// <summary>The vocabulary.</summary>
+    public CtcTokenizer Tokenizer { get; } = tokenizer;
+
+    /// <inheritdoc/>
+    public string Decode(ReadOnlySpan<float> logits, int frames)
+    {
+        int vocab = Tokenizer.Count;
+        if (logits.Length != frames * vocab)
+            throw new ArgumentException($"logits hold {logits.Length} values, not {frames} frames x {vocab} tokens");
+        var ids = new int[frames];
+        for (int t = 0; t < frames; t++)
+            ids[t] = TensorPrimitives.IndexOfMax(logits.Slice(t * vocab, vocab));
+        return Collapse(ids);
+    }
+
+    /// <summary>The text of per-frame token ids: repeats merged, blanks and special tokens dropped, delimiter to space.</summary>
+    public string Collapse(ReadOnlySpan<int> frameIds)
+    {
+        var text = new StringBuilder();
+        int previous = -1;
+        foreach (int id in frameIds)
+        {
+            if (id != previous && !Tokenizer.IsSpecial(id))
+            {
+                string token = Tokenizer.Token(id);
+                text.Append(token == Tokenizer.WordDelimiter ? " " : token);
+            }
+            previous = id;
+        }
+        return string.Join(' ', text.ToString().Split(' ', StringSplitOptions.RemoveEmptyEntries));
+    }
+}

@@ -1,0 +1,56 @@
+using Wav2Vec2.Audio;
+using Wav2Vec2.Models;
+using Wav2Vec2.Tensors;
+
+namespace Wav2Vec2.Decoding;
+
+/// <summary>
+/// Speech to text: a CTC model (<see cref="Wav2Vec2ForCtc"/>) and a decoder (greedy by default). Long recordings run
+/// in overlapping windows (<see cref="ChunkingOptions"/>), so memory stays bounded. Safe to share between threads.
+/// </summary>
+/// <example><code>
+/// var recognizer = SpeechRecognizer.FromPretrained("wav2vec2-base-960h");
+/// string text = recognizer.Transcribe(AudioFile.Read("speech.flac"));
+/// </code></example>
+public sealed class SpeechRecognizer
+{
+    /// <summary>Pairs <paramref name="model"/> with <paramref name="decoder"/> (default: greedy over the model's vocabulary).</summary>
+    /// <exception cref="InvalidOperationException">No decoder is given and the model has no vocabulary.</exception>
+    public SpeechRecognizer(Wav2Vec2ForCtc model, ICtcDecoder? decoder = null)
+    {
+        Model = model;
+        Decoder = decoder ?? new GreedyCtcDecoder(model.Tokenizer
+            ?? throw new InvalidOperationException("the model has no vocabulary (vocab.json) to transcribe with"));
+    }
+
+    /// <summary>The acoustic model.</summary>
+    public Wav2Vec2ForCtc Model { get; }
+
+    /// <summary>How logits become text.</summary>
+    public ICtcDecoder Decoder { get; }
+
+    /// <summary>Loads a Hugging Face Wav2Vec2ForCTC directory (weights, config.json, vocab.json) with greedy decoding.</summary>
+    /// <exception cref="FileNotFoundException">The directory has no vocab.json.</exception>
+    public static SpeechRecognizer FromPretrained(string directory)
+    {
+        var model = Wav2Vec2ForCtc.FromPretrained(directory);
+        if (model.Tokenizer == null)
+            throw new FileNotFoundException($"{directory}: no vocab.json (a CTC vocabulary is needed to transcribe)");
+        return new SpeechRecognizer(model);
+    }
+
+    /// <summary>The transcript of <paramref name="audio"/> (any rate; resampled and normalised as the model expects).</summary>
+    public string Transcribe(AudioClip audio, ChunkingOptions? chunking = null, CancellationToken cancellationToken = default)
+    {
+        Tensor logits = Model.Logits(audio, chunking, null, cancellationToken);
+        return Decoder.Decode(logits.Span, logits.Size(0));
+    }
+
+    /// <summary>The transcript of a WAV or FLAC file.</summary>
+    public string Transcribe(string path, ChunkingOptions? chunking = null, CancellationToken cancellationToken = default) =>
+        Transcribe(AudioFile.Read(path), chunking, cancellationToken);
+
+    /// <summary>Transcribes on a worker thread.</summary>
+    public Task<string> TranscribeAsync(AudioClip audio, ChunkingOptions? chunking = null, CancellationToken cancellationToken = default) =>
+        Task.Run(() => Transcribe(audio, chunking, cancellationToken), cancellationToken);
+}
