@@ -69,6 +69,9 @@ public sealed class CtcTokenizer
         }
     }
 
+    /// <summary>True for the pad token and the special tokens (&lt;s&gt;, &lt;/s&gt;, &lt;unk&gt;): never part of a transcript.</summary>
+    internal bool IsSpecial(int id) => _special.Contains(id);
+
     /// <summary>Token text of <paramref name="id"/>.</summary>
     public string Token(int id) => (uint)id < (uint)_tokens.Length ? _tokens[id] ?? "" : "";
 
