@@ -95,10 +95,13 @@ internal sealed partial class BeamSearch
         return _stateCount++;
     }
 
+    /// <summary>A finished beam: its transcript and score parts (word timings are read back only for the N best).</summary>
+    private record struct Finished(string Text, int Node, int LastWord, float Acoustic, float LmScore, int Words, float Score);
+
     /// <summary>Completes each beam's last word, adds the end of sentence, merges equal transcripts, ranks them.</summary>
     private List<DecodingHypothesis> Finish()
     {
-        var hypotheses = new List<DecodingHypothesis>(_beamCount);
+        var finished = new List<Finished>(_beamCount);
         var byText = new Dictionary<string, int>(StringComparer.Ordinal);
         ILanguageModel? lm = _words.LanguageModel;
         for (int b = 0; b < _beamCount; b++)
@@ -108,8 +111,7 @@ internal sealed partial class BeamSearch
             float acoustic = LogAdd(beam.Blank, beam.NonBlank), lmScore = node.LmScore;
             int words = node.Words, lastWord = -1;
             LanguageModelState state = _states[node.LmState];
-            bool partial = node.Spelling != SpellingTrie.Root;
-            if (partial)
+            if (node.Spelling != SpellingTrie.Root)
             {
                 if (!_words.CanEndWord(node.Spelling))
                     continue;   // the lexicon has no word spelled so
@@ -118,35 +120,45 @@ internal sealed partial class BeamSearch
             }
             if (lm is not null)
                 lmScore += lm.EndSentence(state);
-            var hypothesis = Traceback(beam.Node, partial, lastWord, acoustic, lmScore, words);
-            if (byText.TryGetValue(hypothesis.Text, out int index))
+            Traceback(beam.Node, lastWord, null);
+            var result = new Finished(_text.ToString(), beam.Node, lastWord, acoustic, lmScore, words, Total(acoustic, lmScore, words));
+            if (byText.TryGetValue(result.Text, out int index))
             {
-                // Another alignment class of the same transcript ("A B" and "A B|", other spellings): probabilities add.
-                DecodingHypothesis other = hypotheses[index];
-                DecodingHypothesis better = other.Score >= hypothesis.Score ? other : hypothesis;
-                float merged = LogAdd(other.AcousticScore, acoustic);
-                hypotheses[index] = better with { AcousticScore = merged, Score = Total(merged, lmScore, words) };
+                // Another alignment class of the same transcript ("A B" and "A B|", other spellings): probabilities
+                // add; the timings are those of the more probable one.
+                Finished other = finished[index];
+                float merged = LogAdd(other.Acoustic, acoustic);
+                finished[index] = (other.Score >= result.Score ? other : result) with { Acoustic = merged, Score = Total(merged, lmScore, words) };
             }
             else
             {
-                byText.Add(hypothesis.Text, hypotheses.Count);
-                hypotheses.Add(hypothesis);
+                byText.Add(result.Text, finished.Count);
+                finished.Add(result);
             }
         }
-        hypotheses.Sort((x, y) => y.Score.CompareTo(x.Score));
-        int count = Math.Min(_decoder.Options.NBest, hypotheses.Count);
-        return hypotheses.GetRange(0, count);
+        finished.Sort((x, y) => y.Score.CompareTo(x.Score));
+        var hypotheses = new List<DecodingHypothesis>(Math.Min(_decoder.Options.NBest, finished.Count));
+        for (int i = 0; i < hypotheses.Capacity; i++)
+        {
+            Finished f = finished[i];
+            var words = new List<DecodedWord>(f.Words);
+            Traceback(f.Node, f.LastWord, words);
+            hypotheses.Add(new DecodingHypothesis(f.Text, f.Score, f.Acoustic, f.LmScore, words));
+        }
+        return hypotheses;
     }
 
     private float Total(float acoustic, float lmScore, int words) => acoustic + _lmScale * lmScore + _beta * words;
 
-    /// <summary>The transcript and word timings of the path to <paramref name="leaf"/>.</summary>
-    private DecodingHypothesis Traceback(int leaf, bool partial, int lastWord, float acoustic, float lmScore, int wordCount)
+    /// <summary>
+    /// Writes the transcript of the path to <paramref name="leaf"/> into _text and, if asked, its words with their
+    /// frames into <paramref name="words"/>; <paramref name="lastWord"/> is the word index chosen for a final partial word.
+    /// </summary>
+    private void Traceback(int leaf, int lastWord, List<DecodedWord>? words)
     {
         _path.Clear();
         for (int n = leaf; _nodes[n].Parent >= 0; n = _nodes[n].Parent)
             _path.Add(n);
-        var words = new List<DecodedWord>(wordCount);
         double seconds = _decoder.Options.SecondsPerFrame;
         _text.Clear();
         int wordStart = 0;   // where the current word starts in _text
@@ -154,27 +166,24 @@ internal sealed partial class BeamSearch
         {
             ref PrefixNode node = ref _nodes[_path[i]];
             if (node.Token != _delimiter)
-            {
                 _text.Append(_decoder.TokenText(node.Token));
-                continue;
-            }
-            EndWord(node.Word, node.WordStart, node.WordEnd);
+            else
+                EndWord(node.Word, node.WordStart, node.WordEnd);
         }
-        if (partial)
+        if (_nodes[leaf].Spelling != SpellingTrie.Root)
             EndWord(lastWord, _nodes[leaf].WordStart, _nodes[leaf].LastEmit + 1);
-        if (_text.Length > 0 && _text[^1] == ' ')
-            _text.Length--;
-        return new DecodingHypothesis(_text.ToString(), Total(acoustic, lmScore, wordCount), acoustic, lmScore, words);
+        if (_text.Length > 0)
+            _text.Length--;   // the space after the last word
 
         void EndWord(int word, int start, int end)
         {
-            // A lexicon word is written as the lexicon spells its text; otherwise as its tokens.
+            // A lexicon word is written as the lexicon writes it; otherwise as its tokens.
             if (_words.Constrained)
+            {
                 _text.Length = wordStart;
-            string text = _words.Constrained ? _words.WordText(word) : _text.ToString(wordStart, _text.Length - wordStart);
-            if (_words.Constrained)
-                _text.Append(text);
-            words.Add(new DecodedWord(text, start, end, start * seconds, end * seconds));
+                _text.Append(_words.WordText(word));
+            }
+            words?.Add(new DecodedWord(_text.ToString(wordStart, _text.Length - wordStart), start, end, start * seconds, end * seconds));
             _text.Append(' ');
             wordStart = _text.Length;
         }

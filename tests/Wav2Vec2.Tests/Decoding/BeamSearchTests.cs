@@ -225,6 +225,21 @@ public sealed class BeamSearchTests
     }
 
     [TestMethod]
+    public void ARepeatedDecodeAllocatesNothingPerFrame()
+    {
+        // The frame loop works in pooled per-thread scratch: a warm call allocates the final beams' transcripts (about
+        // 50 x 350 characters here) and its result, nothing per frame (one array per frame would already be 1500 of them).
+        CtcTokenizer tokenizer = LibriSpeechTokenizer();
+        var decoder = new CtcBeamSearchDecoder(tokenizer, FortunesLm.Value, new BeamSearchOptions { BeamWidth = 50 });
+        float[] logits = PeakedLogits(1500, tokenizer, 700, out _).Select(v => v * 0.4f).ToArray();
+        decoder.Decode(logits);
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        decoder.Decode(logits);
+        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        Assert.IsLessThan(128 * 1024L, allocated, $"a 1500-frame decode allocated {allocated} bytes");
+    }
+
+    [TestMethod]
     public void BadInputIsRejectedWithAClearMessage()
     {
         CtcTokenizer tokenizer = TinyTokenizer();
