@@ -9,59 +9,79 @@ internal sealed partial class BeamSearch
     private readonly StringBuilder _text = new();
 
     /// <summary>
-    /// The prefix <paramref name="parent"/> + <paramref name="token"/> (a character or the delimiter after a character),
-    /// found or made; -1 if the lexicon forbids it.
+    /// Adds <paramref name="nonBlank"/> to the prefix <paramref name="parent"/> + <paramref name="token"/> (a character,
+    /// or the delimiter after a character): to its node if the prefix is in the beam or may come back, otherwise to a
+    /// proposed prefix that becomes a node only if it survives pruning (most candidates do not).
     /// </summary>
-    private int Child(int parent, int token, int t)
+    private void Extend(int parent, int token, int t, float nonBlank)
     {
         for (int c = _nodes[parent].FirstChild; c >= 0; c = _nodes[c].NextSibling)
         {
             ref PrefixNode child = ref _nodes[c];
             if (child.Token != token)
                 continue;
-            if (child.ActiveFrame == t - 1 || child.CandidateFrame == t)
-                return c;
-            if (child.FirstChild >= 0)
-                break;   // it left the beam and has descendants whose timings rely on it: a fresh node instead
-            Enter(c, parent, t);
-            return c;
+            if (child.ActiveFrame != t - 1 && child.CandidateFrame != t)
+            {
+                if (child.FirstChild >= 0)
+                    break;   // it left the beam and has descendants whose timings rely on it: a fresh prefix instead
+                Enter(ref child, _nodes[parent], t);
+            }
+            Add(c, t, float.NegativeInfinity, nonBlank);
+            return;
         }
-        return Create(parent, token, t);
+        Propose(parent, token, t, nonBlank);
     }
 
-    private int Create(int parent, int token, int t)
+    /// <summary>A new prefix as a candidate of this frame (a pending node), unless the lexicon forbids it.</summary>
+    private void Propose(int parent, int token, int t, float nonBlank)
     {
-        PrefixNode from = _nodes[parent];
+        ref PrefixNode from = ref _nodes[parent];
         int spelling, lmState = from.LmState, words = from.Words, word = -1;
         float lmScore = from.LmScore;
+        LanguageModelState next = default;
         if (token == _delimiter)
         {
             if (!_words.CanEndWord(from.Spelling))
-                return -1;
-            lmScore += _words.CompleteWord(_states[from.LmState], from.Spelling, out LanguageModelState next, out word);
-            lmState = AddState(next);
+                return;
+            lmScore += _words.CompleteWord(_states[from.LmState], from.Spelling, out next, out word);
+            lmState = -1;   // the pending state, stored beside the pending node
             words++;
             spelling = SpellingTrie.Root;
         }
         else if ((spelling = _words.Advance(from.Spelling, token)) == WordModel.Forbidden)
-            return -1;
-        int n = NewNode();
-        _nodes[n] = new PrefixNode
+            return;
+        if (_pendingCount == _pending.Length)
         {
-            Parent = parent, Token = token, FirstChild = -1, NextSibling = from.FirstChild, Spelling = spelling,
-            LmState = lmState, Words = words, Word = word, LmScore = lmScore, Bonus = Bonus(lmScore, words, spelling),
-            ActiveFrame = -2, CandidateFrame = -1,
+            Array.Resize(ref _pending, _pending.Length * 2);
+            Array.Resize(ref _pendingStates, _pending.Length);
+        }
+        int p = _pendingCount++;
+        _pendingStates[p] = next;
+        _pending[p] = new PrefixNode
+        {
+            Parent = parent, Token = token, FirstChild = -1, Spelling = spelling, LmState = lmState, Words = words,
+            Word = word, LmScore = lmScore, Bonus = Bonus(lmScore, words, spelling), ActiveFrame = -2, CandidateFrame = -1,
         };
-        _nodes[parent].FirstChild = n;
-        Enter(n, parent, t);
+        Enter(ref _pending[p], from, t);
+        AddSlot(-1 - p, float.NegativeInfinity, nonBlank);
+    }
+
+    /// <summary>Turns pending node <paramref name="p"/> (it survived pruning) into a node of the trie.</summary>
+    private int Materialize(int p)
+    {
+        PrefixNode node = _pending[p];
+        if (node.LmState < 0)
+            node.LmState = AddState(_pendingStates[p]);
+        int n = NewNode();
+        node.NextSibling = _nodes[node.Parent].FirstChild;
+        _nodes[node.Parent].FirstChild = n;
+        _nodes[n] = node;
         return n;
     }
 
-    /// <summary>Timings of a prefix entering the beam at frame <paramref name="t"/> from <paramref name="parent"/>.</summary>
-    private void Enter(int n, int parent, int t)
+    /// <summary>Timings of a prefix entering the beam at frame <paramref name="t"/> from its parent <paramref name="from"/>.</summary>
+    private void Enter(ref PrefixNode node, in PrefixNode from, int t)
     {
-        ref PrefixNode node = ref _nodes[n];
-        ref PrefixNode from = ref _nodes[parent];
         if (node.Token == _delimiter)
         {
             node.WordStart = from.WordStart;

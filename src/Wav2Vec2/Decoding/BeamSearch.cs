@@ -9,7 +9,7 @@ namespace Wav2Vec2.Decoding;
 /// </summary>
 internal sealed partial class BeamSearch
 {
-    private const int MaxPooledNodes = 1 << 22;   // a search that grew beyond this is not kept for reuse
+    private const int MaxPooledNodes = 1 << 18;   // 16 MB of nodes: a search that grew beyond is not kept for reuse
     [ThreadStatic] private static BeamSearch? t_cached;
 
     private PrefixNode[] _nodes = new PrefixNode[1024];
@@ -20,6 +20,9 @@ internal sealed partial class BeamSearch
     private int _beamCount;
     private Beam[] _slots = new Beam[1024];        // this frame's candidates, one per prefix
     private int _slotCount;
+    private PrefixNode[] _pending = new PrefixNode[1024];                  // this frame's new prefixes, not yet nodes
+    private LanguageModelState[] _pendingStates = new LanguageModelState[1024];   // (pending,) LM state of a pending delimiter node
+    private int _pendingCount;
     private float[] _scores = new float[1024];     // (slots,) ranking score of each candidate
     private int[] _order = new int[1024];          // (slots,) candidates that pass the threshold
     private float[] _logp = [];                    // (vocab,) this frame's log-probabilities
@@ -143,7 +146,7 @@ internal sealed partial class BeamSearch
     /// <summary>Every beam by every token: the candidates of frame <paramref name="t"/>.</summary>
     private void Expand(int t, int tokenCount)
     {
-        _slotCount = 0;
+        _slotCount = _pendingCount = 0;
         for (int b = 0; b < _beamCount; b++)
         {
             Beam beam = _beams[b];
@@ -160,36 +163,39 @@ internal sealed partial class BeamSearch
                 {
                     Add(node, t, float.NegativeInfinity, beam.NonBlank + lp);     // a repeat collapses into the same token
                     // After a blank the token is emitted again; a second delimiter adds no text, so stays here.
-                    int target = token == _delimiter ? node : Child(node, token, t);
-                    if (target >= 0)
-                        Add(target, t, float.NegativeInfinity, beam.Blank + lp);
+                    if (token == _delimiter)
+                        Add(node, t, float.NegativeInfinity, beam.Blank + lp);
+                    else
+                        Extend(node, token, t, beam.Blank + lp);
                 }
                 else
-                {
-                    int child = Child(node, token, t);
-                    if (child >= 0)
-                        Add(child, t, float.NegativeInfinity, total + lp);
-                }
+                    Extend(node, token, t, total + lp);
             }
         }
     }
 
-    /// <summary>Adds probability to the candidate of <paramref name="node"/> at frame <paramref name="t"/>.</summary>
+    /// <summary>Adds probability to the candidate of node <paramref name="node"/> at frame <paramref name="t"/>.</summary>
     private void Add(int node, int t, float blank, float nonBlank)
     {
         ref PrefixNode prefix = ref _nodes[node];
         if (prefix.CandidateFrame != t)
         {
-            if (_slotCount == _slots.Length)
-                Array.Resize(ref _slots, _slots.Length * 2);
             prefix.CandidateFrame = t;
-            prefix.CandidateSlot = _slotCount;
-            _slots[_slotCount++] = new Beam { Node = node, Blank = blank, NonBlank = nonBlank };
+            prefix.CandidateSlot = AddSlot(node, blank, nonBlank);
             return;
         }
         ref Beam slot = ref _slots[prefix.CandidateSlot];
         slot.Blank = LogAdd(slot.Blank, blank);
         slot.NonBlank = LogAdd(slot.NonBlank, nonBlank);
+    }
+
+    /// <summary>A new candidate; <paramref name="node"/> is a node id, or -1 - p for pending node p.</summary>
+    private int AddSlot(int node, float blank, float nonBlank)
+    {
+        if (_slotCount == _slots.Length)
+            Array.Resize(ref _slots, _slots.Length * 2);
+        _slots[_slotCount] = new Beam { Node = node, Blank = blank, NonBlank = nonBlank };
+        return _slotCount++;
     }
 
     /// <summary>Keeps the candidates within the threshold of the best, at most the beam width, as the next beams.</summary>
@@ -204,7 +210,8 @@ internal sealed partial class BeamSearch
         for (int i = 0; i < _slotCount; i++)
         {
             ref Beam slot = ref _slots[i];
-            float score = LogAdd(slot.Blank, slot.NonBlank) + _nodes[slot.Node].Bonus;
+            float bonus = slot.Node >= 0 ? _nodes[slot.Node].Bonus : _pending[-1 - slot.Node].Bonus;
+            float score = LogAdd(slot.Blank, slot.NonBlank) + bonus;
             _scores[i] = score;
             best = Math.Max(best, score);
         }
@@ -224,6 +231,8 @@ internal sealed partial class BeamSearch
         for (int i = 0; i < kept; i++)
         {
             Beam beam = _slots[_order[i]];
+            if (beam.Node < 0)
+                beam.Node = Materialize(-1 - beam.Node);
             _nextBeams[i] = beam;
             ref PrefixNode node = ref _nodes[beam.Node];
             node.ActiveFrame = t;

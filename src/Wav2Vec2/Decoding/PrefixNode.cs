@@ -3,9 +3,9 @@ namespace Wav2Vec2.Decoding;
 /// <summary>
 /// A labelling prefix of the beam search: a node of a per-call trie over emitted tokens (parent pointers, first-child /
 /// next-sibling links), holding what depends only on the prefix (partial word, LM state and score, word count) and the
-/// per-path timing of its last token. A node that has left the beam is reused only if it has no children: a prefix
-/// that comes back after its descendants moved on gets a fresh node, so the timings along any surviving path stay
-/// those of that path.
+/// per-path timing of its last token. A candidate prefix becomes a node only once it survives pruning. A node that has
+/// left the beam is reused only if it has no children: a prefix that comes back after its descendants moved on gets a
+/// fresh node, so the timings along any surviving path stay those of that path.
 /// </summary>
 internal struct PrefixNode
 {
