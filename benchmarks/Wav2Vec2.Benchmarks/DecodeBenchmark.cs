@@ -25,14 +25,20 @@ internal static class DecodeBenchmark
         var clock = Stopwatch.StartNew();
         NGramLanguageModel lm = NGramLanguageModel.Load(lmPath);
         double loadSeconds = clock.Elapsed.TotalSeconds;
-        var decoder = new CtcBeamSearchDecoder(tokenizer, lm, new BeamSearchOptions { BeamWidth = beamWidth });
+        var defaults = new BeamSearchOptions();
+        var decoder = new CtcBeamSearchDecoder(tokenizer, lm, defaults with
+        {
+            BeamWidth = beamWidth,
+            BeamThreshold = NamedFloat(options, "beam-threshold", defaults.BeamThreshold),
+            MinTokenLogProbability = -NamedFloat(options, "token-min-logp", -defaults.MinTokenLogProbability),
+        });
         int frames = (int)Math.Round(seconds / decoder.Options.SecondsPerFrame);
         float[] logits = SyntheticLogits(tokenizer, lm, frames, out string reference);
         string text = "";
         double median = BenchmarkApp.MedianSeconds(() => text = decoder.Decode(logits)[0].Text, options.Runs);
         int errors = WordErrors(reference.Split(' '), text.Split(' ', StringSplitOptions.RemoveEmptyEntries));
         Console.WriteLine($"decode seconds={BenchmarkApp.Format(seconds)} frames={frames} vocab={tokenizer.Count} beam_width={beamWidth} " +
-                          $"lm={Path.GetFileName(lmPath)} lm_order={lm.Order} lm_load_s={BenchmarkApp.Format(loadSeconds)} " +
+                          $"beam_threshold={decoder.Options.BeamThreshold} token_min_logp={decoder.Options.MinTokenLogProbability} lm={Path.GetFileName(lmPath)} lm_order={lm.Order} lm_load_s={BenchmarkApp.Format(loadSeconds)} " +
                           $"words={reference.Split(' ').Length} word_errors={errors} median_s={BenchmarkApp.Format(median)} " +
                           $"realtime_factor={BenchmarkApp.Format(seconds / median)}");
         return 0;
@@ -130,6 +136,13 @@ internal static class DecodeBenchmark
         }
         throw new BenchmarkUsageException("decode: no --lm FILE given and the committed test LM was not found");
     }
+
+    /// <summary>A positive number option (may be "inf").</summary>
+    private static float NamedFloat(BenchmarkOptions options, string name, float fallback) =>
+        !options.Named.TryGetValue(name, out string? text) ? fallback
+        : text == "inf" ? float.PositiveInfinity
+        : float.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out float value) && value > 0 ? value
+        : throw new BenchmarkUsageException($"--{name} must be a positive number or inf, got '{text}'");
 
     private static int NamedInt(BenchmarkOptions options, string name, int fallback) =>
         options.Named.TryGetValue(name, out string? text) ? BenchmarkOptions.ParsePositive($"--{name}", text) : fallback;

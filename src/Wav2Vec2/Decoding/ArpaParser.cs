@@ -58,6 +58,11 @@ internal sealed class ArpaParser : IDisposable
         var counts = new List<long>();
         while (TryReadLine(out line) && !(line = line.Trim(" \t"u8)).IsEmpty)
         {
+            if (line[0] == (byte)'\\')
+            {
+                _pending = true;   // "\1-grams:" without a blank line before it
+                break;
+            }
             int eq = line.IndexOf((byte)'=');
             if (!line.StartsWith("ngram "u8) || eq < 0
                 || !int.TryParse(line[6..eq].Trim(" "u8), NumberStyles.None, CultureInfo.InvariantCulture, out int order)

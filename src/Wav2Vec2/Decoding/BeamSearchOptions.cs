@@ -16,7 +16,7 @@ public sealed record BeamSearchOptions
     public float LanguageModelWeight { get; init; } = 0.5f;
 
     /// <summary>Word insertion bonus beta, in natural log units per word (pyctcdecode's beta, flashlight's word score).</summary>
-    public float WordInsertionBonus { get; init; } = 1.0f;
+    public float WordInsertionBonus { get; init; } = 1.5f;
 
     /// <summary>Hypotheses scoring more than this (natural log) below the frame's best are dropped (+∞: never).</summary>
     public float BeamThreshold { get; init; } = 10f;

@@ -83,7 +83,8 @@ public sealed class NGramLanguageModelTests : TempDirectoryTest
     [DataRow(Header + "\\3-grams:\n-0.1 <s> A A\n", "expected '\\2-grams:', found '\\3-grams:'", 10)]
     [DataRow("\\data\\\nngram 1=1\nngram 2=0\n\n\\1-grams:\n-1 <s> x\n", "back-off weight 'x' is not a number", 6)]
     [DataRow(Header + "\\2-grams:\n-0.1 <s> A\n-0.1 A </s>\n", "the file ends inside the 2-grams", 12)]
-    [DataRow(Header + "\\2-grams:\n-0.1 <s> A\n-0.3\tA  <s>\n\n\\end\\\n", "", -1)]
+    [DataRow(Header + "\\2-grams:\n-0.1 <s> A\n-0.3\tA  <s>\n\n\\end\\\n", "2", -1)]
+    [DataRow("\\data\\\r\nngram 1=2\r\n\\1-grams:\r\n-1 <s>\r\n-1\t</s>\r\n\\end\\\r\n", "1", -1)]
     [DataRow(Header + "\\2-grams:\n-0.1 <s> A\n-0.1 <s>  A\n\\end\\\n", "this 2-gram repeats line 11", 12)]
     [DataRow("\\data\\\nngram 1=2\n\n\\1-grams:\n-1 <s>\n-1 <s>\n\\end\\\n", "the 1-gram '<s>' is listed twice", 6)]
     public void MalformedFilesNameTheLine(string text, string expected, int line)
@@ -92,7 +93,7 @@ public sealed class NGramLanguageModelTests : TempDirectoryTest
         File.WriteAllText(path, text);
         if (line < 0)
         {
-            Assert.AreEqual(2, NGramLanguageModel.Load(path).Order);   // the well-formed control case
+            Assert.AreEqual(expected, NGramLanguageModel.Load(path).Order.ToString());   // well-formed control cases
             return;
         }
         var error = Assert.ThrowsExactly<InvalidDataException>(() => NGramLanguageModel.Load(path));
