@@ -111,7 +111,8 @@ internal sealed class ArpaParser : IDisposable
             if (++found > declared)
                 throw Error($"more {order}-grams than the {declared} the header declares");
             float prob = Number(trimmed[_fields[0]], "probability");
-            float backoff = fields == order + 2 ? Number(trimmed[_fields[order + 1]], "back-off weight") : 0f;
+            float backoff = fields == order + 2
+                ? Number(trimmed[_fields[order + 1]], "back-off weight", $" (or the line is not a {order}-gram)") : 0f;
             sink.Add(trimmed, _fields.AsSpan(1, order), prob, backoff);
         }
         if (found != declared)
@@ -139,13 +140,13 @@ internal sealed class ArpaParser : IDisposable
         throw Error($"the file ends where '{expected}' was expected");
     }
 
-    private float Number(ReadOnlySpan<byte> text, string what)
+    private float Number(ReadOnlySpan<byte> text, string what, string hint = "")
     {
         if (float.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out float value) && !float.IsNaN(value))
             return value;
         if (text.SequenceEqual("-inf"u8) || text.SequenceEqual("-Infinity"u8))
             return float.NegativeInfinity;
-        throw Error($"{what} '{Text(text)}' is not a number");
+        throw Error($"{what} '{Text(text)}' is not a number{hint}");
     }
 
     private ReadOnlySpan<byte> LastLine => _buffer.AsSpan(_lastStart, _lastLength);

@@ -87,6 +87,8 @@ public sealed class NGramLanguageModelTests : TempDirectoryTest
     [DataRow("\\data\\\r\nngram 1=2\r\n\\1-grams:\r\n-1 <s>\r\n-1\t</s>\r\n\\end\\\r\n", "1", -1)]
     [DataRow(Header + "\\2-grams:\n-0.1 <s> A\n-0.1 <s>  A\n\\end\\\n", "this 2-gram repeats line 11", 12)]
     [DataRow("\\data\\\nngram 1=2\n\n\\1-grams:\n-1 <s>\n-1 <s>\n\\end\\\n", "the 1-gram '<s>' is listed twice", 6)]
+    [DataRow("\\data\\\nngram 1=2\nngram 2=1\nngram 3=1\n\n\\1-grams:\n-1 <s> -0.5\n-1 </s>\n\n\\2-grams:\n-0.1 <s> </s> </s>\n",
+        "back-off weight '</s>' is not a number (or the line is not a 2-gram)", 11)]
     public void MalformedFilesNameTheLine(string text, string expected, int line)
     {
         string path = Path.Combine(TempDirectory, "bad.arpa");
