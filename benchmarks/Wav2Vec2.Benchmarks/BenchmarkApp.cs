@@ -22,6 +22,12 @@ internal static class BenchmarkApp
                          forward + backward + AdamW of the backbone with a 32-way head and a mean-square
                          loss on B x S seconds (default 4 x 5; at most 5 runs unless --runs is given);
                          --reference: torchaudio wav2vec2_base with Adam in Debian's PyTorch
+          decode [--seconds S] [--beam-width N] [--lm FILE] [--beam-threshold X|inf] [--token-min-logp X|inf]
+                         CTC beam search with an n-gram LM on synthetic peaked logits of an S-second
+                         utterance (default 30 s, width 100, 32-token vocabulary, the committed test LM,
+                         threshold 10, tokens down to log-probability -5); prints realtime_factor=<audio s per s>
+          lmload FILE    loads an ARPA file once (make a big one with tools/make-big-arpa.py); prints
+                         bytes_per_ngram and peak_rss_mb
 
         Options:
           --runs N       timed repetitions after warm-up (default 7); the median is reported
@@ -48,6 +54,8 @@ internal static class BenchmarkApp
                 "forward" => ForwardBenchmark.Run(options),
                 "features" => FeaturesBenchmark.Run(options),
                 "trainstep" => TrainStepBenchmark.Run(options),
+                "decode" => DecodeBenchmark.RunDecode(options),
+                "lmload" => DecodeBenchmark.RunLoad(options),
                 _ => throw new BenchmarkUsageException($"unknown benchmark '{options.Benchmark}' (see --help)"),
             };
         }
