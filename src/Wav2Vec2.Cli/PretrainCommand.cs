@@ -93,7 +93,7 @@ internal static class PretrainCommand
             try
             {
                 if (ReferenceEquals(output, Console.Out) && !Console.IsOutputRedirected)
-                    TrainWithProgressBar(trainer, options.MaxUpdates, () => trainer.Train(train, validation, cancel.Token));
+                    TrainWithProgressBar(trainer, "pre-training", () => trainer.Train(train, validation, cancel.Token));
                 else
                     trainer.Train(train, validation, cancel.Token);
             }
@@ -108,7 +108,7 @@ internal static class PretrainCommand
 
     // On a terminal: a Spectre.Console progress bar whose caption is the latest metrics line, and a status line for
     // checkpoints and warnings (all of them are also in train_log.jsonl / repeated after the bar).
-    private static void TrainWithProgressBar(PreTrainer trainer, int maxUpdates, Action train)
+    internal static void TrainWithProgressBar(ITrainer trainer, string caption, Action train)
     {
         var messages = new List<string>();
         AnsiConsole.Progress()
@@ -118,7 +118,7 @@ internal static class PretrainCommand
                 new RemainingTimeColumn())
             .Start(context =>
             {
-                var progress = context.AddTask("pre-training", maxValue: maxUpdates);
+                var progress = context.AddTask(caption, maxValue: trainer.MaxUpdates);
                 var status = context.AddTask("starting", maxValue: 1);
                 progress.Value = trainer.State.Update;
                 trainer.UpdateCompleted = update => progress.Value = update;

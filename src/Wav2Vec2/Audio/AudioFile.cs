@@ -18,8 +18,11 @@ public static class AudioFile
     public static AudioClip Decode(byte[] data, string name = "audio") =>
         IsFlac(data, name) ? FlacDecoder.Decode(data, name) : WavReader.Read(data, name);
 
-    /// <summary>Samples per channel from the file's header alone (STREAMINFO for FLAC, the chunk walk for WAV).</summary>
-    public static long ReadLength(string path)
+    /// <summary>
+    /// Sample rate and samples per channel from the file's header alone (STREAMINFO for FLAC, the chunk walk for WAV),
+    /// without decoding the audio.
+    /// </summary>
+    public static (int SampleRate, long Samples) ReadInfo(string path)
     {
         (byte[] head, long fileLength) = Access(path, () =>
         {
@@ -28,8 +31,10 @@ public static class AudioFile
             stream.ReadExactly(bytes);
             return (bytes, stream.Length);
         });
-        return IsFlac(head, path) ? FlacDecoder.ReadStreamInfo(head, path).TotalSamples
-            : WavReader.ReadInfo(head, fileLength, path).Samples;
+        if (!IsFlac(head, path))
+            return WavReader.ReadInfo(head, fileLength, path);
+        FlacStreamInfo info = FlacDecoder.ReadStreamInfo(head, path);
+        return (info.SampleRate, info.TotalSamples);
     }
 
     // By content; a file that is neither names its format by extension, so that the error says what it is not.

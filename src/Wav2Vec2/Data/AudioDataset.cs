@@ -3,17 +3,29 @@ using Wav2Vec2.Audio;
 
 namespace Wav2Vec2.Data;
 
-/// <summary>One recording of a dataset: its path and length in samples (at its own rate).</summary>
-public sealed record AudioEntry(string Path, long Samples);
+/// <summary>One recording of a dataset: its path, its length in samples at its own rate, and, for labeled data, its
+/// transcript as given (not normalised).</summary>
+/// <param name="Path">The audio file.</param>
+/// <param name="Samples">Length in samples at <paramref name="SampleRate"/>.</param>
+/// <param name="Transcript">The transcript, or null for unlabeled audio.</param>
+/// <param name="SampleRate">The file's rate (fairseq manifests record 16 kHz sample counts).</param>
+public sealed record AudioEntry(string Path, long Samples, string? Transcript = null, int SampleRate = 16000)
+{
+    /// <summary>Duration in seconds.</summary>
+    public double Seconds => (double)Samples / SampleRate;
+}
 
 /// <summary>
-/// A list of recordings for pre-training: a directory scanned recursively for .wav and .flac files (which covers the
-/// LibriSpeech speaker/chapter/*.flac layout), or a fairseq manifest (.tsv: the root directory on the first line, then
-/// "relative/path&lt;TAB&gt;num_samples"). Files that cannot be read are skipped and listed in <see cref="Skipped"/>.
+/// A list of recordings. Unlabeled (pre-training, <see cref="Open"/>): a directory scanned recursively for .wav and
+/// .flac files (which covers the LibriSpeech speaker/chapter/*.flac layout), or a fairseq manifest (.tsv: the root
+/// directory on the first line, then "relative/path&lt;TAB&gt;num_samples"). Labeled (fine-tuning and evaluation,
+/// <see cref="OpenTranscribed"/>): a LibriSpeech tree with *.trans.txt files, a fairseq manifest with a .wrd or .ltr
+/// label file beside it, or a TSV of "path&lt;TAB&gt;transcript" lines. Files that cannot be read are skipped and listed
+/// in <see cref="Skipped"/>.
 /// </summary>
 public sealed class AudioDataset
 {
-    private AudioDataset(IReadOnlyList<AudioEntry> entries, IReadOnlyList<string> skipped)
+    internal AudioDataset(IReadOnlyList<AudioEntry> entries, IReadOnlyList<string> skipped)
     {
         Entries = entries;
         Skipped = skipped;
@@ -35,6 +47,22 @@ public sealed class AudioDataset
         throw new FileNotFoundException($"data source '{source}' is neither a directory nor a manifest file");
     }
 
+    /// <summary>
+    /// Opens labeled data: a directory in the LibriSpeech layout (speaker/chapter/ID.flac with speaker-chapter.trans.txt
+    /// lines "ID TRANSCRIPT"), a fairseq manifest (.tsv) with train.wrd (words) or train.ltr (letters separated by spaces,
+    /// "|" between words) beside it, or a TSV of "relative/path&lt;TAB&gt;transcript" lines (no header; paths relative
+    /// to the TSV's folder). Every entry has a <see cref="AudioEntry.Transcript"/>.
+    /// </summary>
+    /// <exception cref="InvalidDataException">No transcripts, a malformed line (named with its file and line number),
+    /// label and manifest line counts that differ, or nothing usable.</exception>
+    public static AudioDataset OpenTranscribed(string source) => TranscriptSources.Open(source);
+
+    /// <summary>The entries for which <paramref name="keep"/> holds (the others are reported by the caller).</summary>
+    public AudioDataset Where(Func<AudioEntry, bool> keep) => new(Entries.Where(keep).ToList(), Skipped);
+
+    /// <summary>Total duration of the entries in seconds.</summary>
+    public double TotalSeconds => Entries.Sum(e => e.Seconds);
+
     /// <summary>Every .wav / .flac below <paramref name="directory"/>; lengths read from the file headers.</summary>
     public static AudioDataset FromDirectory(string directory)
     {
@@ -47,7 +75,8 @@ public sealed class AudioDataset
         {
             try
             {
-                entries.Add(new AudioEntry(file, AudioFile.ReadLength(file)));
+                (int rate, long samples) = AudioFile.ReadInfo(file);
+                entries.Add(new AudioEntry(file, samples, SampleRate: rate));
             }
             catch (InvalidDataException e)
             {
@@ -60,7 +89,10 @@ public sealed class AudioDataset
     }
 
     /// <summary>A fairseq manifest.</summary>
-    public static AudioDataset FromManifest(string manifest)
+    public static AudioDataset FromManifest(string manifest) => ReadManifest(manifest, null);
+
+    /// <summary>A fairseq manifest whose i-th listed file has transcript <paramref name="transcripts"/>[i] (if given).</summary>
+    internal static AudioDataset ReadManifest(string manifest, IReadOnlyList<string>? transcripts)
     {
         string[] lines = File.ReadAllLines(manifest);
         if (lines.Length == 0)
@@ -70,6 +102,7 @@ public sealed class AudioDataset
             root = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(manifest))!, root);
         var entries = new List<AudioEntry>();
         var skipped = new List<string>();
+        int listed = 0;
         for (int i = 1; i < lines.Length; i++)
         {
             if (string.IsNullOrWhiteSpace(lines[i]))
@@ -78,11 +111,17 @@ public sealed class AudioDataset
             if (fields.Length < 2 || !long.TryParse(fields[1], NumberStyles.Integer, CultureInfo.InvariantCulture, out long samples) || samples <= 0)
                 throw new InvalidDataException($"{manifest}:{i + 1}: expected 'relative/path<TAB>num_samples', got '{lines[i]}'");
             string path = Path.Combine(root, fields[0]);
+            string? transcript = transcripts == null ? null
+                : listed < transcripts.Count ? transcripts[listed] : throw new InvalidDataException(
+                    $"{manifest}: more files listed than label lines ({transcripts.Count})");
+            listed++;
             if (File.Exists(path))
-                entries.Add(new AudioEntry(path, samples));
+                entries.Add(new AudioEntry(path, samples, transcript));
             else
                 skipped.Add($"{path}: file not found");
         }
+        if (transcripts != null && listed != transcripts.Count)
+            throw new InvalidDataException($"{manifest}: {listed} files listed for {transcripts.Count} label lines");
         if (entries.Count == 0)
             throw new InvalidDataException($"{manifest}: no existing files listed");
         return new AudioDataset(entries, skipped);

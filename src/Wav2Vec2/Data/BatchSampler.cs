@@ -2,9 +2,15 @@ using Wav2Vec2.Tensors;
 
 namespace Wav2Vec2.Data;
 
-/// <summary>fairseq's batching settings for raw-audio pre-training.</summary>
+/// <summary>fairseq's batching settings for raw audio (pre-training crops, fine-tuning pads).</summary>
 public sealed record BatchingOptions
 {
+    /// <summary>
+    /// Keep every recording whole and pad a batch to its longest item (fine-tuning, where labels cover the whole
+    /// utterance) instead of cropping it to its shortest (pre-training).
+    /// </summary>
+    public bool PadToLongest { get; init; }
+
     /// <summary>Longer recordings are randomly cropped to this many samples (fairseq max_sample_size).</summary>
     public int MaxSampleSize { get; init; } = 250_000;
 
@@ -15,13 +21,14 @@ public sealed record BatchingOptions
     public int MaxTokens { get; init; } = 1_400_000;
 }
 
-/// <summary>One batch: which dataset entries, cropped to a common length (its shortest item, fairseq's default).</summary>
+/// <summary>One batch: which dataset entries, and their common length (the shortest when cropping, else the longest).</summary>
 internal sealed record BatchPlan(int[] Indices, int Length);
 
 /// <summary>
 /// Groups recordings into batches the way fairseq does for raw audio: sort by (cropped) length, longest first, with
 /// random tie-breaking; fill each batch while count x longest &lt;= max_tokens; every batch is cropped to its shortest
-/// item; the batch order is shuffled per epoch from the seed. Deterministic for a given seed and epoch.
+/// item (or padded to its longest); the batch order is shuffled per epoch from the seed. Deterministic for a given seed
+/// and epoch.
 /// </summary>
 internal static class BatchSampler
 {
@@ -39,13 +46,13 @@ internal static class BatchSampler
             int longest = current.Count > 0 ? current[0].Length : entry.Length;
             if (current.Count > 0 && (long)(current.Count + 1) * longest > options.MaxTokens)
             {
-                batches.Add(new BatchPlan(current.Select(e => e.Index).ToArray(), current[^1].Length));
+                batches.Add(Batch(current, options));
                 current.Clear();
             }
             current.Add(entry);
         }
         if (current.Count > 0)
-            batches.Add(new BatchPlan(current.Select(e => e.Index).ToArray(), current[^1].Length));
+            batches.Add(Batch(current, options));
         for (int i = batches.Count - 1; i > 0; i--)
         {
             int j = random.NextInt(i + 1);
@@ -53,4 +60,8 @@ internal static class BatchSampler
         }
         return batches;
     }
+
+    // Items are sorted longest first: the common length is the last item's when cropping, the first's when padding.
+    private static BatchPlan Batch(List<(int Index, int Length, float Tie)> items, BatchingOptions options) =>
+        new(items.Select(e => e.Index).ToArray(), options.PadToLongest ? items[0].Length : items[^1].Length);
 }

@@ -64,15 +64,12 @@ public sealed record PreTrainingOptions
         _ => throw new ArgumentException($"unknown preset '{name}' (base, large, tiny)"),
     };
 
+    /// <summary>The schedule: linear warm-up over <see cref="WarmupFraction"/> of the updates, then linear decay to 0.</summary>
+    public PolynomialDecaySchedule Schedule =>
+        new(LearningRate, Math.Max(1, (int)Math.Round(WarmupFraction * MaxUpdates)), MaxUpdates);
+
     /// <summary>Learning rate of update <paramref name="update"/> (1-based): linear warm-up to the peak, then linear decay to 0.</summary>
-    public float LearningRateAt(int update)
-    {
-        int warmup = Math.Max(1, (int)Math.Round(WarmupFraction * MaxUpdates));
-        if (update <= warmup)
-            return LearningRate * update / warmup;
-        double remaining = 1.0 - (double)(update - warmup) / Math.Max(1, MaxUpdates - warmup);
-        return (float)(LearningRate * Math.Max(0, remaining));
-    }
+    public float LearningRateAt(int update) => Schedule.At(update);
 
     /// <summary>Gumbel temperature after <paramref name="updates"/> completed updates.</summary>
     public float TemperatureAt(int updates) => (float)Math.Max(MaxTemperature * Math.Pow(TemperatureDecay, updates), MinTemperature);

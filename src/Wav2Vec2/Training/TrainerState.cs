@@ -1,13 +1,3 @@
-using System.Globalization;
-using System.Text.Json;
-using System.Text.Json.Nodes;
-using Wav2Vec2.Autograd;
-using Wav2Vec2.Data;
-using Wav2Vec2.IO;
-using Wav2Vec2.Audio;
-using Wav2Vec2.Models;
-using Wav2Vec2.Tensors;
-
 namespace Wav2Vec2.Training;
 
 /// <summary>Where a run stands: enough to resume it exactly.</summary>
@@ -23,4 +13,6 @@ public sealed record TrainerState
     public ulong ModelRandomOffset { get; init; }
     /// <summary>Offset of the masking / distractor random stream.</summary>
     public ulong MaskRandomOffset { get; init; }
+    /// <summary>Best validation score so far (lower is better, e.g. WER), or null before the first validation.</summary>
+    public double? BestScore { get; init; }
 }
