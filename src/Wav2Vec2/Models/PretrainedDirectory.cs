@@ -61,9 +61,11 @@ internal static class PretrainedDirectory
     /// Writes config.json, model.safetensors and preprocessor_config.json into <paramref name="directory"/> (created if
     /// needed). Each file is written atomically.
     /// </summary>
-    public static void Save(string directory, Module module, Wav2Vec2Config config, InputValuesPreprocessor preprocessor)
+    public static void Save(string directory, Module module, Wav2Vec2Config config, InputValuesPreprocessor preprocessor,
+        string architecture)
     {
         Directory.CreateDirectory(directory);
+        config.Architectures = [architecture];
         CheckpointLoader.SaveWeights(module.NamedTensors(), directory);
         AtomicFile.WriteText(Path.Combine(directory, "config.json"), config.ToJson());
         AtomicFile.WriteText(Path.Combine(directory, "preprocessor_config.json"), preprocessor.ToJson());

@@ -32,8 +32,14 @@ public sealed class Wav2Vec2Config
         TypeInfoResolver = new DefaultJsonTypeInfoResolver(),
     };
 
-    /// <summary>Always "wav2vec2" (Hugging Face's model_type).</summary>
+    /// <summary>Always "wav2vec2" (Hugging Face's model_type; other model types are rejected when read).</summary>
     public string ModelType => "wav2vec2";
+
+    /// <summary>
+    /// The model class the weights belong to (Hugging Face's architectures, e.g. ["Wav2Vec2ForCTC"]); written by
+    /// SavePretrained so that transformers' Auto classes pick the right head.
+    /// </summary>
+    public string[]? Architectures { get; set; }
 
     /// <summary>Output classes of the CTC head (vocab.json size).</summary>
     public int VocabSize { get; set; } = 32;
@@ -188,6 +194,9 @@ public sealed class Wav2Vec2Config
         {
             throw new InvalidDataException($"{source}: invalid JSON ({e.Message})");
         }
+        if (raw.TryGetPropertyValue("model_type", out JsonNode? modelType) && modelType?.GetValueKind() == JsonValueKind.String
+            && modelType.GetValue<string>() != "wav2vec2")
+            throw new InvalidDataException($"{source}: model_type is \"{modelType.GetValue<string>()}\", not a wav2vec 2.0 model (\"wav2vec2\")");
         // A modelled field given as null keeps its default (Hugging Face writes null for some unset options).
         foreach (string name in raw.Where(p => p.Value is null).Select(p => p.Key).ToList())
             if (Modelled(name) != null)

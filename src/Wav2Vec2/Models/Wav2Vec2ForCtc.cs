@@ -1,9 +1,16 @@
 using Wav2Vec2.Audio;
+using Wav2Vec2.Autograd;
 using Wav2Vec2.IO;
 using Wav2Vec2.Nn;
 using Wav2Vec2.Tensors;
 
 namespace Wav2Vec2.Models;
+
+/// <summary>What <see cref="Wav2Vec2ForCtc.Loss"/> returns.</summary>
+/// <param name="Loss">The scalar CTC loss (reduced as config.json's ctc_loss_reduction says).</param>
+/// <param name="Logits">(batch, frames, vocab_size) logits.</param>
+/// <param name="FrameLengths">Valid frames of each utterance.</param>
+public sealed record CtcLossOutput(Tensor Loss, Tensor Logits, int[] FrameLengths);
 
 /// <summary>
 /// wav2vec 2.0 with a CTC head (Hugging Face Wav2Vec2ForCTC): the backbone under "wav2vec2." and a linear
@@ -64,16 +71,48 @@ public sealed class Wav2Vec2ForCtc : Module
     /// </summary>
     public void SavePretrained(string directory)
     {
-        PretrainedDirectory.Save(directory, this, Config, Preprocessor);
+        PretrainedDirectory.Save(directory, this, Config, Preprocessor, "Wav2Vec2ForCTC");
         Tokenizer?.Save(directory);
     }
+
+    /// <summary>
+    /// Only the CTC head trains: the backbone runs without being recorded for the backward pass, so it gets no gradient
+    /// and keeps no activations (fairseq's freeze_finetune_updates phase, Hugging Face's freeze_base_model). Dropout,
+    /// layer drop and masking stay active in training mode.
+    /// </summary>
+    public bool FreezeBackbone { get; set; }
 
     /// <summary>CTC logits (batch, frames, vocab_size) of normalised input values (batch, samples).</summary>
     public (Tensor Logits, Wav2Vec2Output Output) Forward(Tensor inputValues, Wav2Vec2ForwardOptions? options = null)
     {
-        Wav2Vec2Output output = Backbone.Forward(inputValues, options);
+        Wav2Vec2Output output;
+        if (FreezeBackbone)
+        {
+            using var frozen = Tape.NoGrad();
+            output = Backbone.Forward(inputValues, options);
+        }
+        else
+            output = Backbone.Forward(inputValues, options);
         Tensor hidden = Dropout(output.LastHiddenState, Config.FinalDropout, Backbone.Random);
         return (_lmHead.Forward(hidden), output);
+    }
+
+    /// <summary>
+    /// The CTC loss of a batch against its labels (token ids without blanks, one array per utterance), with the
+    /// blank = pad_token_id, config.json's ctc_loss_reduction and ctc_zero_infinity, and each utterance's valid frames
+    /// from <see cref="Wav2Vec2ForwardOptions.SampleLengths"/> (Hugging Face's Wav2Vec2ForCTC loss; fairseq's CTC
+    /// criterion with reduction "sum").
+    /// </summary>
+    /// <exception cref="ArgumentException">Label count differs from the batch, or a label is not a non-blank token id.</exception>
+    public CtcLossOutput Loss(Tensor inputValues, IReadOnlyList<int[]> labels, Wav2Vec2ForwardOptions? options = null)
+    {
+        if (labels.Count != inputValues.Size(0))
+            throw new ArgumentException($"{labels.Count} label sequences for a batch of {inputValues.Size(0)}");
+        (Tensor logits, Wav2Vec2Output output) = Forward(inputValues, options);
+        int[] targets = labels.SelectMany(l => l).ToArray(), lengths = labels.Select(l => l.Length).ToArray();
+        Tensor loss = Ops.CtcLoss(Ops.LogSoftmax(logits), targets, lengths, output.FrameLengths, Config.PadTokenId,
+            Config.CtcLossReduction, Config.CtcZeroInfinity);
+        return new CtcLossOutput(loss, logits, output.FrameLengths);
     }
 
     /// <summary>

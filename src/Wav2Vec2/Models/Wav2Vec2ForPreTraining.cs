@@ -119,7 +119,7 @@ public sealed class Wav2Vec2ForPreTraining : Module
 
     /// <summary>Writes config.json, model.safetensors (Hugging Face ForPreTraining names) and preprocessor_config.json.</summary>
     public void SavePretrained(string directory) =>
-        PretrainedDirectory.Save(directory, this, Config, Backbone.Preprocessor);
+        PretrainedDirectory.Save(directory, this, Config, Backbone.Preprocessor, "Wav2Vec2ForPreTraining");
 
     /// <summary>
     /// Loads a pre-training checkpoint (in evaluation mode); with strict = false a backbone-only or CTC checkpoint

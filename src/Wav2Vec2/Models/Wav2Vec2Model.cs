@@ -31,8 +31,23 @@ public sealed record Wav2Vec2ForwardOptions
     /// <summary>(batch * frames) frames to replace by the learned mask embedding (pre-training / SpecAugment).</summary>
     public bool[]? MaskTimeIndices { get; init; }
 
-    /// <summary>Multiplies the gradient flowing into the conv feature encoder (fairseq's feature_grad_mult, 0.1).</summary>
+    /// <summary>
+    /// (batch * hidden_size) channels to zero in every frame of each utterance, after the time mask (fine-tuning's
+    /// channel masking: fairseq's mask_channel_prob, Hugging Face's mask_feature_prob).
+    /// </summary>
+    public bool[]? MaskFeatureIndices { get; init; }
+
+    /// <summary>
+    /// Multiplies the gradient flowing into the conv feature encoder (fairseq's feature_grad_mult: 0.1 in
+    /// pre-training); 0 runs the encoder without recording it at all, so it neither trains nor keeps activations.
+    /// </summary>
     public float FeatureGradScale { get; init; } = 1f;
+
+    /// <summary>
+    /// Accept unequal lengths with a group-norm encoder (BASE): the group norm then sees the zero padding, as fairseq's
+    /// fine-tuning does; attention, the positional convolution and the output lengths still honour the lengths.
+    /// </summary>
+    public bool AllowPaddedGroupNorm { get; init; }
 }
 
 /// <summary>
@@ -87,7 +102,7 @@ public sealed class Wav2Vec2Model : Module
     public static Wav2Vec2Model FromPretrained(string directory) => FromPretrained(directory, strict: true, out _);
 
     /// <summary>Writes config.json, model.safetensors (Hugging Face names, no prefix) and preprocessor_config.json.</summary>
-    public void SavePretrained(string directory) => PretrainedDirectory.Save(directory, this, Config, Preprocessor);
+    public void SavePretrained(string directory) => PretrainedDirectory.Save(directory, this, Config, Preprocessor, "Wav2Vec2Model");
 
     /// <summary>
     /// Hidden states of layer <paramref name="layer"/> (Hugging Face hidden_states[layer]; default: the last) for a
@@ -140,7 +155,7 @@ public sealed class Wav2Vec2Model : Module
         if (sampleLengths.Length != batch || sampleLengths.Any(l => l <= 0 || l > samples))
             throw new ArgumentException($"sample lengths must be {batch} values in [1, {samples}]");
         bool padded = sampleLengths.Any(l => l != samples);
-        if (padded && Config.FeatExtractNorm == FeatureEncoderNorm.Group)
+        if (padded && Config.FeatExtractNorm == FeatureEncoderNorm.Group && !options.AllowPaddedGroupNorm)
             throw new ArgumentException(
                 "group-norm feature encoders have no correct padding mask: batch utterances of one length or run them one at a time");
         int frames = FrameCount(samples);
@@ -149,12 +164,12 @@ public sealed class Wav2Vec2Model : Module
         int[] frameLengths = sampleLengths.Select(FrameCount).ToArray();
         bool[]? keyPadding = padded ? PaddingMask(frameLengths, frames) : null;
 
-        Tensor features = _featureEncoder.Forward(inputValues);                        // (B, C, T)
-        if (options.FeatureGradScale != 1f)
-            features = Ops.GradScale(features, options.FeatureGradScale);
+        Tensor features = EncodeFeatures(inputValues, options.FeatureGradScale);       // (B, C, T)
         (Tensor hidden, Tensor extractFeatures) = _featureProjection.Forward(features, Random);
         if (options.MaskTimeIndices != null)
             hidden = ApplyTimeMask(hidden, options.MaskTimeIndices);
+        if (options.MaskFeatureIndices != null)
+            hidden = ApplyFeatureMask(hidden, options.MaskFeatureIndices);
         int stopAfter = options.StopAfterLayer ?? Config.NumHiddenLayers;
         if (stopAfter < 0 || stopAfter > Config.NumHiddenLayers)
             throw new ArgumentOutOfRangeException(nameof(options), $"StopAfterLayer must be in [0, {Config.NumHiddenLayers}], got {stopAfter}");
@@ -162,6 +177,29 @@ public sealed class Wav2Vec2Model : Module
         Tensor last = _encoder.Forward(hidden, keyPadding, stopAfter, options.OutputHiddenStates ? hiddenStates : null,
             Random);
         return new Wav2Vec2Output(last, extractFeatures, hiddenStates, frameLengths, features);
+    }
+
+    private Tensor EncodeFeatures(Tensor inputValues, float gradScale)
+    {
+        if (gradScale == 0f)
+        {
+            using var frozen = Tape.NoGrad();
+            return _featureEncoder.Forward(inputValues);
+        }
+        Tensor features = _featureEncoder.Forward(inputValues);
+        return gradScale == 1f ? features : Ops.GradScale(features, gradScale);
+    }
+
+    // Zeroes the flagged channels of every frame: a (B, 1, C) 0/1 factor broadcast over time.
+    private static Tensor ApplyFeatureMask(Tensor hidden, bool[] mask)
+    {
+        int batch = hidden.Size(0), channels = hidden.Size(2);
+        if (mask.Length != batch * channels)
+            throw new ArgumentException($"feature mask needs batch * hidden_size = {batch * channels} entries, got {mask.Length}");
+        var keep = new float[mask.Length];
+        for (int i = 0; i < keep.Length; i++)
+            keep[i] = mask[i] ? 0f : 1f;
+        return Ops.Multiply(hidden, Tensor.FromArray(keep, batch, 1, channels));
     }
 
     private Tensor ApplyTimeMask(Tensor hidden, bool[] mask)

@@ -1,3 +1,4 @@
+using Wav2Vec2.Audio;
 using Wav2Vec2.Autograd;
 using Wav2Vec2.IO;
 using Wav2Vec2.Models;
@@ -97,4 +98,53 @@ internal static class TestSupport
         MaskTimeProb = 0.65f, HiddenDropout = 0, AttentionDropout = 0, ActivationDropout = 0, FeatProjDropout = 0,
         FeatQuantizerDropout = 0, LayerDrop = 0,
     };
+
+    /// <summary>
+    /// A LibriSpeech-style labeled corpus under <paramref name="root"/>: utterance i is <paramref name="audio"/>[i] (by
+    /// default the one-second FLAC fixtures in turn) with transcript <paramref name="transcripts"/>[i]. Returns root.
+    /// </summary>
+    public static string TranscribedCorpus(string root, IReadOnlyList<string> transcripts, params string[] audio)
+    {
+        string[] clips = audio.Length > 0 ? audio : [FixturePath("flac", "speech16.flac"), FixturePath("flac", "stereo24.flac"), FixturePath("flac", "speech8.flac")];
+        string chapter = Directory.CreateDirectory(Path.Combine(root, "1", "2")).FullName;
+        var lines = new List<string>();
+        for (int i = 0; i < transcripts.Count; i++)
+        {
+            string id = $"1-2-{i:D4}", clip = clips[i % clips.Length];
+            File.Copy(clip, Path.Combine(chapter, id + Path.GetExtension(clip)));
+            lines.Add($"{id} {transcripts[i]}");
+        }
+        File.WriteAllLines(Path.Combine(chapter, "1-2.trans.txt"), lines);
+        return root;
+    }
+
+    /// <summary>
+    /// Audio that spells <paramref name="text"/> in tones: every character is 40 ms of a sine whose pitch (1.5 to 6.8
+    /// kHz, so that a short conv receptive field resolves it) depends on the character; a space is silence; 16 kHz.
+    /// A CTC model learns to read it in a few hundred updates.
+    /// </summary>
+    public static AudioClip SpelledInTones(string text)
+    {
+        const int rate = 16000, perCharacter = rate * 4 / 100;
+        var samples = new float[text.Length * perCharacter];
+        for (int i = 0; i < text.Length; i++)
+        {
+            if (text[i] == ' ')
+                continue;
+            double frequency = 1500 + 170 * (text[i] % 32);
+            for (int n = 0; n < perCharacter; n++)
+                samples[i * perCharacter + n] = (float)(0.5 * Math.Sin(2 * Math.PI * frequency * n / rate) * Math.Sin(Math.PI * n / perCharacter));
+        }
+        return new AudioClip(samples, rate);
+    }
+
+    /// <summary>A LibriSpeech-style corpus under <paramref name="root"/> whose utterances spell their transcripts in tones.</summary>
+    public static string ToneCorpus(string root, IReadOnlyList<string> transcripts)
+    {
+        string chapter = Directory.CreateDirectory(Path.Combine(root, "1", "2")).FullName;
+        for (int i = 0; i < transcripts.Count; i++)
+            File.WriteAllBytes(Path.Combine(chapter, $"1-2-{i:D4}.wav"), WavWriter.Encode(SpelledInTones(transcripts[i])));
+        File.WriteAllLines(Path.Combine(chapter, "1-2.trans.txt"), transcripts.Select((t, i) => $"1-2-{i:D4} {t}"));
+        return root;
+    }
 }

@@ -1,0 +1,272 @@
+using System.Globalization;
+using System.Text.Json.Nodes;
+using Wav2Vec2.Audio;
+using Wav2Vec2.Autograd;
+using Wav2Vec2.Data;
+using Wav2Vec2.Decoding;
+using Wav2Vec2.IO;
+using Wav2Vec2.Models;
+using Wav2Vec2.Nn;
+using Wav2Vec2.Tensors;
+
+namespace Wav2Vec2.Training;
+
+/// <summary>The figures of one fine-tuning batch.</summary>
+/// <param name="Loss">Summed CTC loss (nats) of the batch's utterances.</param>
+/// <param name="Utterances">Utterances in the batch.</param>
+/// <param name="Tokens">Label tokens in the batch.</param>
+internal sealed record CtcBatchMetrics(double Loss, int Utterances, int Tokens);
+
+/// <summary>
+/// CTC fine-tuning of a pre-trained wav2vec 2.0 model into a speech recognizer, as fairseq's wav2vec2_asr recipe does
+/// (see <see cref="CtcFineTuningOptions"/>), on the shared training loop: labels from normalised transcripts
+/// (<see cref="TranscriptNormalizer"/>), utterances whose labels cannot fit their frames skipped and counted, time and
+/// channel masking, the backbone frozen for the first updates, the CTC loss summed over utterances and divided by
+/// their number, the tri-stage schedule (update k trains at the rate set after update k - 1, as fairseq), validation
+/// by CTC loss and greedy WER/CER with the best model by WER kept in best/, and exact resume. checkpoint-N/, best/ and
+/// final/ are Hugging Face Wav2Vec2ForCTC directories (weights, config.json, preprocessor_config.json, vocab.json,
+/// tokenizer_config.json, special_tokens_map.json).
+/// </summary>
+/// <example><code>
+/// var options = CtcFineTuningOptions.Preset("tiny");
+/// AudioDataset train = AudioDataset.OpenTranscribed("data/train"), dev = AudioDataset.OpenTranscribed("data/dev");
+/// var model = CtcFineTuner.CreateModel("pretrained", CtcFineTuner.BuildVocabulary(train), options, out _);
+/// new CtcFineTuner(model, options, "run").Train(train, dev);   // run/best is the recognizer
+/// </code></example>
+public sealed class CtcFineTuner : ITrainer, ITrainingTask<CtcBatchMetrics>
+{
+    private readonly Wav2Vec2ForCtc _model;
+    private readonly CtcTokenizer _tokenizer;
+    private readonly CtcFineTuningOptions _options;
+    private readonly TriStageSchedule _schedule;
+    private readonly RandomSource _maskRandom;
+    private readonly TrainingLoop<CtcBatchMetrics> _loop;
+    private int[][] _labels = [];
+
+    /// <summary>Prepares a run writing to <paramref name="outputDirectory"/>; <paramref name="model"/> needs a vocabulary.</summary>
+    /// <exception cref="ArgumentException">The model has no tokenizer, or its head does not match the vocabulary.</exception>
+    public CtcFineTuner(Wav2Vec2ForCtc model, CtcFineTuningOptions options, string outputDirectory)
+    {
+        _tokenizer = model.Tokenizer ?? throw new ArgumentException("the model needs a vocabulary (Tokenizer) to fine-tune");
+        if (_tokenizer.Count != model.Config.VocabSize || _tokenizer.PadId != model.Config.PadTokenId)
+            throw new ArgumentException($"the vocabulary ({_tokenizer.Count} tokens, pad {_tokenizer.PadId}) does not match the " +
+                $"CTC head (vocab_size {model.Config.VocabSize}, pad_token_id {model.Config.PadTokenId})");
+        _model = model;
+        _options = options;
+        _schedule = options.Schedule;
+        model.Backbone.Random = new RandomSource(options.Seed);
+        _maskRandom = new RandomSource(options.Seed + 0x9E3779B9UL);
+        var optimizer = new AdamW(model.Parameters(), options.Optimizer);
+        _loop = new TrainingLoop<CtcBatchMetrics>(this, optimizer, new LoopSettings(options.MaxUpdates, options.UpdateFreq,
+            options.Seed, options.SaveInterval, options.ValidateInterval, options.ValidateAfterUpdates, options.LogInterval,
+            options.KeepLastCheckpoints, options.ClipNorm, options.Batching), outputDirectory);
+    }
+
+    /// <inheritdoc/>
+    public Action<string> Log { get => _loop.Log; set => _loop.Log = value; }
+
+    /// <inheritdoc/>
+    public Action<int>? UpdateCompleted { get => _loop.UpdateCompleted; set => _loop.UpdateCompleted = value; }
+
+    /// <inheritdoc/>
+    public TrainerState State => _loop.State;
+
+    /// <inheritdoc/>
+    public int MaxUpdates => _options.MaxUpdates;
+
+    /// <summary>Training utterances left out because their labels need more frames than their audio gives.</summary>
+    public int SkippedUtterances { get; private set; }
+
+    /// <summary>Restores the newest complete checkpoint-N of the output directory; false when there is none.</summary>
+    public bool TryResume() => _loop.TryResume();
+
+    /// <summary>The vocabulary of a labeled dataset's normalised transcripts (Hugging Face layout, see <see cref="CtcTokenizer.FromTranscripts"/>).</summary>
+    public static CtcTokenizer BuildVocabulary(AudioDataset train) =>
+        CtcTokenizer.FromTranscripts(train.Entries.Select(e => TranscriptNormalizer.Normalize(e.Transcript ?? "")));
+
+    /// <summary>
+    /// A CTC model to fine-tune: the backbone of <paramref name="pretrainedDirectory"/> (a wav2vec 2.0 backbone,
+    /// pre-training or CTC checkpoint; heads other than a matching CTC head are ignored and reported), a new lm_head of
+    /// the vocabulary's size (Hugging Face's initialisation), and config.json's regularisation and masking set from
+    /// <paramref name="options"/> (kept in the saved config.json, as transformers does).
+    /// </summary>
+    /// <exception cref="InvalidDataException">The directory holds no complete wav2vec 2.0 backbone.</exception>
+    public static Wav2Vec2ForCtc CreateModel(string pretrainedDirectory, CtcTokenizer tokenizer, CtcFineTuningOptions options,
+        out LoadReport report)
+    {
+        Wav2Vec2Config config = PretrainedDirectory.LoadConfig(pretrainedDirectory);
+        config.VocabSize = tokenizer.Count;
+        config.PadTokenId = tokenizer.PadId;
+        config.CtcLossReduction = Reduction.Sum;
+        config.CtcZeroInfinity = true;
+        (config.HiddenDropout, config.AttentionDropout, config.ActivationDropout) = (options.HiddenDropout, options.AttentionDropout, options.ActivationDropout);
+        (config.FeatProjDropout, config.FinalDropout, config.LayerDrop) = (options.FeatProjDropout, options.FinalDropout, options.LayerDrop);
+        (config.MaskTimeProb, config.MaskTimeLength, config.MaskTimeMinMasks) = (options.MaskTimeProb, options.MaskTimeLength, options.MaskTimeMinMasks);
+        (config.MaskFeatureProb, config.MaskFeatureLength) = (options.MaskFeatureProb, options.MaskFeatureLength);
+        config.ApplySpecAugment = true;
+        var model = new Wav2Vec2ForCtc(config, new RandomSource(options.Seed)) { Tokenizer = tokenizer };
+        report = PretrainedDirectory.LoadWeights(model, pretrainedDirectory, strict: false);
+        // A new head and a mask embedding the checkpoint may lack are expected; any other missing tensor is not.
+        string[] backboneMissing = report.Missing.Where(n => !n.StartsWith("lm_head.", StringComparison.Ordinal)
+            && n != $"{PretrainedDirectory.BackboneName}.masked_spec_embed").ToArray();
+        if (backboneMissing.Length > 0)
+            throw new InvalidDataException($"{pretrainedDirectory}: not a complete wav2vec 2.0 backbone ({backboneMissing.Length} " +
+                $"tensor(s) missing, e.g. {backboneMissing[0]})");
+        model.Preprocessor = InputValuesPreprocessor.Load(Path.Combine(pretrainedDirectory, "preprocessor_config.json"));
+        return model;
+    }
+
+    /// <summary>
+    /// Trains until <see cref="CtcFineTuningOptions.MaxUpdates"/> or cancellation (the last completed update is then
+    /// saved as a checkpoint). Both datasets need transcripts; <paramref name="valid"/> drives best/.
+    /// </summary>
+    /// <exception cref="InvalidDataException">A transcript has characters outside the vocabulary (the file and the
+    /// characters are named), or no training utterance fits.</exception>
+    public void Train(AudioDataset train, AudioDataset? valid = null, CancellationToken cancellationToken = default)
+    {
+        (AudioDataset usable, _labels, int skipped) = PrepareLabels(train);
+        SkippedUtterances = skipped;
+        if (skipped > 0)
+            Log($"warning: skipped {skipped} training utterance(s) whose transcript needs more frames than the audio gives");
+        if (usable.Entries.Count == 0)
+            throw new InvalidDataException("no training utterance is long enough for its transcript");
+        if (valid != null)
+            PrepareLabels(valid);   // fail now, not at the first validation, on characters outside the vocabulary
+        Log(string.Create(CultureInfo.InvariantCulture, $"{usable.Entries.Count} training utterances ({usable.TotalSeconds / 60:F1} min), " +
+            $"{_tokenizer.Count} tokens, {_model.ParameterCount():N0} parameters, {_options.MaxUpdates} updates"));
+        _loop.Run(usable, valid, cancellationToken);
+    }
+
+    /// <summary>Greedy WER/CER and CTC loss (nats per utterance) of the model on a labeled dataset, one utterance at a time.</summary>
+    public (TranscriptionMetrics Metrics, double LossPerUtterance) Evaluate(AudioDataset data)
+    {
+        (AudioDataset usable, int[][] labels, _) = PrepareLabels(data, skipUnfit: false);
+        var decoder = new GreedyCtcDecoder(_tokenizer);
+        var results = new List<TranscriptionResult>();
+        double loss = 0;
+        bool training = _model.Training;
+        _model.Train(false);
+        try
+        {
+            for (int i = 0; i < usable.Entries.Count; i++)
+            {
+                using var arena = new TensorArena();
+                using var noGrad = Tape.NoGrad();
+                float[] input = _model.Preprocessor.Prepare(usable.Entries[i].Path);
+                CtcLossOutput output = _model.Loss(Tensor.FromArray(input, 1, input.Length), [labels[i]]);
+                loss += output.Loss.ToScalar();
+                string hypothesis = decoder.Decode(output.Logits.Span, output.Logits.Size(1));
+                results.Add(TranscriptionResult.Score(Path.GetFileNameWithoutExtension(usable.Entries[i].Path), usable.Entries[i].Transcript!, hypothesis));
+            }
+        }
+        finally
+        {
+            _model.Train(training);
+        }
+        return (TranscriptionMetrics.From(results), loss / Math.Max(1, results.Count));
+    }
+
+    // Encodes every transcript; drops (and counts) utterances whose labels need more frames than they have.
+    private (AudioDataset Usable, int[][] Labels, int Skipped) PrepareLabels(AudioDataset data, bool skipUnfit = true)
+    {
+        var labels = new List<int[]>();
+        var keep = new HashSet<AudioEntry>(ReferenceEqualityComparer.Instance);
+        int skipped = 0;
+        foreach (AudioEntry entry in data.Entries)
+        {
+            string text = TranscriptNormalizer.Normalize(entry.Transcript
+                ?? throw new InvalidDataException($"{entry.Path}: no transcript (fine-tuning needs labeled data)"));
+            int[] ids;
+            try
+            {
+                ids = _tokenizer.Encode(text);
+            }
+            catch (ArgumentException e)
+            {
+                throw new InvalidDataException($"{entry.Path}: transcript has {e.Message}");
+            }
+            long samples = (long)(entry.Samples * (double)_model.Preprocessor.SamplingRate / entry.SampleRate);
+            int repeats = ids.Skip(1).Where((id, i) => id == ids[i]).Count();   // repeated labels need a blank between
+            if (skipUnfit && _model.Backbone.FrameCount((int)Math.Min(samples, int.MaxValue)) < ids.Length + repeats)
+            {
+                skipped++;
+                continue;
+            }
+            keep.Add(entry);
+            labels.Add(ids);
+        }
+        return (data.Where(keep.Contains), [.. labels], skipped);
+    }
+
+    Module ITrainingTask<CtcBatchMetrics>.Model => _model;
+
+    InputValuesPreprocessor ITrainingTask<CtcBatchMetrics>.Preprocessor => _model.Preprocessor;
+
+    RandomSource ITrainingTask<CtcBatchMetrics>.ModelRandom => _model.Backbone.Random;
+
+    RandomSource ITrainingTask<CtcBatchMetrics>.MaskRandom => _maskRandom;
+
+    CtcBatchMetrics ITrainingTask<CtcBatchMetrics>.Step(LoadedBatch batch)
+    {
+        int size = batch.BatchSize;
+        Wav2Vec2Model backbone = _model.Backbone;
+        int frames = backbone.FrameCount(batch.Length);
+        int[] frameLengths = batch.SampleLengths.Select(backbone.FrameCount).ToArray();
+        int[][] labels = batch.Entries.Select(i => _labels[i]).ToArray();
+        var forward = new Wav2Vec2ForwardOptions
+        {
+            SampleLengths = batch.SampleLengths,
+            AllowPaddedGroupNorm = true,
+            FeatureGradScale = _options.FeatureGradMult,
+            MaskTimeIndices = _options.MaskTimeProb > 0 ? SpanMasking.ComputeMaskIndices(size, frames, _options.MaskTimeProb,
+                _options.MaskTimeLength, _options.MaskTimeMinMasks, _maskRandom, frameLengths) : null,
+            MaskFeatureIndices = _options.MaskFeatureProb > 0 ? SpanMasking.ComputeMaskIndices(size, _model.Config.HiddenSize,
+                _options.MaskFeatureProb, _options.MaskFeatureLength, 0, _maskRandom) : null,
+        };
+        _model.FreezeBackbone = _loop.State.Update < _options.FreezeFineTuneUpdates;
+        using var arena = new TensorArena();
+        using var tape = new Tape();
+        CtcLossOutput output = _model.Loss(Tensor.FromArray(batch.Samples, size, batch.Length), labels, forward);
+        tape.Backward(output.Loss);
+        return new CtcBatchMetrics(output.Loss.ToScalar(), size, labels.Sum(l => l.Length));
+    }
+
+    // fairseq's sentence_avg: the summed loss is divided by the number of utterances in the update.
+    double ITrainingTask<CtcBatchMetrics>.SampleSize(IReadOnlyList<CtcBatchMetrics> batches) => batches.Sum(b => b.Utterances);
+
+    float ITrainingTask<CtcBatchMetrics>.LearningRate(int update) => _schedule.At(update - 1);
+
+    void ITrainingTask<CtcBatchMetrics>.Describe(IReadOnlyList<CtcBatchMetrics> batches, JsonObject entry, List<string> line)
+    {
+        double loss = batches.Sum(b => b.Loss);
+        int utterances = batches.Sum(b => b.Utterances), tokens = batches.Sum(b => b.Tokens);
+        // fairseq logs the loss per utterance (sentence_avg) and per token, in bits.
+        entry["loss"] = Math.Round(loss / utterances / Math.Log(2), 6);
+        entry["nll_loss"] = Math.Round(loss / Math.Max(1, tokens) / Math.Log(2), 6);
+        entry["utterances"] = utterances;
+        entry["tokens"] = tokens;
+        entry["frozen_backbone"] = _model.FreezeBackbone;
+        line.Add(string.Create(CultureInfo.InvariantCulture, $"loss {loss / utterances / Math.Log(2):F3} nll_loss {loss / Math.Max(1, tokens) / Math.Log(2):F3}"));
+    }
+
+    (JsonObject Fields, string Line, double? Score) ITrainingTask<CtcBatchMetrics>.Validate(AudioDataset valid)
+    {
+        (TranscriptionMetrics m, double loss) = Evaluate(valid);
+        var fields = new JsonObject
+        {
+            ["loss"] = Math.Round(loss / Math.Log(2), 6), ["wer"] = Math.Round(m.WordErrorRate, 6), ["cer"] = Math.Round(m.CharacterErrorRate, 6),
+            ["substitutions"] = m.Words.Substitutions, ["deletions"] = m.Words.Deletions, ["insertions"] = m.Words.Insertions,
+            ["utterances"] = m.Utterances,
+        };
+        return (fields, string.Create(CultureInfo.InvariantCulture,
+            $"loss {loss / Math.Log(2):F3} wer {m.WordErrorRate:P2} cer {m.CharacterErrorRate:P2}"), m.WordErrorRate);
+    }
+
+    void ITrainingTask<CtcBatchMetrics>.SaveModel(string directory) => _model.SavePretrained(directory);
+
+    void ITrainingTask<CtcBatchMetrics>.LoadModel(string directory)
+    {
+        PretrainedDirectory.LoadWeights(_model, directory, strict: true);
+        _model.Preprocessor = InputValuesPreprocessor.Load(Path.Combine(directory, "preprocessor_config.json"));
+    }
+}

@@ -1,0 +1,208 @@
+using Wav2Vec2.Autograd;
+using Wav2Vec2.Data;
+using Wav2Vec2.Decoding;
+using Wav2Vec2.IO;
+using Wav2Vec2.Models;
+using Wav2Vec2.Tensors;
+using Wav2Vec2.Training;
+
+namespace Wav2Vec2.Tests.Training;
+
+[TestClass]
+public sealed class CtcFineTunerTests : TempDirectoryTest
+{
+    private static readonly string[] Transcripts = ["HELLO THERE", "A GOOD DAY", "IT'S TIME"];
+
+    // Three utterances spelled in tones, LibriSpeech layout; a random "pre-trained" model beside them.
+    private (AudioDataset Data, string Pretrained) Setup(Wav2Vec2Config? config = null)
+    {
+        string corpus = ToneCorpus(Path.Combine(TempDirectory, "data"), Transcripts);
+        string pretrained = Path.Combine(TempDirectory, "pretrained");
+        new Wav2Vec2ForPreTraining(config ?? FineTunableConfig(), new RandomSource(5)).SavePretrained(pretrained);
+        return (AudioDataset.OpenTranscribed(corpus), pretrained);
+    }
+
+    // The pre-training test model with a 3-layer conv encoder of 80 samples per frame (8 frames per spelled character).
+    private static Wav2Vec2Config FineTunableConfig()
+    {
+        Wav2Vec2Config config = PreTrainableConfig();
+        (config.ConvDim, config.ConvKernel, config.ConvStride) = ([32, 32, 32], [10, 4, 4], [5, 4, 4]);
+        return config;
+    }
+
+    // A flat learning rate: a randomly initialised model first sits on the all-blank plateau for a few hundred updates.
+    private static CtcFineTuningOptions Overfit(int updates) => new()
+    {
+        MaxUpdates = updates, LearningRate = 1e-3f, PhaseRatios = (0.05, 0.9, 0.05), FreezeFineTuneUpdates = 0, FeatureGradMult = 1f, MaskTimeProb = 0f,
+        MaskFeatureProb = 0f, LayerDrop = 0f, ActivationDropout = 0f, Seed = 11, LogInterval = 25, ValidateInterval = 0,
+        SaveInterval = 0, Optimizer = new AdamWOptions { Epsilon = 1e-8f, WeightDecay = 0 },
+        Batching = new BatchingOptions { PadToLongest = true, MaxTokens = 48_000, MaxSampleSize = int.MaxValue, MinSampleSize = 0 },
+    };
+
+    [TestMethod]
+    public void OverfitsThreeUtterancesUntilGreedyDecodingReproducesThem()
+    {
+        (AudioDataset data, string pretrained) = Setup();
+        CtcTokenizer vocabulary = CtcFineTuner.BuildVocabulary(data);
+        var model = CtcFineTuner.CreateModel(pretrained, vocabulary, Overfit(450), out LoadReport report);
+        CollectionAssert.IsSubsetOf(new[] { "quantizer.codevectors", "project_q.weight" }, report.Ignored.ToArray(), "pre-training heads are reported");
+        CollectionAssert.AreEquivalent(new[] { "lm_head.weight", "lm_head.bias" }, report.Missing.ToArray(), "a new CTC head");
+        var log = new List<string>();
+        var tuner = new CtcFineTuner(model, Overfit(450), Path.Combine(TempDirectory, "run")) { Log = log.Add };
+        tuner.Train(data);
+        (TranscriptionMetrics metrics, double loss) = tuner.Evaluate(data);
+        Assert.AreEqual(0, metrics.CharacterErrorRate, $"CER after 450 updates (loss {loss:F3}); log:\n{string.Join("\n", log)}");
+
+        var recognizer = SpeechRecognizer.FromPretrained(Path.Combine(TempDirectory, "run", "final"));
+        Assert.AreEqual(Transcripts[0], recognizer.Transcribe(data.Entries[0].Path), "final/ is a complete recognizer");
+        foreach (string file in new[] { "config.json", "model.safetensors", "preprocessor_config.json", "vocab.json", "tokenizer_config.json", "special_tokens_map.json" })
+            Assert.IsTrue(File.Exists(Path.Combine(TempDirectory, "run", "final", file)), file);
+        StringAssert.Contains(File.ReadAllText(Path.Combine(TempDirectory, "run", "final", "config.json")), "Wav2Vec2ForCTC");
+    }
+
+    [TestMethod]
+    public void ResumingIsExactlyTheSameAsTrainingStraightThrough()
+    {
+        (AudioDataset data, string pretrained) = Setup();
+        CtcTokenizer vocabulary = CtcFineTuner.BuildVocabulary(data);
+        // Masking, dropout, layer drop, a frozen phase that ends mid-run and accumulation all on.
+        CtcFineTuningOptions options = Overfit(6) with
+        {
+            FreezeFineTuneUpdates = 2, MaskTimeProb = 0.3f, MaskTimeLength = 4, MaskFeatureProb = 0.2f, MaskFeatureLength = 8,
+            LayerDrop = 0.2f, ActivationDropout = 0.1f, HiddenDropout = 0.1f, UpdateFreq = 2, FeatureGradMult = 0f, LogInterval = 1,
+            Batching = Overfit(6).Batching with { MaxTokens = 32_000 },
+        };
+        float[] Straight()
+        {
+            var model = CtcFineTuner.CreateModel(pretrained, vocabulary, options, out _);
+            new CtcFineTuner(model, options, Path.Combine(TempDirectory, "straight")) { Log = _ => { } }.Train(data);
+            return model.Parameters().SelectMany(p => p.ToArray()).ToArray();
+        }
+        float[] Resumed()
+        {
+            string run = Path.Combine(TempDirectory, "resumed");
+            using (var stop = new CancellationTokenSource())
+            {
+                var first = new CtcFineTuner(CtcFineTuner.CreateModel(pretrained, vocabulary, options, out _), options with { SaveInterval = 3 }, run);
+                first.Log = line => { if (line.StartsWith("saved", StringComparison.Ordinal)) stop.Cancel(); };
+                first.Train(data, null, stop.Token);
+                Assert.AreEqual(3, first.State.Update, "stopped after the first checkpoint");
+            }
+            // A differently seeded model: everything must come from the checkpoint.
+            var second = CtcFineTuner.CreateModel(pretrained, vocabulary, options with { Seed = 99 }, out _);
+            var resumed = new CtcFineTuner(second, options with { SaveInterval = 3 }, run) { Log = _ => { } };
+            Assert.IsTrue(resumed.TryResume());
+            resumed.Train(data);
+            return second.Parameters().SelectMany(p => p.ToArray()).ToArray();
+        }
+        CollectionAssert.AreEqual(Straight(), Resumed(), "2N updates == N, resume, N");
+        Assert.AreEqual(6, File.ReadAllLines(Path.Combine(TempDirectory, "resumed", "train_log.jsonl")).Length, "one line per update, none repeated");
+    }
+
+    [TestMethod]
+    public void TriStageScheduleFollowsFairseqWithUpdateKAtTheRateAfterKMinusOne()
+    {
+        TriStageSchedule s = TriStageSchedule.FromPhaseRatios(5e-5f, 13000, 0.1, 0.4, 0.5);
+        Assert.AreEqual((1300, 5200, 6500), (s.WarmupUpdates, s.HoldUpdates, s.DecayUpdates));
+        Assert.AreEqual(5e-7, s.At(0), 1e-12, "update 1 trains at init_lr_scale x peak");
+        Assert.AreEqual(5e-7 + (5e-5 - 5e-7) / 1300 * 650, s.At(650), 1e-11);
+        Assert.AreEqual(5e-5, s.At(1300), 1e-11);
+        Assert.AreEqual(5e-5, s.At(6499), 1e-11);
+        Assert.AreEqual(5e-5 * Math.Exp(Math.Log(0.05) / 6500 * 3250), s.At(9750), 1e-11);
+        Assert.AreEqual(2.5e-6, s.At(13000), 1e-11, "final_lr_scale x peak at max_update");
+        Assert.ThrowsExactly<ArgumentException>(() => TriStageSchedule.FromPhaseRatios(1f, 10, 0.5, 0.4, 0.2));
+    }
+
+    [TestMethod]
+    public void PresetsCarryFairseqsBaseRecipes()
+    {
+        CtcFineTuningOptions m10 = CtcFineTuningOptions.Preset("10m"), h10 = CtcFineTuningOptions.Preset("10h"), h100 = CtcFineTuningOptions.Preset("100h");
+        Assert.AreEqual((13000, 5e-5f, 10000, 0.65f, 0.25f, 64, 0.1f), (m10.MaxUpdates, m10.LearningRate, m10.FreezeFineTuneUpdates, m10.MaskTimeProb, m10.MaskFeatureProb, m10.MaskFeatureLength, m10.LayerDrop));
+        Assert.AreEqual((20000, 0.5f, 0.05f), (h10.MaxUpdates, h10.MaskFeatureProb, h10.LayerDrop));
+        Assert.AreEqual((80000, 3e-5f, 0), (h100.MaxUpdates, h100.LearningRate, h100.FreezeFineTuneUpdates));
+        Assert.AreEqual((0.9f, 0.98f, 1e-8f, 0f), (m10.Optimizer.Beta1, m10.Optimizer.Beta2, m10.Optimizer.Epsilon, m10.Optimizer.WeightDecay));
+        Assert.AreEqual((0f, 0.1f, 0f, 0f, 3_200_000), (m10.FeatureGradMult, m10.ActivationDropout, m10.HiddenDropout, m10.FinalDropout, m10.Batching.MaxTokens));
+        Assert.ThrowsExactly<ArgumentException>(() => CtcFineTuningOptions.Preset("5m"));
+    }
+
+    [TestMethod]
+    public void UtterancesWhoseLabelsCannotFitAreSkippedAndCounted()
+    {
+        // 0.6 s at 40 samples per frame is 239 frames: 300 letters cannot fit.
+        string corpus = TranscribedCorpus(Path.Combine(TempDirectory, "data"), ["FITS", new string('A', 150) + " " + new string('B', 149)],
+            FixturePath("reference_audio.wav"));
+        AudioDataset data = AudioDataset.OpenTranscribed(corpus);
+        string pretrained = Path.Combine(TempDirectory, "pretrained");
+        new Wav2Vec2Model(PreTrainableConfig(), new RandomSource(1)).SavePretrained(pretrained);
+        var log = new List<string>();
+        var model = CtcFineTuner.CreateModel(pretrained, CtcFineTuner.BuildVocabulary(data), Overfit(2), out _);
+        var tuner = new CtcFineTuner(model, Overfit(2), Path.Combine(TempDirectory, "run")) { Log = log.Add };
+        tuner.Train(data);
+        Assert.AreEqual(1, tuner.SkippedUtterances);
+        Assert.IsTrue(log.Any(l => l.Contains("skipped 1 training utterance")), string.Join("\n", log));
+    }
+
+    [TestMethod]
+    public void TranscriptsWithCharactersOutsideTheVocabularyNameTheFileAndCharacters()
+    {
+        (AudioDataset data, string pretrained) = Setup();
+        var vocabulary = CtcTokenizer.FromTranscripts(["HELO TER AGD Y"]);
+        var model = CtcFineTuner.CreateModel(pretrained, vocabulary, Overfit(2), out _);
+        var error = Assert.ThrowsExactly<InvalidDataException>(() => new CtcFineTuner(model, Overfit(2), Path.Combine(TempDirectory, "run")) { Log = _ => { } }.Train(data));
+        StringAssert.Contains(error.Message, "1-2-0002.wav: transcript has characters outside the vocabulary: 'I' ''' 'S' 'M'");
+    }
+
+    [TestMethod]
+    public void InitDirectoriesThatAreNotWav2Vec2ModelsAreRejected()
+    {
+        string bert = Directory.CreateDirectory(Path.Combine(TempDirectory, "bert")).FullName;
+        File.WriteAllText(Path.Combine(bert, "config.json"), """{"model_type": "bert", "hidden_size": 64}""");
+        var vocabulary = CtcTokenizer.FromTranscripts(["A"]);
+        StringAssert.Contains(Assert.ThrowsExactly<InvalidDataException>(() => CtcFineTuner.CreateModel(bert, vocabulary, Overfit(1), out _)).Message,
+            "model_type is \"bert\", not a wav2vec 2.0 model");
+        string partial = Path.Combine(TempDirectory, "partial");
+        var model = new Wav2Vec2Model(PreTrainableConfig(), new RandomSource(1));
+        model.SavePretrained(partial);
+        SafeTensorsWriter.Write(Path.Combine(partial, "model.safetensors"), model.NamedTensors().Take(3));
+        StringAssert.Contains(Assert.ThrowsExactly<InvalidDataException>(() => CtcFineTuner.CreateModel(partial, vocabulary, Overfit(1), out _)).Message,
+            "not a complete wav2vec 2.0 backbone");
+    }
+
+    [TestMethod]
+    public void TheHeadLossIsTheCtcLossOfTheLogitsWithThePadTokenAsBlank()
+    {
+        var config = PreTrainableConfig();
+        config.VocabSize = 6;
+        var model = new Wav2Vec2ForCtc(config, new RandomSource(2));
+        model.Train(false);
+        Tensor input = RandomTensor(4, 2, 8000);
+        int[][] labels = [[1, 2, 2, 3], [5]];
+        CtcLossOutput output = model.Loss(input, labels, new Wav2Vec2ForwardOptions { SampleLengths = [8000, 6000], AllowPaddedGroupNorm = true });
+        CollectionAssert.AreEqual(new[] { 199, 149 }, output.FrameLengths);
+        Tensor expected = Ops.CtcLoss(Ops.LogSoftmax(output.Logits), [1, 2, 2, 3, 5], [4, 1], [199, 149], blank: 0);
+        Assert.AreEqual(expected.ToScalar(), output.Loss.ToScalar(), 1e-4);
+    }
+
+    [TestMethod]
+    public void WholeCtcLossGradientOfAPaddedMaskedBatchMatchesFiniteDifferences()
+    {
+        var config = PreTrainableConfig();
+        (config.VocabSize, config.MaskTimeProb) = (6, 0.5f);
+        var model = new Wav2Vec2ForCtc(config, new RandomSource(2));
+        model.Train(false);
+        Tensor input = RandomTensor(4, 2, 8000);
+        var options = new Wav2Vec2ForwardOptions
+        {
+            SampleLengths = [8000, 6000], AllowPaddedGroupNorm = true, MaskTimeIndices = new bool[2 * 199],
+            MaskFeatureIndices = Enumerable.Range(0, 2 * 64).Select(i => i % 7 == 3).ToArray(),
+        };
+        for (int t = 20; t < 40; t++)
+            options.MaskTimeIndices[t] = options.MaskTimeIndices[199 + t] = true;
+        var named = model.NamedParameters().ToDictionary(p => p.Name, p => p.Parameter);
+        string[] names = ["wav2vec2.feature_extractor.conv_layers.0.conv.weight", "wav2vec2.feature_extractor.conv_layers.0.layer_norm.weight",
+            "wav2vec2.feature_projection.projection.weight", "wav2vec2.masked_spec_embed", "wav2vec2.encoder.pos_conv_embed.conv.weight_v",
+            "wav2vec2.encoder.layers.1.attention.k_proj.weight", "wav2vec2.encoder.layers.0.feed_forward.output_dense.bias", "lm_head.weight"];
+        GradientChecker.Check("CTC loss", _ => model.Loss(input, [[1, 2, 2, 3], [5]], options).Loss,
+            names.Select(n => (Tensor)named[n]).ToArray(), eps: 2e-3f, relativeTolerance: 5e-2f, absoluteTolerance: 5e-2f, samplesPerInput: 6);
+    }
+}
