@@ -11,9 +11,9 @@ namespace Wav2Vec2.Cli;
 /// <summary>The model commands: features, logits, transcribe, init, inspect.</summary>
 internal static class ModelCommands
 {
-    private static Option<string> ModelOption() => new("--model") { Description = "Hugging Face model directory (config.json + weights).", Required = true };
+    internal static Option<string> ModelOption() => new("--model") { Description = "Hugging Face model directory (config.json + weights).", Required = true };
 
-    private static Option<double> ChunkOption() => new("--chunk-seconds")
+    internal static Option<double> ChunkOption() => new("--chunk-seconds")
     {
         Description = "Process recordings longer than this in overlapping windows (0: one pass).",
         DefaultValueFactory = _ => 30,
@@ -139,7 +139,7 @@ internal static class ModelCommands
         return AudioFile.Read(path);   // WAV or FLAC, by content
     }
 
-    private static string OutputPath(string path)
+    internal static string OutputPath(string path)
     {
         string full = Path.GetFullPath(path);
         string? directory = Path.GetDirectoryName(full);
@@ -150,7 +150,7 @@ internal static class ModelCommands
         return full;
     }
 
-    private static ChunkingOptions Chunking(double seconds) => seconds >= 0
+    internal static ChunkingOptions Chunking(double seconds) => seconds >= 0
         ? new ChunkingOptions { ChunkSeconds = seconds, ContextSeconds = Math.Min(5, seconds / 6) }
         : throw new CliException($"--chunk-seconds must not be negative, got {seconds}");
 

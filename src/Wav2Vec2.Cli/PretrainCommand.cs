@@ -1,5 +1,4 @@
 using System.CommandLine;
-using Spectre.Console;
 using Wav2Vec2.Audio;
 using Wav2Vec2.Data;
 using Wav2Vec2.Models;
@@ -45,18 +44,18 @@ internal static class PretrainCommand
             PreTrainingOptions defaults = PreTrainingOptions.Preset(presetName ?? "base");
             var batching = defaults.Batching with
             {
-                MaxTokens = Positive(parse.GetValue(maxTokens), "--max-tokens") ?? defaults.Batching.MaxTokens,
+                MaxTokens = TrainingRun.Positive(parse.GetValue(maxTokens), "--max-tokens") ?? defaults.Batching.MaxTokens,
                 MinSampleSize = parse.GetValue(minSample) ?? defaults.Batching.MinSampleSize,
-                MaxSampleSize = Positive(parse.GetValue(maxSample), "--max-sample-size") ?? defaults.Batching.MaxSampleSize,
+                MaxSampleSize = TrainingRun.Positive(parse.GetValue(maxSample), "--max-sample-size") ?? defaults.Batching.MaxSampleSize,
             };
             var options = defaults with
             {
-                MaxUpdates = Positive(parse.GetValue(maxUpdates), "--max-updates") ?? defaults.MaxUpdates,
-                UpdateFreq = Positive(parse.GetValue(updateFreq), "--update-freq") ?? defaults.UpdateFreq,
+                MaxUpdates = TrainingRun.Positive(parse.GetValue(maxUpdates), "--max-updates") ?? defaults.MaxUpdates,
+                UpdateFreq = TrainingRun.Positive(parse.GetValue(updateFreq), "--update-freq") ?? defaults.UpdateFreq,
                 LearningRate = parse.GetValue(lr) is float rate ? (rate > 0 ? rate : throw new CliException("--lr must be positive")) : defaults.LearningRate,
                 Seed = parse.GetValue(seed) ?? defaults.Seed,
                 SaveInterval = parse.GetValue(saveInterval) ?? defaults.SaveInterval,
-                ValidateInterval = Positive(parse.GetValue(validInterval), "--valid-interval") ?? defaults.ValidateInterval,
+                ValidateInterval = TrainingRun.Positive(parse.GetValue(validInterval), "--valid-interval") ?? defaults.ValidateInterval,
                 Batching = batching,
             };
             string run = parse.GetValue(outDir)!;
@@ -83,62 +82,9 @@ internal static class PretrainCommand
                 output.WriteLine($"no checkpoint in {run} yet: starting from update 0");
             output.WriteLine($"{train.Entries.Count} recordings ({train.Skipped.Count} skipped), {model.ParameterCount():N0} parameters, " +
                              $"{options.MaxUpdates} updates");
-            using var cancel = new CancellationTokenSource();
-            ConsoleCancelEventHandler onCancel = (_, e) =>
-            {
-                e.Cancel = true;   // finish the current step, save, exit
-                cancel.Cancel();
-            };
-            Console.CancelKeyPress += onCancel;
-            try
-            {
-                if (ReferenceEquals(output, Console.Out) && !Console.IsOutputRedirected)
-                    TrainWithProgressBar(trainer, "pre-training", () => trainer.Train(train, validation, cancel.Token));
-                else
-                    trainer.Train(train, validation, cancel.Token);
-            }
-            finally
-            {
-                Console.CancelKeyPress -= onCancel;
-            }
-            return cancel.IsCancellationRequested ? 130 : 0;
+            return TrainingRun.Run(trainer, "pre-training", output, token => trainer.Train(train, validation, token));
         });
         return command;
     }
 
-    // On a terminal: a Spectre.Console progress bar whose caption is the latest metrics line, and a status line for
-    // checkpoints and warnings (all of them are also in train_log.jsonl / repeated after the bar).
-    internal static void TrainWithProgressBar(ITrainer trainer, string caption, Action train)
-    {
-        var messages = new List<string>();
-        AnsiConsole.Progress()
-            .AutoClear(false)
-            .Columns(new TaskDescriptionColumn { Alignment = Justify.Left },
-                new ProgressBarColumn(), new PercentageColumn(),
-                new RemainingTimeColumn())
-            .Start(context =>
-            {
-                var progress = context.AddTask(caption, maxValue: trainer.MaxUpdates);
-                var status = context.AddTask("starting", maxValue: 1);
-                progress.Value = trainer.State.Update;
-                trainer.UpdateCompleted = update => progress.Value = update;
-                trainer.Log = line =>
-                {
-                    if (line.StartsWith("update ", StringComparison.Ordinal))
-                        progress.Description = Markup.Escape(line);
-                    else
-                    {
-                        status.Description = Markup.Escape(line);
-                        status.Value = 1;
-                        messages.Add(line);
-                    }
-                };
-                train();
-            });
-        foreach (string message in messages)
-            Console.WriteLine(message);
-    }
-
-    private static int? Positive(int? value, string flag) => value is int v && v <= 0
-        ? throw new CliException($"{flag} must be positive, got {v}") : value;
 }

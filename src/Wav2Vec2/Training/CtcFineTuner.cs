@@ -86,8 +86,9 @@ public sealed class CtcFineTuner : ITrainer, ITrainingTask<CtcBatchMetrics>
 
     /// <summary>
     /// A CTC model to fine-tune: the backbone of <paramref name="pretrainedDirectory"/> (a wav2vec 2.0 backbone,
-    /// pre-training or CTC checkpoint; heads other than a matching CTC head are ignored and reported), a new lm_head of
-    /// the vocabulary's size (Hugging Face's initialisation), and config.json's regularisation and masking set from
+    /// pre-training or CTC checkpoint; its heads are ignored and reported, except a CTC head trained on this very
+    /// vocabulary, which continues), a new lm_head of the vocabulary's size (Hugging Face's initialisation) otherwise,
+    /// and config.json's regularisation and masking set from
     /// <paramref name="options"/> (kept in the saved config.json, as transformers does).
     /// </summary>
     /// <exception cref="InvalidDataException">The directory holds no complete wav2vec 2.0 backbone.</exception>
@@ -105,15 +106,31 @@ public sealed class CtcFineTuner : ITrainer, ITrainingTask<CtcBatchMetrics>
         (config.MaskFeatureProb, config.MaskFeatureLength) = (options.MaskFeatureProb, options.MaskFeatureLength);
         config.ApplySpecAugment = true;
         var model = new Wav2Vec2ForCtc(config, new RandomSource(options.Seed)) { Tokenizer = tokenizer };
-        report = PretrainedDirectory.LoadWeights(model, pretrainedDirectory, strict: false);
+        // A CTC checkpoint's head is kept only when it was trained on this very vocabulary.
+        if (SameVocabulary(pretrainedDirectory, tokenizer))
+            report = PretrainedDirectory.LoadWeights(model, pretrainedDirectory, strict: false);
+        else
+        {
+            LoadReport backbone = PretrainedDirectory.LoadWeights(model.Backbone, pretrainedDirectory, strict: false);
+            report = backbone with { Missing = [.. backbone.Missing, .. model.NamedParameters().Select(p => p.Name).Where(IsHead)] };
+        }
         // A new head and a mask embedding the checkpoint may lack are expected; any other missing tensor is not.
-        string[] backboneMissing = report.Missing.Where(n => !n.StartsWith("lm_head.", StringComparison.Ordinal)
-            && n != $"{PretrainedDirectory.BackboneName}.masked_spec_embed").ToArray();
+        string[] backboneMissing = report.Missing.Where(n => !IsHead(n) && !n.EndsWith("masked_spec_embed", StringComparison.Ordinal)).ToArray();
         if (backboneMissing.Length > 0)
             throw new InvalidDataException($"{pretrainedDirectory}: not a complete wav2vec 2.0 backbone ({backboneMissing.Length} " +
                 $"tensor(s) missing, e.g. {backboneMissing[0]})");
         model.Preprocessor = InputValuesPreprocessor.Load(Path.Combine(pretrainedDirectory, "preprocessor_config.json"));
         return model;
+    }
+
+    private static bool IsHead(string name) => Wav2Vec2ForCtc.HeadTensorPrefixes.Any(p => name.StartsWith(p, StringComparison.Ordinal));
+
+    private static bool SameVocabulary(string directory, CtcTokenizer tokenizer)
+    {
+        if (!File.Exists(Path.Combine(directory, "vocab.json")))
+            return false;
+        CtcTokenizer stored = CtcTokenizer.Load(directory);
+        return stored.Count == tokenizer.Count && Enumerable.Range(0, stored.Count).All(i => stored.Token(i) == tokenizer.Token(i));
     }
 
     /// <summary>
@@ -187,7 +204,7 @@ public sealed class CtcFineTuner : ITrainer, ITrainingTask<CtcBatchMetrics>
             }
             long samples = (long)(entry.Samples * (double)_model.Preprocessor.SamplingRate / entry.SampleRate);
             int repeats = ids.Skip(1).Where((id, i) => id == ids[i]).Count();   // repeated labels need a blank between
-            if (skipUnfit && _model.Backbone.FrameCount((int)Math.Min(samples, int.MaxValue)) < ids.Length + repeats)
+            if (skipUnfit && _model.Backbone.FrameCount((int)Math.Min(samples, int.MaxValue)) < Math.Max(1, ids.Length + repeats))
             {
                 skipped++;
                 continue;

@@ -58,7 +58,7 @@ internal sealed record LoopSettings(int MaxUpdates, int UpdateFreq, ulong Seed, 
 /// </summary>
 internal sealed class TrainingLoop<TMetrics>(ITrainingTask<TMetrics> task, AdamW optimizer, LoopSettings settings, string outputDirectory)
 {
-    private readonly CheckpointStore _store = new(Directory.CreateDirectory(outputDirectory).FullName, settings.KeepLastCheckpoints);
+    private readonly CheckpointStore _store = new(Path.GetFullPath(outputDirectory), settings.KeepLastCheckpoints);
     private TrainerState _state = new();
 
     public Action<string> Log { get; set; } = Console.WriteLine;
@@ -91,6 +91,7 @@ internal sealed class TrainingLoop<TMetrics>(ITrainingTask<TMetrics> task, AdamW
         foreach (string skipped in train.Skipped)
             Log($"warning: skipped {skipped}");
         SkippedFiles = train.Skipped.Count;
+        Directory.CreateDirectory(_store.RunDirectory);
         using var log = new StreamWriter(Path.Combine(_store.RunDirectory, "train_log.jsonl"), append: true);
         var accumulated = new List<TMetrics>();
         TrainerState boundary = Snapshot();

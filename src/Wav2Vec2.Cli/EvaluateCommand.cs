@@ -1,0 +1,72 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text;
+using Wav2Vec2.Data;
+using Wav2Vec2.Decoding;
+using Wav2Vec2.IO;
+
+namespace Wav2Vec2.Cli;
+
+/// <summary>`w2v2 evaluate`: word and character error rates of a CTC model on a labeled dataset.</summary>
+internal static class EvaluateCommand
+{
+    public static Command Create(TextWriter output)
+    {
+        Option<string> model = ModelCommands.ModelOption();
+        var data = new Option<string>("--data") { Description = "Labeled audio: LibriSpeech-style directory, fairseq manifest with .wrd/.ltr, or path<TAB>transcript .tsv.", Required = true };
+        var outPath = new Option<string?>("--out") { Description = "TSV with a header and one line per utterance: id, reference, hypothesis and error counts." };
+        Option<double> chunk = ModelCommands.ChunkOption();
+        var command = new Command("evaluate", "Transcribe a labeled dataset and print WER and CER with substitutions, deletions and insertions.")
+        {
+            model, data, outPath, chunk,
+        };
+        command.SetAction(parse =>
+        {
+            string? target = parse.GetValue(outPath) is string path ? ModelCommands.OutputPath(path) : null;
+            var recognizer = SpeechRecognizer.FromPretrained(parse.GetValue(model)!);
+            AudioDataset dataset = AudioDataset.OpenTranscribed(parse.GetValue(data)!);
+            foreach (string skipped in dataset.Skipped)
+                output.WriteLine($"warning: skipped {skipped}");
+            var results = new List<TranscriptionResult>();
+            foreach (AudioEntry entry in dataset.Entries)
+                results.Add(TranscriptionResult.Score(Path.GetFileNameWithoutExtension(entry.Path), entry.Transcript!,
+                    Transcribe(recognizer, entry, ModelCommands.Chunking(parse.GetValue(chunk)))));
+            var metrics = TranscriptionMetrics.From(results);
+            output.WriteLine($"utterances: {metrics.Utterances}");
+            output.WriteLine(Line("WER", metrics.Words, "words"));
+            output.WriteLine(Line("CER", metrics.Characters, "characters"));
+            if (target != null)
+            {
+                AtomicFile.WriteText(target, Table(results));
+                output.WriteLine($"{target}: {results.Count} utterances");
+            }
+            return 0;
+        });
+        return command;
+    }
+
+    private static string Transcribe(SpeechRecognizer recognizer, AudioEntry entry, Models.ChunkingOptions chunking)
+    {
+        try
+        {
+            return recognizer.Transcribe(entry.Path, chunking);
+        }
+        catch (ArgumentException e) when (e.Message.Contains("too short", StringComparison.Ordinal))
+        {
+            throw new CliException($"{entry.Path}: {e.Message}");
+        }
+    }
+
+    private static string Line(string name, EditCounts counts, string units) => string.Create(CultureInfo.InvariantCulture,
+        $"{name}: {counts.Rate:P2} ({counts.Errors} errors in {counts.ReferenceLength} {units}: {counts.Substitutions} substitutions, " +
+        $"{counts.Deletions} deletions, {counts.Insertions} insertions)");
+
+    private static string Table(IEnumerable<TranscriptionResult> results)
+    {
+        var text = new StringBuilder("id\treference\thypothesis\tword_errors\treference_words\tsubstitutions\tdeletions\tinsertions\tchar_errors\treference_chars\n");
+        foreach (TranscriptionResult r in results)
+            text.Append(CultureInfo.InvariantCulture, $"{r.Id}\t{r.Reference}\t{r.Hypothesis}\t{r.Words.Errors}\t{r.Words.ReferenceLength}\t")
+                .Append(CultureInfo.InvariantCulture, $"{r.Words.Substitutions}\t{r.Words.Deletions}\t{r.Words.Insertions}\t{r.Characters.Errors}\t{r.Characters.ReferenceLength}\n");
+        return text.ToString();
+    }
+}

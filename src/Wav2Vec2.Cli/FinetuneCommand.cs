@@ -1,0 +1,93 @@
+using System.CommandLine;
+using Wav2Vec2.Data;
+using Wav2Vec2.IO;
+using Wav2Vec2.Models;
+using Wav2Vec2.Training;
+
+namespace Wav2Vec2.Cli;
+
+/// <summary>`w2v2 finetune`: CTC fine-tuning of a pre-trained model on transcribed audio (fairseq's recipe).</summary>
+internal static class FinetuneCommand
+{
+    private static readonly string[] Presets = ["10m", "1h", "10h", "100h", "tiny"];
+
+    public static Command Create(TextWriter output)
+    {
+        var init = new Option<string>("--init") { Description = "Pre-trained model directory (backbone, pre-training or CTC checkpoint).", Required = true };
+        var train = new Option<string>("--train") { Description = "Labeled training audio: LibriSpeech-style directory (*.trans.txt), fairseq manifest with .wrd/.ltr, or path<TAB>transcript .tsv.", Required = true };
+        var valid = new Option<string?>("--valid") { Description = "Labeled validation audio (same forms); the best model by WER goes to OUT/best." };
+        var outDir = new Option<string>("--out") { Description = "Run directory: train_log.jsonl, checkpoint-N/, best/, final/.", Required = true };
+        var preset = new Option<string>("--preset")
+        {
+            Description = "fairseq BASE recipe by amount of labels (10m, 1h, 10h, 100h) or tiny (CPU-sized).",
+            DefaultValueFactory = _ => "10m",
+        };
+        preset.AcceptOnlyFromAmong(Presets);
+        var maxUpdates = new Option<int?>("--max-updates") { Description = "Updates to train (the schedule stretches to fit)." };
+        var updateFreq = new Option<int?>("--update-freq") { Description = "Batches accumulated per update (fairseq's recipes: 8 = 2 GPUs x 4)." };
+        var maxTokens = new Option<int?>("--max-tokens") { Description = "Samples per batch (batch size x longest utterance)." };
+        var lr = new Option<float?>("--lr") { Description = "Peak learning rate." };
+        var freeze = new Option<int?>("--freeze-updates") { Description = "Updates during which only the CTC head trains." };
+        var seed = new Option<ulong?>("--seed") { Description = "Random seed." };
+        var validInterval = new Option<int?>("--valid-interval") { Description = "Validate every N updates." };
+        var saveInterval = new Option<int?>("--save-interval") { Description = "Save a checkpoint every N updates." };
+        var keepLast = new Option<int?>("--keep-last") { Description = "Checkpoints to keep (newest)." };
+        var vocab = new Option<string?>("--vocab") { Description = "Directory with the vocab.json to use (default: the init model's, else built from --train)." };
+        var resume = new Option<bool>("--resume") { Description = "Continue from the newest checkpoint in --out." };
+        var command = new Command("finetune", "Fine-tune a pre-trained wav2vec 2.0 model with the CTC loss (fairseq's wav2vec2_asr recipe); " +
+            "fairseq runs these recipes on 2 GPUs with update_freq 4: use --update-freq 8 for the same effective batch.")
+        {
+            init, train, valid, outDir, preset, maxUpdates, updateFreq, maxTokens, lr, freeze, seed, validInterval, saveInterval,
+            keepLast, vocab, resume,
+        };
+        command.SetAction(parse =>
+        {
+            CtcFineTuningOptions defaults = CtcFineTuningOptions.Preset(parse.GetValue(preset)!);
+            var options = defaults with
+            {
+                MaxUpdates = TrainingRun.Positive(parse.GetValue(maxUpdates), "--max-updates") ?? defaults.MaxUpdates,
+                UpdateFreq = TrainingRun.Positive(parse.GetValue(updateFreq), "--update-freq") ?? defaults.UpdateFreq,
+                LearningRate = parse.GetValue(lr) is float rate ? (rate > 0 ? rate : throw new CliException("--lr must be positive")) : defaults.LearningRate,
+                FreezeFineTuneUpdates = parse.GetValue(freeze) is int f ? (f >= 0 ? f : throw new CliException("--freeze-updates must not be negative")) : defaults.FreezeFineTuneUpdates,
+                Seed = parse.GetValue(seed) ?? defaults.Seed,
+                ValidateInterval = TrainingRun.Positive(parse.GetValue(validInterval), "--valid-interval") ?? defaults.ValidateInterval,
+                SaveInterval = TrainingRun.Positive(parse.GetValue(saveInterval), "--save-interval") ?? defaults.SaveInterval,
+                KeepLastCheckpoints = TrainingRun.Positive(parse.GetValue(keepLast), "--keep-last") ?? defaults.KeepLastCheckpoints,
+                Batching = defaults.Batching with { MaxTokens = TrainingRun.Positive(parse.GetValue(maxTokens), "--max-tokens") ?? defaults.Batching.MaxTokens },
+            };
+            // A run stretched or shrunk with --max-updates starts validating at the same fraction of the run.
+            if (parse.GetValue(maxUpdates) is int updates)
+                options = options with { ValidateAfterUpdates = (int)((long)defaults.ValidateAfterUpdates * updates / defaults.MaxUpdates) };
+            string run = parse.GetValue(outDir)!, initDirectory = parse.GetValue(init)!;
+            bool resuming = parse.GetValue(resume);
+            string? latest = PreTrainer.LatestCheckpoint(run);
+            if (!resuming && latest != null)
+                throw new CliException($"{run} already holds checkpoints: pass --resume to continue or choose another --out");
+            AudioDataset trainData = AudioDataset.OpenTranscribed(parse.GetValue(train)!);
+            AudioDataset? validData = parse.GetValue(valid) is string v ? AudioDataset.OpenTranscribed(v) : null;
+            CtcTokenizer vocabulary = Vocabulary(parse.GetValue(vocab), resuming ? latest : null, initDirectory, trainData, output);
+            Wav2Vec2ForCtc model = CtcFineTuner.CreateModel(initDirectory, vocabulary, options, out LoadReport report);
+            output.WriteLine($"initialised from {initDirectory}: {report.Ignored.Count} head tensor(s) ignored, " +
+                             $"{report.Missing.Count} new (CTC head of {vocabulary.Count} tokens)");
+            var tuner = new CtcFineTuner(model, options, run) { Log = output.WriteLine };
+            if (resuming && !tuner.TryResume())
+                output.WriteLine($"no checkpoint in {run} yet: starting from update 0");
+            return TrainingRun.Run(tuner, "fine-tuning", output, token => tuner.Train(trainData, validData, token));
+        });
+        return command;
+    }
+
+    // --vocab, else the checkpoint being resumed, else the init model's own CTC vocabulary, else the training transcripts'.
+    private static CtcTokenizer Vocabulary(string? given, string? checkpoint, string initDirectory, AudioDataset train, TextWriter output)
+    {
+        foreach (string? directory in new[] { given, checkpoint, initDirectory })
+            if (directory != null && (directory == given || File.Exists(Path.Combine(directory, "vocab.json"))))
+            {
+                output.WriteLine($"vocabulary: {Path.Combine(directory, "vocab.json")}");
+                return CtcTokenizer.Load(directory);
+            }
+        CtcTokenizer built = CtcFineTuner.BuildVocabulary(train);
+        output.WriteLine($"vocabulary: {built.Count} tokens built from the training transcripts");
+        return built;
+    }
+}

@@ -1,0 +1,72 @@
+using Spectre.Console;
+using Wav2Vec2.Training;
+
+namespace Wav2Vec2.Cli;
+
+/// <summary>What the training commands share: Ctrl+C handling, the progress display and flag checks.</summary>
+internal static class TrainingRun
+{
+    /// <summary>
+    /// Runs <paramref name="train"/>: Ctrl+C finishes the current batch, saves a checkpoint and exits with 130; on a
+    /// terminal a progress bar shows the latest metrics, otherwise one line per logged update is printed.
+    /// </summary>
+    public static int Run(ITrainer trainer, string caption, TextWriter output, Action<CancellationToken> train)
+    {
+        using var cancel = new CancellationTokenSource();
+        ConsoleCancelEventHandler onCancel = (_, e) =>
+        {
+            e.Cancel = true;   // finish the current step, save, exit
+            cancel.Cancel();
+        };
+        Console.CancelKeyPress += onCancel;
+        try
+        {
+            if (ReferenceEquals(output, Console.Out) && !Console.IsOutputRedirected)
+                TrainWithProgressBar(trainer, caption, () => train(cancel.Token));
+            else
+                train(cancel.Token);
+        }
+        finally
+        {
+            Console.CancelKeyPress -= onCancel;
+        }
+        return cancel.IsCancellationRequested ? 130 : 0;
+    }
+
+    /// <summary>The value, after checking that it is positive (null passes).</summary>
+    public static int? Positive(int? value, string flag) => value is int v && v <= 0
+        ? throw new CliException($"{flag} must be positive, got {v}") : value;
+
+    // On a terminal: a Spectre.Console progress bar whose caption is the latest metrics line, and a status line for
+    // checkpoints and warnings (all of them are also in train_log.jsonl / repeated after the bar).
+    private static void TrainWithProgressBar(ITrainer trainer, string caption, Action train)
+    {
+        var messages = new List<string>();
+        AnsiConsole.Progress()
+            .AutoClear(false)
+            .Columns(new TaskDescriptionColumn { Alignment = Justify.Left },
+                new ProgressBarColumn(), new PercentageColumn(),
+                new RemainingTimeColumn())
+            .Start(context =>
+            {
+                var progress = context.AddTask(caption, maxValue: trainer.MaxUpdates);
+                var status = context.AddTask("starting", maxValue: 1);
+                progress.Value = trainer.State.Update;
+                trainer.UpdateCompleted = update => progress.Value = update;
+                trainer.Log = line =>
+                {
+                    if (line.StartsWith("update ", StringComparison.Ordinal))
+                        progress.Description = Markup.Escape(line);
+                    else
+                    {
+                        status.Description = Markup.Escape(line);
+                        status.Value = 1;
+                        messages.Add(line);
+                    }
+                };
+                train();
+            });
+        foreach (string message in messages)
+            Console.WriteLine(message);
+    }
+}
