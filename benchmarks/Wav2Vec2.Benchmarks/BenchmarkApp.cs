@@ -22,6 +22,11 @@ internal static class BenchmarkApp
                          forward + backward + AdamW of the backbone with a 32-way head and a mean-square
                          loss on B x S seconds (default 4 x 5; at most 5 runs unless --runs is given);
                          --reference: torchaudio wav2vec2_base with Adam in Debian's PyTorch
+          finetunestep [--preset base] [--batch B] [--seconds S]
+                         one CTC fine-tuning step of Wav2Vec2ForCtc (conv encoder frozen, Transformer and
+                         head trained, Adam) on B x S seconds (default 4 x 5; 3 rounds); prints peak_rss_mb;
+                         --reference: torchaudio wav2vec2_base + ctc_loss + Adam (tools/reference_finetune_step.py),
+                         one process per round, interleaved
           decode [--seconds S] [--beam-width N] [--lm FILE] [--beam-threshold X|inf] [--token-min-logp X|inf]
                          CTC beam search with an n-gram LM on synthetic peaked logits of an S-second
                          utterance (default 30 s, width 100, 32-token vocabulary, the committed test LM,
@@ -54,6 +59,7 @@ internal static class BenchmarkApp
                 "forward" => ForwardBenchmark.Run(options),
                 "features" => FeaturesBenchmark.Run(options),
                 "trainstep" => TrainStepBenchmark.Run(options),
+                "finetunestep" => FineTuneStepBenchmark.Run(options),
                 "decode" => DecodeBenchmark.RunDecode(options),
                 "lmload" => DecodeBenchmark.RunLoad(options),
                 _ => throw new BenchmarkUsageException($"unknown benchmark '{options.Benchmark}' (see --help)"),

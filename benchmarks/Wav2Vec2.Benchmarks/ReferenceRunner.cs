@@ -4,7 +4,7 @@ using System.Globalization;
 namespace Wav2Vec2.Benchmarks;
 
 /// <summary>
-/// Runs shared/tools/reference_speed.py (Debian's python3 with PyTorch, numpy and OpenBLAS) so that our figure and
+/// Runs shared/tools/reference_speed.py or one of tools/reference_*.py (Debian's python3 with PyTorch, numpy and OpenBLAS) so that our figure and
 /// the reference's are measured in the same run on the same machine.
 /// </summary>
 internal static class ReferenceRunner
@@ -13,7 +13,22 @@ internal static class ReferenceRunner
 
     public static double Measure(params string[] arguments)
     {
-        string script = FindScript();
+        string last = Run(FindScript(), arguments);
+        return double.TryParse(last, NumberStyles.Float, CultureInfo.InvariantCulture, out double value) ? value
+            : throw new BenchmarkUsageException($"reference run printed '{last}', not a number");
+    }
+
+    /// <summary>Runs one of this repository's tools/ scripts (found above the benchmark's folder) and returns its last line.</summary>
+    public static string RunScript(string relativePath, params string[] arguments)
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir != null; dir = dir.Parent)
+            if (File.Exists(Path.Combine(dir.FullName, relativePath)))
+                return Run(Path.Combine(dir.FullName, relativePath), arguments);
+        throw new BenchmarkUsageException($"{relativePath} not found above {AppContext.BaseDirectory}");
+    }
+
+    private static string Run(string script, string[] arguments)
+    {
         var start = new ProcessStartInfo(Python) { RedirectStandardOutput = true, RedirectStandardError = true };
         start.ArgumentList.Add(script);
         foreach (string argument in arguments)
@@ -23,11 +38,10 @@ internal static class ReferenceRunner
         string output = process.StandardOutput.ReadToEnd();
         string error = process.StandardError.ReadToEnd();
         process.WaitForExit();
-        string last = output.Trim().Split('\n').LastOrDefault() ?? "";
-        if (process.ExitCode != 0 || !double.TryParse(last, NumberStyles.Float, CultureInfo.InvariantCulture, out double value))
+        if (process.ExitCode != 0)
             throw new BenchmarkUsageException(
                 $"reference run failed (exit {process.ExitCode}): {error.Trim().Split('\n').LastOrDefault()}");
-        return value;
+        return output.Trim().Split('\n').LastOrDefault() ?? "";
     }
 
     private static string FindScript()
