@@ -14,7 +14,17 @@ namespace Wav2Vec2.Audio;
 /// </code></example>
 public sealed record InputValuesPreprocessor
 {
-    /// <summary>Normalise each utterance: (x - mean) / sqrt(var + 1e-7) over its unpadded samples.</summary>
+    /// <summary>
+    /// Epsilon of inference-time normalisation: Hugging Face's Wav2Vec2FeatureExtractor, (x - mean) / sqrt(var + 1e-7).
+    /// </summary>
+    public const double InferenceEpsilon = 1e-7;
+
+    /// <summary>
+    /// Epsilon of training-time normalisation: fairseq's layer norm over the whole utterance (before any crop), 1e-5.
+    /// </summary>
+    public const double TrainingEpsilon = 1e-5;
+
+    /// <summary>Normalise each utterance to zero mean and unit variance over its unpadded samples.</summary>
     public bool DoNormalize { get; init; } = true;
 
     /// <summary>The model's input rate (16 kHz for every published wav2vec 2.0 model).</summary>
@@ -70,9 +80,9 @@ public sealed record InputValuesPreprocessor
 
     /// <summary>
     /// A normalised copy of <paramref name="samples"/> (already at the model's rate) when <see cref="DoNormalize"/> is
-    /// set, else a plain copy: zero mean, unit variance, (x - mean) / sqrt(var + 1e-7), statistics in double.
+    /// set, else a plain copy: zero mean, unit variance, (x - mean) / sqrt(var + epsilon), statistics in double.
     /// </summary>
-    public float[] Normalize(ReadOnlySpan<float> samples)
+    public float[] Normalize(ReadOnlySpan<float> samples, double epsilon = InferenceEpsilon)
     {
         if (!DoNormalize)
             return samples.ToArray();
@@ -83,7 +93,7 @@ public sealed record InputValuesPreprocessor
         foreach (float v in samples)
             variance += (v - mean) * (v - mean);
         variance /= Math.Max(1, samples.Length);
-        double scale = 1 / Math.Sqrt(variance + 1e-7);
+        double scale = 1 / Math.Sqrt(variance + epsilon);
         var result = new float[samples.Length];
         for (int i = 0; i < result.Length; i++)
             result[i] = (float)((samples[i] - mean) * scale);

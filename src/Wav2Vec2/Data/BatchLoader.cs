@@ -91,13 +91,14 @@ internal sealed class BatchLoader : IDisposable
         var lengths = new int[clips.Count];
         for (int i = 0; i < clips.Count; i++)
         {
-            float[] clip = clips[i];
+            // fairseq normalises the whole utterance, then crops.
+            float[] clip = preprocessor.Normalize(clips[i], InputValuesPreprocessor.TrainingEpsilon);
             lengths[i] = Math.Min(clip.Length, length);
             ulong key = ((ulong)epoch << 40) ^ ((ulong)position << 16) ^ (ulong)i;
             int start = clip.Length > length ? (int)(CounterRandom.Bits(seed, key) % (ulong)(clip.Length - length + 1)) : 0;
             Span<float> row = samples.AsSpan(i * length, length);
             row[lengths[i]..].Fill(preprocessor.PaddingValue);
-            preprocessor.Normalize(clip.AsSpan(start, lengths[i])).CopyTo(row);
+            clip.AsSpan(start, lengths[i]).CopyTo(row);
         }
         return new LoadedBatch(position, samples, clips.Count, length, lengths, [.. entries], skipped);
     }

@@ -7,8 +7,9 @@ namespace Wav2Vec2.Models;
 /// <summary>What the quantizer produced for N latent frames.</summary>
 /// <param name="Codevectors">(N, codevector_dim): one codevector per group, concatenated.</param>
 /// <param name="ProbPerplexity">Scalar (differentiable): perplexity of the averaged soft code distribution.</param>
-/// <param name="CodePerplexity">Perplexity of the hard (argmax) codes.</param>
-/// <param name="Codes">(N, G) chosen entries.</param>
+/// <param name="CodePerplexity">Perplexity of the argmax codes (fairseq's code_perplexity, in training too).</param>
+/// <param name="Codes">(N, G) entries whose codevectors were output: the Gumbel samples in training, the argmax in
+/// evaluation. Two frames with equal codes have equal targets (fairseq's neg_is_pos test compares these).</param>
 internal sealed record QuantizerOutput(Tensor Codevectors, Tensor ProbPerplexity, double CodePerplexity, int[] Codes);
 
 /// <summary>
@@ -40,16 +41,17 @@ internal sealed class GumbelVectorQuantizer : Module
         Tensor logits = _weightProj.Forward(latents);                                        // (N, G V)
         Tensor grouped = Ops.Reshape(logits, n, _groups, _entries);
         Tensor probPerplexity = Ops.ProbabilityPerplexity(grouped);
-        int[] codes = new int[n * _groups];
+        int[] argmax = new int[n * _groups], codes;
         for (int r = 0; r < n * _groups; r++)
-            codes[r] = System.Numerics.Tensors.TensorPrimitives.IndexOfMax(logits.Span.Slice(r * _entries, _entries));
+            argmax[r] = System.Numerics.Tensors.TensorPrimitives.IndexOfMax(logits.Span.Slice(r * _entries, _entries));
         Tensor oneHot;
         if (Training)
         {
-            (oneHot, _) = Ops.GumbelSoftmaxHard(Ops.Reshape(logits, n * _groups, _entries), temperature, random);
+            (oneHot, codes) = Ops.GumbelSoftmaxHard(Ops.Reshape(logits, n * _groups, _entries), temperature, random);
         }
         else
         {
+            codes = argmax;
             oneHot = new Tensor(n * _groups, _entries);
             for (int r = 0; r < codes.Length; r++)
                 oneHot.Span[r * _entries + codes[r]] = 1f;
@@ -58,7 +60,7 @@ internal sealed class GumbelVectorQuantizer : Module
         Tensor perGroup = Ops.Transpose(Ops.Reshape(oneHot, n, _groups, _entries), 0, 1);
         Tensor chosen = Ops.MatMul(perGroup, Ops.Reshape(_codevectors, _groups, _entries, _dimPerGroup));
         Tensor codevectors = Ops.Reshape(Ops.Transpose(chosen, 0, 1), n, _groups * _dimPerGroup);
-        return new QuantizerOutput(codevectors, probPerplexity, CodePerplexity(codes, n), codes);
+        return new QuantizerOutput(codevectors, probPerplexity, CodePerplexity(argmax, n), codes);
     }
 
     // Sum over groups of exp(entropy) of the hard code histogram (fairseq's code_perplexity, eps 1e-7).

@@ -21,11 +21,19 @@ public sealed record AdamWOptions
 
     /// <summary>Decoupled weight decay (p -= lr * wd * p before the Adam update).</summary>
     public float WeightDecay { get; init; } = 0.01f;
+
+    /// <summary>
+    /// fairseq's Adam: epsilon is added to the square root of the uncorrected second moment, with the bias corrections
+    /// folded into the step (lr sqrt(1 - b2^t) / (1 - b1^t)); torch's Adam adds it after the correction. The same as
+    /// torch's form with epsilon / sqrt(1 - b2^t), which only matters in the first few hundred steps.
+    /// </summary>
+    public bool EpsilonBeforeBiasCorrection { get; init; }
 }
 
 /// <summary>
 /// Adam with decoupled weight decay and bias correction, the update of torch.optim.AdamW:
-/// p *= 1 - lr wd; m = b1 m + (1 - b1) g; v = b2 v + (1 - b2) g^2; p -= lr / (1 - b1^t) * m / (sqrt(v / (1 - b2^t)) + eps).
+/// p *= 1 - lr wd; m = b1 m + (1 - b1) g; v = b2 v + (1 - b2) g^2; p -= lr / (1 - b1^t) * m / (sqrt(v / (1 - b2^t)) + eps),
+/// or fairseq's Adam (<see cref="AdamWOptions.EpsilonBeforeBiasCorrection"/>): p -= lr sqrt(1 - b2^t) / (1 - b1^t) * m / (sqrt(v) + eps).
 /// Parameters without a gradient are skipped. The state (step, m, v) saves to and loads from a stream.
 /// </summary>
 public sealed class AdamW
@@ -67,6 +75,7 @@ public sealed class AdamW
         float stepSize = lr / (1f - MathF.Pow(b1, Step));
         float sqrtCorrection2 = MathF.Sqrt(1f - MathF.Pow(b2, Step));
         float decay = 1f - lr * Options.WeightDecay;
+        float eps = Options.EpsilonBeforeBiasCorrection ? Options.Epsilon / sqrtCorrection2 : Options.Epsilon;
         var work = new List<(int Parameter, int Start, int Length)>();
         for (int i = 0; i < _parameters.Count; i++)
             if (_parameters[i].Grad != null)
@@ -78,7 +87,7 @@ public sealed class AdamW
             Parameter parameter = _parameters[index];
             UpdateRange(parameter.Span.Slice(start, length), parameter.Grad!.Span.Slice(start, length),
                 _m[index].AsSpan(start, length), _v[index].AsSpan(start, length),
-                b1, b2, Options.Epsilon, decay, stepSize, sqrtCorrection2);
+                b1, b2, eps, decay, stepSize, sqrtCorrection2);
         });
     }
 

@@ -25,9 +25,14 @@ public sealed class PreTrainer : ITrainer, ITrainingTask<PreTrainingMetrics>
     private int _lowPerplexityStreak;
 
     /// <summary>Prepares a run writing to <paramref name="outputDirectory"/>.</summary>
+    /// <exception cref="ArgumentException">The model's config disagrees with the options on the objective or regularisation
+    /// (build it from <see cref="PreTrainingOptions.Configure"/>).</exception>
     public PreTrainer(Wav2Vec2ForPreTraining model, PreTrainingOptions options, string outputDirectory)
     {
+        if (options.Mismatch(model.Config) is string mismatch)
+            throw new ArgumentException($"{mismatch}: build the model from PreTrainingOptions.Configure(architecture)");
         _model = model;
+        model.Backbone.Preprocessor = model.Backbone.Preprocessor with { DoNormalize = options.Normalize };
         _options = options;
         var optimizer = new AdamW(model.Parameters(), options.Optimizer with { LearningRate = options.LearningRate });
         model.FeatureGradMult = options.FeatureGradMult;
@@ -70,7 +75,7 @@ public sealed class PreTrainer : ITrainer, ITrainingTask<PreTrainingMetrics>
         _model.Train(false);
         var random = new RandomSource(_options.Seed ^ 0x5EEDUL);
         var all = new List<PreTrainingMetrics>();
-        foreach (BatchPlan plan in BatchSampler.Plan(data.Entries, _options.Batching, _options.Seed, 0))
+        foreach (BatchPlan plan in BatchSampler.Plan(data.Entries, _options.Batching, _options.Seed, 0, _model.Backbone.Preprocessor.SamplingRate))
         {
             LoadedBatch batch = BatchLoader.Load(data, plan, 0, _model.Backbone.Preprocessor, _options.Seed, 0);
             if (batch.BatchSize == 0)

@@ -101,7 +101,8 @@ internal sealed class TrainingLoop<TMetrics>(ITrainingTask<TMetrics> task, AdamW
         task.Model.Train(true);
         while (_state.Update < settings.MaxUpdates && !cancelled)
         {
-            IReadOnlyList<BatchPlan> plans = BatchSampler.Plan(train.Entries, settings.Batching, settings.Seed, _state.Epoch);
+            IReadOnlyList<BatchPlan> plans = BatchSampler.Plan(train.Entries, settings.Batching, settings.Seed, _state.Epoch,
+                task.Preprocessor.SamplingRate);
             if (plans.Count == 0)
                 throw new InvalidDataException($"no recording is at least {settings.Batching.MinSampleSize} samples long");
             using (var loader = new BatchLoader(train, plans, _state.BatchPosition, task.Preprocessor, settings.Seed, _state.Epoch,

@@ -14,7 +14,7 @@ public sealed class PretrainCliTests : TempDirectoryTest
         File.Copy(FixturePath("flac", "speech16.wav"), Path.Combine(data, "b.wav"));
         string config = Path.Combine(TempDirectory, "config.json");
         var small = TinyConfig();
-        small.MaskTimeLength = 4;
+        (small.MaskTimeProb, small.MaskTimeLength) = (0.05f, 4);   // a Hub config's fine-tuning values: the recipe's apply
         File.WriteAllText(config, small.ToJson());
         string run = Path.Combine(TempDirectory, "run");
         string[] common = ["pretrain", "--data", data, "--valid", data, "--config", config, "--out", run, "--min-sample-size", "4000",
@@ -22,6 +22,11 @@ public sealed class PretrainCliTests : TempDirectoryTest
         var (code, output, error) = Run([.. common, "--max-updates", "2"]);
         Assert.AreEqual(0, code, error + output);
         StringAssert.Contains(output, "finished 2 updates");
+        StringAssert.Contains(output, "recipe base");
+        StringAssert.Contains(output, "effective batch: up to 1 s of audio per update (fairseq's recipe: 64 GPU(s) x 1 s = 64 s at this learning rate)");
+        StringAssert.Contains(output, "objective: masks p 0.65 x 10 frames (min 2), 100 distractors");
+        StringAssert.Contains(output, "input raw waveform");
+        StringAssert.Contains(File.ReadAllText(Path.Combine(run, "final", "config.json")), "\"mask_time_prob\": 0.65");
         string[] log = File.ReadAllLines(Path.Combine(run, "train_log.jsonl"));
         Assert.AreEqual(3, log.Length, "two train lines and one validation line");
         StringAssert.Contains(log[2], "\"split\":\"valid\"");
@@ -44,7 +49,7 @@ public sealed class PretrainCliTests : TempDirectoryTest
     public void PretrainRejectsBadFlags()
     {
         string data = Directory.CreateDirectory(Path.Combine(TempDirectory, "data")).FullName;
-        StringAssert.Contains(Run("pretrain", "--data", data, "--out", Path.Combine(TempDirectory, "r")).Error, "give exactly one of --preset and --config");
+        StringAssert.Contains(Run("pretrain", "--data", data, "--out", Path.Combine(TempDirectory, "r")).Error, "give --preset, --config or --init (the architecture to train)");
         StringAssert.Contains(Run("pretrain", "--data", data, "--preset", "huge", "--out", Path.Combine(TempDirectory, "r")).Error, "--preset must be base, large or tiny");
         StringAssert.Contains(Run("pretrain", "--data", data, "--preset", "tiny", "--out", Path.Combine(TempDirectory, "r"), "--max-updates", "0").Error, "--max-updates must be positive");
         var (code, _, error) = Run("pretrain", "--data", data, "--preset", "tiny", "--out", Path.Combine(TempDirectory, "r"));

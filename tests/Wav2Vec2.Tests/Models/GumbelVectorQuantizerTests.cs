@@ -69,6 +69,30 @@ public sealed class GumbelVectorQuantizerTests
         AssertClose(weight.Grad!.Span, proj.Grad!.Span, 1e-5f, "weight_proj gradient through the soft sample");
     }
 
+    [TestMethod]
+    public void TrainingReportsTheSampledCodesAndKeepsArgmaxForTheCodePerplexity()
+    {
+        // fairseq compares the sampled targets for its "distractor equals positive" test: the codes must be the sampled
+        // entries (whose codevectors were output), not the argmax; only code_perplexity uses the argmax.
+        var config = new Wav2Vec2Config { ConvDim = [8], ConvKernel = [10], ConvStride = [5], NumCodevectorGroups = 2, NumCodevectorsPerGroup = 5, CodevectorDim = 6 };
+        var quantizer = new GumbelVectorQuantizer(config, new RandomSource(1));
+        Tensor latents = TestSupport.RandomTensor(2, 40, 8);
+        QuantizerOutput output = quantizer.Forward(latents, temperature: 2f, new RandomSource(3));
+        var named = quantizer.NamedParameters().ToDictionary(p => p.Name, p => p.Parameter);
+        Tensor logits = Ops.Reshape(Ops.Linear(latents, named["weight_proj.weight"], named["weight_proj.bias"]), 80, 5);
+        (_, int[] sampled) = Ops.GumbelSoftmaxHard(logits, 2f, new RandomSource(3));
+        CollectionAssert.AreEqual(sampled, output.Codes, "codes are the Gumbel samples");
+        int[] argmax = Enumerable.Range(0, 80).Select(r => System.Numerics.Tensors.TensorPrimitives.IndexOfMax(logits.Span.Slice(r * 5, 5))).ToArray();
+        Assert.IsTrue(sampled.Where((c, r) => c != argmax[r]).Count() >= 10, "the noise moves many samples off the argmax");
+        Tensor codebook = named["codevectors"];
+        for (int r = 0; r < 80; r++)
+            CollectionAssert.AreEqual(codebook.Span.Slice(((r % 2) * 5 + sampled[r]) * 3, 3).ToArray(), output.Codevectors.Span.Slice(r * 3, 3).ToArray(), $"row {r}");
+        quantizer.Train(false);
+        Assert.AreEqual(quantizer.Forward(latents, 2f, new RandomSource(3)).CodePerplexity, output.CodePerplexity, 1e-12,
+            "code perplexity counts the argmax codes in training as in evaluation");
+    }
+
+    // Row `row` of the (frames * groups, 3) outputs must equal one codevector of its group.
     // Row `row` of the (frames * groups, 3) outputs must equal one codevector of its group.
     private static void AssertIsOneCodevector(QuantizerOutput output, Tensor codebook, int row)
     {

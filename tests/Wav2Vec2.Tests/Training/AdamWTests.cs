@@ -1,4 +1,5 @@
 using Wav2Vec2.Nn;
+using Wav2Vec2.Tensors;
 using Wav2Vec2.Training;
 
 namespace Wav2Vec2.Tests.Training;
@@ -6,6 +7,33 @@ namespace Wav2Vec2.Tests.Training;
 [TestClass]
 public sealed class AdamWTests : TempDirectoryTest
 {
+    [TestMethod]
+    public void FairseqFormAddsEpsilonToTheUncorrectedSecondMoment()
+    {
+        // fairseq/optim/adam.py: p -= lr sqrt(1 - b2^t) / (1 - b1^t) m / (sqrt(v) + eps), decay p *= 1 - lr wd first.
+        var p = new Parameter("p", 3);
+        float[] start = [0.5f, -1.5f, 2f];
+        start.CopyTo(p.Span);
+        const float lr = 0.1f, b1 = 0.9f, b2 = 0.98f, eps = 0.01f, wd = 0.1f;
+        var optimizer = new AdamW([p], new AdamWOptions { LearningRate = lr, Beta1 = b1, Beta2 = b2, Epsilon = eps, WeightDecay = wd, EpsilonBeforeBiasCorrection = true });
+        double[] expected = start.Select(v => (double)v).ToArray(), m = new double[3], v2 = new double[3];
+        float[][] gradients = [[0.3f, -0.2f, 0.05f], [0.1f, 0.4f, -0.3f], [-0.2f, 0.1f, 0.2f]];
+        for (int t = 1; t <= 3; t++)
+        {
+            p.Grad = Tensor.FromArray(gradients[t - 1], 3);
+            optimizer.Update();
+            double stepSize = lr * Math.Sqrt(1 - Math.Pow(b2, t)) / (1 - Math.Pow(b1, t));
+            for (int i = 0; i < 3; i++)
+            {
+                double g = gradients[t - 1][i];
+                m[i] = b1 * m[i] + (1 - b1) * g;
+                v2[i] = b2 * v2[i] + (1 - b2) * g * g;
+                expected[i] = expected[i] * (1 - lr * wd) - stepSize * m[i] / (Math.Sqrt(v2[i]) + eps);
+            }
+            AssertClose(expected.Select(x => (float)x).ToArray(), p.Span, 1e-6f, $"step {t}");
+        }
+    }
+
     [TestMethod]
     public void AdamWMatchesTorchOverThreeSteps()
     {
