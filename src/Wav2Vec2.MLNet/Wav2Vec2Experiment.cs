@@ -112,13 +112,18 @@ public sealed class Wav2Vec2Experiment
                 _ml.Data.SaveAsBinary(selected, stream, keepHidden: false);
             cache = _ml.Data.LoadFromBinary(file);
         }
-        // One full pass now, so that extraction is done (and timed) before the sweep.
+        // One full pass now, so that extraction is done (and timed) before the sweep; progress every tenth of the rows.
         using DataViewRowCursor cursor = cache.GetRowCursor(cache.Schema);
         var getters = cache.Schema.Skip(1).Select(c => cursor.GetGetter<VBuffer<float>>(c)).ToArray();
         VBuffer<float> value = default;
+        long done = 0, step = Math.Max(1, rows / 10);
         while (cursor.MoveNext())
+        {
             foreach (var getter in getters)
                 getter(ref value);
+            if (++done % step == 0 && done < rows)
+                MLNetInterop.Info(environment, Channel, $"extracting: {done} of {rows} clips");
+        }
         return cache;
     }
 
