@@ -64,6 +64,9 @@ public sealed class Wav2Vec2ExperimentResult
     public TimeSpan ExtractionTime { get; }
 
     /// <summary>The leaderboard as a Markdown table.</summary>
+    /// <example><code>
+    /// Console.WriteLine(result.ToString());   // | rank | layer | pooling | trainer | MacroAccuracy mean | std | time |
+    /// </code></example>
     public override string ToString()
     {
         var text = new StringBuilder($"| rank | layer | pooling | trainer | {Metric} mean | std | time |\n|---|---|---|---|---|---|---|\n");

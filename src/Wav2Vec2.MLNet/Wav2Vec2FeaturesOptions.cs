@@ -13,6 +13,9 @@ namespace Wav2Vec2.MLNet;
 public sealed class Wav2Vec2FeaturesOptions : Wav2Vec2TransformOptions
 {
     /// <summary>Creates options with the output column "Features".</summary>
+    /// <example><code>
+    /// var options = new Wav2Vec2FeaturesOptions { ModelDirectory = "model", InputColumnName = "Audio" };
+    /// </code></example>
     public Wav2Vec2FeaturesOptions() : base("Features")
     {
     }

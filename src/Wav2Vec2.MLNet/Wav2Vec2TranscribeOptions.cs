@@ -12,6 +12,9 @@ namespace Wav2Vec2.MLNet;
 public sealed class Wav2Vec2TranscribeOptions : Wav2Vec2TransformOptions
 {
     /// <summary>Creates options with the output column "Transcript".</summary>
+    /// <example><code>
+    /// var options = new Wav2Vec2TranscribeOptions { ModelDirectory = "model", InputColumnName = "Audio" };
+    /// </code></example>
     public Wav2Vec2TranscribeOptions() : base("Transcript")
     {
     }

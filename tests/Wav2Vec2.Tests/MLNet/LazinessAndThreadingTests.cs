@@ -1,6 +1,7 @@
 using Microsoft.ML;
 using Microsoft.ML.Data;
 using Wav2Vec2.MLNet;
+using Wav2Vec2.Threading;
 
 namespace Wav2Vec2.Tests.MLNet;
 
@@ -89,6 +90,34 @@ public sealed class LazinessAndThreadingTests : TempDirectoryTest
             Model = MLNetTestData.TinyModel(), InputColumnName = "Path", AudioFolder = TempDirectory,
         }).Fit(data);
         return (features, features.Transform(data));
+    }
+
+    [TestMethod]
+    [DoNotParallelize]
+    public void ThreadCountSetsTheEnginesThreadsWhenRowsAreComputed()
+    {
+        int saved = Parallelism.DegreeOfParallelism;
+        try
+        {
+            var (_, transformed) = TinyFeaturesOfTones(classes: 1, perClass: 2);
+            var expected = MLNetTestData.Column(transformed, "Features");
+            var ml = new MLContext(seed: 0);
+            IDataView data = ml.Data.LoadFromEnumerable(MLNetTestData.WriteTones(TempDirectory, 1, 2));
+            Parallelism.DegreeOfParallelism = 2;
+            IDataView single = ml.Transforms.Wav2Vec2Features(new Wav2Vec2FeaturesOptions
+            {
+                Model = MLNetTestData.TinyModel(), InputColumnName = "Path", AudioFolder = TempDirectory, ThreadCount = 1,
+            }).Fit(data).Transform(data);
+            Assert.AreEqual(2, Parallelism.DegreeOfParallelism, "nothing computed yet");
+            var values = MLNetTestData.Column(single, "Features");
+            Assert.AreEqual(1, Parallelism.DegreeOfParallelism);
+            for (int i = 0; i < values.Count; i++)
+                AssertClose(expected[i], values[i], 1e-5f, $"row {i} with one thread");
+        }
+        finally
+        {
+            Parallelism.DegreeOfParallelism = saved;
+        }
     }
 
     [TestMethod]

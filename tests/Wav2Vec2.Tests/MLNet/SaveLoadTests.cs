@@ -51,8 +51,28 @@ public sealed class SaveLoadTests : TempDirectoryTest
         for (int i = 0; i < scoresBefore.Count; i++)
             CollectionAssert.AreEqual(scoresBefore[i], scoresAfter[i], $"row {i}: scores are equal exactly");
 
+        using (var stream = new MemoryStream())
+        {
+            ml.Model.SaveWav2Vec2(model, data.Schema, stream);
+            stream.Position = 0;
+            ITransformer fromStream = fresh.Model.LoadWav2Vec2(stream, out _);
+            CollectionAssert.AreEqual(scoresBefore[0], MLNetTestData.Column(fromStream.Transform(data), "Score")[0], "through a stream");
+        }
+        StringAssert.Contains(Assert.ThrowsExactly<InvalidDataException>(() =>
+            fresh.Model.LoadWav2Vec2(new MemoryStream(EmptyZip()), out _)).Message,
+            "not a Wav2Vec2.MLNet model file");
+
         var metrics = fresh.MulticlassClassification.Evaluate(loaded.Transform(data));
         Assert.IsTrue(metrics.MacroAccuracy > 0.5, $"the loaded classifier classifies (macro accuracy {metrics.MacroAccuracy})");
+    }
+
+    private static byte[] EmptyZip()
+    {
+        using var buffer = new MemoryStream();
+        using (new System.IO.Compression.ZipArchive(buffer, System.IO.Compression.ZipArchiveMode.Create, leaveOpen: true))
+        {
+        }
+        return buffer.ToArray();
     }
 
     [TestMethod]
