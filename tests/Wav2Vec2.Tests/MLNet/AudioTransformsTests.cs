@@ -132,5 +132,14 @@ public sealed class AudioTransformsTests : TempDirectoryTest
         var asr = Wav2Vec2ForCtc.FromPretrained(directory);
         Assert.AreEqual(asr.Transcribe(AudioFile.Read(FixturePath("reference_audio.wav"))), text);
         Assert.IsInstanceOfType<GreedyCtcDecoding>(transcribe.Decoding);
+
+        // An in-memory model reading the samples LoadAudio produced gives the same text.
+        IDataView fromSamples = ml.Transforms.LoadAudio("Audio", inputColumnName: "Path")
+            .Append(ml.Transforms.Wav2Vec2Transcribe(new Wav2Vec2TranscribeOptions { Model = asr, InputColumnName = "Audio" }))
+            .Fit(data).Transform(data);
+        Assert.AreEqual(text, fromSamples.GetColumn<string>("Transcript").Single());
+        asr.Tokenizer = null;
+        StringAssert.Contains(Assert.ThrowsExactly<ArgumentException>(() => ml.Transforms.Wav2Vec2Transcribe(
+            new Wav2Vec2TranscribeOptions { Model = asr, InputColumnName = "Path" }).Fit(data)).Message, "no vocabulary");
     }
 }
