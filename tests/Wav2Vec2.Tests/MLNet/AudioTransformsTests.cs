@@ -34,7 +34,9 @@ public sealed class AudioTransformsTests : TempDirectoryTest
         var fromPaths = ml.Transforms.Wav2Vec2Features("Features", "Path", modelDirectory, layer: 1, audioFolder: TempDirectory);
         var fromSamples = ml.Transforms.LoadAudio("Audio", TempDirectory, "Path")
             .Append(ml.Transforms.Wav2Vec2Features("Features", "Audio", modelDirectory, layer: 1));
-        var a = MLNetTestData.Column(fromPaths.Fit(data).Transform(data), "Features");
+        Wav2Vec2FeaturesTransformer fitted = fromPaths.Fit(data);
+        Assert.AreSame(fitted.Model, fromPaths.Fit(data).Model, "the model is loaded once per estimator and shared");
+        var a = MLNetTestData.Column(fitted.Transform(data), "Features");
         var b = MLNetTestData.Column(fromSamples.Fit(data).Transform(data), "Features");
         var model = Wav2Vec2Model.FromPretrained(modelDirectory);
         for (int i = 0; i < rows.Count; i++)
