@@ -18,6 +18,10 @@ internal static class BenchmarkApp
           features [--preset base] [--seconds S]
                          chunked feature extraction of an S-second recording (default 600) in one run;
                          prints peak_rss_mb=<MB> and the real-time factor
+          pipeline [--preset base] [--clips N] [--seconds S] [--batch B]
+                         last-layer mean features of N clips of S seconds (default 100 x 3) through the
+                         ML.NET pipeline (Wav2Vec2Features) against the core library's batch extraction
+                         (ExtractHiddenStates) in the same run, alternating; prints both rates and the ratio
           trainstep [--preset base] [--batch B] [--seconds S]
                          forward + backward + AdamW of the backbone with a 32-way head and a mean-square
                          loss on B x S seconds (default 4 x 5; at most 5 runs unless --runs is given);
@@ -62,6 +66,7 @@ internal static class BenchmarkApp
                 "finetunestep" => FineTuneStepBenchmark.Run(options),
                 "decode" => DecodeBenchmark.RunDecode(options),
                 "lmload" => DecodeBenchmark.RunLoad(options),
+                "pipeline" => PipelineBenchmark.Run(options),
                 _ => throw new BenchmarkUsageException($"unknown benchmark '{options.Benchmark}' (see --help)"),
             };
         }

@@ -64,6 +64,71 @@ internal static class ChunkedInference
         return result;
     }
 
+    /// <summary>
+    /// Runs <paramref name="forward"/> (normalised (B, samples) and the valid samples of each row, null when all rows
+    /// are full, -> (B, frames, <paramref name="width"/>)) over several normalised recordings and returns (frames,
+    /// width) for each. Recordings that fit one window go through in batches of up to <paramref name="batchSize"/>
+    /// consecutive recordings (of equal length for group-norm encoders, which have no padding mask; padded otherwise);
+    /// longer ones go through <see cref="Run"/> one at a time.
+    /// </summary>
+    public static Tensor[] RunBatch(Wav2Vec2Model model, IReadOnlyList<float[]> inputs, int batchSize,
+        ChunkingOptions? options, Func<Tensor, int[]?, Tensor> forward, int width, CancellationToken cancellationToken)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(batchSize, 1);
+        options ??= new ChunkingOptions();
+        long chunkSamples = options.ChunkSeconds == 0 ? long.MaxValue : (long)(options.ChunkSeconds * model.Preprocessor.SamplingRate);
+        bool padding = model.Config.FeatExtractNorm == FeatureEncoderNorm.Layer;
+        var results = new Tensor[inputs.Count];
+        var group = new List<int>();
+        for (int i = 0; i <= inputs.Count; i++)
+        {
+            bool joins = i < inputs.Count && inputs[i].Length <= chunkSamples && group.Count < batchSize
+                && (padding || group.Count == 0 || inputs[group[0]].Length == inputs[i].Length);
+            if (!joins && group.Count > 0)
+            {
+                RunGroup(model, inputs, group, forward, width, results, cancellationToken);
+                group.Clear();
+            }
+            if (i == inputs.Count)
+                break;
+            if (inputs[i].Length > chunkSamples)
+                results[i] = Run(model, inputs[i], options, values => forward(values, null), width, null, cancellationToken);
+            else
+                group.Add(i);
+        }
+        return results;
+    }
+
+    // One padded forward pass over the recordings `group` (each fits one window).
+    private static void RunGroup(Wav2Vec2Model model, IReadOnlyList<float[]> inputs, List<int> group,
+        Func<Tensor, int[]?, Tensor> forward, int width, Tensor[] results, CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        int[] lengths = group.Select(i => inputs[i].Length).ToArray();
+        int longest = lengths.Max();
+        foreach (int length in lengths)
+            if (model.FrameCount(length) <= 0)
+                throw new ArgumentException($"the recording is too short ({length} samples) to produce a frame");
+        using var _ = Tape.NoGrad();
+        using var arena = new TensorArena();
+        var values = new Tensor([group.Count, longest], clear: false);
+        for (int b = 0; b < group.Count; b++)
+        {
+            Span<float> row = values.Span.Slice(b * longest, longest);
+            inputs[group[b]].CopyTo(row);
+            row[lengths[b]..].Fill(model.Preprocessor.PaddingValue);
+        }
+        Tensor output = forward(values, lengths.All(l => l == longest) ? null : lengths);   // (B, frames, width)
+        int frames = output.Size(1);
+        for (int b = 0; b < group.Count; b++)
+        {
+            int valid = model.FrameCount(lengths[b]);
+            var result = new Tensor([valid, width], clear: false, pooled: false);
+            output.Span.Slice(b * frames * width, valid * width).CopyTo(result.Span);
+            results[group[b]] = result;
+        }
+    }
+
     /// <summary>Samples read by one output frame of the conv encoder (400 for BASE).</summary>
     public static int ReceptiveField(Wav2Vec2Config config)
     {

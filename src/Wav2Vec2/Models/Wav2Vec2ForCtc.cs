@@ -126,4 +126,19 @@ public sealed class Wav2Vec2ForCtc : Module
         return ChunkedInference.Run(Backbone, input, chunking, values => Forward(values).Logits, Config.VocabSize,
             progress, cancellationToken);
     }
+
+    /// <summary>
+    /// CTC logits (frames, vocab_size) of several recordings, in evaluation mode: recordings that fit one chunk run in
+    /// batches of up to <paramref name="batchSize"/> consecutive recordings (of equal length for group-norm encoders,
+    /// padded for layer-norm encoders); longer ones run chunked, one at a time.
+    /// </summary>
+    /// <example><code>
+    /// Tensor[] logits = asr.Logits(clips, batchSize: 4);
+    /// string first = new GreedyCtcDecoder(asr.Tokenizer!).Decode(logits[0].Span, logits[0].Size(0));
+    /// </code></example>
+    public Tensor[] Logits(IReadOnlyList<AudioClip> audio, int batchSize = 1, ChunkingOptions? chunking = null,
+        CancellationToken cancellationToken = default) =>
+        ChunkedInference.RunBatch(Backbone, audio.Select(Preprocessor.Prepare).ToArray(), batchSize, chunking,
+            (values, lengths) => Forward(values, new Wav2Vec2ForwardOptions { SampleLengths = lengths }).Logits,
+            Config.VocabSize, cancellationToken);
 }

@@ -121,6 +121,56 @@ public sealed class Wav2Vec2Model : Module
             Config.HiddenSize, progress, cancellationToken);
     }
 
+    /// <summary>
+    /// Hidden states of several layers (Hugging Face hidden_states indices in [0, num_hidden_layers]) of several
+    /// recordings of any length and rate, in evaluation mode: one forward pass per recording, through the deepest
+    /// requested layer, whatever the number of layers. Recordings that fit one chunk run in batches of up to
+    /// <paramref name="batchSize"/> consecutive recordings (of equal length for group-norm encoders such as BASE, padded
+    /// for layer-norm encoders); longer ones run chunked, one at a time (see <see cref="ChunkingOptions"/>).
+    /// </summary>
+    /// <returns>[recording][layer]: (frames, hidden_size) for each recording and requested layer, in request order.</returns>
+    /// <example><code>
+    /// Tensor[][] states = model.ExtractHiddenStates(clips, layers: [6, 12], batchSize: 4);
+    /// Tensor layer6OfFirst = states[0][0];   // (frames, 768)
+    /// </code></example>
+    public Tensor[][] ExtractHiddenStates(IReadOnlyList<AudioClip> audio, IReadOnlyList<int> layers, int batchSize = 1,
+        ChunkingOptions? chunking = null, CancellationToken cancellationToken = default)
+    {
+        if (layers.Count == 0)
+            throw new ArgumentException("at least one layer is needed", nameof(layers));
+        foreach (int n in layers)
+            if (n < 0 || n > Config.NumHiddenLayers)
+                throw new ArgumentOutOfRangeException(nameof(layers), $"layers must be in [0, {Config.NumHiddenLayers}], got {n}");
+        int deepest = layers.Max(), hidden = Config.HiddenSize;
+        float[][] inputs = audio.Select(Preprocessor.Prepare).ToArray();
+        // The requested layers side by side, (B, frames, layers x hidden), so that chunking and batching stitch them together.
+        Tensor[] joined = ChunkedInference.RunBatch(this, inputs, batchSize, chunking, (values, lengths) =>
+        {
+            Wav2Vec2Output output = Forward(values, new Wav2Vec2ForwardOptions
+            {
+                SampleLengths = lengths, OutputHiddenStates = layers.Count > 1, StopAfterLayer = deepest,
+            });
+            return layers.Count == 1 ? output.LastHiddenState : Ops.Concat(layers.Select(n => output.HiddenStates[n]).ToList(), 2);
+        }, layers.Count * hidden, cancellationToken);
+        return joined.Select(states => SplitColumns(states, layers.Count, hidden)).ToArray();
+    }
+
+    // (frames, parts x width) -> parts tensors of (frames, width).
+    private static Tensor[] SplitColumns(Tensor joined, int parts, int width)
+    {
+        if (parts == 1)
+            return [joined];
+        int frames = joined.Size(0);
+        var result = new Tensor[parts];
+        for (int p = 0; p < parts; p++)
+        {
+            result[p] = new Tensor([frames, width], clear: false, pooled: false);
+            for (int t = 0; t < frames; t++)
+                joined.Span.Slice((t * parts + p) * width, width).CopyTo(result[p].Span.Slice(t * width, width));
+        }
+        return result;
+    }
+
     /// <summary>Extracts features on a worker thread.</summary>
     public Task<Tensor> ExtractFeaturesAsync(AudioClip audio, int? layer = null, ChunkingOptions? chunking = null,
         IProgress<double>? progress = null, CancellationToken cancellationToken = default) =>

@@ -57,6 +57,31 @@ public sealed class Wav2Vec2ModelTests
             new ChunkingOptions { ChunkSeconds = 0.3, ContextSeconds = 0.2 })).Message, "leave no room");
     }
 
+    [TestMethod]
+    public void HiddenStatesOfSeveralLayersAndRecordingsEqualOneAtATime()
+    {
+        var model = Wav2Vec2Model.FromPretrained(FixturePath("models", "stable_layer"), strict: true, out _);
+        AudioClip full = AudioFile.Read(FixturePath("reference_audio.wav"));
+        AudioClip shorter = new(full.Samples[..6000], full.SampleRate);
+        AudioClip[] clips = [full, shorter, full];
+        Tensor[][] batched = model.ExtractHiddenStates(clips, [0, 2, 1], batchSize: 3);   // padded: layer-norm encoder
+        for (int c = 0; c < clips.Length; c++)
+            for (int l = 0; l < 3; l++)
+                AssertClose(model.ExtractFeatures(clips[c], new[] { 0, 2, 1 }[l]), batched[c][l], 1e-5f, $"clip {c} entry {l}");
+        Tensor[][] chunked = model.ExtractHiddenStates([full], [2], chunking: new ChunkingOptions { ChunkSeconds = 0.5, ContextSeconds = 0.2 });
+        AssertClose(model.ExtractFeatures(full, 2, new ChunkingOptions { ChunkSeconds = 0.5, ContextSeconds = 0.2 }), chunked[0][0], 1e-6f, "chunked");
+        Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => model.ExtractHiddenStates(clips, [3]));
+
+        // Group norm: equal lengths share a batch, a different length starts a new one.
+        var tiny = new Wav2Vec2Model(TinyConfig(), new RandomSource(3));
+        tiny.Train(false);
+        var noise = new AudioClip(RandomArray(4000, 1, 0.3f), 16000);
+        var other = new AudioClip(RandomArray(3000, 2, 0.3f), 16000);
+        Tensor[][] grouped = tiny.ExtractHiddenStates([noise, noise, other], [2], batchSize: 3);
+        AssertClose(tiny.ExtractFeatures(other, 2), grouped[2][0], 1e-5f, "group-norm model, own batch");
+        AssertClose(tiny.ExtractFeatures(noise, 2), grouped[1][0], 1e-5f, "group-norm model, shared batch");
+    }
+
     private sealed class SyncProgress(List<double> values) : IProgress<double>
     {
         public void Report(double value) => values.Add(value);

@@ -1,0 +1,28 @@
+using Microsoft.ML.Data;
+using Wav2Vec2.Audio;
+
+namespace Wav2Vec2.MLNet.Internal;
+
+/// <summary>LoadAudio: a WAV or FLAC path to 16 kHz mono samples (read, mixed down and resampled by the core's AudioFile).</summary>
+internal sealed class AudioLoadingMapper(AudioInputSettings input, string outputColumnName) : AudioMapper(input)
+{
+    /// <summary>The rate of the samples LoadAudio produces, the rate of every wav2vec 2.0 model.</summary>
+    public const int SampleRate = 16000;
+
+    public string OutputColumnName { get; } = outputColumnName;
+
+    public override string Name => "LoadAudio";
+
+    public override bool AcceptsSamples => false;
+
+    public override IReadOnlyList<OutputColumn> Outputs { get; } =
+        [new OutputColumn(outputColumnName, new VectorDataViewType(NumberDataViewType.Single))];
+
+    public override AudioClip Prepare(AudioClip clip, out string? error)
+    {
+        error = null;
+        return clip.ResampleTo(SampleRate);
+    }
+
+    public override object[][] Compute(IReadOnlyList<AudioClip> clips) => clips.Select(c => new object[] { c.Samples }).ToArray();
+}

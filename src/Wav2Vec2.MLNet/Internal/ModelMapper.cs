@@ -1,0 +1,50 @@
+using Wav2Vec2.Audio;
+using Wav2Vec2.Models;
+
+namespace Wav2Vec2.MLNet.Internal;
+
+/// <summary>What the two model transforms share: clips resampled to the model's rate, too-short clips refused per row,
+/// the engine's thread count applied before each computation, and a count of clips run through the model.</summary>
+internal abstract class ModelMapper : AudioMapper
+{
+    private readonly Wav2Vec2Model _backbone;
+    private readonly int? _threadCount;
+    private long _clipsComputed;
+
+    protected ModelMapper(AudioInputSettings input, Wav2Vec2Model backbone, int? threadCount) : base(input)
+    {
+        _backbone = backbone;
+        _threadCount = threadCount;
+        // The shortest input that gives one frame: the conv encoder's receptive field.
+        for (MinimumSamples = 1; backbone.FrameCount(MinimumSamples) == 0; MinimumSamples++)
+        {
+        }
+    }
+
+    public int MinimumSamples { get; }
+
+    /// <summary>Clips run through the model so far (for the one-pass-per-clip guarantee).</summary>
+    public long ClipsComputed => Interlocked.Read(ref _clipsComputed);
+
+    public override bool AcceptsSamples => true;
+
+    public override AudioClip Prepare(AudioClip clip, out string? error)
+    {
+        AudioClip resampled = _backbone.Preprocessor.Resample(clip);
+        error = resampled.Samples.Length < MinimumSamples
+            ? $"{resampled.Samples.Length} samples at {resampled.SampleRate} Hz are too short for the model (it needs at least {MinimumSamples})"
+            : null;
+        return resampled;
+    }
+
+    public sealed override object[][] Compute(IReadOnlyList<AudioClip> clips)
+    {
+        if (_threadCount is int threads)
+            Threading.Parallelism.DegreeOfParallelism = threads;
+        object[][] values = ComputeWithModel(clips);
+        Interlocked.Add(ref _clipsComputed, clips.Count);
+        return values;
+    }
+
+    protected abstract object[][] ComputeWithModel(IReadOnlyList<AudioClip> clips);
+}

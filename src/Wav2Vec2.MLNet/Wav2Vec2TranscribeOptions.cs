@@ -1,0 +1,33 @@
+using Wav2Vec2.Models;
+
+namespace Wav2Vec2.MLNet;
+
+/// <summary>Options of <see cref="Wav2Vec2TransformsCatalog.Wav2Vec2Transcribe(Microsoft.ML.TransformsCatalog, Wav2Vec2TranscribeOptions)"/>.</summary>
+/// <example><code>
+/// var transcribe = mlContext.Transforms.Wav2Vec2Transcribe(new Wav2Vec2TranscribeOptions
+/// {
+///     ModelDirectory = "wav2vec2-base-960h", InputColumnName = "Path", AudioFolder = "clips", OutputColumnName = "Text",
+/// });
+/// </code></example>
+public sealed class Wav2Vec2TranscribeOptions : Wav2Vec2TransformOptions
+{
+    /// <summary>Creates options with the output column "Transcript".</summary>
+    /// <example><code>
+    /// var options = new Wav2Vec2TranscribeOptions { ModelDirectory = "model", InputColumnName = "Audio" };
+    /// </code></example>
+    public Wav2Vec2TranscribeOptions() : base("Transcript")
+    {
+    }
+
+    /// <summary>An in-memory CTC model (with its <see cref="Wav2Vec2ForCtc.Tokenizer"/>) instead of a directory.</summary>
+    public Wav2Vec2ForCtc? Model { get; set; }
+
+    /// <summary>The decoder (default greedy).</summary>
+    public CtcDecoding Decoding { get; set; } = new GreedyCtcDecoding();
+
+    internal void Validate()
+    {
+        ValidateCommon(Model != null);
+        ArgumentNullException.ThrowIfNull(Decoding);
+    }
+}

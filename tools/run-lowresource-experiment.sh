@@ -1,0 +1,83 @@
+#!/usr/bin/env bash
+# The wav2vec 2.0 paper's low-resource claim in miniature, end to end on 2 CPU cores:
+#   corpus  tools/make_lowresource_corpus.py: 2 h of unlabeled synthetic speech from 216 voices, 10 min (and 1 h) of
+#           labeled speech, dev and test sets in voices absent from the labeled sets (test voices also absent from
+#           the unlabeled audio), dev/test sentences absent everywhere else
+#   leg a   pre-train the tiny model on the unlabeled audio, then fine-tune it with CTC on the 10 minutes
+#   leg b   the same architecture fine-tuned from random initialisation on the same 10 minutes, same recipe and budget
+#   leg c   (--with-1h) leg a's pre-trained model fine-tuned on the 1 hour
+# and reports test CER/WER (greedy) and wall times in OUT/results.md. Nothing is tuned on the test set: the best
+# checkpoint of each leg is chosen by dev WER.
+#
+# Usage: bash tools/run-lowresource-experiment.sh OUT [--quick] [--with-1h] [--pretrain-updates N] [--finetune-updates N]
+#   --quick   minutes of data and a few hundred updates: a smoke run of every step (not a result)
+# Needs: the .NET SDK, /usr/bin/python3, apt-get install espeak-ng flite sox fortunes-min
+set -euo pipefail
+out=${1:?usage: run-lowresource-experiment.sh OUT [--quick] [--with-1h] [--pretrain-updates N] [--finetune-updates N]}
+shift
+quick=0; with1h=0; pretrain_updates=4000; finetune_updates=1500
+while [ $# -gt 0 ]; do
+    case "$1" in
+        --quick) quick=1; pretrain_updates=200; finetune_updates=150 ;;
+        --with-1h) with1h=1 ;;
+        --pretrain-updates) pretrain_updates=$2; shift ;;
+        --finetune-updates) finetune_updates=$2; shift ;;
+        *) echo "error: unknown argument $1" >&2; exit 2 ;;
+    esac
+    shift
+done
+repo=$(cd "$(dirname "$0")/.." && pwd)
+mkdir -p "$out"
+out=$(cd "$out" && pwd)
+log() { echo "[$(date +%H:%M:%S)] $*" | tee -a "$out/experiment.log"; }
+seconds() { date +%s; }
+
+log "building the command line"
+dotnet build "$repo/src/Wav2Vec2.Cli" -c Release -o "$out/cli" --nologo -v quiet >/dev/null
+w2v2() { dotnet "$out/cli/w2v2.dll" "$@"; }
+
+if [ ! -f "$out/corpus/lm-text.txt" ]; then
+    log "synthesising the corpus"
+    /usr/bin/python3 "$repo/tools/make_lowresource_corpus.py" "$out/corpus" $([ $quick = 1 ] && echo --quick) | tee -a "$out/experiment.log"
+fi
+corpus=$out/corpus
+
+# One fine-tuning leg: NAME INIT TRAIN; prints its wall time in seconds.
+finetune() {
+    local name=$1 init=$2 train=$3 start
+    start=$(seconds)
+    w2v2 finetune --init "$init" --train "$train" --valid "$corpus/dev" --out "$out/$name" --preset tiny \
+        --max-updates "$finetune_updates" >"$out/$name.log" 2>&1
+    echo $(( $(seconds) - start ))
+}
+
+evaluate() {
+    w2v2 evaluate --model "$out/$1/best" --data "$corpus/test" --out "$out/$1-test.tsv" | tee "$out/$1-test.txt" >/dev/null
+    sed -n 's/^\(WER\|CER\): \([0-9.]*\) %.*/\2/p' "$out/$1-test.txt" | paste -sd' '
+}
+
+log "leg a: pre-training the tiny model ($pretrain_updates updates)"
+start=$(seconds)
+w2v2 pretrain --preset tiny --data "$corpus/unlabeled" --out "$out/pretrain" --max-updates "$pretrain_updates" >"$out/pretrain.log" 2>&1
+pretrain_time=$(( $(seconds) - start ))
+log "leg a: fine-tuning on 10 minutes ($finetune_updates updates)"
+a_time=$(finetune finetune-a "$out/pretrain/final" "$corpus/train-10m")
+log "leg b: fine-tuning from random initialisation on 10 minutes"
+w2v2 init --preset tiny --out "$out/random-init" --seed 1 >/dev/null 2>&1 || true
+b_time=$(finetune finetune-b "$out/random-init" "$corpus/train-10m")
+read -r a_wer a_cer <<<"$(evaluate finetune-a)"
+read -r b_wer b_cer <<<"$(evaluate finetune-b)"
+{
+    echo "| leg | labels | test CER | test WER | wall time |"
+    echo "|---|---|---|---|---|"
+    echo "| (a) pre-trained ($pretrain_updates updates, $((pretrain_time / 60)) min) + CTC | 10 min | $a_cer % | $a_wer % | $(( (pretrain_time + a_time) / 60 )) min |"
+    echo "| (b) random init + CTC | 10 min | $b_cer % | $b_wer % | $((b_time / 60)) min |"
+} >"$out/results.md"
+if [ $with1h = 1 ]; then
+    log "leg c: fine-tuning the pre-trained model on 1 hour"
+    c_time=$(finetune finetune-c "$out/pretrain/final" "$corpus/train-1h")
+    read -r c_wer c_cer <<<"$(evaluate finetune-c)"
+    echo "| (c) pre-trained + CTC | 1 h | $c_cer % | $c_wer % | $(( (pretrain_time + c_time) / 60 )) min |" >>"$out/results.md"
+fi
+log "done: $out/results.md"
+cat "$out/results.md"
