@@ -23,7 +23,7 @@ public static class CliApp
             Verbose, Threads,
             ModelCommands.Features(output, error), ModelCommands.Logits(output), ModelCommands.Transcribe(output),
             ModelCommands.Init(output), ModelCommands.Inspect(output), PretrainCommand.Create(output), FinetuneCommand.Create(output),
-            EvaluateCommand.Create(output),
+            EvaluateCommand.Create(output), TuneLmCommand.Create(output),
         };
         ParseResult parse = root.Parse(args);
         if (parse.Errors.Count > 0)

@@ -16,14 +16,17 @@ internal static class EvaluateCommand
         var data = new Option<string>("--data") { Description = "Labeled audio: LibriSpeech-style directory, fairseq manifest with .wrd/.ltr, or path<TAB>transcript .tsv.", Required = true };
         var outPath = new Option<string?>("--out") { Description = "TSV with a header and one line per utterance: id, reference, hypothesis and error counts." };
         Option<double> chunk = ModelCommands.ChunkOption();
-        var command = new Command("evaluate", "Transcribe a labeled dataset and print WER and CER with substitutions, deletions and insertions.")
+        var decoding = new DecoderFlags();
+        var command = new Command("evaluate", "Transcribe a labeled dataset (greedy, or beam search with --lm/--beam-width) and print WER and CER with substitutions, deletions and insertions.")
         {
             model, data, outPath, chunk,
         };
+        foreach (Option option in decoding.All)
+            command.Options.Add(option);
         command.SetAction(parse =>
         {
             string? target = parse.GetValue(outPath) is string path ? ModelCommands.OutputPath(path) : null;
-            var recognizer = SpeechRecognizer.FromPretrained(parse.GetValue(model)!);
+            var recognizer = SpeechRecognizer.FromPretrained(parse.GetValue(model)!, decoding.Settings(parse));
             AudioDataset dataset = AudioDataset.OpenTranscribed(parse.GetValue(data)!);
             foreach (string skipped in dataset.Skipped)
                 output.WriteLine($"warning: skipped {skipped}");

@@ -67,10 +67,16 @@ internal static class ModelCommands
         Option<string> model = ModelOption();
         var audio = new Option<string[]>("--audio") { Description = "WAV or FLAC file(s).", Required = true, AllowMultipleArgumentsPerToken = true };
         Option<double> chunk = ChunkOption();
-        var command = new Command("transcribe", "Print the greedy CTC transcript of each recording, one line per file.") { model, audio, chunk };
+        var decoding = new DecoderFlags();
+        var command = new Command("transcribe", "Print the transcript of each recording (greedy, or beam search with --lm/--beam-width), one line per file.")
+        {
+            model, audio, chunk,
+        };
+        foreach (Option option in decoding.All)
+            command.Options.Add(option);
         command.SetAction(parse =>
         {
-            var recognizer = SpeechRecognizer.FromPretrained(parse.GetValue(model)!);
+            var recognizer = SpeechRecognizer.FromPretrained(parse.GetValue(model)!, decoding.Settings(parse));
             string[] files = parse.GetValue(audio)!;
             var clips = files.Select(ReadAudio).ToList();   // every file is checked before any output
             for (int i = 0; i < files.Length; i++)

@@ -56,7 +56,7 @@ internal static class ModelArchive
                     Wav2Vec2FeaturesTransformer => "features",
                     Wav2Vec2TranscribeTransformer => "transcribe",
                     _ => "load_audio",
-                }, prefix, scope, Settings(audio)));
+                }, prefix, scope, WriteDecoderFiles(zip, prefix, Settings(audio))));
                 WriteModel(zip, prefix + "model/", audio.Mapper);
             }
             else
@@ -118,7 +118,7 @@ internal static class ModelArchive
                 "features" => new Wav2Vec2FeaturesTransformer(new FeaturesMapper(input,
                     Wav2Vec2Model.FromPretrained(directory), s.Features!)),
                 "transcribe" => new Wav2Vec2TranscribeTransformer(new TranscribeMapper(input,
-                    Wav2Vec2ForCtc.FromPretrained(directory), s.Transcribe!)),
+                    Wav2Vec2ForCtc.FromPretrained(directory), ReadDecoderFiles(zip, part.Entry, s.Transcribe!))),
                 _ => throw new InvalidDataException($"{part.Entry}: unknown part kind '{part.Kind}'"),
             };
         }
@@ -126,6 +126,47 @@ internal static class ModelArchive
         {
             Directory.Delete(directory, recursive: true);
         }
+    }
+
+    // A beam-search decoder's language model and lexicon travel inside the zip ("parts/N/decoder/"), so the file stays
+    // self-contained; the saved settings name the entries.
+    private static PartSettings WriteDecoderFiles(ZipArchive zip, string prefix, PartSettings settings)
+    {
+        if (settings.Transcribe?.Decoding is not BeamSearchCtcDecoding beam)
+            return settings;
+        string? Embed(string? path, string name)
+        {
+            if (path == null)
+                return null;
+            string entry = $"decoder/{name}{(path.EndsWith(".gz", StringComparison.OrdinalIgnoreCase) ? ".gz" : "")}";
+            zip.CreateEntryFromFile(path, prefix + entry, CompressionLevel.Optimal);
+            return entry;
+        }
+        beam = beam with { LanguageModelPath = Embed(beam.LanguageModelPath, "lm.arpa"), LexiconPath = Embed(beam.LexiconPath, "lexicon.txt") };
+        return settings with { Transcribe = settings.Transcribe with { Decoding = beam } };
+    }
+
+    // Decoder files are extracted once per content (named by CRC and length) into the temporary folder and stay there,
+    // so that a loaded pipeline can be saved again.
+    private static TranscribeSettings ReadDecoderFiles(ZipArchive zip, string prefix, TranscribeSettings settings)
+    {
+        if (settings.Decoding is not BeamSearchCtcDecoding beam)
+            return settings;
+        string? Extracted(string? entryName)
+        {
+            if (entryName == null)
+                return null;
+            ZipArchiveEntry entry = zip.GetEntry(prefix + entryName) ?? throw new InvalidDataException($"decoder file '{prefix + entryName}' is missing");
+            string folder = Directory.CreateDirectory(Path.Combine(Path.GetTempPath(), "wav2vec2-mlnet-decoders", $"{entry.Crc32:x8}-{entry.Length}")).FullName;
+            string path = Path.Combine(folder, entry.Name);
+            if (!File.Exists(path))
+            {
+                entry.ExtractToFile(path + ".tmp", overwrite: true);
+                File.Move(path + ".tmp", path, overwrite: true);
+            }
+            return path;
+        }
+        return settings with { Decoding = beam with { LanguageModelPath = Extracted(beam.LanguageModelPath), LexiconPath = Extracted(beam.LexiconPath) } };
     }
 
     // The model directory of a model transform, written through the core's SavePretrained.
@@ -139,10 +180,7 @@ internal static class ModelArchive
             if (mapper is FeaturesMapper features)
                 features.Model.SavePretrained(directory);
             else if (mapper is TranscribeMapper transcribe)
-            {
-                transcribe.Model.SavePretrained(directory);
-                TokenizerFiles.Write(transcribe.Tokenizer, directory);
-            }
+                transcribe.Model.SavePretrained(directory);   // with the vocabulary files
             foreach (string file in Directory.GetFiles(directory))
                 zip.CreateEntryFromFile(file, prefix + Path.GetFileName(file),
                     file.EndsWith(".json", StringComparison.Ordinal) ? CompressionLevel.Optimal : CompressionLevel.NoCompression);

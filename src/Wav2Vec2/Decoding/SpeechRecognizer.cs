@@ -29,14 +29,17 @@ public sealed class SpeechRecognizer
     /// <summary>How logits become text.</summary>
     public ICtcDecoder Decoder { get; }
 
-    /// <summary>Loads a Hugging Face Wav2Vec2ForCTC directory (weights, config.json, vocab.json) with greedy decoding.</summary>
-    /// <exception cref="FileNotFoundException">The directory has no vocab.json.</exception>
-    public static SpeechRecognizer FromPretrained(string directory)
+    /// <summary>
+    /// Loads a Hugging Face Wav2Vec2ForCTC directory (weights, config.json, vocab.json) with the decoder that
+    /// <paramref name="decoding"/> describes (default: greedy).
+    /// </summary>
+    /// <exception cref="FileNotFoundException">The directory has no vocab.json, or a decoder file does not exist.</exception>
+    public static SpeechRecognizer FromPretrained(string directory, CtcDecoderSettings? decoding = null)
     {
         var model = Wav2Vec2ForCtc.FromPretrained(directory);
         if (model.Tokenizer == null)
             throw new FileNotFoundException($"{directory}: no vocab.json (a CTC vocabulary is needed to transcribe)");
-        return new SpeechRecognizer(model);
+        return new SpeechRecognizer(model, (decoding ?? new CtcDecoderSettings()).Create(model.Tokenizer));
     }
 
     /// <summary>The transcript of <paramref name="audio"/> (any rate; resampled and normalised as the model expects).</summary>
