@@ -3,7 +3,6 @@ using System.Globalization;
 using Wav2Vec2.Data;
 using Wav2Vec2.Decoding;
 using Wav2Vec2.Models;
-using Wav2Vec2.Tensors;
 
 namespace Wav2Vec2.Cli;
 

@@ -1,4 +1,3 @@
-using Wav2Vec2.Kernels;
 using Wav2Vec2.Tensors;
 
 namespace Wav2Vec2.Autograd;

@@ -1,7 +1,5 @@
-using System.IO.MemoryMappedFiles;
 using System.Runtime.InteropServices;
 using System.Text;
-using Wav2Vec2.Tensors;
 
 namespace Wav2Vec2.IO;
 

@@ -1,5 +1,3 @@
-using Wav2Vec2.Tensors;
-
 namespace Wav2Vec2.Models;
 
 /// <summary>How long recordings are split (Hugging Face's chunk_length_s / stride_length_s, in seconds).</summary>

@@ -1,4 +1,3 @@
-using Wav2Vec2.Audio;
 using static Wav2Vec2.Tests.Support.CliRunner;
 
 namespace Wav2Vec2.Tests.Cli;

@@ -3,7 +3,6 @@ using Microsoft.ML;
 using Microsoft.ML.Data;
 using Wav2Vec2.Decoding;
 using Wav2Vec2.MLNet;
-using Wav2Vec2.Models;
 
 namespace Wav2Vec2.Tests.MLNet;
 

@@ -1,4 +1,3 @@
-using Wav2Vec2.Nn;
 using Wav2Vec2.Tensors;
 using Wav2Vec2.Threading;
 
