@@ -50,6 +50,9 @@ public sealed class PreTrainer : ITrainer, ITrainingTask<PreTrainingMetrics>
     /// <inheritdoc/>
     public Action<int>? UpdateCompleted { get => _loop.UpdateCompleted; set => _loop.UpdateCompleted = value; }
 
+    /// <inheritdoc/>
+    public Action<TrainingLogEntry>? Logged { get => _loop.Logged; set => _loop.Logged = value; }
+
     /// <summary>Recordings that could not be decoded so far (also counted as "skipped_files" in train_log.jsonl).</summary>
     public int SkippedFiles => _loop.SkippedFiles;
 
