@@ -42,10 +42,6 @@ internal static class MLNetInterop
         return (SchemaShape.Column)ShapeColumnConstructor.Invoke([name, kind, item, item is KeyDataViewType, annotations]);
     }
 
-    /// <summary>The shape of slot-name annotations, so that downstream estimators see that slot names exist.</summary>
-    public static SchemaShape SlotNamesShape() =>
-        new([ShapeColumn("SlotNames", new VectorDataViewType(TextDataViewType.Instance, 1))]);
-
     /// <summary>Writes an informational line to mlContext.Log (nothing when there is no environment).</summary>
     public static void Info(IChannelProvider? environment, string channel, string message)
     {

@@ -61,6 +61,10 @@ internal static class MLNetTestData
         return directory;
     }
 
+    /// <summary>The schema shape of a data view (SchemaShape.Create is internal to ML.NET).</summary>
+    public static SchemaShape ShapeOf(IDataView data) => new(data.Schema.Select(c => Wav2Vec2.MLNet.Internal.MLNetInterop.ShapeColumn(c.Name, c.Type,
+        c.Annotations.Schema.Count > 0 ? new SchemaShape(c.Annotations.Schema.Select(a => Wav2Vec2.MLNet.Internal.MLNetInterop.ShapeColumn(a.Name, a.Type))) : null)));
+
     /// <summary>Every value of a float-vector column.</summary>
     public static List<float[]> Column(IDataView data, string name) => Columns(data, name)[0];
 
