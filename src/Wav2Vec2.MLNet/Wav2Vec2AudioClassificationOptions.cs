@@ -52,6 +52,7 @@ public sealed class Wav2Vec2AudioClassificationOptions : Wav2Vec2FineTuningOptio
         {
             MaxUpdates = MaxUpdates ?? recipe.MaxUpdates, UpdateFreq = UpdateFreq ?? recipe.UpdateFreq,
             LearningRate = LearningRate ?? recipe.LearningRate, Seed = Seed ?? recipe.Seed, LogInterval = LogInterval ?? recipe.LogInterval,
+            Batching = recipe.Batching with { MaxTokens = MaxTokens ?? recipe.Batching.MaxTokens },
             FreezeBackboneUpdates = FreezeBackbone is bool frozen ? (frozen ? int.MaxValue : 0) : recipe.FreezeBackboneUpdates,
             UseWeightedLayerSum = UseWeightedLayerSum ?? recipe.UseWeightedLayerSum,
             ClassifierProjSize = ClassifierProjSize ?? recipe.ClassifierProjSize, MaskTimeProb = MaskTimeProb ?? recipe.MaskTimeProb,

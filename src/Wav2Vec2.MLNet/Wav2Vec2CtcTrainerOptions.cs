@@ -58,6 +58,7 @@ public sealed class Wav2Vec2CtcTrainerOptions : Wav2Vec2FineTuningOptions
         {
             MaxUpdates = MaxUpdates ?? recipe.MaxUpdates, UpdateFreq = UpdateFreq ?? recipe.UpdateFreq,
             LearningRate = LearningRate ?? recipe.LearningRate, Seed = Seed ?? recipe.Seed, LogInterval = LogInterval ?? recipe.LogInterval,
+            Batching = recipe.Batching with { MaxTokens = MaxTokens ?? recipe.Batching.MaxTokens },
             FreezeFineTuneUpdates = FreezeFineTuneUpdates ?? recipe.FreezeFineTuneUpdates,
             MaskTimeProb = MaskTimeProb ?? recipe.MaskTimeProb, MaskFeatureProb = MaskFeatureProb ?? recipe.MaskFeatureProb,
         };

@@ -62,6 +62,7 @@ public sealed class Wav2Vec2PreTrainingOptions : Wav2Vec2TrainingOptions
         {
             MaxUpdates = MaxUpdates ?? recipe.MaxUpdates, UpdateFreq = UpdateFreq ?? recipe.UpdateFreq,
             LearningRate = LearningRate ?? recipe.LearningRate, Seed = Seed ?? recipe.Seed, LogInterval = LogInterval ?? recipe.LogInterval,
+            Batching = recipe.Batching with { MaxTokens = MaxTokens ?? recipe.Batching.MaxTokens },
         };
     }
 

@@ -6,7 +6,7 @@ namespace Wav2Vec2.MLNet;
 /// <summary>
 /// What the three training estimators share (<see cref="Wav2Vec2PreTrainingOptions"/>, <see cref="Wav2Vec2CtcTrainerOptions"/>,
 /// <see cref="Wav2Vec2AudioClassificationOptions"/>): the audio column, the run directory and resuming, validation
-/// data, the overrides of the recipe every trainer has (updates, accumulation, learning rate, seed), threads,
+/// data, the overrides of the recipe every trainer has (updates, accumulation, batch size, learning rate, seed), threads,
 /// cancellation, and the batch size of the transformer that Fit returns.
 /// </summary>
 /// <example><code>
@@ -53,6 +53,9 @@ public abstract class Wav2Vec2TrainingOptions
     /// <summary>Peak learning rate (null: the recipe's).</summary>
     public float? LearningRate { get; set; }
 
+    /// <summary>Samples per batch, batch size x longest recording (null: the recipe's).</summary>
+    public int? MaxTokens { get; set; }
+
     /// <summary>Seed of data order, masks, dropout and new weights (null: the recipe's). With a fixed
     /// <see cref="ThreadCount"/> the trained weights are the same on every run.</summary>
     public ulong? Seed { get; set; }
@@ -80,7 +83,7 @@ public abstract class Wav2Vec2TrainingOptions
         if (string.IsNullOrWhiteSpace(AudioColumnName))
             throw new ArgumentException("an audio column name is needed", nameof(AudioColumnName));
         foreach (var (name, value) in new[] { (nameof(MaxUpdates), MaxUpdates), (nameof(UpdateFreq), UpdateFreq),
-            (nameof(LogInterval), LogInterval), (nameof(ThreadCount), ThreadCount), (nameof(BatchSize), (int?)BatchSize) })
+            (nameof(LogInterval), LogInterval), (nameof(ThreadCount), ThreadCount), (nameof(MaxTokens), MaxTokens), (nameof(BatchSize), (int?)BatchSize) })
             if (value < 1)
                 throw new ArgumentOutOfRangeException(name, value, $"{name} must be at least 1");
         if (LearningRate is float rate && !(rate > 0))
