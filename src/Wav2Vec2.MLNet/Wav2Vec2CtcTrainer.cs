@@ -10,7 +10,7 @@ using Wav2Vec2.Training;
 namespace Wav2Vec2.MLNet;
 
 /// <summary>
-/// CTC fine-tuning of a pre-trained wav2vec 2.0 model into a speech recognizer, as an ML.NET trainer: <see cref="Fit"/>
+/// CTC fine-tuning of a pre-trained wav2vec 2.0 model into a speech recognizer, as an ML.NET trainer: <see cref="Wav2Vec2TrainerBase{TTransformer}.Fit"/>
 /// reads the audio and transcript columns, runs the core's <see cref="CtcFineTuner"/> (fairseq's wav2vec2_asr recipe,
 /// exactly what <c>w2v2 finetune</c> runs for the same data, seed and settings) and returns the
 /// <see cref="Wav2Vec2TranscribeTransformer"/> of the fine-tuned model. Create it with
@@ -21,61 +21,37 @@ namespace Wav2Vec2.MLNet;
 /// Wav2Vec2TranscribeTransformer asr = trainer.Fit(labeled);
 /// TranscriptionMetrics metrics = mlContext.SpeechRecognition.Evaluate(asr.Transform(test));
 /// </code></example>
-public sealed class Wav2Vec2CtcTrainer : IEstimator<Wav2Vec2TranscribeTransformer>
+public sealed class Wav2Vec2CtcTrainer : Wav2Vec2TrainerBase<Wav2Vec2TranscribeTransformer>
 {
-    private const string Name = "Wav2Vec2CtcTrainer";
-    private readonly IHostEnvironment? _environment;
     private readonly Wav2Vec2CtcTrainerOptions _options;
-    private readonly TrainingColumns _columns;
 
     internal Wav2Vec2CtcTrainer(IHostEnvironment? environment, Wav2Vec2CtcTrainerOptions options)
+        : base(environment, Checked(options), "Wav2Vec2CtcTrainer", transcript: options.TranscriptColumnName)
+    {
+        _options = options;
+    }
+
+    private static Wav2Vec2CtcTrainerOptions Checked(Wav2Vec2CtcTrainerOptions options)
     {
         options.Validate();
-        _environment = environment;
-        _options = options;
-        _columns = new TrainingColumns(Name, options.AudioColumnName, options.AudioFolder == null ? null : Path.GetFullPath(options.AudioFolder),
-            Transcript: options.TranscriptColumnName);
+        return options;
     }
 
-    /// <summary>The input shape plus the transcript column the fitted transformer adds, after checking the audio and
-    /// transcript columns.</summary>
-    /// <example><code>
-    /// SchemaShape shape = trainer.GetOutputSchema(previousEstimator.GetOutputSchema(inputShape));
-    /// </code></example>
-    public SchemaShape GetOutputSchema(SchemaShape inputSchema)
-    {
-        _columns.Check(inputSchema);
-        return SchemaErrors.WithColumns(inputSchema, [new OutputColumn(_options.OutputColumnName, TextDataViewType.Instance)]);
-    }
+    private protected override IEnumerable<OutputColumn> OutputColumns() => [new OutputColumn(_options.OutputColumnName, TextDataViewType.Instance)];
 
-    /// <summary>
-    /// Fine-tunes on every row (audio and transcript), validating on <see cref="Wav2Vec2TrainingOptions.ValidationData"/>
-    /// by greedy WER, and returns the transcription transformer of the final model (the best by WER is in the run
-    /// directory's best/).
-    /// </summary>
-    /// <example><code>
-    /// Wav2Vec2TranscribeTransformer asr = trainer.Fit(labeled);
-    /// asr.Model.SavePretrained("my-asr");   // a Hugging Face Wav2Vec2ForCTC directory
-    /// </code></example>
-    /// <exception cref="OperationCanceledException">The options' token stopped training; the message names the checkpoint.</exception>
-    public Wav2Vec2TranscribeTransformer Fit(IDataView input)
+    // Fine-tunes with CTC (validating by greedy WER) and returns the transcription transformer of the final model.
+    private protected override Wav2Vec2TranscribeTransformer Train(TrainingSession session, AudioDataset train, AudioDataset? valid, DataViewSchema schema)
     {
-        _columns.Check(input.Schema);
-        if (_options.ValidationData != null)
-            _columns.Check(_options.ValidationData.Schema);
         CtcFineTuningOptions recipe = _options.ResolveRecipe();
-        using var session = new TrainingSession(_environment, Name, _options);
-        AudioDataset train = TrainingData.Read(input, _columns, null, _options.CancellationToken);
-        AudioDataset? valid = _options.ValidationData == null ? null : TrainingData.Read(_options.ValidationData, _columns, null, _options.CancellationToken);
         string pretrained = session.Pretrained(_options.PretrainedModelDirectory, _options.PretrainedModel);
         CtcTokenizer vocabulary = Vocabulary(session, pretrained, train);
         Wav2Vec2ForCtc model = CtcFineTuner.CreateModel(pretrained, vocabulary, recipe, out Wav2Vec2.IO.LoadReport report);
-        session.Info($"initialised from {_options.PretrainedModelDirectory ?? "the given model"}: {report.Ignored.Count} head tensor(s) " +
-            $"ignored, {report.Missing.Count} new (CTC head of {vocabulary.Count} tokens)");
+        session.Info($"initialised from {_options.Source}: {report.Ignored.Count} head tensor(s) ignored, {report.Missing.Count} new " +
+            $"(CTC head of {vocabulary.Count} tokens)");
         var tuner = new CtcFineTuner(model, recipe, session.OutputDirectory);
         session.Train(tuner, tuner.TryResume, token => tuner.Train(train, valid, token));
         var settings = new TranscribeSettings(_options.OutputColumnName, _options.Decoding, _options.Chunking, _options.ThreadCount);
-        return new Wav2Vec2TranscribeTransformer(new TranscribeMapper(_options.InputSettings(_environment), model, settings));
+        return new Wav2Vec2TranscribeTransformer(new TranscribeMapper(_options.InputSettings(Environment), model, settings));
     }
 
     // The given vocabulary, else the resumed checkpoint's, else the pre-trained model's, else the transcripts' (as w2v2 finetune).

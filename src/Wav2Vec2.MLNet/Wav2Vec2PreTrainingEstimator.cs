@@ -10,7 +10,7 @@ namespace Wav2Vec2.MLNet;
 
 /// <summary>
 /// Self-supervised wav2vec 2.0 pre-training as an ML.NET estimator (an unsupervised learned transform, as PCA is):
-/// <see cref="Fit"/> reads the audio column (no labels), runs the core's <see cref="PreTrainer"/> (fairseq's objective
+/// <see cref="Wav2Vec2TrainerBase{TTransformer}.Fit"/> reads the audio column (no labels), runs the core's <see cref="PreTrainer"/> (fairseq's objective
 /// and recipe, checkpoints in the run directory) and returns the <see cref="Wav2Vec2FeaturesTransformer"/> of the
 /// pre-trained backbone. Create it with
 /// <see cref="Wav2Vec2TransformsCatalog.Wav2Vec2PreTrain(TransformsCatalog, Wav2Vec2PreTrainingOptions)"/>.
@@ -19,55 +19,36 @@ namespace Wav2Vec2.MLNet;
 /// var preTrain = mlContext.Transforms.Wav2Vec2PreTrain("Features", "Path", preset: "tiny", maxUpdates: 2000, audioFolder: "clips");
 /// Wav2Vec2FeaturesTransformer features = preTrain.Fit(unlabeled);   // progress in mlContext.Log
 /// </code></example>
-public sealed class Wav2Vec2PreTrainingEstimator : IEstimator<Wav2Vec2FeaturesTransformer>
+public sealed class Wav2Vec2PreTrainingEstimator : Wav2Vec2TrainerBase<Wav2Vec2FeaturesTransformer>
 {
     private const string Name = "Wav2Vec2PreTrain";
-    private readonly IHostEnvironment? _environment;
     private readonly Wav2Vec2PreTrainingOptions _options;
     private readonly Wav2Vec2Config _architecture;
     private readonly FeaturesSettings _features;
-    private readonly TrainingColumns _columns;
 
     internal Wav2Vec2PreTrainingEstimator(IHostEnvironment? environment, Wav2Vec2PreTrainingOptions options)
+        : base(environment, Checked(options), Name)
     {
-        options.Validate();
-        _environment = environment;
         _options = options;
         _architecture = options.Architecture();
         _features = new FeaturesSettings(options.OutputColumnName, [.. options.Layers], false, options.Pooling, null, options.Chunking,
             options.ThreadCount);
         FeaturesMapper.Columns(_architecture, _features, out _);   // a layer out of range fails here
-        _columns = new TrainingColumns(Name, options.AudioColumnName, options.AudioFolder == null ? null : Path.GetFullPath(options.AudioFolder));
     }
 
-    /// <summary>The input shape plus the features column(s), after checking the audio column.</summary>
-    /// <example><code>
-    /// SchemaShape shape = preTrain.GetOutputSchema(previousEstimator.GetOutputSchema(inputShape));
-    /// </code></example>
-    public SchemaShape GetOutputSchema(SchemaShape inputSchema)
+    private static Wav2Vec2PreTrainingOptions Checked(Wav2Vec2PreTrainingOptions options)
     {
-        _columns.Check(inputSchema);
-        return SchemaErrors.WithColumns(inputSchema, FeaturesMapper.Columns(_architecture, _features, out _));
+        options.Validate();
+        return options;
     }
 
-    /// <summary>
-    /// Pre-trains on every row's audio (and validates on the validation rows), then returns the features transformer of
-    /// the pre-trained backbone. The run directory holds train_log.jsonl, the checkpoints and final/.
-    /// </summary>
-    /// <example><code>
-    /// Wav2Vec2FeaturesTransformer features = preTrain.Fit(unlabeled);
-    /// features.Model.SavePretrained("my-wav2vec2");   // a Hugging Face backbone directory
-    /// </code></example>
-    /// <exception cref="OperationCanceledException">The options' token stopped training; the message names the checkpoint.</exception>
-    public Wav2Vec2FeaturesTransformer Fit(IDataView input)
+    private protected override IEnumerable<OutputColumn> OutputColumns() => FeaturesMapper.Columns(_architecture, _features, out _);
+
+    // Pre-trains (validating on the validation rows or a seeded fraction of the training rows) and returns the
+    // features transformer of the pre-trained backbone.
+    private protected override Wav2Vec2FeaturesTransformer Train(TrainingSession session, AudioDataset train, AudioDataset? valid, DataViewSchema schema)
     {
-        _columns.Check(input.Schema);
-        if (_options.ValidationData != null)
-            _columns.Check(_options.ValidationData.Schema);
         PreTrainingOptions recipe = _options.ResolveRecipe(_architecture);
-        using var session = new TrainingSession(_environment, Name, _options);
-        AudioDataset train = TrainingData.Read(input, _columns, null, _options.CancellationToken);
-        AudioDataset? valid = _options.ValidationData == null ? null : TrainingData.Read(_options.ValidationData, _columns, null, _options.CancellationToken);
         if (_options.ValidationFraction > 0)
             (train, valid) = Split(train, _options.ValidationFraction, recipe.Seed);
         Wav2Vec2ForPreTraining model = PreTrainer.CreateModel(_architecture, recipe, _options.InitialModelDirectory, out _);
@@ -77,7 +58,7 @@ public sealed class Wav2Vec2PreTrainingEstimator : IEstimator<Wav2Vec2FeaturesTr
         foreach (string line in recipe.Describe())
             session.Info(line);
         session.Train(trainer, trainer.TryResume, token => trainer.Train(train, valid, token));
-        return new Wav2Vec2FeaturesTransformer(new FeaturesMapper(_options.InputSettings(_environment), model.Backbone, _features));
+        return new Wav2Vec2FeaturesTransformer(new FeaturesMapper(_options.InputSettings(Environment), model.Backbone, _features));
     }
 
     // A seeded choice of rows for validation; the rest train.

@@ -45,10 +45,14 @@ internal static class SchemaErrors
     }
 
     /// <summary>The same check on a schema shape (scalar columns only).</summary>
-    public static SchemaShape.Column Check(string transform, SchemaShape shape, string name, string expected, Func<DataViewType, bool> ok)
+    public static SchemaShape.Column Check(string transform, SchemaShape shape, string name, string expected, Func<DataViewType, bool> ok) =>
+        Check(transform, shape, name, expected, (_, type) => ok(type));
+
+    /// <summary>The same check on a schema shape, seeing the column too (whether it is a key).</summary>
+    public static SchemaShape.Column Check(string transform, SchemaShape shape, string name, string expected, Func<SchemaShape.Column, DataViewType, bool> ok)
     {
         SchemaShape.Column column = Find(transform, shape, name);
-        return column.Kind == SchemaShape.Column.VectorKind.Scalar && ok(column.ItemType) ? column
+        return column.Kind == SchemaShape.Column.VectorKind.Scalar && ok(column, column.ItemType) ? column
             : throw Mismatch(transform, name, expected, Describe(column));
     }
 
@@ -69,5 +73,5 @@ internal static class SchemaErrors
     }
 
     private static string Describe(SchemaShape.Column column) =>
-        column.ItemType + (column.Kind == SchemaShape.Column.VectorKind.Scalar ? "" : " vector");
+        (column.IsKey ? $"Key<{column.ItemType}>" : column.ItemType.ToString()) + (column.Kind == SchemaShape.Column.VectorKind.Scalar ? "" : " vector");
 }

@@ -29,7 +29,7 @@ internal sealed record TrainingColumns(string Trainer, string Audio, string? Aud
         SchemaErrors.CheckAudio(Trainer, shape, Audio, acceptsSamples: true);
         if (Transcript != null)
             SchemaErrors.Check(Trainer, shape, Transcript, "Text (a transcript)", type => type is TextDataViewType);
-        return Label == null ? null : SchemaErrors.Check(Trainer, shape, Label, KeyExpectation, IsKey);
+        return Label == null ? null : SchemaErrors.Check(Trainer, shape, Label, KeyExpectation, (column, type) => column.IsKey && type == NumberDataViewType.UInt32);
     }
 
     private const string KeyExpectation = "a key of UInt32 with at least two values (MapValueToKey makes one)";
