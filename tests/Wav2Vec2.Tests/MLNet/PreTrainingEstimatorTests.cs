@@ -63,6 +63,12 @@ public sealed class PreTrainingEstimatorTests : TempDirectoryTest
         Assert.IsTrue(File.Exists(Path.Combine(run, "final", "model.safetensors")), "the run directory keeps final/");
         Assert.AreEqual(4, File.ReadAllLines(Path.Combine(run, "train_log.jsonl")).Length);
 
+        // ML.NET's progress channel got a checkpoint per logged update: loss, learning rate, gradient norm, updates of 4.
+        var checkpoints = MLNetTestData.ProgressCheckpoints(ml, "Wav2Vec2PreTrain");
+        Assert.AreEqual(4, checkpoints.Count);
+        Assert.AreEqual((4.0, 4.0), (checkpoints[^1].Progress, checkpoints[^1].Limit));
+        Assert.IsTrue(checkpoints.All(c => c.Metrics.Length == 3 && c.Metrics.All(m => m is double v && double.IsFinite(v))));
+
         // The returned backbone is the trained one: its weights are those of final/.
         var final = Wav2Vec2Model.FromPretrained(Path.Combine(run, "final"), strict: false, out _);
         CollectionAssert.AreEqual(final.Parameters().SelectMany(p => p.ToArray()).ToArray(),
