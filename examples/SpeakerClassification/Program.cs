@@ -80,7 +80,7 @@ if (finetune >= 0)
         .Append(mlContext.MulticlassClassification.Trainers.Wav2Vec2AudioClassification(new Wav2Vec2AudioClassificationOptions
         {
             PretrainedModelDirectory = modelDir, AudioColumnName = "Path", AudioFolder = Path.Combine(dataDir, "clips"),
-            MaxUpdates = int.Parse(args[finetune + 1]), LearningRate = 1e-4f, MaxTokens = 160_000, Seed = 1,
+            MaxUpdates = int.Parse(args[finetune + 1]), LearningRate = 3e-4f, MaxTokens = 320_000, Seed = 1,
         }))
         .Append(mlContext.Transforms.Conversion.MapKeyToValue("PredictedLabel"));
     ITransformer fineTuned = fineTuning.Fit(split.TrainSet);

@@ -9,6 +9,7 @@ using Wav2Vec2.Training;
 namespace Wav2Vec2.Tests.MLNet;
 
 [TestClass]
+[DoNotParallelize]   // the trainers set the process-wide thread count (ThreadCount = 2) for determinism
 public sealed class AudioClassificationTrainerTests : TempDirectoryTest
 {
     public sealed class Prediction

@@ -18,6 +18,7 @@ public sealed class TranscribedRow
 }
 
 [TestClass]
+[DoNotParallelize]   // the trainers set the process-wide thread count (ThreadCount = 2) for determinism
 public sealed class CtcTrainerTests : TempDirectoryTest
 {
     private static readonly string[] Transcripts = ["HELLO THERE", "A GOOD DAY", "IT'S TIME"];

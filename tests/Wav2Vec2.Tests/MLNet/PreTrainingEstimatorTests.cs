@@ -8,6 +8,7 @@ using Wav2Vec2.Training;
 namespace Wav2Vec2.Tests.MLNet;
 
 [TestClass]
+[DoNotParallelize]   // the trainers set the process-wide thread count (ThreadCount = 2) for determinism
 public sealed class PreTrainingEstimatorTests : TempDirectoryTest
 {
     // The three speech-like fixture clips (1 s each) as rows of paths relative to a clips folder.
