@@ -2,6 +2,7 @@
 # Synthesises a small spoken corpus with transcripts, in the LibriSpeech layout, for demos and tests:
 #   OUT/<speaker>/<chapter>/<speaker>-<chapter>-<nnnn>.flac   16 kHz mono FLAC
 #   OUT/<speaker>/<chapter>/<speaker>-<chapter>.trans.txt     "<id> UPPER CASE TEXT" per line
+#   OUT/transcripts.tsv                                       "relative/path.flac<TAB>TEXT" per line (ML.NET, w2v2 finetune)
 # Sentences come from Debian's fortunes (fortunes-min), voices and speeds vary per speaker (espeak-ng), sox converts.
 # Usage: bash tools/make-speech-corpus.sh OUT [UTTERANCES_PER_SPEAKER] [SPEAKERS]
 # Needs: apt-get install espeak-ng sox fortunes-min
@@ -20,6 +21,7 @@ mapfile -t sentences < <(awk 'BEGIN{RS="%\n"} { gsub(/\n/, " "); n = split($0, w
 [ "${#sentences[@]}" -gt 0 ] || { echo "error: no usable sentences in $fortunes" >&2; exit 1; }
 voices=(en-us en-gb en-us+f3 en-gb+m3 en-us+m5 en-us+f2)
 mkdir -p "$out"
+: > "$out/transcripts.tsv"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 n=0
@@ -33,6 +35,7 @@ for ((s = 0; s < speakers; s++)); do
         sox -G "$tmp/u.wav" -r 16000 -c 1 -b 16 "$dir/$id.flac"
         clean=$(echo "$text" | tr '[:lower:]' '[:upper:]' | tr -cd "A-Z' " | tr -s ' ' | sed 's/^ *//; s/ *$//')
         echo "$id $clean" >> "$dir/$speaker-$chapter.trans.txt"
+        printf '%s\t%s\n' "$speaker/$chapter/$id.flac" "$clean" >> "$out/transcripts.tsv"
     done
 done
 echo "$out: $((speakers * per_speaker)) utterances from $speakers speakers"

@@ -4,11 +4,12 @@
 # classifier has to hear the voice, not the text or the tempo.
 #   OUT/clips/<voice>-<nnn>.wav   16 kHz mono 16-bit WAV
 #   OUT/labels.tsv                "Path<TAB>Label" header, then one line per clip (paths relative to OUT/clips)
-# Usage: bash tools/make-voice-dataset.sh OUT [CLIPS_PER_VOICE]
+# Usage: bash tools/make-voice-dataset.sh OUT [CLIPS_PER_VOICE] [SEED]   (another seed: other sentences, same voices)
 # Needs: apt-get install -y espeak-ng sox
 set -euo pipefail
 out=${1:?usage: make-voice-dataset.sh OUT [CLIPS_PER_VOICE]}
 per_voice=${2:-40}
+seed=${3:-7}
 for tool in espeak-ng sox; do
     command -v "$tool" >/dev/null || { echo "error: $tool is not installed (apt-get install -y espeak-ng sox)" >&2; exit 1; }
 done
@@ -22,7 +23,7 @@ mkdir -p "$out/clips"
 printf 'Path\tLabel\n' > "$out/labels.tsv"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-RANDOM=7
+RANDOM=$seed
 for v in "${!voices[@]}"; do
     for ((i = 0; i < per_voice; i++)); do
         # A sentence of 6 to 11 pseudo-random words (the same generator state for every run: reproducible).

@@ -1,8 +1,10 @@
 // Voice/accent classification with wav2vec 2.0 features in an ML.NET pipeline.
 // Data: bash tools/make-voice-dataset.sh voices        (espeak-ng voices; labels.tsv + clips/)
-// Run:  dotnet run -c Release -- voices [MODEL_DIR] [--sweep]
+// Run:  dotnet run -c Release -- voices [MODEL_DIR] [--sweep] [--pretrain UNLABELED_DIR UPDATES] [--finetune UPDATES]
 // MODEL_DIR is a Hugging Face wav2vec 2.0 directory (e.g. facebook/wav2vec2-base); without one, a randomly
 // initialised BASE model is made, so the program runs with no download (real weights classify better).
+// --pretrain first pre-trains MODEL_DIR on the clips of UNLABELED_DIR (labels unread; make-voice-dataset.sh with
+// another seed gives other sentences from the same voices); --finetune also fine-tunes the model into the classifier.
 using Microsoft.ML;
 using Microsoft.ML.Data;
 using Microsoft.ML.Runtime;
@@ -14,10 +16,24 @@ string dataDir = args.Length > 0 ? args[0] : "voices";
 string modelDir = args.Length > 1 && !args[1].StartsWith("--") ? args[1] : RandomBaseModel();
 
 var mlContext = new MLContext(seed: 0);
-mlContext.Log += (_, e) => { if (e.Source.StartsWith("Wav2Vec2") && e.Kind != ChannelMessageKind.Trace) Console.WriteLine(e.Message); };
+mlContext.Log += (_, e) => { if (e.Source.StartsWith("Wav2Vec2") && e.Kind != ChannelMessageKind.Trace) Console.WriteLine(e.RawMessage); };
 
 IDataView data = mlContext.Data.LoadFromTextFile<Clip>(Path.Combine(dataDir, "labels.tsv"), hasHeader: true);
 var split = mlContext.Data.TrainTestSplit(data, testFraction: 0.25, seed: 0);
+
+int pretrain = Array.IndexOf(args, "--pretrain");
+if (pretrain >= 0)
+{
+    // Self-supervised pre-training on unlabeled audio of the same voices; the pre-trained model replaces MODEL_DIR.
+    IDataView unlabeled = mlContext.Data.LoadFromTextFile<Clip>(Path.Combine(args[pretrain + 1], "labels.tsv"), hasHeader: true);
+    Wav2Vec2FeaturesTransformer preTrained = mlContext.Transforms.Wav2Vec2PreTrain(new Wav2Vec2PreTrainingOptions
+    {
+        InitialModelDirectory = modelDir, Preset = "tiny", MaxUpdates = int.Parse(args[pretrain + 2]), AudioColumnName = "Path",
+        AudioFolder = Path.Combine(args[pretrain + 1], "clips"), Seed = 1,
+    }).Fit(unlabeled);
+    modelDir = Path.Combine(Path.GetTempPath(), "wav2vec2-voices-pretrained");
+    preTrained.Model.SavePretrained(modelDir);
+}
 
 // Keep the chain typed (var, not IEstimator<ITransformer>) so that AppendCacheCheckpoint stays in it: the features are
 // computed once, then the trainer reads the cache on every pass.
@@ -53,6 +69,25 @@ if (args.Contains("--sweep"))
     Wav2Vec2ExperimentResult result = experiment.Execute(data);
     Console.WriteLine(result);   // the leaderboard: mean and std of macro accuracy over the folds
     mlContext.Model.SaveWav2Vec2(result.Model, data.Schema, "voice-classifier-best.zip");
+}
+
+int finetune = Array.IndexOf(args, "--finetune");
+if (finetune >= 0)
+{
+    // Fine-tune wav2vec 2.0 itself into the classifier (Hugging Face's Wav2Vec2ForSequenceClassification: projector,
+    // mean over frames, classifier), a trainer on MulticlassClassification.Trainers like any other.
+    var fineTuning = mlContext.Transforms.Conversion.MapValueToKey("Label")
+        .Append(mlContext.MulticlassClassification.Trainers.Wav2Vec2AudioClassification(new Wav2Vec2AudioClassificationOptions
+        {
+            PretrainedModelDirectory = modelDir, AudioColumnName = "Path", AudioFolder = Path.Combine(dataDir, "clips"),
+            MaxUpdates = int.Parse(args[finetune + 1]), LearningRate = 3e-4f, MaxTokens = 320_000, Seed = 1,
+        }))
+        .Append(mlContext.Transforms.Conversion.MapKeyToValue("PredictedLabel"));
+    ITransformer fineTuned = fineTuning.Fit(split.TrainSet);
+    var fineTunedMetrics = mlContext.MulticlassClassification.Evaluate(fineTuned.Transform(split.TestSet));
+    Console.WriteLine($"fine-tuned: macro accuracy {fineTunedMetrics.MacroAccuracy:P1}, micro accuracy {fineTunedMetrics.MicroAccuracy:P1}, " +
+        $"log-loss {fineTunedMetrics.LogLoss:F3}");
+    mlContext.Model.SaveWav2Vec2(fineTuned, data.Schema, "voice-classifier-finetuned.zip");   // the fine-tuned weights inside
 }
 
 static string RandomBaseModel()

@@ -78,10 +78,9 @@ internal static class PretrainCommand
             AudioDataset train = AudioDataset.Open(parse.GetValue(data)!);
             AudioDataset? validation = parse.GetValue(valid) is string v ? AudioDataset.Open(v) : null;
 
-            var model = new Wav2Vec2ForPreTraining(options.Configure(architecture), new RandomSource(options.Seed));
+            Wav2Vec2ForPreTraining model = PreTrainer.CreateModel(architecture, options, initDirectory, out _);
             if (initDirectory != null)
             {
-                PretrainedDirectory.LoadWeights(model, initDirectory, strict: false);
                 var stored = Audio.InputValuesPreprocessor.Load(Path.Combine(initDirectory, "preprocessor_config.json"));
                 if (stored.DoNormalize != options.Normalize)
                     output.WriteLine($"warning: {initDirectory}/preprocessor_config.json says do_normalize={stored.DoNormalize.ToString().ToLowerInvariant()}, " +

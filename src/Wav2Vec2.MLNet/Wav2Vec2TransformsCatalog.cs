@@ -5,8 +5,9 @@ namespace Wav2Vec2.MLNet;
 
 /// <summary>
 /// The audio transforms on <c>mlContext.Transforms</c>: <see cref="LoadAudio"/>, Wav2Vec2Features and
-/// Wav2Vec2Transcribe. All are lazy (a row is computed when a cursor reads the new column), check their input column
-/// at Fit/GetOutputSchema, load a model once per estimator and log through mlContext.Log.
+/// Wav2Vec2Transcribe, lazy (a row is computed when a cursor reads the new column), checking their input column at
+/// Fit/GetOutputSchema, loading a model once per estimator and logging through mlContext.Log; and Wav2Vec2PreTrain, the
+/// learned one, whose Fit pre-trains a model on the audio and returns its Wav2Vec2Features transformer.
 /// </summary>
 /// <example><code>
 /// var pipeline = mlContext.Transforms.LoadAudio("Audio", "clips", "Path")
@@ -93,5 +94,40 @@ public static class Wav2Vec2TransformsCatalog
     /// });
     /// </code></example>
     public static Wav2Vec2TranscribeEstimator Wav2Vec2Transcribe(this TransformsCatalog catalog, Wav2Vec2TranscribeOptions options) =>
+        new(MLNetInterop.Environment(catalog), options ?? throw new ArgumentNullException(nameof(options)));
+
+    /// <summary>
+    /// Self-supervised pre-training on an audio column (no labels needed): Fit runs fairseq's wav2vec 2.0 recipe and
+    /// returns the <see cref="Wav2Vec2FeaturesTransformer"/> of the pre-trained model (last layer, mean-pooled).
+    /// </summary>
+    /// <param name="catalog">mlContext.Transforms.</param>
+    /// <param name="outputColumnName">The features column of the returned transformer.</param>
+    /// <param name="inputColumnName">Text (audio file paths) or a vector of Single (16 kHz samples).</param>
+    /// <param name="preset">Recipe and architecture: "tiny" (CPU-sized), "base" or "large" (fairseq's).</param>
+    /// <param name="maxUpdates">Updates to train (null: the recipe's).</param>
+    /// <param name="outputDirectory">The run directory for checkpoints (null: temporary).</param>
+    /// <param name="audioFolder">The folder relative paths are resolved against.</param>
+    /// <example><code>
+    /// Wav2Vec2FeaturesTransformer features = mlContext.Transforms.Wav2Vec2PreTrain("Features", "Path", preset: "tiny",
+    ///     maxUpdates: 2000, outputDirectory: "pretrain-run", audioFolder: "clips").Fit(unlabeled);
+    /// </code></example>
+    public static Wav2Vec2PreTrainingEstimator Wav2Vec2PreTrain(this TransformsCatalog catalog, string outputColumnName,
+        string inputColumnName, string preset = "tiny", int? maxUpdates = null, string? outputDirectory = null, string? audioFolder = null) =>
+        catalog.Wav2Vec2PreTrain(new Wav2Vec2PreTrainingOptions
+        {
+            OutputColumnName = outputColumnName, AudioColumnName = inputColumnName, Preset = preset, MaxUpdates = maxUpdates,
+            OutputDirectory = outputDirectory, AudioFolder = audioFolder,
+        });
+
+    /// <summary>Pre-training with every option: a config or initial model, a complete recipe, validation, resume,
+    /// threads, cancellation, and the layers and pooling of the returned transformer.</summary>
+    /// <example><code>
+    /// var preTrain = mlContext.Transforms.Wav2Vec2PreTrain(new Wav2Vec2PreTrainingOptions
+    /// {
+    ///     InitialModelDirectory = "wav2vec2-base", MaxUpdates = 20_000, UpdateFreq = 8, AudioColumnName = "Audio",
+    ///     OutputDirectory = "pretrain-run", ValidationFraction = 0.02, CancellationToken = stop.Token,
+    /// });
+    /// </code></example>
+    public static Wav2Vec2PreTrainingEstimator Wav2Vec2PreTrain(this TransformsCatalog catalog, Wav2Vec2PreTrainingOptions options) =>
         new(MLNetInterop.Environment(catalog), options ?? throw new ArgumentNullException(nameof(options)));
 }

@@ -8,6 +8,24 @@ namespace Wav2Vec2.MLNet.Internal;
 /// <summary>One column a transform adds: its name, type and annotations (slot names).</summary>
 internal sealed record OutputColumn(string Name, DataViewType Type, DataViewSchema.Annotations? Annotations = null);
 
+/// <summary>Annotations of output columns.</summary>
+internal static class ColumnAnnotations
+{
+    /// <summary>A vector-of-Text annotation such as "SlotNames" or "KeyValues" (ML.NET's kind constants are internal).</summary>
+    public static DataViewSchema.Annotations Text(string kind, IReadOnlyList<string> values)
+    {
+        ReadOnlyMemory<char>[] names = values.Select(v => v.AsMemory()).ToArray();
+        var builder = new DataViewSchema.Annotations.Builder();
+        builder.Add(kind, new VectorDataViewType(TextDataViewType.Instance, names.Length), (ValueGetter<VBuffer<ReadOnlyMemory<char>>>)((ref VBuffer<ReadOnlyMemory<char>> dst) =>
+        {
+            var editor = VBufferEditor.Create(ref dst, names.Length);
+            names.CopyTo(editor.Values);
+            dst = editor.Commit();
+        }));
+        return builder.ToAnnotations();
+    }
+}
+
 /// <summary>The settings every audio transform shares: where the audio comes from and what to do with bad rows.</summary>
 internal sealed record AudioInputSettings(string InputColumnName, string? AudioFolder, BadAudioHandling BadAudio,
     int BatchSize, IHostEnvironment? Environment, CancellationToken CancellationToken)
@@ -45,30 +63,7 @@ internal abstract class AudioMapper(AudioInputSettings input)
     /// <summary>The output schema shape for an estimator, after the same input checks.</summary>
     public SchemaShape OutputShape(SchemaShape inputShape)
     {
-        SchemaShape.Column? column = inputShape.FirstOrDefault(c => c.Name == Input.InputColumnName);
-        if (column?.Name == null)
-            throw SchemaErrors.MissingColumn(Name, Input.InputColumnName);
-        bool text = column.Value.Kind == SchemaShape.Column.VectorKind.Scalar && column.Value.ItemType is TextDataViewType;
-        bool samples = column.Value.Kind != SchemaShape.Column.VectorKind.Scalar && column.Value.ItemType == NumberDataViewType.Single;
-        if (!text && !(samples && AcceptsSamples))
-            throw SchemaErrors.WrongType(Name, Input.InputColumnName, AcceptsSamples, column.Value.ItemType.ToString()
-                + (column.Value.Kind == SchemaShape.Column.VectorKind.Scalar ? "" : " vector"));
-        var columns = inputShape.ToDictionary(c => c.Name);
-        foreach (OutputColumn output in Outputs)
-            columns[output.Name] = MLNetInterop.ShapeColumn(output.Name, output.Type,
-                output.Annotations?.Schema.Count > 0 ? MLNetInterop.SlotNamesShape() : null);
-        return new SchemaShape(columns.Values);
+        SchemaErrors.CheckAudio(Name, inputShape, Input.InputColumnName, AcceptsSamples);
+        return SchemaErrors.WithColumns(inputShape, Outputs);
     }
-}
-
-/// <summary>Schema errors with ML.NET's wording, raised at GetOutputSchema/Fit time.</summary>
-internal static class SchemaErrors
-{
-    public static ArgumentOutOfRangeException MissingColumn(string transform, string column) =>
-        new("inputSchema", $"{transform}: could not find input column '{column}'");
-
-    public static ArgumentOutOfRangeException WrongType(string transform, string column, bool acceptsSamples, string actual) =>
-        new("inputSchema", $"{transform}: schema mismatch for input column '{column}': expected " +
-            (acceptsSamples ? "Text (an audio file path) or a vector of Single (16 kHz mono samples)" : "Text (an audio file path)") +
-            $", got {actual}");
 }

@@ -13,14 +13,9 @@ internal sealed class BoundMapping
     {
         Mapper = mapper;
         InputSchema = inputSchema;
-        DataViewSchema.Column? column = inputSchema.GetColumnOrNull(mapper.Input.InputColumnName);
-        if (column == null)
-            throw SchemaErrors.MissingColumn(mapper.Name, mapper.Input.InputColumnName);
-        IsPath = column.Value.Type is TextDataViewType;
-        bool samples = column.Value.Type is VectorDataViewType { ItemType: var item } && item == NumberDataViewType.Single;
-        if (!IsPath && !(samples && mapper.AcceptsSamples))
-            throw SchemaErrors.WrongType(mapper.Name, column.Value.Name, mapper.AcceptsSamples, column.Value.Type.ToString() ?? "?");
-        InputColumn = column.Value;
+        IsPath = SchemaErrors.CheckAudio(mapper.Name, inputSchema, mapper.Input.InputColumnName, mapper.AcceptsSamples,
+            out DataViewSchema.Column column);
+        InputColumn = column;
         var builder = new DataViewSchema.Builder();
         builder.AddColumns(inputSchema);
         foreach (OutputColumn output in mapper.Outputs)
@@ -86,6 +81,7 @@ internal sealed class BoundMapping
             }),
             TextDataViewType => (ValueGetter<ReadOnlyMemory<char>>)((ref ReadOnlyMemory<char> dst) =>
                 dst = ((string)values()[output]).AsMemory()),
+            KeyDataViewType => (ValueGetter<uint>)((ref uint dst) => dst = (uint)values()[output]),
             _ => (ValueGetter<int>)((ref int dst) => dst = (int)values()[output]),
         };
         return getter as ValueGetter<T> ?? throw new InvalidOperationException(

@@ -14,27 +14,36 @@ internal sealed class FeaturesMapper : ModelMapper
         Model = model;
         model.Train(false);
         Settings = settings;
-        int layerCount = model.Config.NumHiddenLayers;
-        Layers = settings.Layers.Select(layer => layer < 0 ? layerCount + 1 + layer : layer).ToArray();
-        for (int i = 0; i < Layers.Length; i++)
-            if (Layers[i] < 0 || Layers[i] > layerCount)
-                throw new ArgumentOutOfRangeException(nameof(settings), $"{Name}: layer {settings.Layers[i]} is out of range: " +
+        Outputs = Columns(model.Config, settings, out int[] layers);
+        Layers = layers;
+    }
+
+    /// <summary>The columns the transform adds for a model of <paramref name="config"/>, and the resolved layers.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">A layer is out of the model's range.</exception>
+    public static List<OutputColumn> Columns(Wav2Vec2Config config, FeaturesSettings settings, out int[] layers)
+    {
+        const string name = "Wav2Vec2Features";
+        int layerCount = config.NumHiddenLayers;
+        layers = settings.Layers.Select(layer => layer < 0 ? layerCount + 1 + layer : layer).ToArray();
+        for (int i = 0; i < layers.Length; i++)
+            if (layers[i] < 0 || layers[i] > layerCount)
+                throw new ArgumentOutOfRangeException(nameof(settings), $"{name}: layer {settings.Layers[i]} is out of range: " +
                     $"this model has hidden states 0 to {layerCount} (or -1 to {-layerCount - 1} from the end)");
-        if (Layers.Distinct().Count() != Layers.Length)
-            throw new ArgumentException($"{Name}: layers {string.Join(", ", settings.Layers)} name the same layer twice", nameof(settings));
-        int hidden = model.Config.HiddenSize, size = Pooling.Size(settings.Pooling, hidden);
+        if (layers.Distinct().Count() != layers.Length)
+            throw new ArgumentException($"{name}: layers {string.Join(", ", settings.Layers)} name the same layer twice", nameof(settings));
+        int hidden = config.HiddenSize, size = Pooling.Size(settings.Pooling, hidden);
         var type = new VectorDataViewType(NumberDataViewType.Single, size);
         var outputs = new List<OutputColumn>();
-        if (settings.AverageLayers || Layers.Length == 1)
+        if (settings.AverageLayers || layers.Length == 1)
             outputs.Add(new OutputColumn(settings.OutputColumnName, type,
-                Pooling.SlotNames(string.Join("+", Layers), settings.Pooling, hidden)));
+                Pooling.SlotNames(string.Join("+", layers), settings.Pooling, hidden)));
         else
-            outputs.AddRange(Layers.Select(layer => new OutputColumn($"{settings.OutputColumnName}_L{layer}", type,
+            outputs.AddRange(layers.Select(layer => new OutputColumn($"{settings.OutputColumnName}_L{layer}", type,
                 Pooling.SlotNames(layer.ToString(System.Globalization.CultureInfo.InvariantCulture), settings.Pooling, hidden))));
         if (settings.Pooling == Wav2Vec2Pooling.None)
             outputs.Add(new OutputColumn(settings.FrameCountColumnName ?? settings.OutputColumnName + "FrameCount",
                 NumberDataViewType.Int32));
-        Outputs = outputs;
+        return outputs;
     }
 
     public Wav2Vec2Model Model { get; }

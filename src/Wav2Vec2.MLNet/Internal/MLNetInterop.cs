@@ -39,12 +39,13 @@ internal static class MLNetInterop
             VectorDataViewType v => (SchemaShape.Column.VectorKind.VariableVector, v.ItemType),
             _ => (SchemaShape.Column.VectorKind.Scalar, type),
         };
-        return (SchemaShape.Column)ShapeColumnConstructor.Invoke([name, kind, item, item is KeyDataViewType, annotations]);
+        // A key column's shape has its raw type as item type, as SchemaShape.Create writes it.
+        bool key = item is KeyDataViewType;
+        if (item is KeyDataViewType k)
+            item = k.RawType == typeof(uint) ? NumberDataViewType.UInt32 : k.RawType == typeof(ulong) ? NumberDataViewType.UInt64
+                : k.RawType == typeof(ushort) ? NumberDataViewType.UInt16 : NumberDataViewType.Byte;
+        return (SchemaShape.Column)ShapeColumnConstructor.Invoke([name, kind, item, key, annotations]);
     }
-
-    /// <summary>The shape of slot-name annotations, so that downstream estimators see that slot names exist.</summary>
-    public static SchemaShape SlotNamesShape() =>
-        new([ShapeColumn("SlotNames", new VectorDataViewType(TextDataViewType.Instance, 1))]);
 
     /// <summary>Writes an informational line to mlContext.Log (nothing when there is no environment).</summary>
     public static void Info(IChannelProvider? environment, string channel, string message)

@@ -11,8 +11,9 @@ namespace Wav2Vec2.MLNet.Internal;
 /// <summary>
 /// One zip for a whole pipeline: "wav2vec2.json" lists the parts in order; runs of ML.NET transformers are saved by
 /// mlContext.Model.Save into "parts/N.zip" (with the schema they read), each audio transformer as
-/// "parts/N/transform.json" (its settings) and "parts/N/model/" (config.json, model.safetensors,
-/// preprocessor_config.json, vocab.json: the weights themselves, so the file moves between machines). The pipeline's
+/// "parts/N/transform.json" (its settings) and "parts/N/model/" (a Hugging Face directory: config.json with the classes
+/// of a classifier, model.safetensors, preprocessor_config.json, vocab.json: the weights themselves, so the file moves
+/// between machines). The pipeline's
 /// input schema is kept in "input_schema.zip", an empty ML.NET model saved with that schema.
 /// </summary>
 internal static class ModelArchive
@@ -55,6 +56,7 @@ internal static class ModelArchive
                 {
                     Wav2Vec2FeaturesTransformer => "features",
                     Wav2Vec2TranscribeTransformer => "transcribe",
+                    Wav2Vec2AudioClassificationTransformer => "classification",
                     _ => "load_audio",
                 }, prefix, scope, WriteDecoderFiles(zip, prefix, Settings(audio))));
                 WriteModel(zip, prefix + "model/", audio.Mapper);
@@ -99,6 +101,7 @@ internal static class ModelArchive
         {
             FeaturesMapper f => settings with { Features = f.Settings },
             TranscribeMapper t => settings with { Transcribe = t.Settings },
+            ClassificationMapper c => settings with { Classification = c.Settings },
             AudioLoadingMapper l => settings with { OutputColumnName = l.OutputColumnName },
             _ => throw new InvalidOperationException($"unknown audio transformer {audio.GetType().Name}"),
         };
@@ -119,6 +122,8 @@ internal static class ModelArchive
                     Wav2Vec2Model.FromPretrained(directory), s.Features!)),
                 "transcribe" => new Wav2Vec2TranscribeTransformer(new TranscribeMapper(input,
                     Wav2Vec2ForCtc.FromPretrained(directory), ReadDecoderFiles(zip, part.Entry, s.Transcribe!))),
+                "classification" => new Wav2Vec2AudioClassificationTransformer(new ClassificationMapper(input,
+                    Wav2Vec2ForSequenceClassification.FromPretrained(directory), s.Classification!)),
                 _ => throw new InvalidDataException($"{part.Entry}: unknown part kind '{part.Kind}'"),
             };
         }
@@ -181,6 +186,8 @@ internal static class ModelArchive
                 features.Model.SavePretrained(directory);
             else if (mapper is TranscribeMapper transcribe)
                 transcribe.Model.SavePretrained(directory);   // with the vocabulary files
+            else if (mapper is ClassificationMapper classification)
+                classification.Model.SavePretrained(directory);   // the classes in config.json's id2label
             foreach (string file in Directory.GetFiles(directory))
                 zip.CreateEntryFromFile(file, prefix + Path.GetFileName(file),
                     file.EndsWith(".json", StringComparison.Ordinal) ? CompressionLevel.Optimal : CompressionLevel.NoCompression);
@@ -230,5 +237,6 @@ internal static class ModelArchive
         public string? OutputColumnName { get; init; }
         public FeaturesSettings? Features { get; init; }
         public TranscribeSettings? Transcribe { get; init; }
+        public ClassificationSettings? Classification { get; init; }
     }
 }

@@ -55,16 +55,6 @@ internal static class Pooling
             Wav2Vec2Pooling.Max => ["max"],
             _ => ["mean"],
         };
-        var names = kinds.SelectMany(kind => Enumerable.Range(0, hidden).Select(i => $"L{layers}.{kind}.{i}").AsEnumerable())
-            .Select(name => name.AsMemory()).ToArray();
-        var builder = new DataViewSchema.Annotations.Builder();
-        // "SlotNames" is ML.NET's annotation kind (AnnotationUtils.Kinds.SlotNames is internal).
-        builder.Add("SlotNames", new VectorDataViewType(TextDataViewType.Instance, names.Length), (ValueGetter<VBuffer<ReadOnlyMemory<char>>>)((ref VBuffer<ReadOnlyMemory<char>> dst) =>
-        {
-            var editor = VBufferEditor.Create(ref dst, names.Length);
-            names.CopyTo(editor.Values);
-            dst = editor.Commit();
-        }));
-        return builder.ToAnnotations();
+        return ColumnAnnotations.Text("SlotNames", kinds.SelectMany(kind => Enumerable.Range(0, hidden).Select(i => $"L{layers}.{kind}.{i}")).ToArray());
     }
 }

@@ -4,15 +4,37 @@ using Wav2Vec2.Audio;
 namespace Wav2Vec2.Data;
 
 /// <summary>One recording of a dataset: its path, its length in samples at its own rate, and, for labeled data, its
-/// transcript as given (not normalised).</summary>
-/// <param name="Path">The audio file.</param>
+/// transcript as given (not normalised) or its class. A recording held in memory (<see cref="InMemory"/>) carries its
+/// clip, and its path only names it in messages.</summary>
+/// <param name="Path">The audio file (for an in-memory clip: its name).</param>
 /// <param name="Samples">Length in samples at <paramref name="SampleRate"/>.</param>
 /// <param name="Transcript">The transcript, or null for unlabeled audio.</param>
 /// <param name="SampleRate">The file's rate (fairseq manifests record 16 kHz sample counts).</param>
+/// <example><code>
+/// var entry = AudioEntry.InMemory("clip 3", new AudioClip(samples, 16000), transcript: "HELLO");
+/// AudioClip audio = entry.Read();   // the clip itself; a file entry decodes its file
+/// </code></example>
 public sealed record AudioEntry(string Path, long Samples, string? Transcript = null, int SampleRate = 16000)
 {
     /// <summary>Duration in seconds.</summary>
     public double Seconds => (double)Samples / SampleRate;
+
+    /// <summary>The recording itself when it is held in memory; null when it is read from <see cref="Path"/>.</summary>
+    public AudioClip? Clip { get; init; }
+
+    /// <summary>The recording's class (audio classification: a name the model's config lists in id2label), or null.</summary>
+    public string? Label { get; init; }
+
+    /// <summary>An entry for a clip held in memory, named <paramref name="name"/> in messages and results.</summary>
+    /// <example><code>
+    /// var entry = AudioEntry.InMemory("row 0", clip) with { Label = "yes" };
+    /// </code></example>
+    public static AudioEntry InMemory(string name, AudioClip clip, string? transcript = null) =>
+        new(name, clip.Samples.Length, transcript, clip.SampleRate) { Clip = clip };
+
+    /// <summary>The recording at its own rate: <see cref="Clip"/>, or the decoded file.</summary>
+    /// <exception cref="InvalidDataException">The file cannot be read (the message starts with the path).</exception>
+    public AudioClip Read() => Clip ?? AudioFile.Read(Path);
 }
 
 /// <summary>
@@ -56,6 +78,18 @@ public sealed class AudioDataset
     /// <exception cref="InvalidDataException">No transcripts, a malformed line (named with its file and line number),
     /// label and manifest line counts that differ, or nothing usable.</exception>
     public static AudioDataset OpenTranscribed(string source) => TranscriptSources.Open(source);
+
+    /// <summary>
+    /// A dataset of the given entries, in order: files, in-memory clips (<see cref="AudioEntry.InMemory"/>) or both, as
+    /// read from any other source (a database, an ML.NET IDataView); <paramref name="skipped"/> lists what the caller
+    /// left out, for the trainers to report.
+    /// </summary>
+    /// <example><code>
+    /// var data = AudioDataset.FromEntries(clips.Select((c, i) => AudioEntry.InMemory($"clip {i}", c)).ToList());
+    /// </code></example>
+    /// <exception cref="ArgumentException">No entries.</exception>
+    public static AudioDataset FromEntries(IReadOnlyList<AudioEntry> entries, IReadOnlyList<string>? skipped = null) =>
+        entries.Count > 0 ? new AudioDataset(entries, skipped ?? []) : throw new ArgumentException("a dataset needs at least one recording", nameof(entries));
 
     /// <summary>The entries for which <paramref name="keep"/> holds (the others are reported by the caller).</summary>
     public AudioDataset Where(Func<AudioEntry, bool> keep) => new(Entries.Where(keep).ToList(), Skipped);

@@ -78,7 +78,7 @@ internal sealed class BatchLoader : IDisposable
         {
             try
             {
-                clips.Add(preprocessor.Resample(AudioFile.Read(dataset.Entries[index].Path)).Samples);
+                clips.Add(preprocessor.Resample(dataset.Entries[index].Read()).Samples);
                 entries.Add(index);
             }
             catch (InvalidDataException e)

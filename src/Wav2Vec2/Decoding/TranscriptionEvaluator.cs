@@ -23,7 +23,7 @@ public static class TranscriptionEvaluator
         {
             cancellationToken.ThrowIfCancellationRequested();
             string reference = entry.Transcript ?? throw new ArgumentException($"{entry.Path}: no transcript to score against");
-            string hypothesis = recognizer.Transcribe(entry.Path, cancellationToken: cancellationToken);
+            string hypothesis = recognizer.Transcribe(entry.Read(), cancellationToken: cancellationToken);
             results.Add(TranscriptionResult.Score(Path.GetFileNameWithoutExtension(entry.Path), reference, hypothesis));
             progress?.Report((double)results.Count / data.Entries.Count);
         }

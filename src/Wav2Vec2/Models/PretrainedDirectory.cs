@@ -10,13 +10,9 @@ internal static class PretrainedDirectory
     /// <summary>Name of the backbone inside task models (Hugging Face's "wav2vec2." prefix).</summary>
     public const string BackboneName = "wav2vec2";
 
-    // Hugging Face's sequence-classification head, which this library does not build yet: its tensors are known so
-    // that such a checkpoint loads as a backbone with the head reported as ignored.
-    private static readonly string[] SequenceClassificationHeadPrefixes = ["projector.", "classifier."];
-
     // Task-model checkpoints nest the backbone under "wav2vec2."; each head declares its own tensor prefixes.
     private static readonly CheckpointLayout Layout = new(BackboneName + ".",
-        [.. Wav2Vec2ForCtc.HeadTensorPrefixes, .. Wav2Vec2ForPreTraining.HeadTensorPrefixes, .. SequenceClassificationHeadPrefixes]);
+        [.. Wav2Vec2ForCtc.HeadTensorPrefixes, .. Wav2Vec2ForPreTraining.HeadTensorPrefixes, .. Wav2Vec2ForSequenceClassification.HeadTensorPrefixes]);
 
     /// <summary>Reads <paramref name="directory"/>/config.json.</summary>
     public static Wav2Vec2Config LoadConfig(string directory)

@@ -128,6 +128,37 @@ public sealed class Wav2Vec2Config
     public int BosTokenId { get; set; } = 1;
     /// <summary>Id of the end-of-sentence token.</summary>
     public int EosTokenId { get; set; } = 2;
+    /// <summary>Width of the sequence-classification projector (Hugging Face classifier_proj_size).</summary>
+    public int ClassifierProjSize { get; set; } = 256;
+    /// <summary>Classify from a learned softmax-weighted sum of every hidden state instead of the last (use_weighted_layer_sum).</summary>
+    public bool UseWeightedLayerSum { get; set; }
+    /// <summary>Class names by id as strings (Hugging Face id2label: {"0": "yes", "1": "no"}); null: LABEL_0 and LABEL_1.</summary>
+    [JsonPropertyName("id2label"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public Dictionary<string, string>? Id2Label { get; set; }
+    /// <summary>Class ids by name (Hugging Face label2id), the inverse of <see cref="Id2Label"/>.</summary>
+    [JsonPropertyName("label2id"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public Dictionary<string, int>? Label2Id { get; set; }
+
+    /// <summary>The class names in id order (their count is Hugging Face's num_labels); LABEL_0 and LABEL_1 without id2label.</summary>
+    /// <example><code>
+    /// IReadOnlyList&lt;string&gt; classes = Wav2Vec2Config.Load("classifier/config.json").Labels;   // ["no", "yes"]
+    /// </code></example>
+    [JsonIgnore]
+    public IReadOnlyList<string> Labels => Id2Label == null ? ["LABEL_0", "LABEL_1"]
+        : Enumerable.Range(0, Id2Label.Count).Select(i => Id2Label[i.ToString(CultureInfo.InvariantCulture)]).ToArray();
+
+    /// <summary>Sets id2label and label2id from class names in id order.</summary>
+    /// <example><code>
+    /// config.SetLabels(["no", "yes"]);   // id2label {"0": "no", "1": "yes"}, label2id {"no": 0, "yes": 1}
+    /// </code></example>
+    /// <exception cref="ArgumentException">No names, or a name given twice.</exception>
+    public void SetLabels(IReadOnlyList<string> labels)
+    {
+        if (labels.Count == 0 || labels.Distinct().Count() != labels.Count)
+            throw new ArgumentException($"class names must be distinct and at least one, got [{string.Join(", ", labels)}]", nameof(labels));
+        Id2Label = labels.Select((name, i) => (name, i)).ToDictionary(p => p.i.ToString(CultureInfo.InvariantCulture), p => p.name);
+        Label2Id = labels.Select((name, i) => (name, i)).ToDictionary(p => p.name, p => p.i);
+    }
 
     /// <summary>Samples per output frame: the product of the conv strides (320 for BASE).</summary>
     [JsonIgnore]
@@ -246,7 +277,8 @@ public sealed class Wav2Vec2Config
             ("num_attention_heads", NumAttentionHeads), ("intermediate_size", IntermediateSize), ("vocab_size", VocabSize),
             ("num_conv_pos_embeddings", NumConvPosEmbeddings), ("num_conv_pos_embedding_groups", NumConvPosEmbeddingGroups),
             ("num_codevector_groups", NumCodevectorGroups), ("num_codevectors_per_group", NumCodevectorsPerGroup),
-            ("codevector_dim", CodevectorDim), ("proj_codevector_dim", ProjCodevectorDim), ("mask_time_length", MaskTimeLength) })
+            ("codevector_dim", CodevectorDim), ("proj_codevector_dim", ProjCodevectorDim), ("mask_time_length", MaskTimeLength),
+            ("classifier_proj_size", ClassifierProjSize) })
             if (value <= 0)
                 Fail(name, $"must be positive, got {value}");
         if (HiddenSize % NumAttentionHeads != 0)
@@ -269,6 +301,8 @@ public sealed class Wav2Vec2Config
                 Fail(name, $"must be in [0, 1], got {p.ToString(CultureInfo.InvariantCulture)}");
         if ((uint)PadTokenId >= (uint)VocabSize)
             Fail("pad_token_id", $"({PadTokenId}) must be a token id below vocab_size ({VocabSize})");
+        if (Id2Label != null && (Id2Label.Count == 0 || Enumerable.Range(0, Id2Label.Count).Any(i => !Id2Label.ContainsKey(i.ToString(CultureInfo.InvariantCulture)))))
+            Fail("id2label", $"must map the ids 0 to n - 1 to names, got keys [{string.Join(", ", Id2Label.Keys)}]");
         if (Unknown?.TryGetValue("add_adapter", out JsonElement adapter) == true && adapter.ValueKind == JsonValueKind.True)
             Fail("add_adapter", "is not supported (adapter layers)");
     }

@@ -85,14 +85,7 @@ public sealed class Wav2Vec2ForCtc : Module
     /// <summary>CTC logits (batch, frames, vocab_size) of normalised input values (batch, samples).</summary>
     public (Tensor Logits, Wav2Vec2Output Output) Forward(Tensor inputValues, Wav2Vec2ForwardOptions? options = null)
     {
-        Wav2Vec2Output output;
-        if (FreezeBackbone)
-        {
-            using var frozen = Tape.NoGrad();
-            output = Backbone.Forward(inputValues, options);
-        }
-        else
-            output = Backbone.Forward(inputValues, options);
+        Wav2Vec2Output output = Backbone.ForwardForHead(inputValues, options, frozen: FreezeBackbone);
         Tensor hidden = Dropout(output.LastHiddenState, Config.FinalDropout, Backbone.Random);
         return (_lmHead.Forward(hidden), output);
     }

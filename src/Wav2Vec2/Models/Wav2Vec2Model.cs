@@ -229,6 +229,18 @@ public sealed class Wav2Vec2Model : Module
         return new Wav2Vec2Output(last, extractFeatures, hiddenStates, frameLengths, features);
     }
 
+    /// <summary>
+    /// <see cref="Forward"/>, run without being recorded for the backward pass when
+    /// <paramref name="frozen"/> (a task head training alone: the backbone gets no gradient and keeps no activations).
+    /// </summary>
+    internal Wav2Vec2Output ForwardForHead(Tensor inputValues, Wav2Vec2ForwardOptions? options, bool frozen)
+    {
+        if (!frozen)
+            return Forward(inputValues, options);
+        using var noGrad = Tape.NoGrad();
+        return Forward(inputValues, options);
+    }
+
     private Tensor EncodeFeatures(Tensor inputValues, float gradScale)
     {
         if (gradScale == 0f)

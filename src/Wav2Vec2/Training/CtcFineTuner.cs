@@ -69,6 +69,9 @@ public sealed class CtcFineTuner : ITrainer, ITrainingTask<CtcBatchMetrics>
     public Action<int>? UpdateCompleted { get => _loop.UpdateCompleted; set => _loop.UpdateCompleted = value; }
 
     /// <inheritdoc/>
+    public Action<TrainingLogEntry>? Logged { get => _loop.Logged; set => _loop.Logged = value; }
+
+    /// <inheritdoc/>
     public TrainerState State => _loop.State;
 
     /// <inheritdoc/>
@@ -107,23 +110,10 @@ public sealed class CtcFineTuner : ITrainer, ITrainingTask<CtcBatchMetrics>
         config.ApplySpecAugment = true;
         var model = new Wav2Vec2ForCtc(config, new RandomSource(options.Seed)) { Tokenizer = tokenizer };
         // A CTC checkpoint's head is kept only when it was trained on this very vocabulary.
-        if (SameVocabulary(pretrainedDirectory, tokenizer))
-            report = PretrainedDirectory.LoadWeights(model, pretrainedDirectory, strict: false);
-        else
-        {
-            LoadReport backbone = PretrainedDirectory.LoadWeights(model.Backbone, pretrainedDirectory, strict: false);
-            report = backbone with { Missing = [.. backbone.Missing, .. model.NamedParameters().Select(p => p.Name).Where(IsHead)] };
-        }
-        // A new head and a mask embedding the checkpoint may lack are expected; any other missing tensor is not.
-        string[] backboneMissing = report.Missing.Where(n => !IsHead(n) && !n.EndsWith("masked_spec_embed", StringComparison.Ordinal)).ToArray();
-        if (backboneMissing.Length > 0)
-            throw new InvalidDataException($"{pretrainedDirectory}: not a complete wav2vec 2.0 backbone ({backboneMissing.Length} " +
-                $"tensor(s) missing, e.g. {backboneMissing[0]})");
-        model.Preprocessor = InputValuesPreprocessor.Load(Path.Combine(pretrainedDirectory, "preprocessor_config.json"));
+        report = FineTuning.Load(model, model.Backbone, pretrainedDirectory, SameVocabulary(pretrainedDirectory, tokenizer),
+            Wav2Vec2ForCtc.HeadTensorPrefixes);
         return model;
     }
-
-    private static bool IsHead(string name) => Wav2Vec2ForCtc.HeadTensorPrefixes.Any(p => name.StartsWith(p, StringComparison.Ordinal));
 
     private static bool SameVocabulary(string directory, CtcTokenizer tokenizer)
     {
@@ -161,59 +151,35 @@ public sealed class CtcFineTuner : ITrainer, ITrainingTask<CtcBatchMetrics>
         var decoder = new GreedyCtcDecoder(_tokenizer);
         var results = new List<TranscriptionResult>();
         double loss = 0;
-        bool training = _model.Training;
-        _model.Train(false);
-        try
+        FineTuning.Evaluate(_model, _model.Backbone, usable, (i, input) =>
         {
-            for (int i = 0; i < usable.Entries.Count; i++)
-            {
-                using var arena = new TensorArena();
-                using var noGrad = Tape.NoGrad();
-                float[] input = _model.Preprocessor.Prepare(usable.Entries[i].Path);
-                CtcLossOutput output = _model.Loss(Tensor.FromArray(input, 1, input.Length), [labels[i]]);
-                loss += output.Loss.ToScalar();
-                string hypothesis = decoder.Decode(output.Logits.Span, output.Logits.Size(1));
-                results.Add(TranscriptionResult.Score(Path.GetFileNameWithoutExtension(usable.Entries[i].Path), usable.Entries[i].Transcript!, hypothesis));
-            }
-        }
-        finally
-        {
-            _model.Train(training);
-        }
+            CtcLossOutput output = _model.Loss(input, [labels[i]]);
+            loss += output.Loss.ToScalar();
+            string hypothesis = decoder.Decode(output.Logits.Span, output.Logits.Size(1));
+            results.Add(TranscriptionResult.Score(Path.GetFileNameWithoutExtension(usable.Entries[i].Path), usable.Entries[i].Transcript!, hypothesis));
+        });
         return (TranscriptionMetrics.From(results), loss / Math.Max(1, results.Count));
     }
 
     // Encodes every transcript; drops (and counts) utterances whose labels need more frames than they have.
-    private (AudioDataset Usable, int[][] Labels, int Skipped) PrepareLabels(AudioDataset data, bool skipUnfit = true)
-    {
-        var labels = new List<int[]>();
-        var keep = new HashSet<AudioEntry>(ReferenceEqualityComparer.Instance);
-        int skipped = 0;
-        foreach (AudioEntry entry in data.Entries)
+    private (AudioDataset Usable, int[][] Labels, int Skipped) PrepareLabels(AudioDataset data, bool skipUnfit = true) =>
+        FineTuning.Encode(data, entry =>
         {
             string text = TranscriptNormalizer.Normalize(entry.Transcript
                 ?? throw new InvalidDataException($"{entry.Path}: no transcript (fine-tuning needs labeled data)"));
-            int[] ids;
             try
             {
-                ids = _tokenizer.Encode(text);
+                return _tokenizer.Encode(text);
             }
             catch (ArgumentException e)
             {
                 throw new InvalidDataException($"{entry.Path}: transcript has {e.Message}");
             }
-            long samples = (long)(entry.Samples * (double)_model.Preprocessor.SamplingRate / entry.SampleRate);
+        }, (entry, ids) =>
+        {
             int repeats = ids.Skip(1).Where((id, i) => id == ids[i]).Count();   // repeated labels need a blank between
-            if (skipUnfit && _model.Backbone.FrameCount((int)Math.Min(samples, int.MaxValue)) < Math.Max(1, ids.Length + repeats))
-            {
-                skipped++;
-                continue;
-            }
-            keep.Add(entry);
-            labels.Add(ids);
-        }
-        return (data.Where(keep.Contains), [.. labels], skipped);
-    }
+            return FineTuning.Frames(entry, _model.Backbone) >= Math.Max(1, ids.Length + repeats);
+        }, skipUnfit);
 
     Module ITrainingTask<CtcBatchMetrics>.Model => _model;
 
@@ -226,20 +192,10 @@ public sealed class CtcFineTuner : ITrainer, ITrainingTask<CtcBatchMetrics>
     CtcBatchMetrics ITrainingTask<CtcBatchMetrics>.Step(LoadedBatch batch)
     {
         int size = batch.BatchSize;
-        Wav2Vec2Model backbone = _model.Backbone;
-        int frames = backbone.FrameCount(batch.Length);
-        int[] frameLengths = batch.SampleLengths.Select(backbone.FrameCount).ToArray();
         int[][] labels = batch.Entries.Select(i => _labels[i]).ToArray();
-        var forward = new Wav2Vec2ForwardOptions
-        {
-            SampleLengths = batch.SampleLengths,
-            AllowPaddedGroupNorm = true,
-            FeatureGradScale = _options.FeatureGradMult,
-            MaskTimeIndices = _options.MaskTimeProb > 0 ? SpanMasking.ComputeMaskIndices(size, frames, _options.MaskTimeProb,
-                _options.MaskTimeLength, _options.MaskTimeMinMasks, _maskRandom, frameLengths) : null,
-            MaskFeatureIndices = _options.MaskFeatureProb > 0 ? SpanMasking.ComputeMaskIndices(size, _model.Config.HiddenSize,
-                _options.MaskFeatureProb, _options.MaskFeatureLength, 0, _maskRandom) : null,
-        };
+        Wav2Vec2ForwardOptions forward = FineTuning.BatchOptions(batch, _model.Backbone, _options.FeatureGradMult,
+            (_options.MaskTimeProb, _options.MaskTimeLength, _options.MaskTimeMinMasks), (_options.MaskFeatureProb, _options.MaskFeatureLength),
+            _maskRandom);
         _model.FreezeBackbone = _loop.State.Update < _options.FreezeFineTuneUpdates;
         using var arena = new TensorArena();
         using var tape = new Tape();
@@ -281,9 +237,5 @@ public sealed class CtcFineTuner : ITrainer, ITrainingTask<CtcBatchMetrics>
 
     void ITrainingTask<CtcBatchMetrics>.SaveModel(string directory) => _model.SavePretrained(directory);
 
-    void ITrainingTask<CtcBatchMetrics>.LoadModel(string directory)
-    {
-        PretrainedDirectory.LoadWeights(_model, directory, strict: true);
-        _model.Preprocessor = InputValuesPreprocessor.Load(Path.Combine(directory, "preprocessor_config.json"));
-    }
+    void ITrainingTask<CtcBatchMetrics>.LoadModel(string directory) => FineTuning.Restore(_model, _model.Backbone, directory);
 }

@@ -3,6 +3,7 @@ using System.Text.Json.Nodes;
 using Wav2Vec2.Audio;
 using Wav2Vec2.Autograd;
 using Wav2Vec2.Data;
+using Wav2Vec2.IO;
 using Wav2Vec2.Models;
 using Wav2Vec2.Nn;
 using Wav2Vec2.Tensors;
@@ -50,6 +51,9 @@ public sealed class PreTrainer : ITrainer, ITrainingTask<PreTrainingMetrics>
     /// <inheritdoc/>
     public Action<int>? UpdateCompleted { get => _loop.UpdateCompleted; set => _loop.UpdateCompleted = value; }
 
+    /// <inheritdoc/>
+    public Action<TrainingLogEntry>? Logged { get => _loop.Logged; set => _loop.Logged = value; }
+
     /// <summary>Recordings that could not be decoded so far (also counted as "skipped_files" in train_log.jsonl).</summary>
     public int SkippedFiles => _loop.SkippedFiles;
 
@@ -61,6 +65,25 @@ public sealed class PreTrainer : ITrainer, ITrainingTask<PreTrainingMetrics>
 
     /// <summary>Restores the newest complete checkpoint-N of the output directory; false when there is none.</summary>
     public bool TryResume() => _loop.TryResume();
+
+    /// <summary>
+    /// The model to pre-train: <paramref name="architecture"/> with the recipe's objective and regularisation
+    /// (<see cref="PreTrainingOptions.Configure"/>), initialised with the recipe's seed and, when
+    /// <paramref name="initialModelDirectory"/> is given, the weights stored there (a backbone, pre-training or task
+    /// checkpoint; tensors it lacks keep their initialisation and are reported in <paramref name="report"/>).
+    /// </summary>
+    /// <example><code>
+    /// PreTrainingOptions recipe = PreTrainingOptions.Tiny(2000);
+    /// var model = PreTrainer.CreateModel(Wav2Vec2Config.Preset("tiny"), recipe, initialModelDirectory: null, out _);
+    /// new PreTrainer(model, recipe, "run").Train(AudioDataset.Open("corpus"));
+    /// </code></example>
+    public static Wav2Vec2ForPreTraining CreateModel(Wav2Vec2Config architecture, PreTrainingOptions options, string? initialModelDirectory,
+        out LoadReport? report)
+    {
+        var model = new Wav2Vec2ForPreTraining(options.Configure(architecture), new RandomSource(options.Seed));
+        report = initialModelDirectory == null ? null : PretrainedDirectory.LoadWeights(model, initialModelDirectory, strict: false);
+        return model;
+    }
 
     /// <summary>
     /// Trains until <see cref="PreTrainingOptions.MaxUpdates"/> or cancellation; on cancellation the state of the last

@@ -65,6 +65,8 @@ internal sealed class TrainingLoop<TMetrics>(ITrainingTask<TMetrics> task, AdamW
 
     public Action<int>? UpdateCompleted { get; set; }
 
+    public Action<TrainingLogEntry>? Logged { get; set; }
+
     public int SkippedFiles { get; private set; }
 
     public TrainerState State => _state;
@@ -179,8 +181,7 @@ internal sealed class TrainingLoop<TMetrics>(ITrainingTask<TMetrics> task, AdamW
         entry["audio_seconds_per_second"] = Math.Round(samples / (double)task.Preprocessor.SamplingRate / seconds, 3);
         entry["skipped_files"] = SkippedFiles;
         samples = 0;
-        log.WriteLine(entry.ToJsonString());
-        log.Flush();
+        Write(log, entry);
         line.Add(string.Create(CultureInfo.InvariantCulture, $"lr {lr:G3} grad_norm {gradNorm:F3}"));
         Log(string.Join(' ', line));
     }
@@ -194,14 +195,27 @@ internal sealed class TrainingLoop<TMetrics>(ITrainingTask<TMetrics> task, AdamW
             fields.Remove(key);
             entry[key] = value;
         }
-        log.WriteLine(entry.ToJsonString());
-        log.Flush();
+        Write(log, entry);
         Log($"valid at update {_state.Update}: {text}");
         if (score is double current && (_state.BestScore == null || current < _state.BestScore))
         {
             _state = _state with { BestScore = current };
             Log($"saved {_store.SaveModel("best", task.SaveModel)} (best so far)");
         }
+    }
+
+    // A train_log.jsonl line, also handed to Logged with its numeric fields.
+    private void Write(StreamWriter log, JsonObject entry)
+    {
+        log.WriteLine(entry.ToJsonString());
+        log.Flush();
+        if (Logged == null)
+            return;
+        var metrics = new Dictionary<string, double>();
+        foreach (var (key, value) in entry)
+            if (key is not ("split" or "update") && value?.GetValueKind() == System.Text.Json.JsonValueKind.Number)
+                metrics[key] = double.Parse(value.ToJsonString(), CultureInfo.InvariantCulture);
+        Logged(new TrainingLogEntry((string)entry["split"]!, _state.Update, metrics));
     }
 
     private void SaveCheckpoint() => Log($"saved {_store.Save(_state.Update, task.SaveModel, optimizer, Snapshot())}");

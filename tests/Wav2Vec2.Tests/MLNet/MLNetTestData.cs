@@ -1,3 +1,4 @@
+using System.Reflection;
 using Microsoft.ML;
 using Microsoft.ML.Data;
 using Wav2Vec2.Audio;
@@ -60,6 +61,37 @@ internal static class MLNetTestData
         TinyModel(seed).SavePretrained(directory);
         return directory;
     }
+
+    /// <summary>
+    /// The checkpoints reported on ML.NET progress channels named <paramref name="name"/>: metrics, progress and limit
+    /// of the first unit. MLContext keeps them in its environment's ProgressTracker, which only ML.NET's own console
+    /// host reads, so the test reaches it by reflection.
+    /// </summary>
+    public static List<(double?[] Metrics, double? Progress, double? Limit)> ProgressCheckpoints(MLContext ml, string name)
+    {
+        const BindingFlags Any = BindingFlags.Instance | BindingFlags.NonPublic | BindingFlags.Public;
+        object environment = typeof(MLContext).GetField("_env", Any)!.GetValue(ml)!;
+        FieldInfo? field = null;
+        for (Type? type = environment.GetType(); field == null && type != null; type = type.BaseType)
+            field = type.GetField("ProgressTracker", Any);
+        object tracker = field!.GetValue(environment)!;
+        var events = (System.Collections.IEnumerable)tracker.GetType().GetMethod("GetAllProgress", Any)!.Invoke(tracker, null)!;
+        var result = new List<(double?[], double?, double?)>();
+        foreach (object e in events)
+        {
+            object? entry = e.GetType().GetField("ProgressEntry", Any)?.GetValue(e);
+            if ((string)e.GetType().GetField("Name", Any)!.GetValue(e)! != name || entry == null
+                || !(bool)entry.GetType().GetField("IsCheckpoint", Any)!.GetValue(entry)!)
+                continue;
+            double?[] Field(string f) => (double?[])entry.GetType().GetField(f, Any)!.GetValue(entry)!;
+            result.Add((Field("Metrics"), Field("Progress")[0], Field("ProgressLim")[0]));
+        }
+        return result;
+    }
+
+    /// <summary>The schema shape of a data view (SchemaShape.Create is internal to ML.NET).</summary>
+    public static SchemaShape ShapeOf(IDataView data) => new(data.Schema.Select(c => Wav2Vec2.MLNet.Internal.MLNetInterop.ShapeColumn(c.Name, c.Type,
+        c.Annotations.Schema.Count > 0 ? new SchemaShape(c.Annotations.Schema.Select(a => Wav2Vec2.MLNet.Internal.MLNetInterop.ShapeColumn(a.Name, a.Type))) : null)));
 
     /// <summary>Every value of a float-vector column.</summary>
     public static List<float[]> Column(IDataView data, string name) => Columns(data, name)[0];

@@ -3,29 +3,42 @@ using System.Text.RegularExpressions;
 namespace Wav2Vec2.Tests.MLNet;
 
 /// <summary>
-/// The README's "Using it from ML.NET" code is compiled: every C# block there must stand, line for line, in the
-/// SpeakerClassification example, which the solution builds.
+/// The README's ML.NET code is compiled: every C# block of the sections "Using it from ML.NET" and "Training in ML.NET"
+/// must stand, line for line, in the examples the solution builds.
 /// </summary>
 [TestClass]
 public sealed class ReadmeSnippetTests
 {
     [TestMethod]
-    public void EveryMLNetSnippetOfTheReadmeIsPartOfTheBuiltExample()
+    [DataRow("## Using it from ML.NET", new[] { "SpeakerClassification" }, "AppendCacheCheckpoint")]
+    [DataRow("## Training in ML.NET", new[] { "SpeechRecognition", "SpeakerClassification" }, "mlContext.SpeechRecognition")]
+    public void EveryMLNetSnippetOfTheReadmeIsPartOfABuiltExample(string heading, string[] examples, string mustMention)
     {
         string root = RepositoryRoot();
         string readme = File.ReadAllText(Path.Combine(root, "README.md"));
-        int start = readme.IndexOf("## Using it from ML.NET", StringComparison.Ordinal);
-        Assert.IsTrue(start >= 0, "README has a section \"Using it from ML.NET\"");
+        int start = readme.IndexOf(heading + "\n", StringComparison.Ordinal);
+        Assert.IsTrue(start >= 0, $"README has a section \"{heading}\"");
         int end = readme.IndexOf("\n## ", start + 1, StringComparison.Ordinal);
         string section = readme[start..(end < 0 ? readme.Length : end)];
-        string example = string.Join("\n", Directory.GetFiles(Path.Combine(root, "examples", "SpeakerClassification"), "*.cs")
-            .Select(File.ReadAllText).Select(Normalize));
+        string[] code = examples.Select(e => string.Join("\n", Directory.GetFiles(Path.Combine(root, "examples", e), "*.cs")
+            .Select(File.ReadAllText).Select(Normalize))).ToArray();
         var blocks = Regex.Matches(section, "```csharp\n(.*?)```", RegexOptions.Singleline);
         Assert.IsTrue(blocks.Count >= 1, "the section shows the program");
         foreach (Match block in blocks)
-            Assert.IsTrue(example.Contains(Normalize(block.Groups[1].Value), StringComparison.Ordinal),
-                $"this README block is not in examples/SpeakerClassification:\n{block.Groups[1].Value}");
-        StringAssert.Contains(section, "AppendCacheCheckpoint", "the cache checkpoint pitfall is explained");
+            Assert.IsTrue(code.Any(c => c.Contains(Normalize(block.Groups[1].Value), StringComparison.Ordinal)),
+                $"this README block is not in examples/{string.Join(" or examples/", examples)}:\n{block.Groups[1].Value}");
+        StringAssert.Contains(section, mustMention);
+    }
+
+    [TestMethod]
+    public void TheTrainingSectionShowsAWholeProgramThatPreTrainsFineTunesEvaluatesSavesLoadsAndTranscribes()
+    {
+        string readme = File.ReadAllText(Path.Combine(RepositoryRoot(), "README.md"));
+        int start = readme.IndexOf("## Training in ML.NET\n", StringComparison.Ordinal);
+        string program = Regex.Match(readme[start..], "```csharp\n(.*?)```", RegexOptions.Singleline).Groups[1].Value;
+        foreach (string step in new[] { "Wav2Vec2PreTrain(", "SpeechRecognition.Trainers.Wav2Vec2Ctc(", "SpeechRecognition.Evaluate(",
+            "WordErrorRate", "SaveWav2Vec2(", "LoadWav2Vec2(", "CreatePredictionEngine<", "PredictedTranscript" })
+            StringAssert.Contains(program, step);
     }
 
     // Lines trimmed, blank lines dropped: indentation may differ between a README block and a method body.

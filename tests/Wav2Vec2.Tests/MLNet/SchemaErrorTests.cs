@@ -35,7 +35,7 @@ public sealed class SchemaErrorTests : TempDirectoryTest
 
         // Through an estimator chain's schema propagation, before any data is read.
         var chain = ml.Transforms.LoadAudio("Samples", inputColumnName: "Path").Append(missing);
-        StringAssert.Contains(Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => chain.GetOutputSchema(ShapeOf(paths))).Message,
+        StringAssert.Contains(Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => chain.GetOutputSchema(MLNetTestData.ShapeOf(paths))).Message,
             "could not find input column 'Audio'");
     }
 
@@ -46,7 +46,7 @@ public sealed class SchemaErrorTests : TempDirectoryTest
         IDataView paths = ml.Data.LoadFromEnumerable(new[] { new ClipRow { Path = "missing.wav" } });
         string directory = MLNetTestData.TinyModelDirectory(TempDirectory);
         var estimator = ml.Transforms.Wav2Vec2Features("Features", "Path", directory, layer: 3);
-        var error = Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => estimator.GetOutputSchema(ShapeOf(paths)));
+        var error = Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => estimator.GetOutputSchema(MLNetTestData.ShapeOf(paths)));
         StringAssert.Contains(error.Message, "Wav2Vec2Features: layer 3 is out of range: this model has hidden states 0 to 2 (or -1 to -3 from the end)");
         Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => ml.Transforms.Wav2Vec2Features("Features", "Path", directory, layer: -4).Fit(paths));
         Assert.AreEqual(16, ((VectorDataViewType)ml.Transforms.Wav2Vec2Features("Features", "Path", directory, layer: -3)
@@ -82,5 +82,4 @@ public sealed class SchemaErrorTests : TempDirectoryTest
     }
 
     // An estimator's view of a data view's schema (SchemaShape.Create is internal to ML.NET).
-    private static SchemaShape ShapeOf(IDataView data) => new(data.Schema.Select(c => MLNetInterop.ShapeColumn(c.Name, c.Type)));
 }

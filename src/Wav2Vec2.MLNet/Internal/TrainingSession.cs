@@ -1,0 +1,104 @@
+using Microsoft.ML.Runtime;
+using Wav2Vec2.Training;
+
+namespace Wav2Vec2.MLNet.Internal;
+
+/// <summary>
+/// One Fit of a training estimator: the run directory (given, or temporary and deleted once a model is returned), the
+/// thread count, the trainer's lines in mlContext.Log (warnings as warnings), its logged figures and updates on an
+/// ML.NET progress channel (metrics Loss, Learning Rate and Gradient Norm; unit updates), resuming, and cancellation:
+/// the loop saves the last completed update and Fit throws an <see cref="OperationCanceledException"/> naming the checkpoint.
+/// </summary>
+internal sealed class TrainingSession : IDisposable
+{
+    private static readonly string[] ProgressMetrics = ["loss", "lr", "grad_norm"];
+    private readonly IHostEnvironment? _environment;
+    private readonly string _name;
+    private readonly Wav2Vec2TrainingOptions _options;
+    private readonly bool _temporary;
+    private bool _keep;
+    private string? _scratch;
+
+    public TrainingSession(IHostEnvironment? environment, string name, Wav2Vec2TrainingOptions options)
+    {
+        _environment = environment;
+        _name = name;
+        _options = options;
+        _temporary = options.OutputDirectory == null;
+        OutputDirectory = Path.GetFullPath(options.OutputDirectory ?? Directory.CreateTempSubdirectory("wav2vec2-mlnet-run-").FullName);
+        if (!options.ResumeFromCheckpoint && PreTrainer.LatestCheckpoint(OutputDirectory) != null)
+            throw new InvalidOperationException($"{name}: {OutputDirectory} already holds checkpoints: set ResumeFromCheckpoint to " +
+                "continue from them or choose another OutputDirectory");
+        if (options.ThreadCount is int threads)
+            Threading.Parallelism.DegreeOfParallelism = threads;
+    }
+
+    /// <summary>Where the trainer writes train_log.jsonl, checkpoints, best/ and final/.</summary>
+    public string OutputDirectory { get; }
+
+    /// <summary>The pre-trained model as a directory: <paramref name="directory"/>, or <paramref name="model"/> written to a
+    /// temporary one (the core's fine-tuners start from directories) that is deleted with the session.</summary>
+    public string Pretrained(string? directory, Wav2Vec2.Models.Wav2Vec2Model? model)
+    {
+        if (model == null)
+            return directory!;
+        _scratch ??= Directory.CreateTempSubdirectory("wav2vec2-mlnet-init-").FullName;
+        model.SavePretrained(_scratch);
+        return _scratch;
+    }
+
+    /// <summary>A line in mlContext.Log under the trainer's name.</summary>
+    public void Info(string message) => MLNetInterop.Info(_environment, _name, message);
+
+    /// <summary>Runs <paramref name="train"/> with the trainer bridged to ML.NET, after resuming when asked.</summary>
+    /// <exception cref="OperationCanceledException">The options' token stopped the run (its checkpoint is kept).</exception>
+    public void Train(ITrainer trainer, Func<bool> tryResume, Action<CancellationToken> train)
+    {
+        CancellationToken token = _options.CancellationToken;
+        token.ThrowIfCancellationRequested();
+        using IChannel? channel = _environment?.Start(_name);
+        using IProgressChannel? progress = _environment?.StartProgressChannel(_name);
+        double?[] last = new double?[ProgressMetrics.Length];
+        int update = 0;
+        progress?.SetHeader(new ProgressHeader(["Loss", "Learning Rate", "Gradient Norm"], ["updates"]), entry =>
+        {
+            for (int i = 0; i < last.Length; i++)
+                if (last[i] is double value)
+                    entry.SetMetric(i, value);
+            entry.SetProgress(0, Volatile.Read(ref update), trainer.MaxUpdates);
+        });
+        trainer.Log = line =>
+        {
+            if (line.StartsWith("warning: ", StringComparison.Ordinal))
+                channel?.Warning(MessageSensitivity.None, line["warning: ".Length..]);
+            else
+                channel?.Info(MessageSensitivity.None, line);
+        };
+        trainer.UpdateCompleted = done => Volatile.Write(ref update, done);
+        trainer.Logged = entry =>
+        {
+            if (entry.Split != "train")
+                return;
+            for (int i = 0; i < last.Length; i++)
+                last[i] = entry.Metrics.TryGetValue(ProgressMetrics[i], out double value) ? value : null;
+            progress?.Checkpoint([.. last, entry.Update, trainer.MaxUpdates]);
+        };
+        if (_options.ResumeFromCheckpoint && !tryResume())
+            channel?.Info(MessageSensitivity.None, $"no checkpoint in {OutputDirectory} yet: starting from update 0");
+        train(token);
+        if (!token.IsCancellationRequested || trainer.State.Update >= trainer.MaxUpdates)
+            return;
+        _keep = true;
+        throw new OperationCanceledException($"{_name}: cancelled after update {trainer.State.Update} of {trainer.MaxUpdates}; " +
+            $"its checkpoint is in {OutputDirectory} (Fit again with OutputDirectory set to that folder and ResumeFromCheckpoint = true " +
+            "to continue)", token);
+    }
+
+    public void Dispose()
+    {
+        if (_scratch != null)
+            Directory.Delete(_scratch, recursive: true);
+        if (_temporary && !_keep && Directory.Exists(OutputDirectory))
+            Directory.Delete(OutputDirectory, recursive: true);
+    }
+}

@@ -1,0 +1,73 @@
+using System.Globalization;
+using Microsoft.ML;
+using Microsoft.ML.Data;
+using Microsoft.ML.Runtime;
+using Wav2Vec2.Data;
+using Wav2Vec2.MLNet.Internal;
+using Wav2Vec2.Models;
+using Wav2Vec2.Training;
+
+namespace Wav2Vec2.MLNet;
+
+/// <summary>
+/// CTC fine-tuning of a pre-trained wav2vec 2.0 model into a speech recognizer, as an ML.NET trainer: <see cref="Wav2Vec2TrainerBase{TTransformer}.Fit"/>
+/// reads the audio and transcript columns, runs the core's <see cref="CtcFineTuner"/> (fairseq's wav2vec2_asr recipe,
+/// exactly what <c>w2v2 finetune</c> runs for the same data, seed and settings) and returns the
+/// <see cref="Wav2Vec2TranscribeTransformer"/> of the fine-tuned model. Create it with
+/// <c>mlContext.SpeechRecognition.Trainers.Wav2Vec2Ctc(...)</c>.
+/// </summary>
+/// <example><code>
+/// var trainer = mlContext.SpeechRecognition.Trainers.Wav2Vec2Ctc("pretrained", audioColumnName: "Path", preset: "tiny", audioFolder: "clips");
+/// Wav2Vec2TranscribeTransformer asr = trainer.Fit(labeled);
+/// TranscriptionMetrics metrics = mlContext.SpeechRecognition.Evaluate(asr.Transform(test));
+/// </code></example>
+public sealed class Wav2Vec2CtcTrainer : Wav2Vec2TrainerBase<Wav2Vec2TranscribeTransformer>
+{
+    private readonly Wav2Vec2CtcTrainerOptions _options;
+
+    internal Wav2Vec2CtcTrainer(IHostEnvironment? environment, Wav2Vec2CtcTrainerOptions options)
+        : base(environment, Checked(options), "Wav2Vec2CtcTrainer", transcript: options.TranscriptColumnName)
+    {
+        _options = options;
+    }
+
+    private static Wav2Vec2CtcTrainerOptions Checked(Wav2Vec2CtcTrainerOptions options)
+    {
+        options.Validate();
+        return options;
+    }
+
+    private protected override IEnumerable<OutputColumn> OutputColumns() => [new OutputColumn(_options.OutputColumnName, TextDataViewType.Instance)];
+
+    // Fine-tunes with CTC (validating by greedy WER) and returns the transcription transformer of the final model.
+    private protected override Wav2Vec2TranscribeTransformer Train(TrainingSession session, AudioDataset train, AudioDataset? valid, DataViewSchema schema)
+    {
+        CtcFineTuningOptions recipe = _options.ResolveRecipe();
+        string pretrained = session.Pretrained(_options.PretrainedModelDirectory, _options.PretrainedModel);
+        CtcTokenizer vocabulary = Vocabulary(session, pretrained, train);
+        Wav2Vec2ForCtc model = CtcFineTuner.CreateModel(pretrained, vocabulary, recipe, out Wav2Vec2.IO.LoadReport report);
+        session.Info($"initialised from {_options.Source}: {report.Ignored.Count} head tensor(s) ignored, {report.Missing.Count} new " +
+            $"(CTC head of {vocabulary.Count} tokens)");
+        var tuner = new CtcFineTuner(model, recipe, session.OutputDirectory);
+        session.Train(tuner, tuner.TryResume, token => tuner.Train(train, valid, token));
+        var settings = new TranscribeSettings(_options.OutputColumnName, _options.Decoding, _options.Chunking, _options.ThreadCount);
+        return new Wav2Vec2TranscribeTransformer(new TranscribeMapper(_options.InputSettings(Environment), model, settings));
+    }
+
+    // The given vocabulary, else the resumed checkpoint's, else the pre-trained model's, else the transcripts' (as w2v2 finetune).
+    private CtcTokenizer Vocabulary(TrainingSession session, string pretrained, AudioDataset train)
+    {
+        string? checkpoint = _options.ResumeFromCheckpoint ? PreTrainer.LatestCheckpoint(session.OutputDirectory) : null;
+        if (_options.Vocabulary != null)
+            return _options.Vocabulary;
+        foreach (string? directory in new[] { checkpoint, pretrained })
+            if (directory != null && File.Exists(Path.Combine(directory, "vocab.json")))
+            {
+                session.Info($"vocabulary: {Path.Combine(directory, "vocab.json")}");
+                return CtcTokenizer.Load(directory);
+            }
+        CtcTokenizer built = CtcFineTuner.BuildVocabulary(train);
+        session.Info(string.Create(CultureInfo.InvariantCulture, $"vocabulary: {built.Count} tokens built from the training transcripts"));
+        return built;
+    }
+}

@@ -1,0 +1,83 @@
+using Wav2Vec2.Models;
+using Wav2Vec2.Training;
+
+namespace Wav2Vec2.MLNet;
+
+/// <summary>
+/// Options of <see cref="SpeechRecognitionCatalog.SpeechRecognitionTrainers.Wav2Vec2Ctc(Wav2Vec2CtcTrainerOptions)"/>:
+/// the transcript column, the pre-trained model (a directory, or the model of a pre-training Fit), the recipe (a
+/// fairseq preset or a complete <see cref="CtcFineTuningOptions"/>, with the shared overrides of
+/// <see cref="Wav2Vec2TrainingOptions"/> and the common knobs here), the vocabulary, and the decoder of the returned
+/// transcription transformer.
+/// </summary>
+/// <example><code>
+/// var options = new Wav2Vec2CtcTrainerOptions
+/// {
+///     PretrainedModel = preTrained.Model, AudioColumnName = "Path", AudioFolder = "clips", Preset = "tiny", MaxUpdates = 1500,
+///     FreezeFineTuneUpdates = 100, ValidationData = dev, OutputDirectory = "asr-run",
+/// };
+/// </code></example>
+public sealed class Wav2Vec2CtcTrainerOptions : Wav2Vec2FineTuningOptions
+{
+    private static readonly string[] Presets = ["10m", "1h", "10h", "100h", "tiny"];
+
+    /// <summary>The Text column of reference transcripts (normalised as <see cref="TranscriptNormalizer"/> says).</summary>
+    public string TranscriptColumnName { get; set; } = "Transcript";
+
+    /// <summary>The Text column of the returned transformer's transcripts.</summary>
+    public string OutputColumnName { get; set; } = "PredictedTranscript";
+
+    /// <summary>fairseq's BASE recipe by amount of labeled data ("10m", "1h", "10h", "100h") or "tiny" (CPU-sized), see
+    /// <see cref="CtcFineTuningOptions.Preset"/>.</summary>
+    public string Preset { get; set; } = "10m";
+
+    /// <summary>A complete recipe instead of the preset's (the overrides still apply).</summary>
+    public CtcFineTuningOptions? Recipe { get; set; }
+
+    /// <summary>Updates during which only the CTC head trains (null: the recipe's).</summary>
+    public int? FreezeFineTuneUpdates { get; set; }
+
+    /// <summary>Probability of a frame starting a masked time span (null: the recipe's).</summary>
+    public float? MaskTimeProb { get; set; }
+
+    /// <summary>Probability of a channel starting a zeroed span (null: the recipe's).</summary>
+    public float? MaskFeatureProb { get; set; }
+
+    /// <summary>The vocabulary. Null: the checkpoint being resumed, else the pre-trained directory's vocab.json, else one
+    /// built from the training transcripts (<see cref="CtcFineTuner.BuildVocabulary"/>).</summary>
+    public CtcTokenizer? Vocabulary { get; set; }
+
+    /// <summary>The decoder of the returned transformer (default greedy).</summary>
+    public CtcDecoding Decoding { get; set; } = new GreedyCtcDecoding();
+
+    /// <summary>The recipe with the overrides applied, as <c>w2v2 finetune</c> applies its flags.</summary>
+    internal CtcFineTuningOptions ResolveRecipe()
+    {
+        CtcFineTuningOptions recipe = Recipe ?? CtcFineTuningOptions.Preset(Preset);
+        CtcFineTuningOptions resolved = recipe with
+        {
+            MaxUpdates = MaxUpdates ?? recipe.MaxUpdates, UpdateFreq = UpdateFreq ?? recipe.UpdateFreq,
+            LearningRate = LearningRate ?? recipe.LearningRate, Seed = Seed ?? recipe.Seed, LogInterval = LogInterval ?? recipe.LogInterval,
+            Batching = recipe.Batching with { MaxTokens = MaxTokens ?? recipe.Batching.MaxTokens },
+            FreezeFineTuneUpdates = FreezeFineTuneUpdates ?? recipe.FreezeFineTuneUpdates,
+            MaskTimeProb = MaskTimeProb ?? recipe.MaskTimeProb, MaskFeatureProb = MaskFeatureProb ?? recipe.MaskFeatureProb,
+        };
+        // A run stretched or shrunk with MaxUpdates starts validating at the same fraction of the run.
+        return MaxUpdates is int updates && Recipe == null
+            ? resolved with { ValidateAfterUpdates = (int)((long)recipe.ValidateAfterUpdates * updates / recipe.MaxUpdates) }
+            : resolved;
+    }
+
+    internal void Validate()
+    {
+        ValidateFineTuning((nameof(TranscriptColumnName), TranscriptColumnName), (nameof(OutputColumnName), OutputColumnName));
+        if (Recipe == null && !Presets.Contains(Preset))
+            throw new ArgumentException($"Preset must be one of {string.Join(", ", Presets)}, got '{Preset}'", nameof(Preset));
+        if (FreezeFineTuneUpdates < 0)
+            throw new ArgumentOutOfRangeException(nameof(FreezeFineTuneUpdates), FreezeFineTuneUpdates, "FreezeFineTuneUpdates must not be negative");
+        foreach (var (name, p) in new[] { (nameof(MaskTimeProb), MaskTimeProb), (nameof(MaskFeatureProb), MaskFeatureProb) })
+            if (p is < 0 or > 1 || (p is float v && float.IsNaN(v)))
+                throw new ArgumentOutOfRangeException(name, p, $"{name} must be in [0, 1]");
+        ArgumentNullException.ThrowIfNull(Decoding);
+    }
+}

@@ -1,0 +1,87 @@
+using Wav2Vec2.Models;
+using Wav2Vec2.Training;
+
+namespace Wav2Vec2.MLNet;
+
+/// <summary>
+/// Options of <see cref="Wav2Vec2TransformsCatalog.Wav2Vec2PreTrain(Microsoft.ML.TransformsCatalog, Wav2Vec2PreTrainingOptions)"/>:
+/// what to pre-train (a preset architecture, a config or an initial model directory), the recipe (a preset's, or a
+/// complete <see cref="PreTrainingOptions"/>, with the shared overrides of <see cref="Wav2Vec2TrainingOptions"/>),
+/// validation (an IDataView or a fraction of the rows), and the features the returned transformer computes.
+/// </summary>
+/// <example><code>
+/// var preTrain = mlContext.Transforms.Wav2Vec2PreTrain(new Wav2Vec2PreTrainingOptions
+/// {
+///     Preset = "tiny", MaxUpdates = 2000, AudioColumnName = "Path", AudioFolder = "clips", OutputDirectory = "pretrain-run",
+///     ValidationFraction = 0.05, Layers = [2], Pooling = Wav2Vec2Pooling.MeanAndStd,
+/// });
+/// </code></example>
+public sealed class Wav2Vec2PreTrainingOptions : Wav2Vec2TrainingOptions
+{
+    /// <summary>The features column of the returned transformer.</summary>
+    public string OutputColumnName { get; set; } = "Features";
+
+    /// <summary>
+    /// The recipe ("base", "large" or "tiny", see <see cref="PreTrainingOptions.Preset"/>) and, without
+    /// <see cref="Config"/> or <see cref="InitialModelDirectory"/>, the architecture. Null: "large" for a layer-norm
+    /// architecture, else "base". "tiny" with <see cref="Wav2Vec2TrainingOptions.MaxUpdates"/> scales its warm-up and
+    /// temperature decay to the run (<see cref="PreTrainingOptions.Tiny"/>).
+    /// </summary>
+    public string? Preset { get; set; }
+
+    /// <summary>The architecture to pre-train from scratch (its training settings are ignored: the recipe's apply).</summary>
+    public Wav2Vec2Config? Config { get; set; }
+
+    /// <summary>Start from the weights (and architecture) of this Hugging Face model directory.</summary>
+    public string? InitialModelDirectory { get; set; }
+
+    /// <summary>A complete recipe instead of the preset's (the shared overrides still apply).</summary>
+    public PreTrainingOptions? Recipe { get; set; }
+
+    /// <summary>Rows set aside for validation when <see cref="Wav2Vec2TrainingOptions.ValidationData"/> is not given
+    /// (chosen with the seed), in [0, 0.5].</summary>
+    public double ValidationFraction { get; set; }
+
+    /// <summary>Layers of the returned features transformer (see <see cref="Wav2Vec2FeaturesOptions.Layers"/>).</summary>
+    public int[] Layers { get; set; } = [-1];
+
+    /// <summary>Pooling of the returned features transformer.</summary>
+    public Wav2Vec2Pooling Pooling { get; set; } = Wav2Vec2Pooling.Mean;
+
+    /// <summary>The architecture: <see cref="Config"/>, else the initial model's config.json, else the preset's.</summary>
+    internal Wav2Vec2Config Architecture() =>
+        Config?.Clone() ?? (InitialModelDirectory != null ? Wav2Vec2Config.Load(Path.Combine(InitialModelDirectory, "config.json"))
+            : Wav2Vec2Config.Preset(Preset!));
+
+    /// <summary>The recipe with the overrides applied.</summary>
+    internal PreTrainingOptions ResolveRecipe(Wav2Vec2Config architecture)
+    {
+        string preset = Preset ?? (architecture.DoStableLayerNorm || architecture.FeatExtractNorm == FeatureEncoderNorm.Layer ? "large" : "base");
+        PreTrainingOptions recipe = Recipe ?? (preset == "tiny" && MaxUpdates is int n ? PreTrainingOptions.Tiny(n) : PreTrainingOptions.Preset(preset));
+        return recipe with
+        {
+            MaxUpdates = MaxUpdates ?? recipe.MaxUpdates, UpdateFreq = UpdateFreq ?? recipe.UpdateFreq,
+            LearningRate = LearningRate ?? recipe.LearningRate, Seed = Seed ?? recipe.Seed, LogInterval = LogInterval ?? recipe.LogInterval,
+            Batching = recipe.Batching with { MaxTokens = MaxTokens ?? recipe.Batching.MaxTokens },
+        };
+    }
+
+    internal void Validate()
+    {
+        ValidateCommon();
+        if (string.IsNullOrWhiteSpace(OutputColumnName))
+            throw new ArgumentException("an output column name is needed", nameof(OutputColumnName));
+        if (Preset == null && Config == null && InitialModelDirectory == null)
+            throw new ArgumentException("set Preset, Config or InitialModelDirectory (the architecture to pre-train)", nameof(Preset));
+        if (Preset is not (null or "base" or "large" or "tiny"))
+            throw new ArgumentException($"Preset must be base, large or tiny, got '{Preset}'", nameof(Preset));
+        if (InitialModelDirectory != null && !Directory.Exists(InitialModelDirectory))
+            throw new DirectoryNotFoundException($"initial model directory '{InitialModelDirectory}' does not exist");
+        if (ValidationFraction is < 0 or > 0.5 || double.IsNaN(ValidationFraction))
+            throw new ArgumentOutOfRangeException(nameof(ValidationFraction), ValidationFraction, "ValidationFraction must be in [0, 0.5]");
+        if (ValidationFraction > 0 && ValidationData != null)
+            throw new ArgumentException("give ValidationData or ValidationFraction, not both", nameof(ValidationFraction));
+        if (Layers == null || Layers.Length == 0 || Layers.Distinct().Count() != Layers.Length)
+            throw new ArgumentException("Layers must name at least one layer, each once", nameof(Layers));
+    }
+}

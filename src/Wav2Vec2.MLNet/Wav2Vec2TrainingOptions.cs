@@ -1,0 +1,99 @@
+using Microsoft.ML;
+using Wav2Vec2.Models;
+
+namespace Wav2Vec2.MLNet;
+
+/// <summary>
+/// What the three training estimators share (<see cref="Wav2Vec2PreTrainingOptions"/>, <see cref="Wav2Vec2CtcTrainerOptions"/>,
+/// <see cref="Wav2Vec2AudioClassificationOptions"/>): the audio column, the run directory and resuming, validation
+/// data, the overrides of the recipe every trainer has (updates, accumulation, batch size, learning rate, seed), threads,
+/// cancellation, and the batch size of the transformer that Fit returns.
+/// </summary>
+/// <example><code>
+/// var options = new Wav2Vec2CtcTrainerOptions
+/// {
+///     PretrainedModelDirectory = "pretrained", AudioColumnName = "Path", AudioFolder = "clips", OutputDirectory = "asr-run",
+///     MaxUpdates = 2000, Seed = 1, ThreadCount = 2, ValidationData = dev,
+/// };
+/// </code></example>
+public abstract class Wav2Vec2TrainingOptions
+{
+    private protected Wav2Vec2TrainingOptions()
+    {
+    }
+
+    /// <summary>The audio column: Text (a WAV or FLAC path, relative to <see cref="AudioFolder"/>) or a vector of Single
+    /// (16 kHz mono samples, as LoadAudio produces; such rows are held in memory for the run).</summary>
+    public string AudioColumnName { get; set; } = "Audio";
+
+    /// <summary>The folder that relative paths are resolved against (as LoadImages' imageFolder).</summary>
+    public string? AudioFolder { get; set; }
+
+    /// <summary>
+    /// The run directory: train_log.jsonl, checkpoint-N/ (resumable), best/ (with validation data) and final/, all Hugging
+    /// Face model directories. Null: a temporary folder, deleted when Fit returns a model (kept, and named in the
+    /// exception, when Fit is cancelled).
+    /// </summary>
+    public string? OutputDirectory { get; set; }
+
+    /// <summary>Continue from the newest checkpoint in <see cref="OutputDirectory"/> (exactly: 2N updates equal N, resume, N);
+    /// without it, a directory that already holds checkpoints is refused.</summary>
+    public bool ResumeFromCheckpoint { get; set; }
+
+    /// <summary>Held-out rows with the same columns: validated every ValidateInterval updates (logged), the best model
+    /// kept in best/.</summary>
+    public IDataView? ValidationData { get; set; }
+
+    /// <summary>Updates to train (null: the recipe's).</summary>
+    public int? MaxUpdates { get; set; }
+
+    /// <summary>Batches accumulated per update (null: the recipe's).</summary>
+    public int? UpdateFreq { get; set; }
+
+    /// <summary>Peak learning rate (null: the recipe's).</summary>
+    public float? LearningRate { get; set; }
+
+    /// <summary>Samples per batch, batch size x longest recording (null: the recipe's).</summary>
+    public int? MaxTokens { get; set; }
+
+    /// <summary>Seed of data order, masks, dropout and new weights (null: the recipe's). With a fixed
+    /// <see cref="ThreadCount"/> the trained weights are the same on every run.</summary>
+    public ulong? Seed { get; set; }
+
+    /// <summary>Write progress (train_log.jsonl, mlContext.Log, the progress channel) every this many updates (null: the recipe's).</summary>
+    public int? LogInterval { get; set; }
+
+    /// <summary>When set, the engine's thread count (<see cref="Threading.Parallelism.DegreeOfParallelism"/>,
+    /// process-wide) is set to this before training and before each computation of the returned transformer.</summary>
+    public int? ThreadCount { get; set; }
+
+    /// <summary>Stops training after the current batch: the last completed update is saved as a checkpoint in
+    /// <see cref="OutputDirectory"/> and Fit throws an <see cref="OperationCanceledException"/> that names it.</summary>
+    public CancellationToken CancellationToken { get; set; }
+
+    /// <summary>Rows per forward pass of the returned transformer (see <see cref="Wav2Vec2TransformOptions.BatchSize"/>).</summary>
+    public int BatchSize { get; set; } = 1;
+
+    /// <summary>How the returned transformer splits long recordings (default: 30 s windows with 5 s of context each side).</summary>
+    public ChunkingOptions? Chunking { get; set; }
+
+    /// <summary>Checks the settings every trainer shares.</summary>
+    private protected void ValidateCommon()
+    {
+        if (string.IsNullOrWhiteSpace(AudioColumnName))
+            throw new ArgumentException("an audio column name is needed", nameof(AudioColumnName));
+        foreach (var (name, value) in new[] { (nameof(MaxUpdates), MaxUpdates), (nameof(UpdateFreq), UpdateFreq),
+            (nameof(LogInterval), LogInterval), (nameof(ThreadCount), ThreadCount), (nameof(MaxTokens), MaxTokens), (nameof(BatchSize), (int?)BatchSize) })
+            if (value < 1)
+                throw new ArgumentOutOfRangeException(name, value, $"{name} must be at least 1");
+        if (LearningRate is float rate && !(rate > 0))
+            throw new ArgumentOutOfRangeException(nameof(LearningRate), rate, "LearningRate must be positive");
+        if (AudioFolder != null && !Directory.Exists(AudioFolder))
+            throw new DirectoryNotFoundException($"audio folder '{AudioFolder}' does not exist");
+    }
+
+    /// <summary>The input settings of the transformer Fit returns.</summary>
+    internal Internal.AudioInputSettings InputSettings(Microsoft.ML.Runtime.IHostEnvironment? environment) =>
+        new(AudioColumnName, string.IsNullOrEmpty(AudioFolder) ? null : Path.GetFullPath(AudioFolder), BadAudioHandling.Fail,
+            BatchSize, environment, default);
+}

@@ -1,0 +1,115 @@
+using Wav2Vec2.Data;
+using Wav2Vec2.IO;
+using Wav2Vec2.Models;
+using Wav2Vec2.Tensors;
+using Wav2Vec2.Tests.MLNet;
+using Wav2Vec2.Training;
+
+namespace Wav2Vec2.Tests.Training;
+
+[TestClass]
+public sealed class SequenceClassificationTrainerTests : TempDirectoryTest
+{
+    // Three pitches, four in-memory clips each (labels "c0".."c2"), and a random "pre-trained" model beside them.
+    private (AudioDataset Data, string Pretrained) Setup()
+    {
+        var random = new Random(3);
+        var entries = new List<AudioEntry>();
+        for (int c = 0; c < 3; c++)
+            for (int i = 0; i < 4; i++)
+                entries.Add(AudioEntry.InMemory($"c{c}_{i}", MLNetTestData.Tone(220 * (c + 1) * (1 + 0.02 * i), 0.3, 16000, random)) with { Label = $"c{c}" });
+        string pretrained = Path.Combine(TempDirectory, "pretrained");
+        new Wav2Vec2ForPreTraining(PreTrainableConfig(), new RandomSource(5)).SavePretrained(pretrained);
+        return (AudioDataset.FromEntries(entries), pretrained);
+    }
+
+    private static SequenceClassificationOptions Quick(int updates) => new()
+    {
+        MaxUpdates = updates, LearningRate = 2e-3f, FeatureGradMult = 1f, MaskTimeProb = 0f, LayerDrop = 0f, HiddenDropout = 0f,
+        AttentionDropout = 0f, ActivationDropout = 0f, ClassifierProjSize = 16, Seed = 7, LogInterval = 10, ValidateInterval = 0,
+        SaveInterval = 0, Batching = new SequenceClassificationOptions().Batching with { MaxTokens = 20_000 },
+    };
+
+    [TestMethod]
+    public void LearnsToTellThreePitchesApartFromInMemoryClips()
+    {
+        (AudioDataset data, string pretrained) = Setup();
+        IReadOnlyList<string> classes = SequenceClassificationTrainer.CollectLabels(data);
+        CollectionAssert.AreEqual(new[] { "c0", "c1", "c2" }, classes.ToArray());
+        var model = SequenceClassificationTrainer.CreateModel(pretrained, classes, Quick(80), out LoadReport report);
+        CollectionAssert.IsSubsetOf(new[] { "quantizer.codevectors", "project_q.weight" }, report.Ignored.ToArray(), "pre-training heads are reported");
+        CollectionAssert.AreEquivalent(new[] { "projector.weight", "projector.bias", "classifier.weight", "classifier.bias" }, report.Missing.ToArray());
+        var log = new List<string>();
+        var entries = new List<TrainingLogEntry>();
+        var trainer = new SequenceClassificationTrainer(model, Quick(80), Path.Combine(TempDirectory, "run")) { Log = log.Add, Logged = entries.Add };
+        trainer.Train(data);
+        (double accuracy, double loss) = trainer.Evaluate(data);
+        Assert.AreEqual(1.0, accuracy, $"accuracy after 80 updates (loss {loss:F3}); log:\n{string.Join("\n", log)}");
+        Assert.AreEqual(8, entries.Count, "one entry per logged update");
+        Assert.IsTrue(entries[^1].Metrics["loss"] < entries[0].Metrics["loss"], "the loss falls");
+        CollectionAssert.IsSubsetOf(new[] { "loss", "accuracy", "lr", "grad_norm" }, entries[0].Metrics.Keys.ToArray());
+
+        var final = Wav2Vec2ForSequenceClassification.FromPretrained(Path.Combine(TempDirectory, "run", "final"));
+        float[] probabilities = final.Probabilities([data.Entries[9].Clip!])[0];
+        Assert.AreEqual(2, Array.IndexOf(probabilities, probabilities.Max()), "final/ is a complete classifier");
+    }
+
+    [TestMethod]
+    public void ResumingIsExactlyTheSameAsTrainingStraightThrough()
+    {
+        (AudioDataset data, string pretrained) = Setup();
+        IReadOnlyList<string> classes = SequenceClassificationTrainer.CollectLabels(data);
+        // Masks, dropout, layer drop, a frozen phase that ends mid-run and accumulation all on.
+        SequenceClassificationOptions options = Quick(6) with
+        {
+            FreezeBackboneUpdates = 2, MaskTimeProb = 0.3f, MaskTimeLength = 4, MaskFeatureProb = 0.2f, MaskFeatureLength = 8,
+            LayerDrop = 0.2f, HiddenDropout = 0.1f, UpdateFreq = 2, FeatureGradMult = 0f, LogInterval = 1, UseWeightedLayerSum = true,
+        };
+        float[] Straight()
+        {
+            var model = SequenceClassificationTrainer.CreateModel(pretrained, classes, options, out _);
+            new SequenceClassificationTrainer(model, options, Path.Combine(TempDirectory, "straight")) { Log = _ => { } }.Train(data);
+            return model.Parameters().SelectMany(p => p.ToArray()).ToArray();
+        }
+        float[] Resumed()
+        {
+            string run = Path.Combine(TempDirectory, "resumed");
+            using (var stop = new CancellationTokenSource())
+            {
+                var first = new SequenceClassificationTrainer(SequenceClassificationTrainer.CreateModel(pretrained, classes, options, out _),
+                    options with { SaveInterval = 3 }, run);
+                first.Log = line => { if (line.StartsWith("saved", StringComparison.Ordinal)) stop.Cancel(); };
+                first.Train(data, null, stop.Token);
+                Assert.AreEqual(3, first.State.Update, "stopped after the first checkpoint");
+            }
+            var second = SequenceClassificationTrainer.CreateModel(pretrained, classes, options with { Seed = 99 }, out _);
+            var resumed = new SequenceClassificationTrainer(second, options with { SaveInterval = 3 }, run) { Log = _ => { } };
+            Assert.IsTrue(resumed.TryResume());
+            resumed.Train(data);
+            return second.Parameters().SelectMany(p => p.ToArray()).ToArray();
+        }
+        CollectionAssert.AreEqual(Straight(), Resumed(), "2N updates == N, resume, N");
+    }
+
+    [TestMethod]
+    public void AClassificationCheckpointOverTheSameClassesContinuesAndUnknownLabelsAreNamed()
+    {
+        (AudioDataset data, string pretrained) = Setup();
+        string[] classes = ["c0", "c1", "c2"];
+        var model = SequenceClassificationTrainer.CreateModel(pretrained, classes, Quick(1), out _);
+        string checkpoint = Path.Combine(TempDirectory, "classifier");
+        model.SavePretrained(checkpoint);
+        var again = SequenceClassificationTrainer.CreateModel(checkpoint, classes, Quick(1) with { ClassifierProjSize = 8 }, out LoadReport same);
+        Assert.AreEqual(0, same.Missing.Count, "the head continues");
+        Assert.AreEqual(16, again.Config.ClassifierProjSize, "with its own architecture");
+        var other = SequenceClassificationTrainer.CreateModel(checkpoint, ["c0", "c1"], Quick(1), out LoadReport fresh);
+        Assert.AreEqual(4, fresh.Missing.Count, "other classes: a new head");
+        Assert.AreEqual(2, other.Config.Labels.Count);
+
+        var trainer = new SequenceClassificationTrainer(other, Quick(1), Path.Combine(TempDirectory, "run")) { Log = _ => { } };
+        var error = Assert.ThrowsExactly<InvalidDataException>(() => trainer.Train(data));
+        StringAssert.Contains(error.Message, "c2_0: label 'c2' is not one of the model's classes (c0, c1)");
+        var unlabeled = AudioDataset.FromEntries([data.Entries[0] with { Label = null }]);
+        StringAssert.Contains(Assert.ThrowsExactly<InvalidDataException>(() => trainer.Train(unlabeled)).Message, "c0_0: no label");
+    }
+}
