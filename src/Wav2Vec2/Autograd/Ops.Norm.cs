@@ -1,4 +1,5 @@
 using TensorPrimitives = System.Numerics.Tensors.TensorPrimitives;
+using Wav2Vec2.Diagnostics;
 using Wav2Vec2.Kernels;
 using Wav2Vec2.Tensors;
 
@@ -13,6 +14,7 @@ public static partial class Ops
     /// </summary>
     public static Tensor LayerNorm(Tensor x, Tensor? gamma, Tensor? beta, float eps = 1e-5f, int dim = -1)
     {
+        using var _ = StageProfiler.Enter("norms");
         int d = x.NormalizeDim(dim);
         if (d != x.Rank - 1)
             return Transpose(LayerNorm(Transpose(x, d, -1), gamma, beta, eps), d, -1);
@@ -36,6 +38,7 @@ public static partial class Ops
     /// </summary>
     public static Tensor GroupNorm(Tensor x, int groups, Tensor? gamma, Tensor? beta, float eps = 1e-5f, bool inPlace = false)
     {
+        using var _ = StageProfiler.Enter("norms");
         Require(x.Rank == 3, "GroupNorm", $"input must be (batch, channels, length), got {Shape(x)}");
         int batch = x.Size(0), channels = x.Size(1), length = x.Size(2);
         Require(groups >= 1 && channels % groups == 0, "GroupNorm", $"{channels} channels are not divisible into {groups} groups");

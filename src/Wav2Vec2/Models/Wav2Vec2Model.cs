@@ -1,5 +1,6 @@
 using Wav2Vec2.Audio;
 using Wav2Vec2.Autograd;
+using Wav2Vec2.Diagnostics;
 using Wav2Vec2.Nn;
 using Wav2Vec2.Tensors;
 
@@ -195,6 +196,7 @@ public sealed class Wav2Vec2Model : Module
 
         public Tensor Forward(Tensor audio)
         {
+            using var _ = StageProfiler.Enter("conv encoder");
             Tensor x = Ops.Reshape(audio, audio.Size(0), 1, audio.Size(1));
             foreach (ConvBlock layer in _layers)
                 x = InferenceStage.Consume(x, layer.Forward);
@@ -249,6 +251,7 @@ public sealed class Wav2Vec2Model : Module
         // (B, C, T) conv features -> ((B, T, hidden) projected, (B, T, C) normalised features).
         public (Tensor Hidden, Tensor Normalized) Forward(Tensor features, RandomSource random)
         {
+            using var _ = StageProfiler.Enter("feature projection");
             Tensor normalized = _norm.Forward(Ops.Transpose(features, 1, 2));
             return (Dropout(_projection.Forward(normalized), _dropout, random), normalized);
         }
@@ -272,6 +275,7 @@ public sealed class Wav2Vec2Model : Module
 
         public Tensor Forward(Tensor hidden)
         {
+            using var _ = StageProfiler.Enter("positional conv");
             Tensor weight = Ops.WeightNorm(_weightG, _weightV, 2);
             Tensor x = Ops.Conv1d(Ops.Transpose(hidden, 1, 2), weight, _bias, padding: _kernel / 2, groups: _groups);
             if (_kernel % 2 == 0)
@@ -375,6 +379,7 @@ public sealed class Wav2Vec2Model : Module
 
         public Tensor Forward(Tensor x, bool[]? keyPadding, RandomSource random)
         {
+            using var _ = StageProfiler.Enter("residual, dropout");
             if (_stable)
             {
                 // Pre-LN: x + Attn(LN(x)), then + FF(LN(.)).
@@ -405,9 +410,12 @@ public sealed class Wav2Vec2Model : Module
             _out = AddModule("out_proj", new Nn.Linear(h, h, random, normalStd: std));
         }
 
-        public Tensor Forward(Tensor x, bool[]? keyPadding, RandomSource random) =>
-            _out.Forward(Ops.Attention(_q.Forward(x), _k.Forward(x), _v.Forward(x), _heads, keyPadding,
+        public Tensor Forward(Tensor x, bool[]? keyPadding, RandomSource random)
+        {
+            using var _ = StageProfiler.Enter("attention");
+            return _out.Forward(Ops.Attention(_q.Forward(x), _k.Forward(x), _v.Forward(x), _heads, keyPadding,
                 Training ? _dropout : 0f, random));
+        }
     }
 
     private sealed class FeedForward : Module
@@ -424,6 +432,7 @@ public sealed class Wav2Vec2Model : Module
 
         public Tensor Forward(Tensor x, RandomSource random)
         {
+            using var _ = StageProfiler.Enter("feed-forward");
             Tensor h = Dropout(Ops.Gelu(_intermediate.Forward(x)), _activationDropout, random);
             return Dropout(_output.Forward(h), _hiddenDropout, random);
         }
