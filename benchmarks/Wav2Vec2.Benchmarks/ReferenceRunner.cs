@@ -5,7 +5,7 @@ namespace Wav2Vec2.Benchmarks;
 
 /// <summary>
 /// Runs shared/tools/reference_speed.py (Debian's python3 with PyTorch, numpy and OpenBLAS) so that our figure and
-/// the reference's are measured in the same run on the same machine.
+/// the reference's are measured in the same run on the same machine, and the tools/ scripts the benchmarks need.
 /// </summary>
 internal static class ReferenceRunner
 {
@@ -13,35 +13,46 @@ internal static class ReferenceRunner
 
     public static double Measure(params string[] arguments)
     {
-        string script = FindScript();
+        string output = RunPython(FindScript(Path.Combine("shared", "tools", "reference_speed.py"), "W2V2_REFERENCE_SCRIPT"),
+            arguments);
+        string last = output.Trim().Split('\n').LastOrDefault() ?? "";
+        return double.TryParse(last, NumberStyles.Float, CultureInfo.InvariantCulture, out double value) ? value
+            : throw new BenchmarkUsageException($"reference run printed '{last}', not a number");
+    }
+
+    /// <summary>Runs a Python script to completion and returns its standard output; fails with its last error line.</summary>
+    public static string RunPython(string script, params string[] arguments)
+    {
         var start = new ProcessStartInfo(Python) { RedirectStandardOutput = true, RedirectStandardError = true };
         start.ArgumentList.Add(script);
         foreach (string argument in arguments)
             start.ArgumentList.Add(argument);
         using Process process = Process.Start(start)
             ?? throw new BenchmarkUsageException($"could not start {Python}");
+        Task<string> error = process.StandardError.ReadToEndAsync();
         string output = process.StandardOutput.ReadToEnd();
-        string error = process.StandardError.ReadToEnd();
         process.WaitForExit();
-        string last = output.Trim().Split('\n').LastOrDefault() ?? "";
-        if (process.ExitCode != 0 || !double.TryParse(last, NumberStyles.Float, CultureInfo.InvariantCulture, out double value))
+        if (process.ExitCode != 0)
             throw new BenchmarkUsageException(
-                $"reference run failed (exit {process.ExitCode}): {error.Trim().Split('\n').LastOrDefault()}");
-        return value;
+                $"{Path.GetFileName(script)} failed (exit {process.ExitCode}): {error.Result.Trim().Split('\n').LastOrDefault()}");
+        return output;
     }
 
-    private static string FindScript()
+    /// <summary>
+    /// <paramref name="relativePath"/> in the first directory above the benchmark's binaries that has it (the checkout,
+    /// or its parent for shared/), unless the environment variable <paramref name="variable"/> names the file.
+    /// </summary>
+    public static string FindScript(string relativePath, string variable)
     {
-        string? configured = Environment.GetEnvironmentVariable("W2V2_REFERENCE_SCRIPT");
+        string? configured = Environment.GetEnvironmentVariable(variable);
         if (!string.IsNullOrEmpty(configured))
             return configured;
         for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir != null; dir = dir.Parent)
         {
-            string candidate = Path.Combine(dir.FullName, "shared", "tools", "reference_speed.py");
+            string candidate = Path.Combine(dir.FullName, relativePath);
             if (File.Exists(candidate))
                 return candidate;
         }
-        throw new BenchmarkUsageException(
-            "shared/tools/reference_speed.py not found beside the checkout; set W2V2_REFERENCE_SCRIPT");
+        throw new BenchmarkUsageException($"{relativePath} not found above the benchmark's binaries; set {variable}");
     }
 }
