@@ -28,6 +28,7 @@ internal static class BenchmarkApp
         Options:
           --runs N       timed repetitions after warm-up (default 7); the median is reported
           --threads N    degree of parallelism (default: all cores)
+          --kernels P    kernel path: auto (default), avx512, avx2, vector128 or scalar
           --profile      forward, trainstep: time each stage (conv encoder, attention, feed-forward, norms,
                          copies, allocation; forward and backward) instead of the plain median
           --reference    also measure the reference (numpy + OpenBLAS through Debian's python3, see
@@ -46,7 +47,10 @@ internal static class BenchmarkApp
                 return 0;
             }
             Wav2Vec2.Threading.Parallelism.DegreeOfParallelism = options.Threads;
-            Console.WriteLine($"cpu=\"{ProfileReport.CpuName()}\" threads={options.Threads}");
+            if (options.Named.TryGetValue("kernels", out string? kernels))
+                Wav2Vec2.Kernels.KernelPaths.Requested = Parse(() => Wav2Vec2.Kernels.KernelPaths.Parse(kernels));
+            Console.WriteLine($"cpu=\"{ProfileReport.CpuName()}\" kernels={Wav2Vec2.Kernels.KernelPaths.Effective} " +
+                              $"threads={options.Threads}");
             return options.Benchmark switch
             {
                 "gemm" => GemmBenchmark.Run(options),
@@ -84,8 +88,11 @@ internal static class BenchmarkApp
                 actions[a]();
                 times[a][i] = Stopwatch.GetElapsedTime(start).TotalSeconds;
             }
-        return times.Select(t => t.Order().ElementAt(runs / 2)).ToArray();
+        return times.Select(Median).ToArray();
     }
+
+    /// <summary>The middle value (the upper one of an even count).</summary>
+    public static double Median(double[] values) => values.Order().ElementAt(values.Length / 2);
 
     /// <summary>Gaussian noise standing in for audio: <paramref name="count"/> samples of standard deviation <paramref name="scale"/>.</summary>
     public static float[] NoiseAudio(int count, ulong seed, float scale = 1f)
@@ -102,6 +109,18 @@ internal static class BenchmarkApp
     {
         if (options.Reference && options.Preset != "base")
             throw new BenchmarkUsageException("--reference compares with torchaudio's wav2vec2_base: use --preset base");
+    }
+
+    private static T Parse<T>(Func<T> parse)
+    {
+        try
+        {
+            return parse();
+        }
+        catch (ArgumentException e)
+        {
+            throw new BenchmarkUsageException(e.Message);
+        }
     }
 
     public static string Format(double value) => value.ToString("0.###", CultureInfo.InvariantCulture);

@@ -29,6 +29,9 @@ internal sealed record BenchmarkOptions(string Benchmark, IReadOnlyList<string> 
                 case "--reference-ort":
                     referenceOrt = true;
                     break;
+                case "--transpose-a" or "--transpose-b":
+                    named[arg[2..]] = "";
+                    break;
                 case "--profile":
                     profile = true;
                     break;

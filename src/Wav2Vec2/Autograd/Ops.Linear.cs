@@ -20,10 +20,7 @@ public static partial class Ops
         shape[^1] = outFeatures;
         Tensor y = Tensor.Uninitialized(shape);
         Gemm.Sgemm(false, true, rows, outFeatures, inFeatures, 1f, x.Span, inFeatures, weight.Span, inFeatures, 0f,
-            y.Span, outFeatures);
-        if (bias != null)
-            for (int r = 0; r < rows; r++)
-                TensorPrimitives.Add(y.Span.Slice(r * outFeatures, outFeatures), bias.Span, y.Span.Slice(r * outFeatures, outFeatures));
+            y.Span, outFeatures, bias == null ? [] : bias.Span);
 
         return Recorded(Tape.For(x, weight, bias), y, dy =>
         {

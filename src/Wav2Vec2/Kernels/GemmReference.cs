@@ -6,9 +6,10 @@ namespace Wav2Vec2.Kernels;
 /// </summary>
 internal static class GemmReference
 {
-    /// <summary>C = alpha * op(A) * op(B) + beta * C, row-major, with the same contract as <see cref="Gemm.Sgemm"/>.</summary>
+    /// <summary>C = alpha * op(A) * op(B) + beta * C (+ bias), row-major, with the same contract as <see cref="Gemm.Sgemm"/>.</summary>
     public static void Sgemm(bool transA, bool transB, int m, int n, int k, float alpha,
-        ReadOnlySpan<float> a, int lda, ReadOnlySpan<float> b, int ldb, float beta, Span<float> c, int ldc)
+        ReadOnlySpan<float> a, int lda, ReadOnlySpan<float> b, int ldb, float beta, Span<float> c, int ldc,
+        ReadOnlySpan<float> bias = default)
     {
         Gemm.Validate(transA, transB, m, n, k, a.Length, lda, b.Length, ldb, c.Length, ldc);
         for (int i = 0; i < m; i++)
@@ -23,7 +24,7 @@ internal static class GemmReference
                     sum += (double)av * bv;
                 }
                 float previous = beta == 0 ? 0 : beta * c[i * ldc + j];
-                c[i * ldc + j] = (float)(alpha * sum) + previous;
+                c[i * ldc + j] = (float)(alpha * sum) + (bias.Length > 0 ? bias[j] : 0f) + previous;
             }
         }
     }
