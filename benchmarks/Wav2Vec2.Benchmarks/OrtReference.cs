@@ -23,6 +23,11 @@ internal sealed class OrtReference : IDisposable
             IntraOpNumThreads = threads,
             InterOpNumThreads = 1,
         };
+        if (Environment.GetEnvironmentVariable("W2V2_ORT_PROFILE") is { Length: > 0 } prefix)
+        {
+            options.EnableProfiling = true;
+            options.ProfileOutputPathPrefix = prefix;
+        }
         _session = new InferenceSession(onnxPath, options);
     }
 
@@ -37,7 +42,12 @@ internal sealed class OrtReference : IDisposable
         return outputs[0].GetTensorDataAsSpan<float>().ToArray();
     }
 
-    public void Dispose() => _session.Dispose();
+    public void Dispose()
+    {
+        if (Environment.GetEnvironmentVariable("W2V2_ORT_PROFILE") is { Length: > 0 })
+            Console.Error.WriteLine($"ONNX Runtime profile: {_session.EndProfiling()}");
+        _session.Dispose();
+    }
 
     private static string ExportedModel(Wav2Vec2Model model)
     {

@@ -11,6 +11,7 @@ public static partial class Ops
     /// </summary>
     public static Tensor Gelu(Tensor x, bool inPlace = false)
     {
+        using var _ = Diagnostics.StageProfiler.Enter("gelu");
         Tensor y = inPlace ? InPlaceTarget(x, "Gelu") : Tensor.Uninitialized(x.ShapeArray);
         ActivationKernels.GeluForward(x.Span, y.Span);
         return Recorded(Tape.For(x), y, dy => ActivationKernels.GeluBackward(x.Span, dy.Span, x.GradSpan()));

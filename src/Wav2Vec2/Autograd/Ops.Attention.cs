@@ -14,6 +14,7 @@ public static partial class Ops
     public static Tensor Attention(Tensor q, Tensor k, Tensor v, int heads, bool[]? keyPaddingMask = null,
         float dropout = 0f, RandomSource? random = null)
     {
+        using var _ = Diagnostics.StageProfiler.Enter("attention core");
         Require(q.Rank == 3 && q.SameShape(k) && q.SameShape(v), "Attention",
             $"q, k, v must share a (batch, length, dim) shape, got {Shape(q)}, {Shape(k)}, {Shape(v)}");
         Require(heads >= 1 && q.Size(2) % heads == 0, "Attention", $"dim {q.Size(2)} is not divisible by {heads} heads");

@@ -1,12 +1,11 @@
 using System.Numerics.Tensors;
-using System.Runtime.Intrinsics;
 using Wav2Vec2.Threading;
 
 namespace Wav2Vec2.Kernels;
 
 /// <summary>
 /// Exact (erf) GELU, row softmax / log-softmax and their backward kernels. GELU's erf is the Abramowitz-Stegun 7.1.26
-/// rational form (absolute error below 1.5e-7), vectorised with 256-bit lanes; <see cref="GeluScalar"/> is its twin.
+/// rational form (absolute error below 1.5e-7), generic over the vector width; <see cref="GeluScalar"/> is its twin.
 /// </summary>
 internal static class ActivationKernels
 {
@@ -16,44 +15,51 @@ internal static class ActivationKernels
     private const float InvSqrt2Pi = 0.39894228040143268f;
     private const int ParallelGrain = 1 << 15;
 
-    /// <summary>y = x * Phi(x), Phi the standard normal CDF (PyTorch's default GELU).</summary>
-    public static void GeluForward(ReadOnlySpan<float> x, Span<float> y)
-    {
-        ForChunks(x, y, y, static (xs, _, ys) =>
-        {
-            int i = 0;
-            if (Vector256.IsHardwareAccelerated)
-            {
-                for (; i + 8 <= xs.Length; i += 8)
-                {
-                    Vector256<float> v = Vector256.Create(xs.Slice(i, 8));
-                    (v * NormalCdf(v)).CopyTo(ys.Slice(i, 8));
-                }
-            }
-            for (; i < xs.Length; i++)
-                ys[i] = GeluScalar(xs[i]);
-        });
-    }
+    /// <summary>y = x * Phi(x), Phi the standard normal CDF (PyTorch's default GELU). y may be x.</summary>
+    public static void GeluForward(ReadOnlySpan<float> x, Span<float> y) =>
+        ForChunks(x, x, y, static (xs, _, ys) => GeluChunk(xs, default, ys));
 
     /// <summary>dx += dy * (Phi(x) + x * phi(x)).</summary>
-    public static void GeluBackward(ReadOnlySpan<float> x, ReadOnlySpan<float> dy, Span<float> dx)
+    public static void GeluBackward(ReadOnlySpan<float> x, ReadOnlySpan<float> dy, Span<float> dx) =>
+        ForChunks(x, dy, dx, static (xs, dys, dxs) => GeluChunk(xs, dys, dxs));
+
+    // Forward when dy is empty, else the backward's accumulation.
+    private static unsafe void GeluChunk(ReadOnlySpan<float> x, ReadOnlySpan<float> dy, Span<float> output)
     {
-        ForChunks(x, dy, dx, static (xs, dys, dxs) =>
+        fixed (float* px = x, pdy = dy, po = output)
+        {
+            var kernel = new GeluKernel(px, dy.Length > 0 ? pdy : null, po, x.Length);
+            Simd.Run(ref kernel);
+        }
+    }
+
+    private readonly unsafe struct GeluKernel(float* x, float* dy, float* output, int n) : IVectorKernel
+    {
+        public void Run<TVec>() where TVec : struct, ISimd<TVec>
         {
             int i = 0;
-            if (Vector256.IsHardwareAccelerated)
+            for (; i <= n - TVec.Count; i += TVec.Count)
             {
-                for (; i + 8 <= xs.Length; i += 8)
+                TVec v = TVec.Load(x + i);
+                if (dy == null)
                 {
-                    Vector256<float> v = Vector256.Create(xs.Slice(i, 8));
-                    Vector256<float> pdf = Vector256.Exp(v * v * -0.5f) * InvSqrt2Pi;
-                    Vector256<float> derivative = NormalCdf(v) + v * pdf;
-                    (Vector256.Create(dxs.Slice(i, 8)) + Vector256.Create(dys.Slice(i, 8)) * derivative).CopyTo(dxs.Slice(i, 8));
+                    TVec.Store(v * NormalCdf(v), output + i);
+                    continue;
                 }
+                TVec pdf = TVec.Exp(v * v * TVec.Create(-0.5f)) * TVec.Create(InvSqrt2Pi);
+                TVec derivative = TVec.MultiplyAdd(v, pdf, NormalCdf(v));
+                TVec.Store(TVec.MultiplyAdd(TVec.Load(dy + i), derivative, TVec.Load(output + i)), output + i);
             }
-            for (; i < xs.Length; i++)
-                dxs[i] += dys[i] * GeluDerivativeScalar(xs[i]);
-        });
+            Scalar(i);
+        }
+
+        public void RunScalar() => Scalar(0);
+
+        private void Scalar(int from)
+        {
+            for (int i = from; i < n; i++)
+                output[i] = dy == null ? GeluScalar(x[i]) : output[i] + dy[i] * GeluDerivativeScalar(x[i]);
+        }
     }
 
     /// <summary>Scalar twin of the vectorised GELU.</summary>
@@ -75,16 +81,16 @@ internal static class ActivationKernels
 
     private static float NormalCdfScalar(float x) => 0.5f * (1f + Erf(x * InvSqrt2));
 
-    private static Vector256<float> NormalCdf(Vector256<float> x)
+    private static TVec NormalCdf<TVec>(TVec x) where TVec : struct, ISimd<TVec>
     {
-        Vector256<float> z = x * InvSqrt2;
-        Vector256<float> az = Vector256.Abs(z);
-        Vector256<float> t = Vector256<float>.One / (Vector256<float>.One + az * P);
-        Vector256<float> poly = ((((t * A5 + Vector256.Create(A4)) * t + Vector256.Create(A3)) * t
-            + Vector256.Create(A2)) * t + Vector256.Create(A1)) * t;
-        Vector256<float> erfAbs = Vector256<float>.One - poly * Vector256.Exp(-(az * az));
-        Vector256<float> erf = Vector256.ConditionalSelect(Vector256.LessThan(z, Vector256<float>.Zero), -erfAbs, erfAbs);
-        return (Vector256<float>.One + erf) * 0.5f;
+        TVec one = TVec.Create(1f);
+        TVec z = x * TVec.Create(InvSqrt2);
+        TVec az = TVec.Abs(z);
+        TVec t = one / TVec.MultiplyAdd(az, TVec.Create(P), one);
+        TVec poly = TVec.MultiplyAdd(TVec.MultiplyAdd(TVec.MultiplyAdd(TVec.MultiplyAdd(t, TVec.Create(A5), TVec.Create(A4)),
+            t, TVec.Create(A3)), t, TVec.Create(A2)), t, TVec.Create(A1)) * t;
+        TVec erfAbs = one - poly * TVec.Exp(-(az * az));
+        return (one + TVec.WhereNegative(z, -erfAbs, erfAbs)) * TVec.Create(0.5f);
     }
 
     private delegate void ChunkKernel(ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> output);

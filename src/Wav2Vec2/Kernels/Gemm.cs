@@ -14,18 +14,22 @@ internal static unsafe class Gemm
 {
     // Below this many multiply-adds per thread, fanning out costs more than it saves.
     private const long MinWorkPerThread = 1L << 17;
+    // Products at most this wide read A in place instead of packing it (see GemmJob.RunDirectA).
+    private const int DirectAMaxColumns = 64;
 
     /// <summary>
     /// C = alpha * op(A) * op(B) + beta * C (+ bias on every row) for row-major matrices, op(X) = X or its transpose.
     /// op(A) is m x k, op(B) is k x n, C is m x n; lda/ldb/ldc are the row strides of the stored matrices.
     /// With beta = 0, C's previous contents (even NaN) are ignored. <paramref name="bias"/> (n values, or empty) is
     /// added to every row of the result, as a linear layer's bias, without a second pass over C.
+    /// <paramref name="aColumns"/> and <paramref name="bColumns"/> describe segmented columns of the stored A and B
+    /// (see <see cref="ColumnSegments"/>); with them, rows of A or B may overlap (a convolution's unfolded input).
     /// </summary>
     public static void Sgemm(bool transA, bool transB, int m, int n, int k, float alpha,
         ReadOnlySpan<float> a, int lda, ReadOnlySpan<float> b, int ldb, float beta, Span<float> c, int ldc,
-        ReadOnlySpan<float> bias = default)
+        ReadOnlySpan<float> bias = default, ColumnSegments aColumns = default, ColumnSegments bColumns = default)
     {
-        Validate(transA, transB, m, n, k, a.Length, lda, b.Length, ldb, c.Length, ldc);
+        Validate(transA, transB, m, n, k, a.Length, lda, b.Length, ldb, c.Length, ldc, aColumns, bColumns);
         if (bias.Length != 0 && bias.Length != n)
             throw new ArgumentException($"GEMM: bias has {bias.Length} values for {n} columns.");
         if (m == 0 || n == 0)
@@ -33,7 +37,7 @@ internal static unsafe class Gemm
         KernelPath path = KernelPaths.Effective;
         if (path == KernelPath.Scalar)
         {
-            GemmReference.Sgemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, bias);
+            GemmReference.Sgemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, bias, aColumns, bColumns);
             return;
         }
         if (k == 0 || alpha == 0)
@@ -44,7 +48,7 @@ internal static unsafe class Gemm
 
         fixed (float* pa = a, pb = b, pc = c, pbias = bias)
         {
-            var job = new GemmJob(transA, transB, k, alpha, pa, lda, pb, ldb, beta, pc, ldc, pbias,
+            var job = new GemmJob(transA, transB, k, alpha, pa, lda, pb, ldb, beta, pc, ldc, pbias, aColumns, bColumns,
                 GemmGeometry.For(path));
             long work = (long)m * n * k;
             int threads = (int)Math.Clamp(work / MinWorkPerThread, 1, Parallelism.AvailableThreads);
@@ -69,23 +73,28 @@ internal static unsafe class Gemm
     }
 
     internal static void Validate(bool transA, bool transB, int m, int n, int k,
-        int aLength, int lda, int bLength, int ldb, int cLength, int ldc)
+        int aLength, int lda, int bLength, int ldb, int cLength, int ldc,
+        ColumnSegments aColumns = default, ColumnSegments bColumns = default)
     {
         if (m < 0 || n < 0 || k < 0)
             throw new ArgumentOutOfRangeException(nameof(m), $"GEMM sizes must be non-negative, got m={m} n={n} k={k}.");
-        CheckOperand("A", transA ? k : m, transA ? m : k, aLength, lda);
-        CheckOperand("B", transB ? n : k, transB ? k : n, bLength, ldb);
-        CheckOperand("C", m, n, cLength, ldc);
+        CheckOperand("A", transA ? k : m, transA ? m : k, aLength, lda, aColumns);
+        CheckOperand("B", transB ? n : k, transB ? k : n, bLength, ldb, bColumns);
+        CheckOperand("C", m, n, cLength, ldc, default);
     }
 
-    private static void CheckOperand(string name, int rows, int cols, int length, int ld)
+    private static void CheckOperand(string name, int rows, int cols, int length, int ld, ColumnSegments columns)
     {
         if (rows == 0 || cols == 0)
             return;
-        if (ld < cols)
+        if (columns.Length < 0 || (!columns.IsNone && columns.Stride < columns.Length))
+            throw new ArgumentException($"GEMM: column segments of {name} ({columns.Length} every {columns.Stride}) overlap.");
+        // Segmented operands are read-only views that may overlap (a convolution's unfolded input); plain ones may not.
+        if (columns.IsNone && ld < cols)
             throw new ArgumentException($"GEMM: leading dimension of {name} ({ld}) is smaller than its row length ({cols}).");
-        if ((long)(rows - 1) * ld + cols > length)
-            throw new ArgumentException($"GEMM: {name} needs {(long)(rows - 1) * ld + cols} elements for {rows}x{cols} with stride {ld}, span has {length}.");
+        long needed = (long)(rows - 1) * ld + columns.Offset(cols - 1) + 1;
+        if (needed > length)
+            throw new ArgumentException($"GEMM: {name} needs {needed} elements for {rows}x{cols} with stride {ld}, span has {length}.");
     }
 
     // C = beta * C + bias, the whole product being zero.
@@ -105,7 +114,8 @@ internal static unsafe class Gemm
 
     /// <summary>One multiply's operands; <see cref="Run"/> computes a rectangle of C single-threaded.</summary>
     private readonly struct GemmJob(bool transA, bool transB, int k, float alpha,
-        float* a, int lda, float* b, int ldb, float beta, float* c, int ldc, float* bias, GemmGeometry geometry)
+        float* a, int lda, float* b, int ldb, float beta, float* c, int ldc, float* bias,
+        ColumnSegments aColumns, ColumnSegments bColumns, GemmGeometry geometry)
     {
         public GemmGeometry Geometry => geometry;
 
@@ -117,16 +127,16 @@ internal static unsafe class Gemm
                         new Span<float>(c + (long)i * ldc + colStart, colEnd - colStart), beta,
                         new Span<float>(c + (long)i * ldc + colStart, colEnd - colStart));
 
-            int mr = geometry.MR, nr = geometry.NR;
+            int nr = geometry.NR;
             // k blocks of equal size (at most KC): long blocks keep C's tiles out of the loop, equal ones avoid a
             // short last block.
             int kBlocks = (k + geometry.KC - 1) / geometry.KC, kBlock = (k + kBlocks - 1) / kBlocks;
-            bool fastPacking = geometry.Path != KernelPath.Vector128;
+            // A narrow product uses each value of A for few columns: packing A would cost as much as the product,
+            // so the micro-kernel reads A where it is (row-major A only).
+            bool directA = !transA && colEnd - colStart <= DirectAMaxColumns;
             PackBuffers buffers = PackBuffers.Rent(geometry);
             try
             {
-                float* packA = buffers.A;
-                float* packB = buffers.B;
                 for (int jc = colStart; jc < colEnd; jc += geometry.NC)
                 {
                     int nc = Math.Min(geometry.NC, colEnd - jc);
@@ -135,28 +145,66 @@ internal static unsafe class Gemm
                         int kc = Math.Min(kBlock, k - pc);
                         // The first k block overwrites C (beta = 0) and adds the bias once.
                         var store = new TileStore(alpha, pc == 0 && beta == 0, pc == 0 ? bias : null);
-                        GemmPacking.Pack(b, ldb, !transB, pc, jc, kc, nc, nr, fastPacking, packB);
-                        for (int ic = rowStart; ic < rowEnd; ic += geometry.MC)
-                        {
-                            int mc = Math.Min(geometry.MC, rowEnd - ic);
-                            GemmPacking.Pack(a, lda, transA, pc, ic, kc, mc, mr, fastPacking, packA);
-                            for (int jr = 0; jr < nc; jr += nr)
-                            {
-                                float* panelB = packB + (long)jr * kc;
-                                for (int ir = 0; ir < mc; ir += mr)
-                                {
-                                    float* tileC = c + (long)(ic + ir) * ldc + jc + jr;
-                                    GemmMicroKernels.Tile(geometry.Path, kc, packA + (long)ir * kc, panelB, tileC, ldc,
-                                        store.At(jc + jr), Math.Min(mr, mc - ir), Math.Min(nr, nc - jr));
-                                }
-                            }
-                        }
+                        GemmPacking.Pack(b, ldb, !transB, bColumns, pc, jc, kc, nc, nr, geometry.FastPacking, buffers.B);
+                        if (directA)
+                            RunDirectA(rowStart, rowEnd, jc, nc, pc, kc, store, buffers);
+                        else
+                            RunPacked(rowStart, rowEnd, jc, nc, pc, kc, store, buffers);
                     }
                 }
             }
             finally
             {
                 PackBuffers.Return(buffers);
+            }
+        }
+
+        // The BLIS loops over one packed block of B: blocks of MC rows of A packed, then MR x NR tiles.
+        private void RunPacked(int rowStart, int rowEnd, int jc, int nc, int pc, int kc, TileStore store, PackBuffers buffers)
+        {
+            int mr = geometry.MR, nr = geometry.NR;
+            for (int ic = rowStart; ic < rowEnd; ic += geometry.MC)
+            {
+                int mc = Math.Min(geometry.MC, rowEnd - ic);
+                GemmPacking.Pack(a, lda, transA, aColumns, pc, ic, kc, mc, mr, geometry.FastPacking, buffers.A);
+                for (int jr = 0; jr < nc; jr += nr)
+                    for (int ir = 0; ir < mc; ir += mr)
+                        GemmMicroKernels.Tile(geometry.Path, kc, PanelA.Packed(buffers.A + (long)ir * kc, mr),
+                            buffers.B + (long)jr * kc, c + (long)(ic + ir) * ldc + jc + jr, ldc, store.At(jc + jr),
+                            Math.Min(mr, mc - ir), Math.Min(nr, nc - jr));
+            }
+        }
+
+        // Tiles of MR rows read straight from A, one call per contiguous run of A's columns (a segmented A has runs of
+        // its segment length); a last tile of fewer rows is packed, so that nothing past A's last row is read.
+        private void RunDirectA(int rowStart, int rowEnd, int jc, int nc, int pc, int kc, TileStore store, PackBuffers buffers)
+        {
+            int mr = geometry.MR, nr = geometry.NR;
+            for (int i = rowStart; i < rowEnd; i += mr)
+            {
+                int rows = Math.Min(mr, rowEnd - i);
+                if (rows < mr)
+                    GemmPacking.Pack(a, lda, false, aColumns, pc, i, kc, rows, mr, geometry.FastPacking, buffers.A);
+                for (int jr = 0; jr < nc; jr += nr)
+                {
+                    float* panelB = buffers.B + (long)jr * kc, tileC = c + (long)i * ldc + jc + jr;
+                    TileStore tileStore = store.At(jc + jr);
+                    int columns = Math.Min(nr, nc - jr);
+                    if (rows < mr)
+                    {
+                        GemmMicroKernels.Tile(geometry.Path, kc, PanelA.Packed(buffers.A, mr), panelB, tileC, ldc, tileStore,
+                            rows, columns);
+                        continue;
+                    }
+                    for (int p = 0; p < kc;)
+                    {
+                        int run = Math.Min(kc - p, aColumns.RunFrom(pc + p));
+                        var panel = new PanelA(a + (long)i * lda + aColumns.Offset(pc + p), lda, 1);
+                        GemmMicroKernels.Tile(geometry.Path, run, panel, panelB + (long)p * nr, tileC, ldc,
+                            p == 0 ? tileStore : tileStore.Accumulating, rows, columns);
+                        p += run;
+                    }
+                }
             }
         }
     }
@@ -206,6 +254,9 @@ internal static unsafe class Gemm
 /// <summary>Register tile (MR x NR) and cache blocks (MC x KC of A, KC x NC of B) of one micro-kernel path.</summary>
 internal readonly record struct GemmGeometry(KernelPath Path, int MR, int NR, int MC, int KC, int NC)
 {
+    /// <summary>Vector copies and transposes in packing; the portable path keeps the scalar loops (its twin).</summary>
+    public bool FastPacking => Path != KernelPath.Vector128;
+
     // Blocks chosen by measurement on Zen 4 (1 MB L2): long k blocks matter most (fewer passes over C).
     internal static GemmGeometry Avx512 = new(KernelPath.Avx512, 12, 32, 48, 768, 1024);
     internal static GemmGeometry Avx2 = new(KernelPath.Avx2, 6, 16, 48, 768, 1024);
@@ -228,4 +279,20 @@ internal readonly unsafe struct TileStore(float alpha, bool overwrite, float* bi
 
     /// <summary>The same store for a tile whose first column is <paramref name="column"/> of C.</summary>
     public TileStore At(int column) => new(alpha, overwrite, bias == null ? null : bias + column);
+
+    /// <summary>Adding to C without the bias: a later part of the same k block.</summary>
+    public TileStore Accumulating => new(alpha, false, null);
+}
+
+/// <summary>
+/// Where a micro-kernel reads A: value (row r, step p) at Start[r * RowStride + p * StepStride]. A packed panel has
+/// RowStride 1 and StepStride MR; A read in place has its leading dimension as RowStride and StepStride 1.
+/// </summary>
+internal readonly unsafe struct PanelA(float* start, int rowStride, int stepStride)
+{
+    public float* Start => start;
+    public int RowStride => rowStride;
+    public int StepStride => stepStride;
+
+    public static PanelA Packed(float* start, int mr) => new(start, 1, mr);
 }

@@ -9,9 +9,9 @@ internal static class GemmReference
     /// <summary>C = alpha * op(A) * op(B) + beta * C (+ bias), row-major, with the same contract as <see cref="Gemm.Sgemm"/>.</summary>
     public static void Sgemm(bool transA, bool transB, int m, int n, int k, float alpha,
         ReadOnlySpan<float> a, int lda, ReadOnlySpan<float> b, int ldb, float beta, Span<float> c, int ldc,
-        ReadOnlySpan<float> bias = default)
+        ReadOnlySpan<float> bias = default, ColumnSegments aColumns = default, ColumnSegments bColumns = default)
     {
-        Gemm.Validate(transA, transB, m, n, k, a.Length, lda, b.Length, ldb, c.Length, ldc);
+        Gemm.Validate(transA, transB, m, n, k, a.Length, lda, b.Length, ldb, c.Length, ldc, aColumns, bColumns);
         for (int i = 0; i < m; i++)
         {
             for (int j = 0; j < n; j++)
@@ -19,8 +19,8 @@ internal static class GemmReference
                 double sum = 0;
                 for (int p = 0; p < k; p++)
                 {
-                    float av = transA ? a[p * lda + i] : a[i * lda + p];
-                    float bv = transB ? b[j * ldb + p] : b[p * ldb + j];
+                    float av = transA ? a[(int)(p * lda + aColumns.Offset(i))] : a[(int)(i * lda + aColumns.Offset(p))];
+                    float bv = transB ? b[(int)(j * ldb + bColumns.Offset(p))] : b[(int)(p * ldb + bColumns.Offset(j))];
                     sum += (double)av * bv;
                 }
                 float previous = beta == 0 ? 0 : beta * c[i * ldc + j];

@@ -12,7 +12,7 @@ namespace Wav2Vec2.Models;
 /// <param name="HiddenStates">Hugging Face's hidden_states when requested: [0] is the encoder input after the positional
 /// embedding, [n] the output of layer n, [num_hidden_layers] equals <paramref name="LastHiddenState"/>; else empty.</param>
 /// <param name="FrameLengths">Valid frames of each utterance.</param>
-/// <param name="ConvFeatures">(batch, conv_dim[-1], frames): the conv encoder's output before the layer norm (fairseq's
+/// <param name="ConvFeatures">(batch, frames, conv_dim[-1]): the conv encoder's output before the layer norm (fairseq's
 /// feature penalty is its mean square).</param>
 public sealed record Wav2Vec2Output(Tensor LastHiddenState, Tensor ExtractFeatures, IReadOnlyList<Tensor> HiddenStates,
     int[] FrameLengths, Tensor ConvFeatures);
@@ -150,7 +150,7 @@ public sealed class Wav2Vec2Model : Module
         int[] frameLengths = sampleLengths.Select(FrameCount).ToArray();
         bool[]? keyPadding = padded ? PaddingMask(frameLengths, frames) : null;
 
-        Tensor features = _featureEncoder.Forward(inputValues);                        // (B, C, T)
+        Tensor features = _featureEncoder.Forward(inputValues);                        // (B, T, C)
         if (options.FeatureGradScale != 1f)
             features = Ops.GradScale(features, options.FeatureGradScale);
         (Tensor hidden, Tensor extractFeatures) = _featureProjection.Forward(features, Random);
@@ -183,7 +183,11 @@ public sealed class Wav2Vec2Model : Module
         return mask;
     }
 
-    /// <summary>conv -> norm -> GELU blocks turning (batch, samples) audio into (batch, channels, frames).</summary>
+    /// <summary>
+    /// conv -> norm -> GELU blocks turning (batch, samples) audio into (batch, frames, channels). The blocks work
+    /// channels-last, (batch, time, channels): each convolution then reads its input as its unfolded matrix, and the
+    /// result is already in the layout the feature projection wants.
+    /// </summary>
     private sealed class FeatureEncoder : Module
     {
         private readonly ModuleList<ConvBlock> _layers;
@@ -197,7 +201,7 @@ public sealed class Wav2Vec2Model : Module
         public Tensor Forward(Tensor audio)
         {
             using var _ = StageProfiler.Enter("conv encoder");
-            Tensor x = Ops.Reshape(audio, audio.Size(0), 1, audio.Size(1));
+            Tensor x = Ops.Reshape(audio, audio.Size(0), audio.Size(1), 1);             // (B, S, 1)
             foreach (ConvBlock layer in _layers)
                 x = InferenceStage.Consume(x, layer.Forward);
             return x;
@@ -226,11 +230,11 @@ public sealed class Wav2Vec2Model : Module
             // In inference the conv output is normalised and activated in place: the first layer's output alone is
             // 512 channels x 50 frames per 10 ms of audio.
             bool inPlace = InferenceStage.InPlaceAllowed;
-            x = _conv.Forward(x);
+            x = _conv.ForwardChannelsLast(x);                                           // (B, T, C)
             if (_layerNorm != null)
-                x = _layerNorm.Forward(x, dim: 1);
+                x = _layerNorm.Forward(x);
             else if (_groupNorm != null)
-                x = _groupNorm.Forward(x, inPlace);
+                x = _groupNorm.ForwardChannelsLast(x, inPlace);
             return Ops.Gelu(x, inPlace);
         }
     }
@@ -248,11 +252,11 @@ public sealed class Wav2Vec2Model : Module
             _dropout = config.FeatProjDropout;
         }
 
-        // (B, C, T) conv features -> ((B, T, hidden) projected, (B, T, C) normalised features).
+        // (B, T, C) conv features -> ((B, T, hidden) projected, (B, T, C) normalised features).
         public (Tensor Hidden, Tensor Normalized) Forward(Tensor features, RandomSource random)
         {
             using var _ = StageProfiler.Enter("feature projection");
-            Tensor normalized = _norm.Forward(Ops.Transpose(features, 1, 2));
+            Tensor normalized = _norm.Forward(features);
             return (Dropout(_projection.Forward(normalized), _dropout, random), normalized);
         }
     }
@@ -277,10 +281,11 @@ public sealed class Wav2Vec2Model : Module
         {
             using var _ = StageProfiler.Enter("positional conv");
             Tensor weight = Ops.WeightNorm(_weightG, _weightV, 2);
-            Tensor x = Ops.Conv1d(Ops.Transpose(hidden, 1, 2), weight, _bias, padding: _kernel / 2, groups: _groups);
-            if (_kernel % 2 == 0)
-                x = Ops.Slice(x, 2, 0, x.Size(2) - 1);
-            return Ops.Transpose(Ops.Gelu(x), 1, 2);
+            // Channels-last over (B, T, hidden); an even kernel's extra last frame is never computed (one less
+            // padding frame on the right).
+            Tensor x = Ops.Conv1dChannelsLast(hidden, weight, _bias, padding: _kernel / 2, groups: _groups,
+                paddingRight: (_kernel - 1) / 2);
+            return Ops.Gelu(x, InferenceStage.InPlaceAllowed);
         }
     }
 

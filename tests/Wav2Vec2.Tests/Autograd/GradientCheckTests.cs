@@ -29,6 +29,23 @@ public sealed class GradientCheckTests
         [RandomTensor(6, 2, 4, 13), RandomTensor(7, 6, 2, 4), RandomTensor(8, 6)]);
 
     [TestMethod]
+    [ChecksGradientOf(nameof(Ops.Conv1dChannelsLast))]
+    public void Conv1dChannelsLastStridedPaddedGrouped()
+    {
+        GradientChecker.Check("Conv1dChannelsLast", t => Ops.Conv1dChannelsLast(t[0], t[1], t[2], stride: 3, padding: 2,
+            groups: 2, paddingRight: 1), [RandomTensor(40, 2, 13, 4), RandomTensor(41, 6, 2, 4), RandomTensor(42, 6)]);
+        // Kernel longer than the stride (overlapping patches), no padding, no bias.
+        GradientChecker.Check("Conv1dChannelsLast overlapping", t => Ops.Conv1dChannelsLast(t[0], t[1], null, stride: 2),
+            [RandomTensor(43, 2, 11, 3), RandomTensor(44, 5, 3, 3)]);
+    }
+
+    [TestMethod]
+    [ChecksGradientOf(nameof(Ops.GroupNormChannelsLast))]
+    public void GroupNormChannelsLast() => GradientChecker.Check("GroupNormChannelsLast",
+        t => Ops.GroupNormChannelsLast(t[0], 2, t[1], t[2]),
+        [RandomTensor(45, 2, 6, 4), RandomTensor(46, 4), RandomTensor(47, 4)], relativeTolerance: 3e-2f);
+
+    [TestMethod]
     [ChecksGradientOf(nameof(Ops.GroupNorm))]
     public void GroupNorm() => GradientChecker.Check("GroupNorm", t => Ops.GroupNorm(t[0], 2, t[1], t[2]),
         [RandomTensor(9, 2, 4, 6), RandomTensor(10, 4), RandomTensor(11, 4)], relativeTolerance: 3e-2f);

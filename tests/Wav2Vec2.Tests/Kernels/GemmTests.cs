@@ -65,6 +65,30 @@ public sealed class GemmTests
     }
 
     [TestMethod]
+    [DynamicData(nameof(VectorPaths))]
+    public void SegmentedAndOverlappingOperandsMatchScalarTwin(string path)
+    {
+        // Columns in runs of `length` every `stride` floats (a channels-last convolution's unfolded input), rows that
+        // overlap (lda smaller than the row), both operands, every transpose, runs crossing 8-step transposes.
+        KernelPaths.Requested = KernelPaths.Parse(path);
+        int seed = 40;
+        foreach ((int length, int stride, int ld) in new[] { (5, 9, 14), (16, 24, 20), (3, 3, 2), (48, 80, 40) })
+            foreach (bool ta in new[] { false, true })
+                foreach (bool tb in new[] { false, true })
+                {
+                    int m = 29, n = 37, k = 51;
+                    var segments = new ColumnSegments(length, stride);
+                    int aRows = ta ? k : m, aCols = ta ? m : k, bRows = tb ? n : k, bCols = tb ? k : n;
+                    float[] a = TestSupport.RandomArray((int)((aRows - 1) * ld + segments.Offset(aCols - 1) + 1), seed++);
+                    float[] b = TestSupport.RandomArray((int)((bRows - 1) * ld + segments.Offset(bCols - 1) + 1), seed++);
+                    float[] c = new float[m * n], expected = new float[m * n];
+                    Gemm.Sgemm(ta, tb, m, n, k, 1f, a, ld, b, ld, 0f, c, n, default, segments, segments);
+                    GemmReference.Sgemm(ta, tb, m, n, k, 1f, a, ld, b, ld, 0f, expected, n, default, segments, segments);
+                    TestSupport.AssertClose(expected, c, 2e-6f * (k + 4), $"segmented {length}/{stride} ld={ld} tA={ta} tB={tb}");
+                }
+    }
+
+    [TestMethod]
     public void AlphaAndBetaFollowBlasSemantics()
     {
         CompareWithReference(23, 41, 19, false, false, 0.5f, 1f, 7);

@@ -2,10 +2,68 @@ using Wav2Vec2.Kernels;
 
 namespace Wav2Vec2.Tests.Kernels;
 
-/// <summary>Each hand-written kernel against its plain reference twin.</summary>
+/// <summary>Each hand-written kernel against its plain reference twin, on every kernel path (sets the process-wide path).</summary>
 [TestClass]
+[DoNotParallelize]
 public sealed class KernelTwinTests
 {
+    [TestCleanup]
+    public void Restore() => KernelPaths.Requested = KernelPath.Auto;
+
+    public static IEnumerable<object[]> VectorPaths() => TestSupport.VectorPaths();
+
+    [TestMethod]
+    [DynamicData(nameof(VectorPaths))]
+    public void ChannelsLastConvMatchesDirectConvolution(string path)
+    {
+        KernelPaths.Requested = KernelPaths.Parse(path);
+        // (batch, length, in, out, kernel, stride, pad left, pad right, groups)
+        foreach (int[] c in new[]
+                 {
+                     new[] { 1, 400, 1, 8, 10, 5, 0, 0, 1 },   // first feature-encoder layer
+                     new[] { 2, 37, 8, 8, 3, 2, 0, 0, 1 },     // later layers: kernel 3 / 2, stride 2, overlapping rows
+                     new[] { 1, 29, 16, 16, 8, 1, 4, 3, 4 },   // positional conv: grouped, even kernel, one frame less
+                     new[] { 3, 11, 6, 9, 4, 3, 2, 2, 3 },
+                     new[] { 1, 70, 96, 48, 5, 1, 2, 2, 2 },   // 48 channels per group: runs of 48 across 8-step blocks
+                 })
+        {
+            var s = new ChannelsLastConvShape(c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7], c[8]);
+            float[] x = RandomArray(s.Batch * s.InLength * s.InChannels, 1), w = RandomArray(s.OutChannels * s.GroupInChannels * s.Kernel, 2);
+            float[] bias = RandomArray(s.OutChannels, 3);
+            float[] y = new float[s.Batch * s.OutLength * s.OutChannels], expected = new float[y.Length];
+            ChannelsLastConvKernels.Forward(x, w, bias, s, y);
+            ChannelsLastConvKernels.ForwardReference(x, w, bias, s, expected);
+            AssertClose(expected, y, 2e-6f * (s.PatchSize + 4), $"channels-last conv {s} on {path}");
+        }
+    }
+
+    [TestMethod]
+    [DynamicData(nameof(VectorPaths))]
+    public void ChannelsLastGroupNormMatchesScalarPath(string path)
+    {
+        // Odd channel counts leave a scalar tail after the vectors; an offset keeps the shifted sums honest.
+        foreach ((int channels, int groups) in new[] { (37, 37), (24, 3), (70, 5) })
+        {
+            float[] x = RandomArray(2 * 53 * channels, channels, 3f).Select(v => v + 10f).ToArray();
+            float[] gamma = RandomArray(channels, 5), beta = RandomArray(channels, 6), dy = RandomArray(x.Length, 7);
+            (float[] Y, float[] Dx, float[] Dg, float[] Db) Run(KernelPath p)
+            {
+                KernelPaths.Requested = p;
+                float[] y = new float[x.Length], dx = new float[x.Length], dg = new float[channels], db = new float[channels];
+                float[] mean = new float[2 * groups], rstd = new float[2 * groups];
+                ChannelsLastNormKernels.GroupNormForward(x, 2, 53, channels, groups, gamma, beta, 1e-5f, y, mean, rstd);
+                ChannelsLastNormKernels.GroupNormBackward(dy, x, 2, 53, channels, groups, gamma, mean, rstd, dx, dg, db);
+                return (y, dx, dg, db);
+            }
+            var expected = Run(KernelPath.Scalar);
+            var actual = Run(KernelPaths.Parse(path));
+            AssertClose(expected.Y, actual.Y, 1e-5f, $"group norm {channels}/{groups} on {path}");
+            AssertClose(expected.Dx, actual.Dx, 1e-4f, "group norm dx");
+            AssertClose(expected.Dg, actual.Dg, 1e-4f, "group norm dgamma");
+            AssertClose(expected.Db, actual.Db, 1e-4f, "group norm dbeta");
+        }
+    }
+
     [TestMethod]
     [DataRow(1, 1, 400, 8, 10, 5, 0, 1)]      // wav2vec 2.0 first conv layer
     [DataRow(2, 8, 37, 8, 3, 2, 0, 1)]        // later feature-encoder layers (kernel 3 / 2, stride 2)
@@ -46,8 +104,10 @@ public sealed class KernelTwinTests
     }
 
     [TestMethod]
-    public void VectorisedGeluMatchesScalarTwin()
+    [DynamicData(nameof(VectorPaths))]
+    public void VectorisedGeluMatchesScalarTwin(string path)
     {
+        KernelPaths.Requested = KernelPaths.Parse(path);
         float[] x = RandomArray(1003, 7, 8f), y = new float[x.Length];
         float[] dy = RandomArray(x.Length, 8), dx = new float[x.Length];
         ActivationKernels.GeluForward(x, y);
@@ -99,11 +159,22 @@ public sealed class KernelTwinTests
     }
 
     [TestMethod]
-    public void BlockedTransposeMatchesIndexDefinition()
+    [DynamicData(nameof(VectorPaths))]
+    public void TransposeMatchesIndexDefinition(string path)
     {
-        foreach ((int rows, int cols) in new[] { (1, 1), (33, 65), (64, 31), (5, 100) })
+        KernelPaths.Requested = KernelPaths.Parse(path);
+        foreach ((int rows, int cols) in new[] { (1, 1), (33, 65), (64, 31), (5, 100), (16, 24) })
         {
-            float[] source = RandomArray(2 * rows * cols, rows * cols), destination = new float[source.Length];
+            float[] source = RandomArray(2 * rows * cols, rows * cols), destination = RandomArray(source.Length, 3);
+            float[] before = (float[])destination.Clone();
+            LayoutKernels.Transpose(source, 2, rows, cols, destination, accumulate: true);
+            for (int b = 0; b < 2; b++)
+                for (int r = 0; r < rows; r++)
+                    for (int c = 0; c < cols; c++)
+                    {
+                        int to = b * rows * cols + c * rows + r;
+                        Assert.AreEqual(before[to] + source[b * rows * cols + r * cols + c], destination[to], 1e-6f);
+                    }
             LayoutKernels.Transpose(source, 2, rows, cols, destination);
             for (int b = 0; b < 2; b++)
                 for (int r = 0; r < rows; r++)
