@@ -32,6 +32,9 @@ internal unsafe interface ISimd<TSelf> where TSelf : struct, ISimd<TSelf>
     static abstract TSelf WhereNegative(TSelf sign, TSelf ifNegative, TSelf otherwise);
     static abstract float Sum(TSelf value);
     static abstract float MaxAcross(TSelf value);
+
+    /// <summary>CounterRandom.Uniform(seed, first + i) in lane i (bit-identical to the scalar generator).</summary>
+    static abstract TSelf CounterUniform(ulong seed, ulong first);
 }
 
 /// <summary>A kernel body generic over the vector width, with its scalar twin; <see cref="Simd.Run"/> picks the path.</summary>
@@ -80,6 +83,7 @@ internal readonly unsafe struct Simd512(Vector512<float> v) : ISimd<Simd512>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static float MaxAcross(Simd512 value) =>
         Simd256.MaxAcross(new Simd256(Vector256.Max(value._v.GetLower(), value._v.GetUpper())));
+    public static Simd512 CounterUniform(ulong seed, ulong first) => new(CounterRandom.Uniform512(seed, first));
 }
 
 internal readonly unsafe struct Simd256(Vector256<float> v) : ISimd<Simd256>
@@ -106,6 +110,7 @@ internal readonly unsafe struct Simd256(Vector256<float> v) : ISimd<Simd256>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static float MaxAcross(Simd256 value) =>
         Simd128.MaxAcross(new Simd128(Vector128.Max(value._v.GetLower(), value._v.GetUpper())));
+    public static Simd256 CounterUniform(ulong seed, ulong first) => new(CounterRandom.Uniform256(seed, first));
 }
 
 internal readonly unsafe struct Simd128(Vector128<float> v) : ISimd<Simd128>
@@ -136,4 +141,6 @@ internal readonly unsafe struct Simd128(Vector128<float> v) : ISimd<Simd128>
         float b = MathF.Max(value._v.GetElement(2), value._v.GetElement(3));
         return MathF.Max(a, b);
     }
+
+    public static Simd128 CounterUniform(ulong seed, ulong first) => new(CounterRandom.Uniform128(seed, first));
 }

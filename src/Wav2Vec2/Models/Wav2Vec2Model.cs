@@ -98,14 +98,37 @@ public sealed class Wav2Vec2Model : Module
     public Tensor ExtractFeatures(AudioClip audio, int? layer = null, ChunkingOptions? chunking = null,
         IProgress<double>? progress = null, CancellationToken cancellationToken = default)
     {
+        int n = CheckLayer(layer);
+        float[] input = Preprocessor.Prepare(audio);
+        return ChunkedInference.Run(this, input, chunking, values => LayerOutput(values, n), Config.HiddenSize, progress,
+            cancellationToken);
+    }
+
+    /// <summary>
+    /// As <see cref="ExtractFeatures(AudioClip, int?, ChunkingOptions?, IProgress{double}?, CancellationToken)"/>, but
+    /// hands the frames to <paramref name="frames"/> a chunk at a time, in order (rows of hidden_size values), instead of
+    /// returning them: memory stays that of one chunk whatever the recording's length (e.g. to stream them to a file).
+    /// Returns the number of frames.
+    /// </summary>
+    public int StreamFeatures(AudioClip audio, Action<ReadOnlySpan<float>> frames, int? layer = null,
+        ChunkingOptions? chunking = null, IProgress<double>? progress = null, CancellationToken cancellationToken = default)
+    {
+        int n = CheckLayer(layer);
+        float[] input = Preprocessor.Prepare(audio);
+        ChunkedInference.Stream(this, input, chunking, values => LayerOutput(values, n), progress, cancellationToken, frames);
+        return FrameCount(input.Length);
+    }
+
+    private int CheckLayer(int? layer)
+    {
         int n = layer ?? Config.NumHiddenLayers;
         if (n < 0 || n > Config.NumHiddenLayers)
             throw new ArgumentOutOfRangeException(nameof(layer), $"layer must be in [0, {Config.NumHiddenLayers}], got {n}");
-        float[] input = Preprocessor.Prepare(audio);
-        return ChunkedInference.Run(this, input, chunking,
-            values => Forward(values, new Wav2Vec2ForwardOptions { StopAfterLayer = n }).LastHiddenState,
-            Config.HiddenSize, progress, cancellationToken);
+        return n;
     }
+
+    private Tensor LayerOutput(Tensor values, int layer) =>
+        Forward(values, new Wav2Vec2ForwardOptions { StopAfterLayer = layer }).LastHiddenState;
 
     /// <summary>Extracts features on a worker thread.</summary>
     public Task<Tensor> ExtractFeaturesAsync(AudioClip audio, int? layer = null, ChunkingOptions? chunking = null,

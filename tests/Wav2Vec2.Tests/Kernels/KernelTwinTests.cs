@@ -105,6 +105,27 @@ public sealed class KernelTwinTests
 
     [TestMethod]
     [DynamicData(nameof(VectorPaths))]
+    public void DropoutMasksAreBitIdenticalToTheScalarGenerator(string path)
+    {
+        var mask = new DropoutMask(0x1234_5678_9ABC_DEF0UL, 1_000_003UL, 0.3f);
+        float[] values = RandomArray(1037, 12), dy = RandomArray(1037, 13), dx = RandomArray(1037, 14);
+        (float[] Applied, float[] Added) Run(KernelPath p)
+        {
+            KernelPaths.Requested = p;
+            float[] applied = (float[])values.Clone(), added = (float[])dx.Clone();
+            mask.Apply(applied, 77);
+            mask.AddMasked(dy, added, 77);
+            return (applied, added);
+        }
+        var expected = Run(KernelPath.Scalar);
+        var actual = Run(KernelPaths.Parse(path));
+        CollectionAssert.AreEqual(expected.Applied, actual.Applied, "masked values");
+        CollectionAssert.AreEqual(expected.Added, actual.Added, "masked gradient");
+        Assert.IsTrue(actual.Applied.Count(v => v == 0f) is > 250 and < 380, "about 30% dropped");
+    }
+
+    [TestMethod]
+    [DynamicData(nameof(VectorPaths))]
     public void VectorisedGeluMatchesScalarTwin(string path)
     {
         KernelPaths.Requested = KernelPaths.Parse(path);
