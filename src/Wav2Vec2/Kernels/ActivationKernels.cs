@@ -124,20 +124,71 @@ internal static class ActivationKernels
             SoftmaxRow(x.Slice(r * cols, cols), y.Slice(r * cols, cols));
     }
 
-    /// <summary>Softmax of one row; a row with no finite entry becomes all zeros.</summary>
-    public static void SoftmaxRow(ReadOnlySpan<float> x, Span<float> y)
+    /// <summary>Softmax of one row; a row with no finite entry becomes all zeros. y may be x.</summary>
+    public static unsafe void SoftmaxRow(ReadOnlySpan<float> x, Span<float> y)
     {
         if (x.Length == 0)
             return;
-        float max = TensorPrimitives.Max(x);
-        if (float.IsNegativeInfinity(max))
+        fixed (float* px = x, py = y)
         {
-            y.Clear();
-            return;
+            var kernel = new SoftmaxKernel(px, py, x.Length);
+            Simd.Run(ref kernel);
         }
-        TensorPrimitives.Subtract(x, max, y);
-        TensorPrimitives.Exp(y, y);
-        TensorPrimitives.Multiply(y, 1f / TensorPrimitives.Sum(y), y);
+    }
+
+    // max, then exp(x - max) and its sum, then the scaling: three passes over the row.
+    private readonly unsafe struct SoftmaxKernel(float* x, float* y, int n) : IVectorKernel
+    {
+        public void Run<TVec>() where TVec : struct, ISimd<TVec>
+        {
+            int full = n - n % TVec.Count;
+            float max = float.NegativeInfinity;
+            if (full > 0)
+            {
+                TVec m = TVec.Load(x);
+                for (int i = TVec.Count; i < full; i += TVec.Count)
+                    m = TVec.Max(m, TVec.Load(x + i));
+                max = TVec.MaxAcross(m);
+            }
+            for (int i = full; i < n; i++)
+                max = MathF.Max(max, x[i]);
+            if (float.IsNegativeInfinity(max))
+            {
+                new Span<float>(y, n).Clear();
+                return;
+            }
+            TVec mv = TVec.Create(max), acc = TVec.Create(0f);
+            for (int i = 0; i < full; i += TVec.Count)
+            {
+                TVec e = TVec.Exp(TVec.Load(x + i) - mv);
+                acc += e;
+                TVec.Store(e, y + i);
+            }
+            float sum = TVec.Sum(acc);
+            for (int i = full; i < n; i++)
+                sum += y[i] = MathF.Exp(x[i] - max);
+            TVec scale = TVec.Create(1f / sum);
+            for (int i = 0; i < full; i += TVec.Count)
+                TVec.Store(TVec.Load(y + i) * scale, y + i);
+            for (int i = full; i < n; i++)
+                y[i] *= 1f / sum;
+        }
+
+        public void RunScalar()
+        {
+            float max = float.NegativeInfinity, sum = 0f;
+            for (int i = 0; i < n; i++)
+                max = MathF.Max(max, x[i]);
+            if (float.IsNegativeInfinity(max))
+            {
+                new Span<float>(y, n).Clear();
+                return;
+            }
+            for (int i = 0; i < n; i++)
+                sum += y[i] = MathF.Exp(x[i] - max);
+            for (int i = 0; i < n; i++)
+                y[i] *= 1f / sum;
+        }
     }
 
     /// <summary>Log-softmax of each row: x - max - log(sum(exp(x - max))).</summary>
@@ -158,15 +209,45 @@ internal static class ActivationKernels
     }
 
     /// <summary>dx += y * (dy - sum(dy * y)) per row, y the softmax output.</summary>
-    public static void SoftmaxBackwardRows(ReadOnlySpan<float> y, ReadOnlySpan<float> dy, int rows, int cols, Span<float> dx)
+    public static unsafe void SoftmaxBackwardRows(ReadOnlySpan<float> y, ReadOnlySpan<float> dy, int rows, int cols, Span<float> dx)
     {
-        for (int r = 0; r < rows; r++)
+        fixed (float* py = y, pdy = dy, pdx = dx)
+            for (int r = 0; r < rows; r++)
+            {
+                var kernel = new SoftmaxBackwardKernel(py + (long)r * cols, pdy + (long)r * cols, pdx + (long)r * cols, cols);
+                Simd.Run(ref kernel);
+            }
+    }
+
+    private readonly unsafe struct SoftmaxBackwardKernel(float* y, float* dy, float* dx, int n) : IVectorKernel
+    {
+        public void Run<TVec>() where TVec : struct, ISimd<TVec>
         {
-            ReadOnlySpan<float> yr = y.Slice(r * cols, cols), dyr = dy.Slice(r * cols, cols);
-            Span<float> dxr = dx.Slice(r * cols, cols);
-            float dot = TensorPrimitives.Dot(yr, dyr);
-            for (int j = 0; j < cols; j++)
-                dxr[j] += yr[j] * (dyr[j] - dot);
+            int full = n - n % TVec.Count;
+            TVec acc = TVec.Create(0f);
+            for (int i = 0; i < full; i += TVec.Count)
+                acc = TVec.MultiplyAdd(TVec.Load(y + i), TVec.Load(dy + i), acc);
+            float dot = TVec.Sum(acc);
+            for (int i = full; i < n; i++)
+                dot += y[i] * dy[i];
+            TVec dv = TVec.Create(dot);
+            for (int i = 0; i < full; i += TVec.Count)
+                TVec.Store(TVec.MultiplyAdd(TVec.Load(y + i), TVec.Load(dy + i) - dv, TVec.Load(dx + i)), dx + i);
+            Apply(full, dot);
+        }
+
+        public void RunScalar()
+        {
+            float dot = 0f;
+            for (int i = 0; i < n; i++)
+                dot += y[i] * dy[i];
+            Apply(0, dot);
+        }
+
+        private void Apply(int from, float dot)
+        {
+            for (int i = from; i < n; i++)
+                dx[i] += y[i] * (dy[i] - dot);
         }
     }
 

@@ -12,6 +12,17 @@ public sealed class KernelTwinTests
 
     public static IEnumerable<object[]> VectorPaths() => TestSupport.VectorPaths();
 
+    // Runs `run` on the scalar twins, then on `path`, and compares each array it returns within its tolerance.
+    private static void AssertPathMatchesScalar(string path, string what, Func<float[][]> run, params float[] tolerances)
+    {
+        KernelPaths.Requested = KernelPath.Scalar;
+        float[][] expected = run();
+        KernelPaths.Requested = KernelPaths.Parse(path);
+        float[][] actual = run();
+        for (int i = 0; i < expected.Length; i++)
+            AssertClose(expected[i], actual[i], tolerances[i], $"{what}, output {i}, on {path}");
+    }
+
     [TestMethod]
     [DynamicData(nameof(VectorPaths))]
     public void ChannelsLastConvMatchesDirectConvolution(string path)
@@ -46,21 +57,14 @@ public sealed class KernelTwinTests
         {
             float[] x = RandomArray(2 * 53 * channels, channels, 3f).Select(v => v + 10f).ToArray();
             float[] gamma = RandomArray(channels, 5), beta = RandomArray(channels, 6), dy = RandomArray(x.Length, 7);
-            (float[] Y, float[] Dx, float[] Dg, float[] Db) Run(KernelPath p)
+            AssertPathMatchesScalar(path, $"group norm {channels}/{groups}", () =>
             {
-                KernelPaths.Requested = p;
                 float[] y = new float[x.Length], dx = new float[x.Length], dg = new float[channels], db = new float[channels];
                 float[] mean = new float[2 * groups], rstd = new float[2 * groups];
                 ChannelsLastNormKernels.GroupNormForward(x, 2, 53, channels, groups, gamma, beta, 1e-5f, y, mean, rstd);
                 ChannelsLastNormKernels.GroupNormBackward(dy, x, 2, 53, channels, groups, gamma, mean, rstd, dx, dg, db);
-                return (y, dx, dg, db);
-            }
-            var expected = Run(KernelPath.Scalar);
-            var actual = Run(KernelPaths.Parse(path));
-            AssertClose(expected.Y, actual.Y, 1e-5f, $"group norm {channels}/{groups} on {path}");
-            AssertClose(expected.Dx, actual.Dx, 1e-4f, "group norm dx");
-            AssertClose(expected.Dg, actual.Dg, 1e-4f, "group norm dgamma");
-            AssertClose(expected.Db, actual.Db, 1e-4f, "group norm dbeta");
+                return [y, dx, dg, db];
+            }, 1e-5f, 1e-4f, 1e-4f, 1e-4f);
         }
     }
 
@@ -100,6 +104,44 @@ public sealed class KernelTwinTests
             AttentionKernels.Forward(q, k, v, mask, s, scale, DropoutMask.None, probabilities, output);
             AttentionKernels.ForwardReference(q, k, v, mask, s, scale, expected);
             AssertClose(expected, output, 1e-5f, $"attention (mask: {mask.Length > 0})");
+        }
+    }
+
+    [TestMethod]
+    [DynamicData(nameof(VectorPaths))]
+    public void LayerNormMatchesScalarPath(string path)
+    {
+        foreach (int size in new[] { 1, 7, 16, 37, 768 })
+        {
+            int rows = 5;
+            float[] x = RandomArray(rows * size, size, 3f).Select(v => v + 2f).ToArray(), dy = RandomArray(rows * size, 8);
+            float[] gamma = RandomArray(size, 9), beta = RandomArray(size, 10);
+            AssertPathMatchesScalar(path, $"layer norm {size}", () =>
+            {
+                float[] y = new float[x.Length], dx = new float[x.Length], dg = new float[size], db = new float[size];
+                float[] mean = new float[rows], rstd = new float[rows];
+                NormKernels.LayerNormForward(x, rows, size, gamma, beta, 1e-5f, y, mean, rstd);
+                NormKernels.LayerNormBackward(dy, x, rows, size, gamma, mean, rstd, dx, dg, db);
+                return [y, dx, dg, db];
+            }, 1e-5f, 1e-4f, 1e-4f, 1e-4f);
+        }
+    }
+
+    [TestMethod]
+    [DynamicData(nameof(VectorPaths))]
+    public void SoftmaxMatchesScalarPath(string path)
+    {
+        foreach (int cols in new[] { 1, 5, 16, 33, 499 })
+        {
+            float[] x = RandomArray(3 * cols, cols, 6f), dy = RandomArray(3 * cols, 2);
+            x[cols - 1] = float.NegativeInfinity;                          // a masked key
+            AssertPathMatchesScalar(path, $"softmax {cols}", () =>
+            {
+                float[] y = new float[x.Length], dx = new float[x.Length];
+                ActivationKernels.SoftmaxRows(x, 3, cols, y);
+                ActivationKernels.SoftmaxBackwardRows(y, dy, 3, cols, dx);
+                return [y, dx];
+            }, 1e-6f, 1e-5f);
         }
     }
 
