@@ -10,11 +10,14 @@ public static partial class Ops
     /// 1-D convolution of channels-last x (batch, length, inChannels) with a PyTorch-layout weight (outChannels,
     /// inChannels / groups, kernel) and optional bias, giving (batch, outLength, outChannels): the same function as
     /// <see cref="Conv1d"/> on the transposed input, without unfolding the input. <paramref name="padding"/> zero frames
-    /// on the left and <paramref name="paddingRight"/> (default: as many) on the right.
+    /// on the left and <paramref name="paddingRight"/> (default: as many) on the right. With <paramref name="gelu"/> the
+    /// result is GELU(conv), applied as it is stored when nothing is recorded (a separate Gelu op otherwise).
     /// </summary>
     public static Tensor Conv1dChannelsLast(Tensor x, Tensor weight, Tensor? bias = null, int stride = 1, int padding = 0,
-        int groups = 1, int? paddingRight = null)
+        int groups = 1, int? paddingRight = null, bool gelu = false)
     {
+        if (gelu && Tape.For(x, weight, bias) != null)
+            return Gelu(Conv1dChannelsLast(x, weight, bias, stride, padding, groups, paddingRight));
         Require(x.Rank == 3, "Conv1dChannelsLast", $"input must be (batch, length, channels), got {Shape(x)}");
         Require(weight.Rank == 3, "Conv1dChannelsLast", $"weight must be (out, in / groups, kernel), got {Shape(weight)}");
         int right = paddingRight ?? padding;
@@ -30,7 +33,7 @@ public static partial class Ops
         Require(s.OutLength > 0, "Conv1dChannelsLast",
             $"input length {s.InLength} is too short for kernel {s.Kernel} with padding {padding}/{right}");
         Tensor y = Tensor.Uninitialized(s.Batch, s.OutLength, s.OutChannels);
-        ChannelsLastConvKernels.Forward(x.Span, weight.Span, bias == null ? [] : bias.Span, s, y.Span);
+        ChannelsLastConvKernels.Forward(x.Span, weight.Span, bias == null ? [] : bias.Span, s, y.Span, gelu);
 
         return Recorded(Tape.For(x, weight, bias), y, dy => ChannelsLastConvKernels.Backward(dy.Span, x.Span, weight.Span, s,
             x.RequiresGrad ? x.GradSpan() : [], weight.RequiresGrad ? weight.GradSpan() : [],

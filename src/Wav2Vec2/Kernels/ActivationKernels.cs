@@ -23,6 +23,16 @@ internal static class ActivationKernels
     public static void GeluBackward(ReadOnlySpan<float> x, ReadOnlySpan<float> dy, Span<float> dx) =>
         ForChunks(x, dy, dx, static (xs, dys, dxs) => GeluChunk(xs, dys, dxs));
 
+    /// <summary>GELU in place over a rows x cols tile with row stride ld (a GEMM's epilogue).</summary>
+    public static unsafe void GeluTile(float* tile, int ld, int rows, int cols)
+    {
+        for (int r = 0; r < rows; r++)
+        {
+            var kernel = new GeluKernel(tile + (long)r * ld, null, tile + (long)r * ld, cols);
+            Simd.Run(ref kernel);
+        }
+    }
+
     // Forward when dy is empty, else the backward's accumulation.
     private static unsafe void GeluChunk(ReadOnlySpan<float> x, ReadOnlySpan<float> dy, Span<float> output)
     {
@@ -43,7 +53,7 @@ internal static class ActivationKernels
                 TVec v = TVec.Load(x + i);
                 if (dy == null)
                 {
-                    TVec.Store(v * NormalCdf(v), output + i);
+                    TVec.Store(Gelu(v), output + i);
                     continue;
                 }
                 TVec pdf = TVec.Exp(v * v * TVec.Create(-0.5f)) * TVec.Create(InvSqrt2Pi);
@@ -80,6 +90,10 @@ internal static class ActivationKernels
     }
 
     private static float NormalCdfScalar(float x) => 0.5f * (1f + Erf(x * InvSqrt2));
+
+    /// <summary>GELU of every lane (the vector form of <see cref="GeluScalar"/>).</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+    internal static TVec Gelu<TVec>(TVec x) where TVec : struct, ISimd<TVec> => x * NormalCdf(x);
 
     private static TVec NormalCdf<TVec>(TVec x) where TVec : struct, ISimd<TVec>
     {

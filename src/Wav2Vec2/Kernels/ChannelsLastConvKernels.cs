@@ -33,9 +33,9 @@ internal readonly record struct ChannelsLastConvShape(int Batch, int InLength, i
 /// </summary>
 internal static class ChannelsLastConvKernels
 {
-    /// <summary>y (B, T', O) = conv(x (B, T, C), w (O, C / groups, K)) + bias (bias may be empty).</summary>
+    /// <summary>y (B, T', O) = conv(x (B, T, C), w (O, C / groups, K)) + bias (bias may be empty), then GELU with <paramref name="gelu"/>.</summary>
     public static void Forward(ReadOnlySpan<float> x, ReadOnlySpan<float> w, ReadOnlySpan<float> bias,
-        ChannelsLastConvShape s, Span<float> y)
+        ChannelsLastConvShape s, Span<float> y, bool gelu = false)
     {
         int outLength = s.OutLength, inPerGroup = s.GroupInChannels, outPerGroup = s.GroupOutChannels, patch = s.PatchSize;
         float[] reordered = BufferPool.Rent(w.Length);
@@ -52,7 +52,7 @@ internal static class ChannelsLastConvKernels
                 for (int g = 0; g < s.Groups; g++)
                     Gemm.Sgemm(false, true, outLength, outPerGroup, patch, 1f, xb[(g * inPerGroup)..], s.Stride * s.InChannels,
                         wk.Slice(g * outPerGroup * patch, outPerGroup * patch), patch, 0f, yb[(g * outPerGroup)..], s.OutChannels,
-                        bias.Length > 0 ? bias.Slice(g * outPerGroup, outPerGroup) : [], columns);
+                        bias.Length > 0 ? bias.Slice(g * outPerGroup, outPerGroup) : [], columns, default, gelu);
             }
         }
         finally

@@ -24,10 +24,12 @@ internal static unsafe class Gemm
     /// added to every row of the result, as a linear layer's bias, without a second pass over C.
     /// <paramref name="aColumns"/> and <paramref name="bColumns"/> describe segmented columns of the stored A and B
     /// (see <see cref="ColumnSegments"/>); with them, rows of A or B may overlap (a convolution's unfolded input).
+    /// With <paramref name="gelu"/> the result is passed through exact GELU as it is stored (C = GELU(...)).
     /// </summary>
     public static void Sgemm(bool transA, bool transB, int m, int n, int k, float alpha,
         ReadOnlySpan<float> a, int lda, ReadOnlySpan<float> b, int ldb, float beta, Span<float> c, int ldc,
-        ReadOnlySpan<float> bias = default, ColumnSegments aColumns = default, ColumnSegments bColumns = default)
+        ReadOnlySpan<float> bias = default, ColumnSegments aColumns = default, ColumnSegments bColumns = default,
+        bool gelu = false)
     {
         Validate(transA, transB, m, n, k, a.Length, lda, b.Length, ldb, c.Length, ldc, aColumns, bColumns);
         if (bias.Length != 0 && bias.Length != n)
@@ -37,19 +39,19 @@ internal static unsafe class Gemm
         KernelPath path = KernelPaths.Effective;
         if (path == KernelPath.Scalar)
         {
-            GemmReference.Sgemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, bias, aColumns, bColumns);
+            GemmReference.Sgemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, bias, aColumns, bColumns, gelu);
             return;
         }
         if (k == 0 || alpha == 0)
         {
-            ScaleC(m, n, beta, c, ldc, bias);
+            ScaleC(m, n, beta, c, ldc, bias, gelu);
             return;
         }
 
         fixed (float* pa = a, pb = b, pc = c, pbias = bias)
         {
             var job = new GemmJob(transA, transB, k, alpha, pa, lda, pb, ldb, beta, pc, ldc, pbias, aColumns, bColumns,
-                GemmGeometry.For(path));
+                gelu, GemmGeometry.For(path, n, !transA));
             long work = (long)m * n * k;
             int threads = (int)Math.Clamp(work / MinWorkPerThread, 1, Parallelism.AvailableThreads);
             bool splitColumns = n >= m;
@@ -97,8 +99,8 @@ internal static unsafe class Gemm
             throw new ArgumentException($"GEMM: {name} needs {needed} elements for {rows}x{cols} with stride {ld}, span has {length}.");
     }
 
-    // C = beta * C + bias, the whole product being zero.
-    private static void ScaleC(int m, int n, float beta, Span<float> c, int ldc, ReadOnlySpan<float> bias)
+    // C = beta * C + bias (then GELU), the whole product being zero.
+    private static void ScaleC(int m, int n, float beta, Span<float> c, int ldc, ReadOnlySpan<float> bias, bool gelu)
     {
         for (int i = 0; i < m; i++)
         {
@@ -109,13 +111,15 @@ internal static unsafe class Gemm
                 System.Numerics.Tensors.TensorPrimitives.Multiply(row, beta, row);
             if (bias.Length > 0)
                 System.Numerics.Tensors.TensorPrimitives.Add(row, bias, row);
+            if (gelu)
+                ActivationKernels.GeluForward(row, row);
         }
     }
 
     /// <summary>One multiply's operands; <see cref="Run"/> computes a rectangle of C single-threaded.</summary>
     private readonly struct GemmJob(bool transA, bool transB, int k, float alpha,
         float* a, int lda, float* b, int ldb, float beta, float* c, int ldc, float* bias,
-        ColumnSegments aColumns, ColumnSegments bColumns, GemmGeometry geometry)
+        ColumnSegments aColumns, ColumnSegments bColumns, bool gelu, GemmGeometry geometry)
     {
         public GemmGeometry Geometry => geometry;
 
@@ -143,8 +147,8 @@ internal static unsafe class Gemm
                     for (int pc = 0; pc < k; pc += kBlock)
                     {
                         int kc = Math.Min(kBlock, k - pc);
-                        // The first k block overwrites C (beta = 0) and adds the bias once.
-                        var store = new TileStore(alpha, pc == 0 && beta == 0, pc == 0 ? bias : null);
+                        // The first k block overwrites C (beta = 0) and adds the bias once; the last applies GELU.
+                        var store = new TileStore(alpha, pc == 0 && beta == 0, pc == 0 ? bias : null, gelu && pc + kc == k);
                         GemmPacking.Pack(b, ldb, !transB, bColumns, pc, jc, kc, nc, nr, geometry.FastPacking, buffers.B);
                         if (directA)
                             RunDirectA(rowStart, rowEnd, jc, nc, pc, kc, store, buffers);
@@ -201,7 +205,7 @@ internal static unsafe class Gemm
                         int run = Math.Min(kc - p, aColumns.RunFrom(pc + p));
                         var panel = new PanelA(a + (long)i * lda + aColumns.Offset(pc + p), lda, 1);
                         GemmMicroKernels.Tile(geometry.Path, run, panel, panelB + (long)p * nr, tileC, ldc,
-                            p == 0 ? tileStore : tileStore.Accumulating, rows, columns);
+                            (p == 0 ? tileStore : tileStore.Accumulating).Finishing(p + run == kc), rows, columns);
                         p += run;
                     }
                 }
@@ -268,20 +272,33 @@ internal readonly record struct GemmGeometry(KernelPath Path, int MR, int NR, in
         KernelPath.Avx2 => Avx2,
         _ => Portable,
     };
+
+    /// <summary>
+    /// The geometry for a product n wide: on the AVX-512 path a narrow product read in place whose width is a multiple
+    /// of 16 but not of 32 (a grouped convolution's 48 channels) takes the 6 x 16 tile, which wastes no column.
+    /// </summary>
+    public static GemmGeometry For(KernelPath path, int n, bool rowMajorA) =>
+        path == KernelPath.Avx512 && rowMajorA && n <= 64 && n % 32 != 0 && n % 16 == 0 ? Avx2 : For(path);
 }
 
 /// <summary>How a micro-kernel writes its tile: C = alpha * AB (+ bias) when overwriting, else C += alpha * AB (+ bias).</summary>
-internal readonly unsafe struct TileStore(float alpha, bool overwrite, float* bias)
+internal readonly unsafe struct TileStore(float alpha, bool overwrite, float* bias, bool gelu)
 {
     public float Alpha => alpha;
     public bool Overwrite => overwrite;
     public float* Bias => bias;
 
+    /// <summary>Pass the final value through GELU (the last contribution to C).</summary>
+    public bool Gelu => gelu;
+
     /// <summary>The same store for a tile whose first column is <paramref name="column"/> of C.</summary>
-    public TileStore At(int column) => new(alpha, overwrite, bias == null ? null : bias + column);
+    public TileStore At(int column) => new(alpha, overwrite, bias == null ? null : bias + column, gelu);
 
     /// <summary>Adding to C without the bias: a later part of the same k block.</summary>
-    public TileStore Accumulating => new(alpha, false, null);
+    public TileStore Accumulating => new(alpha, false, null, gelu);
+
+    /// <summary>GELU only when this is the last part of the block (<paramref name="last"/>).</summary>
+    public TileStore Finishing(bool last) => new(alpha, overwrite, bias, gelu && last);
 }
 
 /// <summary>

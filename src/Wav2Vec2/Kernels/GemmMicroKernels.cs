@@ -13,27 +13,31 @@ namespace Wav2Vec2.Kernels;
 [SkipLocalsInit]
 internal static unsafe class GemmMicroKernels
 {
+    /// <summary>One MR x NR tile with the micro-kernel of <paramref name="path"/> (the geometry's path: the AVX-512 path
+    /// runs the 6 x 16 tile for some narrow products).</summary>
     public static void Tile(KernelPath path, int kc, PanelA a, float* b, float* c, int ldc, TileStore store, int mr, int nr)
     {
         GemmGeometry g = GemmGeometry.For(path);
         if (mr == g.MR && nr == g.NR)
         {
             Run(path, kc, a, b, c, ldc, store);
+            // GELU as a second pass over the tile, still in L1: inside the micro-kernel it would cost registers.
+            if (store.Gelu)
+                ActivationKernels.GeluTile(c, ldc, mr, nr);
             return;
         }
         // Partial tiles are computed whole into a scratch tile and the valid part is merged into C.
         float* scratch = stackalloc float[g.MR * g.NR];
-        Run(path, kc, a, b, scratch, g.NR, new TileStore(store.Alpha, true, store.Bias));
+        Run(path, kc, a, b, scratch, g.NR, new TileStore(store.Alpha, true, store.Bias, false));
         for (int i = 0; i < mr; i++)
         {
             float* src = scratch + i * g.NR;
             float* dst = c + (long)i * ldc;
-            if (store.Overwrite)
-                for (int j = 0; j < nr; j++)
-                    dst[j] = src[j];
-            else
-                for (int j = 0; j < nr; j++)
-                    dst[j] += src[j];
+            for (int j = 0; j < nr; j++)
+            {
+                float value = store.Overwrite ? src[j] : dst[j] + src[j];
+                dst[j] = store.Gelu ? ActivationKernels.GeluScalar(value) : value;
+            }
         }
     }
 

@@ -9,7 +9,8 @@ internal static class GemmReference
     /// <summary>C = alpha * op(A) * op(B) + beta * C (+ bias), row-major, with the same contract as <see cref="Gemm.Sgemm"/>.</summary>
     public static void Sgemm(bool transA, bool transB, int m, int n, int k, float alpha,
         ReadOnlySpan<float> a, int lda, ReadOnlySpan<float> b, int ldb, float beta, Span<float> c, int ldc,
-        ReadOnlySpan<float> bias = default, ColumnSegments aColumns = default, ColumnSegments bColumns = default)
+        ReadOnlySpan<float> bias = default, ColumnSegments aColumns = default, ColumnSegments bColumns = default,
+        bool gelu = false)
     {
         Gemm.Validate(transA, transB, m, n, k, a.Length, lda, b.Length, ldb, c.Length, ldc, aColumns, bColumns);
         for (int i = 0; i < m; i++)
@@ -24,7 +25,8 @@ internal static class GemmReference
                     sum += (double)av * bv;
                 }
                 float previous = beta == 0 ? 0 : beta * c[i * ldc + j];
-                c[i * ldc + j] = (float)(alpha * sum) + (bias.Length > 0 ? bias[j] : 0f) + previous;
+                float value = (float)(alpha * sum) + (bias.Length > 0 ? bias[j] : 0f) + previous;
+                c[i * ldc + j] = gelu ? ActivationKernels.GeluScalar(value) : value;
             }
         }
     }

@@ -253,11 +253,10 @@ public sealed class Wav2Vec2Model : Module
             // In inference the conv output is normalised and activated in place: the first layer's output alone is
             // 512 channels x 50 frames per 10 ms of audio.
             bool inPlace = InferenceStage.InPlaceAllowed;
-            x = _conv.ForwardChannelsLast(x);                                           // (B, T, C)
-            if (_layerNorm != null)
-                x = _layerNorm.Forward(x);
-            else if (_groupNorm != null)
-                x = _groupNorm.ForwardChannelsLast(x, inPlace);
+            if (_layerNorm == null && _groupNorm == null)
+                return _conv.ForwardChannelsLast(x, gelu: true);                        // (B, T, C)
+            x = _conv.ForwardChannelsLast(x);
+            x = _layerNorm != null ? _layerNorm.Forward(x) : _groupNorm!.ForwardChannelsLast(x, inPlace);
             return Ops.Gelu(x, inPlace);
         }
     }
@@ -306,9 +305,8 @@ public sealed class Wav2Vec2Model : Module
             Tensor weight = Ops.WeightNorm(_weightG, _weightV, 2);
             // Channels-last over (B, T, hidden); an even kernel's extra last frame is never computed (one less
             // padding frame on the right).
-            Tensor x = Ops.Conv1dChannelsLast(hidden, weight, _bias, padding: _kernel / 2, groups: _groups,
-                paddingRight: (_kernel - 1) / 2);
-            return Ops.Gelu(x, InferenceStage.InPlaceAllowed);
+            return Ops.Conv1dChannelsLast(hidden, weight, _bias, padding: _kernel / 2, groups: _groups,
+                paddingRight: (_kernel - 1) / 2, gelu: true);
         }
     }
 
@@ -461,7 +459,7 @@ public sealed class Wav2Vec2Model : Module
         public Tensor Forward(Tensor x, RandomSource random)
         {
             using var _ = StageProfiler.Enter("feed-forward");
-            Tensor h = Dropout(Ops.Gelu(_intermediate.Forward(x)), _activationDropout, random);
+            Tensor h = Dropout(_intermediate.ForwardGelu(x), _activationDropout, random);
             return Dropout(_output.Forward(h), _hiddenDropout, random);
         }
     }

@@ -38,6 +38,10 @@ public sealed class Conv1d : Module
     /// <summary>Applies the convolution to x (batch, channels, length).</summary>
     public Tensor Forward(Tensor x) => Ops.Conv1d(x, Weight, Bias, _stride, _padding, _groups);
 
-    /// <summary>Applies the convolution to channels-last x (batch, length, channels), giving (batch, length', out).</summary>
-    public Tensor ForwardChannelsLast(Tensor x) => Ops.Conv1dChannelsLast(x, Weight, Bias, _stride, _padding, _groups);
+    /// <summary>
+    /// Applies the convolution to channels-last x (batch, length, channels), giving (batch, length', out); with
+    /// <paramref name="gelu"/> followed by GELU (fused when nothing is recorded).
+    /// </summary>
+    public Tensor ForwardChannelsLast(Tensor x, bool gelu = false) =>
+        Ops.Conv1dChannelsLast(x, Weight, Bias, _stride, _padding, _groups, gelu: gelu);
 }

@@ -73,6 +73,18 @@ public sealed class TapeTests
     }
 
     [TestMethod]
+    public void GeluFusedIntoLinearAndConvEqualsTheSeparateOps()
+    {
+        // Without a tape the GELU is applied as the GEMM stores each tile; with one, two ops are recorded.
+        Tensor x = RandomTensor(50, 2, 31, 24), w = RandomTensor(51, 40, 24), b = RandomTensor(52, 40);
+        Tensor cw = RandomTensor(53, 40, 24, 3);
+        using var _ = Tape.NoGrad();
+        AssertClose(Ops.Gelu(Ops.Linear(x, w, b)), Ops.Linear(x, w, b, gelu: true), 1e-6f, "linear + GELU");
+        AssertClose(Ops.Gelu(Ops.Conv1dChannelsLast(x, cw, b, stride: 2)),
+            Ops.Conv1dChannelsLast(x, cw, b, stride: 2, gelu: true), 1e-6f, "conv + GELU");
+    }
+
+    [TestMethod]
     [DoNotParallelize]   // sets the process-wide thread count
     public void TrainingStepInAnArenaAllocatesLittleAndIndependentlyOfSequenceLength()
     {

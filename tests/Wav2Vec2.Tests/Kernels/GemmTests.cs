@@ -55,13 +55,15 @@ public sealed class GemmTests
 
     [TestMethod]
     [DynamicData(nameof(VectorPaths))]
-    public void BiasIsAddedToEveryRowOnce(string path)
+    public void BiasIsAddedOnceAndGeluAppliedToTheFinalValue(string path)
     {
         KernelPaths.Requested = KernelPaths.Parse(path);
         int seed = 20;
-        foreach ((int m, int n, int k) in new[] { (7, 45, 1000), (13, 33, 5), (1, 1, 1) })   // k = 1000: two k blocks
+        // k = 1000: two k blocks; n = 48: the 6 x 16 tile on the AVX-512 path; n = 130: packed A with a partial panel.
+        foreach ((int m, int n, int k) in new[] { (7, 45, 1000), (13, 33, 5), (1, 1, 1), (29, 48, 70), (14, 130, 9) })
             foreach (float beta in new[] { 0f, 1f, 0.5f })
-                CompareWithReference(m, n, k, false, true, 1.5f, beta, seed++, withBias: true);
+                foreach (bool gelu in new[] { false, true })
+                    CompareWithReference(m, n, k, false, true, 1.5f, beta, seed++, withBias: true, gelu: gelu);
     }
 
     [TestMethod]
@@ -142,15 +144,16 @@ public sealed class GemmTests
     }
 
     private static void CompareWithReference(int m, int n, int k, bool transA, bool transB, float alpha, float beta, int seed,
-        bool withBias = false)
+        bool withBias = false, bool gelu = false)
     {
         float[] a = TestSupport.RandomArray(m * k, seed), b = TestSupport.RandomArray(k * n, seed + 1000);
         float[] c = TestSupport.RandomArray(m * n, seed + 2000), expected = (float[])c.Clone();
         float[] bias = withBias ? TestSupport.RandomArray(n, seed + 3000) : [];
         int lda = transA ? m : k, ldb = transB ? k : n;
-        Gemm.Sgemm(transA, transB, m, n, k, alpha, a, Math.Max(1, lda), b, Math.Max(1, ldb), beta, c, Math.Max(1, n), bias);
+        Gemm.Sgemm(transA, transB, m, n, k, alpha, a, Math.Max(1, lda), b, Math.Max(1, ldb), beta, c, Math.Max(1, n), bias,
+            gelu: gelu);
         GemmReference.Sgemm(transA, transB, m, n, k, alpha, a, Math.Max(1, lda), b, Math.Max(1, ldb), beta, expected,
-            Math.Max(1, n), bias);
+            Math.Max(1, n), bias, gelu: gelu);
         // float32 accumulation error grows with k; the reference accumulates in double
         TestSupport.AssertClose(expected, c, 2e-6f * (k + 4), $"gemm {m}x{n}x{k} tA={transA} tB={transB} path={KernelPaths.Requested}");
     }
