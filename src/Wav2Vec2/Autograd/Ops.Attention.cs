@@ -28,16 +28,8 @@ public static partial class Ops
         Tape? tape = Tape.For(q, k, v);
         if (tape == null)
         {
-            // Nothing to save for a backward pass: the probabilities are scratch, returned at once.
-            float[] scratch = BufferPool.Rent(checked((int)s.ProbabilityCount));
-            try
-            {
-                AttentionKernels.Forward(q.Span, k.Span, v.Span, keyPaddingMask, s, scale, mask, scratch, output.Span);
-            }
-            finally
-            {
-                BufferPool.Return(scratch);
-            }
+            // Nothing to save for a backward pass: each head's probabilities are scratch while it runs.
+            AttentionKernels.Forward(q.Span, k.Span, v.Span, keyPaddingMask, s, scale, mask, [], output.Span);
             return output;
         }
         Tensor probabilities = Tensor.Uninitialized(s.Batch, heads, s.Length, s.Length);

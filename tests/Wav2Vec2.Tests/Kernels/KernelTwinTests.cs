@@ -104,6 +104,8 @@ public sealed class KernelTwinTests
             AttentionKernels.Forward(q, k, v, mask, s, scale, DropoutMask.None, probabilities, output);
             AttentionKernels.ForwardReference(q, k, v, mask, s, scale, expected);
             AssertClose(expected, output, 1e-5f, $"attention (mask: {mask.Length > 0})");
+            AttentionKernels.Forward(q, k, v, mask, s, scale, DropoutMask.None, [], output);   // inference: scratch per head
+            AssertClose(expected, output, 1e-5f, $"attention without kept probabilities (mask: {mask.Length > 0})");
         }
     }
 
