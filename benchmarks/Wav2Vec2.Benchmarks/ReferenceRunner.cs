@@ -39,6 +39,22 @@ internal static class ReferenceRunner
     }
 
     /// <summary>
+    /// The largest resident set of any child process waited for so far, in MB (Linux getrusage(RUSAGE_CHILDREN)), or -1
+    /// elsewhere: the reference's peak memory, read after it has exited.
+    /// </summary>
+    public static unsafe long ChildrenPeakRssMb()
+    {
+        if (!OperatingSystem.IsLinux())
+            return -1;
+        // struct rusage on 64-bit Linux: two struct timeval (16 bytes each), then ru_maxrss in KB.
+        byte* usage = stackalloc byte[256];
+        return GetResourceUsage(-1, usage) == 0 ? *(long*)(usage + 32) >> 10 : -1;
+    }
+
+    [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "getrusage")]
+    private static extern unsafe int GetResourceUsage(int who, byte* usage);
+
+    /// <summary>
     /// <paramref name="relativePath"/> in the first directory above the benchmark's binaries that has it (the checkout,
     /// or its parent for shared/), unless the environment variable <paramref name="variable"/> names the file.
     /// </summary>

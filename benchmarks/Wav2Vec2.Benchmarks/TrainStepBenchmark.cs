@@ -59,7 +59,8 @@ internal static class TrainStepBenchmark
         if (options.Reference)
         {
             double reference = ReferenceRunner.Measure("trainstep", batch.ToString(), BenchmarkApp.Format(seconds));
-            line += $" reference_median_s={BenchmarkApp.Format(reference)} ratio={BenchmarkApp.Format(median / reference)}";
+            line += $" reference_median_s={BenchmarkApp.Format(reference)} reference_peak_rss_mb={ReferenceRunner.ChildrenPeakRssMb()} " +
+                    $"ratio={BenchmarkApp.Format(median / reference)}";
         }
         Console.WriteLine($"{line} median_s={BenchmarkApp.Format(median)}");
         return 0;

@@ -43,11 +43,14 @@ public static partial class Ops
     /// <summary>
     /// Group norm of channels-last x (batch, length, channels) with <paramref name="groups"/> groups of consecutive
     /// channels and per-channel affine gamma/beta: <see cref="GroupNorm"/> on the transposed input. With
-    /// <paramref name="inPlace"/> the result overwrites x (inference only).
+    /// <paramref name="inPlace"/> the result overwrites x (inference only). With <paramref name="gelu"/> the result is
+    /// GELU(norm), in the same pass when nothing is recorded (a separate Gelu op otherwise).
     /// </summary>
     public static Tensor GroupNormChannelsLast(Tensor x, int groups, Tensor? gamma, Tensor? beta, float eps = 1e-5f,
-        bool inPlace = false)
+        bool inPlace = false, bool gelu = false)
     {
+        if (gelu && Tape.For(x, gamma, beta) != null)
+            return Gelu(GroupNormChannelsLast(x, groups, gamma, beta, eps));
         using var _ = StageProfiler.Enter("norms");
         Require(x.Rank == 3, "GroupNormChannelsLast", $"input must be (batch, length, channels), got {Shape(x)}");
         int batch = x.Size(0), length = x.Size(1), channels = x.Size(2);
@@ -55,7 +58,7 @@ public static partial class Ops
         (Tensor y, Tensor mean, Tensor rstd) = GroupNormOutputs("GroupNormChannelsLast", x, batch, channels, groups, gamma,
             beta, inPlace);
         ChannelsLastNormKernels.GroupNormForward(x.Span, batch, length, channels, groups, gamma == null ? [] : gamma.Span,
-            beta == null ? [] : beta.Span, eps, y.Span, mean.Span, rstd.Span);
+            beta == null ? [] : beta.Span, eps, y.Span, mean.Span, rstd.Span, gelu);
 
         return Recorded(Tape.For(x, gamma, beta), y, dy => ChannelsLastNormKernels.GroupNormBackward(dy.Span, x.Span, batch,
             length, channels, groups, gamma == null ? [] : gamma.Span, mean.Span, rstd.Span, x.RequiresGrad ? x.GradSpan() : [],

@@ -13,9 +13,13 @@ internal static unsafe class ChannelsLastNormKernels
     // Rows summed in float before being added to the double totals (accuracy over long recordings).
     private const int RowBlock = 128;
 
-    /// <summary>y = (x - mean) * rstd * gamma + beta; gamma/beta per channel (may be empty); mean/rstd per (item, group). y may be x.</summary>
+    /// <summary>
+    /// y = (x - mean) * rstd * gamma + beta (then GELU with <paramref name="gelu"/>); gamma/beta per channel (may be
+    /// empty); mean/rstd per (item, group). y may be x.
+    /// </summary>
     public static void GroupNormForward(ReadOnlySpan<float> x, int batch, int length, int channels, int groups,
-        ReadOnlySpan<float> gamma, ReadOnlySpan<float> beta, float eps, Span<float> y, Span<float> mean, Span<float> rstd)
+        ReadOnlySpan<float> gamma, ReadOnlySpan<float> beta, float eps, Span<float> y, Span<float> mean, Span<float> rstd,
+        bool gelu = false)
     {
         int perGroup = channels / groups;
         fixed (float* px = x, pg = gamma, pb = beta, py = y, pm = mean, pr = rstd)
@@ -25,7 +29,7 @@ internal static unsafe class ChannelsLastNormKernels
             {
                 long offset = (long)b * length * channels;
                 int stats = b * groups;
-                Parallelism.ForParts(groups, Parallelism.PartCount(groups), (_, g0, g1) => job.Forward(offset, stats, g0, g1, eps));
+                Parallelism.ForParts(groups, Parallelism.PartCount(groups), (_, g0, g1) => job.Forward(offset, stats, g0, g1, eps, gelu));
             }
         }
     }
@@ -54,7 +58,7 @@ internal static unsafe class ChannelsLastNormKernels
     private readonly struct Job(float* x, float* dy, float* gamma, float* beta, float* output, float* mean, float* rstd,
         int length, int channels, int perGroup)
     {
-        public void Forward(long offset, int stats, int g0, int g1, float eps)
+        public void Forward(long offset, int stats, int g0, int g1, float eps, bool gelu)
         {
             int c0 = g0 * perGroup, width = (g1 - g0) * perGroup;
             float[] scratch = BufferPool.Rent(3 * width);
@@ -85,7 +89,8 @@ internal static unsafe class ChannelsLastNormKernels
                         scale[c] = rstd[stats + g] * (gamma == null ? 1f : gamma[c0 + c]);
                         bias[c] = (beta == null ? 0f : beta[c0 + c]) - mean[stats + g] * scale[c];
                     }
-                    ChannelAffine(x + offset + c0, scale, null, null, bias, output + offset + c0, channels, length, width, false);
+                    ChannelAffine(x + offset + c0, scale, null, null, bias, output + offset + c0, channels, length, width, false,
+                        gelu);
                 }
             }
             finally
@@ -136,7 +141,7 @@ internal static unsafe class ChannelsLastNormKernels
                     }
                     if (output != null)
                         ChannelAffine(dy + offset + c0, dyScale, x + offset + c0, xScale, constant, output + offset + c0, channels,
-                            length, width, true);
+                            length, width, true, false);
                 }
             }
             finally
@@ -174,11 +179,14 @@ internal static unsafe class ChannelsLastNormKernels
         }
     }
 
-    /// <summary>out[r, c] (+)= pu[c] * u[r, c] + pv[c] * v[r, c] + bias[c] over a (rows, width) block, row stride ld; v may be null.</summary>
+    /// <summary>
+    /// out[r, c] (+)= pu[c] * u[r, c] + pv[c] * v[r, c] + bias[c] over a (rows, width) block, row stride ld; v may be
+    /// null; with <paramref name="gelu"/> (not accumulating) GELU of that is stored.
+    /// </summary>
     internal static void ChannelAffine(float* u, float* pu, float* v, float* pv, float* bias, float* output, int ld,
-        int rows, int width, bool accumulate)
+        int rows, int width, bool accumulate, bool gelu)
     {
-        var kernel = new AffineKernel(u, pu, v, pv, bias, output, ld, rows, width, accumulate);
+        var kernel = new AffineKernel(u, pu, v, pv, bias, output, ld, rows, width, accumulate, gelu);
         Simd.Run(ref kernel);
     }
 
@@ -219,7 +227,7 @@ internal static unsafe class ChannelsLastNormKernels
     }
 
     private readonly struct AffineKernel(float* u, float* pu, float* v, float* pv, float* bias, float* output, int ld,
-        int rows, int width, bool accumulate) : IVectorKernel
+        int rows, int width, bool accumulate, bool gelu) : IVectorKernel
     {
         public void Run<TVec>() where TVec : struct, ISimd<TVec>
         {
@@ -234,7 +242,7 @@ internal static unsafe class ChannelsLastNormKernels
                         result = TVec.MultiplyAdd(TVec.Load(v + row + c), TVec.Load(pv + c), result);
                     if (accumulate)
                         result += TVec.Load(output + row + c);
-                    TVec.Store(result, output + row + c);
+                    TVec.Store(gelu ? ActivationKernels.Gelu(result) : result, output + row + c);
                 }
                 Scalar(row, vectorWidth);
             }
@@ -253,7 +261,8 @@ internal static unsafe class ChannelsLastNormKernels
                 float result = u[row + c] * pu[c] + bias[c];
                 if (v != null)
                     result += v[row + c] * pv[c];
-                output[row + c] = accumulate ? output[row + c] + result : result;
+                output[row + c] = accumulate ? output[row + c] + result
+                    : gelu ? ActivationKernels.GeluScalar(result) : result;
             }
         }
     }

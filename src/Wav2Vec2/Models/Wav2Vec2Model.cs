@@ -256,8 +256,9 @@ public sealed class Wav2Vec2Model : Module
             if (_layerNorm == null && _groupNorm == null)
                 return _conv.ForwardChannelsLast(x, gelu: true);                        // (B, T, C)
             x = _conv.ForwardChannelsLast(x);
-            x = _layerNorm != null ? _layerNorm.Forward(x) : _groupNorm!.ForwardChannelsLast(x, inPlace);
-            return Ops.Gelu(x, inPlace);
+            if (_groupNorm != null)
+                return _groupNorm.ForwardChannelsLast(x, inPlace, gelu: true);
+            return Ops.Gelu(_layerNorm!.Forward(x), inPlace);
         }
     }
 

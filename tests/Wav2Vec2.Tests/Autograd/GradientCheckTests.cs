@@ -48,9 +48,13 @@ public sealed class GradientCheckTests
 
     [TestMethod]
     [ChecksGradientOf(nameof(Ops.GroupNormChannelsLast))]
-    public void GroupNormChannelsLast() => GradientChecker.Check("GroupNormChannelsLast",
-        t => Ops.GroupNormChannelsLast(t[0], 2, t[1], t[2]),
-        [RandomTensor(45, 2, 6, 4), RandomTensor(46, 4), RandomTensor(47, 4)], relativeTolerance: 3e-2f);
+    public void GroupNormChannelsLast()
+    {
+        GradientChecker.Check("GroupNormChannelsLast", t => Ops.GroupNormChannelsLast(t[0], 2, t[1], t[2]),
+            [RandomTensor(45, 2, 6, 4), RandomTensor(46, 4), RandomTensor(47, 4)], relativeTolerance: 3e-2f);
+        GradientChecker.Check("GroupNormChannelsLast with GELU", t => Ops.GroupNormChannelsLast(t[0], 2, t[1], t[2], gelu: true),
+            [RandomTensor(45, 2, 6, 4), RandomTensor(46, 4), RandomTensor(47, 4)], relativeTolerance: 3e-2f);
+    }
 
     [TestMethod]
     [ChecksGradientOf(nameof(Ops.GroupNorm))]

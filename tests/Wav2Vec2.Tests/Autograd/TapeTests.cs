@@ -73,7 +73,7 @@ public sealed class TapeTests
     }
 
     [TestMethod]
-    public void GeluFusedIntoLinearAndConvEqualsTheSeparateOps()
+    public void GeluFusedIntoLinearConvAndGroupNormEqualsTheSeparateOps()
     {
         // Without a tape the GELU is applied as the GEMM stores each tile; with one, two ops are recorded.
         Tensor x = RandomTensor(50, 2, 31, 24), w = RandomTensor(51, 40, 24), b = RandomTensor(52, 40);
@@ -82,6 +82,9 @@ public sealed class TapeTests
         AssertClose(Ops.Gelu(Ops.Linear(x, w, b)), Ops.Linear(x, w, b, gelu: true), 1e-6f, "linear + GELU");
         AssertClose(Ops.Gelu(Ops.Conv1dChannelsLast(x, cw, b, stride: 2)),
             Ops.Conv1dChannelsLast(x, cw, b, stride: 2, gelu: true), 1e-6f, "conv + GELU");
+        Tensor gamma = RandomTensor(54, 24), beta = RandomTensor(55, 24);
+        AssertClose(Ops.Gelu(Ops.GroupNormChannelsLast(x, 24, gamma, beta)),
+            Ops.GroupNormChannelsLast(x, 24, gamma, beta, gelu: true), 1e-6f, "group norm + GELU");
     }
 
     [TestMethod]
