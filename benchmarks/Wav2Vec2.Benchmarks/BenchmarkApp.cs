@@ -14,7 +14,9 @@ internal static class BenchmarkApp
                          (a wav2vec 2.0 feed-forward shape is 499 3072 768)
           forward [--preset base|large|tiny] [--seconds S]
                          backbone inference on S seconds of 16 kHz audio (default base, 10 s); prints
-                         median_s=<seconds>; --reference: torchaudio wav2vec2_base in Debian's PyTorch
+                         median_s=<seconds>; --reference: torchaudio wav2vec2_base in Debian's PyTorch;
+                         --reference-ort: the same weights exported to ONNX (tools/export_onnx.py, cached)
+                         and run by ONNX Runtime in this process, interleaved with ours
           features [--preset base] [--seconds S]
                          chunked feature extraction of an S-second recording (default 600) in one run;
                          prints peak_rss_mb=<MB> and the real-time factor
@@ -41,6 +43,9 @@ internal static class BenchmarkApp
         Options:
           --runs N       timed repetitions after warm-up (default 7); the median is reported
           --threads N    degree of parallelism (default: all cores)
+          --kernels P    kernel path: auto (default), avx512, avx2, vector128 or scalar
+          --profile      forward, trainstep: time each stage (conv encoder, attention, feed-forward, norms,
+                         copies, allocation; forward and backward) instead of the plain median
           --reference    also measure the reference (numpy + OpenBLAS through Debian's python3, see
                          shared/tools/reference_speed.py) in the same run and print the ratio
           --help         this text
@@ -57,6 +62,10 @@ internal static class BenchmarkApp
                 return 0;
             }
             Wav2Vec2.Threading.Parallelism.DegreeOfParallelism = options.Threads;
+            if (options.Named.TryGetValue("kernels", out string? kernels))
+                Wav2Vec2.Kernels.KernelPaths.Requested = Parse(() => Wav2Vec2.Kernels.KernelPaths.Parse(kernels));
+            Console.WriteLine($"cpu=\"{ProfileReport.CpuName()}\" kernels={Wav2Vec2.Kernels.KernelPaths.Effective} " +
+                              $"threads={options.Threads}");
             return options.Benchmark switch
             {
                 "gemm" => GemmBenchmark.Run(options),
@@ -78,19 +87,31 @@ internal static class BenchmarkApp
     }
 
     /// <summary>Median wall time in seconds of <paramref name="runs"/> calls after one warm-up call.</summary>
-    public static double MedianSeconds(Action action, int runs)
+    public static double MedianSeconds(Action action, int runs) => InterleavedMedians(runs, action)[0];
+
+    /// <summary>
+    /// Median wall times of several actions measured in turns (one warm-up call each, then <paramref name="runs"/>
+    /// rounds that call every action once), so that a slow phase of a shared machine hits them alike.
+    /// </summary>
+    public static double[] InterleavedMedians(int runs, params Action[] actions)
     {
-        action();
-        var times = new double[runs];
-        for (int i = 0; i < runs; i++)
-        {
-            long start = Stopwatch.GetTimestamp();
+        foreach (Action action in actions)
             action();
-            times[i] = Stopwatch.GetElapsedTime(start).TotalSeconds;
-        }
-        Array.Sort(times);
-        return times[runs / 2];
+        var times = new double[actions.Length][];
+        for (int a = 0; a < actions.Length; a++)
+            times[a] = new double[runs];
+        for (int i = 0; i < runs; i++)
+            for (int a = 0; a < actions.Length; a++)
+            {
+                long start = Stopwatch.GetTimestamp();
+                actions[a]();
+                times[a][i] = Stopwatch.GetElapsedTime(start).TotalSeconds;
+            }
+        return times.Select(Median).ToArray();
     }
+
+    /// <summary>The middle value (the upper one of an even count).</summary>
+    public static double Median(double[] values) => values.Order().ElementAt(values.Length / 2);
 
     /// <summary>Gaussian noise standing in for audio: <paramref name="count"/> samples of standard deviation <paramref name="scale"/>.</summary>
     public static float[] NoiseAudio(int count, ulong seed, float scale = 1f)
@@ -107,6 +128,18 @@ internal static class BenchmarkApp
     {
         if (options.Reference && options.Preset != "base")
             throw new BenchmarkUsageException("--reference compares with torchaudio's wav2vec2_base: use --preset base");
+    }
+
+    private static T Parse<T>(Func<T> parse)
+    {
+        try
+        {
+            return parse();
+        }
+        catch (ArgumentException e)
+        {
+            throw new BenchmarkUsageException(e.Message);
+        }
     }
 
     public static string Format(double value) => value.ToString("0.###", CultureInfo.InvariantCulture);

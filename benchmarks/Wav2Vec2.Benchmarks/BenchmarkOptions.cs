@@ -7,14 +7,14 @@ internal sealed class BenchmarkUsageException(string message) : Exception(messag
 
 /// <summary>Parsed command line: the benchmark name, its positional arguments and the shared options.</summary>
 internal sealed record BenchmarkOptions(string Benchmark, IReadOnlyList<string> Positional, int Runs, int Threads,
-    bool Reference, bool ShowHelp, IReadOnlyDictionary<string, string> Named)
+    bool Reference, bool ReferenceOrt, bool Profile, bool ShowHelp, IReadOnlyDictionary<string, string> Named)
 {
     public static BenchmarkOptions Parse(string[] args)
     {
         var positional = new List<string>();
         var named = new Dictionary<string, string>();
         int runs = 7, threads = Environment.ProcessorCount;
-        bool reference = false, help = args.Length == 0;
+        bool reference = false, referenceOrt = false, profile = false, help = args.Length == 0;
         for (int i = 0; i < args.Length; i++)
         {
             string arg = args[i];
@@ -25,6 +25,15 @@ internal sealed record BenchmarkOptions(string Benchmark, IReadOnlyList<string> 
                     break;
                 case "--reference":
                     reference = true;
+                    break;
+                case "--reference-ort":
+                    referenceOrt = true;
+                    break;
+                case "--transpose-a" or "--transpose-b":
+                    named[arg[2..]] = "";
+                    break;
+                case "--profile":
+                    profile = true;
                     break;
                 case "--runs":
                     runs = ParsePositive(arg, Next(args, ref i));
@@ -42,7 +51,7 @@ internal sealed record BenchmarkOptions(string Benchmark, IReadOnlyList<string> 
             }
         }
         string benchmark = positional.Count > 0 ? positional[0] : "";
-        return new BenchmarkOptions(benchmark, positional.Skip(1).ToList(), runs, threads, reference, help, named);
+        return new BenchmarkOptions(benchmark, positional.Skip(1).ToList(), runs, threads, reference, referenceOrt, profile, help, named);
     }
 
     /// <summary>The --preset value (default base).</summary>

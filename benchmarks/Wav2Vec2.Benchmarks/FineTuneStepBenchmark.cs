@@ -69,9 +69,10 @@ internal static class FineTuneStepBenchmark
     // One reference process per round (its own warm-up step, then one timed step), interleaved with ours.
     private static (double Seconds, long RssMb) Reference(int batch, double seconds)
     {
-        string output = ReferenceRunner.RunScript(Path.Combine("tools", "reference_finetune_step.py"),
-            batch.ToString(CultureInfo.InvariantCulture), BenchmarkApp.Format(seconds), "1");
-        string[] fields = output.Split(' ');
+        string script = ReferenceRunner.FindScript(Path.Combine("tools", "reference_finetune_step.py"), "W2V2_FINETUNE_SCRIPT");
+        string output = ReferenceRunner.RunPython(script, batch.ToString(CultureInfo.InvariantCulture),
+            BenchmarkApp.Format(seconds), "1");
+        string[] fields = (output.Trim().Split('\n').LastOrDefault() ?? "").Split(' ');
         return (double.Parse(fields[0], CultureInfo.InvariantCulture), long.Parse(fields[1], CultureInfo.InvariantCulture));
     }
 }

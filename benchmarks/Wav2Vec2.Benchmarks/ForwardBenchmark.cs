@@ -20,13 +20,30 @@ internal static class ForwardBenchmark
         model.Train(false);
         int samples = (int)(seconds * 16000);
         Tensor input = Tensor.FromArray(BenchmarkApp.NoiseAudio(samples, 1), 1, samples);
-        double median = BenchmarkApp.MedianSeconds(() =>
+        void Step()
         {
             using var arena = new TensorArena();
             using var _ = Tape.NoGrad();
             model.Forward(input);
-        }, options.Runs);
+        }
+        if (options.Profile)
+        {
+            ProfileReport.Run($"forward preset={preset} seconds={BenchmarkApp.Format(seconds)}", Step, options.Runs);
+            return 0;
+        }
         string line = $"forward preset={preset} seconds={BenchmarkApp.Format(seconds)} threads={options.Threads}";
+        double median;
+        if (options.ReferenceOrt)
+        {
+            using var ort = OrtReference.Create(model, options.Threads);
+            float[] audio = input.ToArray();
+            line += $" ort_max_abs_diff={MaxDifference(model, input, ort.Run(audio)):0.##e+0}";
+            double[] medians = BenchmarkApp.InterleavedMedians(options.Runs, Step, () => ort.Run(audio));
+            median = medians[0];
+            line += $" ort_median_s={BenchmarkApp.Format(medians[1])} ort_ratio={BenchmarkApp.Format(median / medians[1])}";
+        }
+        else
+            median = BenchmarkApp.MedianSeconds(Step, options.Runs);
         if (options.Reference)
         {
             double reference = ReferenceRunner.Measure("forward", BenchmarkApp.Format(seconds));
@@ -34,5 +51,19 @@ internal static class ForwardBenchmark
         }
         Console.WriteLine($"{line} median_s={BenchmarkApp.Format(median)}");
         return 0;
+    }
+
+    // Largest |ours - ONNX Runtime| over the last hidden state of the benchmark's input.
+    private static float MaxDifference(Wav2Vec2Model model, Tensor input, float[] reference)
+    {
+        using var arena = new TensorArena();
+        using var _ = Tape.NoGrad();
+        float[] ours = model.Forward(input).LastHiddenState.ToArray();
+        if (ours.Length != reference.Length)
+            throw new BenchmarkUsageException($"ONNX Runtime returned {reference.Length} values, we have {ours.Length}");
+        float max = 0;
+        for (int i = 0; i < ours.Length; i++)
+            max = MathF.Max(max, MathF.Abs(ours[i] - reference[i]));
+        return max;
     }
 }

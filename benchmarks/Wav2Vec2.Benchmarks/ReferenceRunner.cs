@@ -4,8 +4,8 @@ using System.Globalization;
 namespace Wav2Vec2.Benchmarks;
 
 /// <summary>
-/// Runs shared/tools/reference_speed.py or one of tools/reference_*.py (Debian's python3 with PyTorch, numpy and OpenBLAS) so that our figure and
-/// the reference's are measured in the same run on the same machine.
+/// Runs shared/tools/reference_speed.py (Debian's python3 with PyTorch, numpy and OpenBLAS) so that our figure and
+/// the reference's are measured in the same run on the same machine, and the tools/ scripts the benchmarks need.
 /// </summary>
 internal static class ReferenceRunner
 {
@@ -13,21 +13,15 @@ internal static class ReferenceRunner
 
     public static double Measure(params string[] arguments)
     {
-        string last = Run(FindScript(), arguments);
+        string output = RunPython(FindScript(Path.Combine("shared", "tools", "reference_speed.py"), "W2V2_REFERENCE_SCRIPT"),
+            arguments);
+        string last = output.Trim().Split('\n').LastOrDefault() ?? "";
         return double.TryParse(last, NumberStyles.Float, CultureInfo.InvariantCulture, out double value) ? value
             : throw new BenchmarkUsageException($"reference run printed '{last}', not a number");
     }
 
-    /// <summary>Runs one of this repository's tools/ scripts (found above the benchmark's folder) and returns its last line.</summary>
-    public static string RunScript(string relativePath, params string[] arguments)
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir != null; dir = dir.Parent)
-            if (File.Exists(Path.Combine(dir.FullName, relativePath)))
-                return Run(Path.Combine(dir.FullName, relativePath), arguments);
-        throw new BenchmarkUsageException($"{relativePath} not found above {AppContext.BaseDirectory}");
-    }
-
-    private static string Run(string script, string[] arguments)
+    /// <summary>Runs a Python script to completion and returns its standard output; fails with its last error line.</summary>
+    public static string RunPython(string script, params string[] arguments)
     {
         var start = new ProcessStartInfo(Python) { RedirectStandardOutput = true, RedirectStandardError = true };
         start.ArgumentList.Add(script);
@@ -35,27 +29,46 @@ internal static class ReferenceRunner
             start.ArgumentList.Add(argument);
         using Process process = Process.Start(start)
             ?? throw new BenchmarkUsageException($"could not start {Python}");
+        Task<string> error = process.StandardError.ReadToEndAsync();
         string output = process.StandardOutput.ReadToEnd();
-        string error = process.StandardError.ReadToEnd();
         process.WaitForExit();
         if (process.ExitCode != 0)
             throw new BenchmarkUsageException(
-                $"reference run failed (exit {process.ExitCode}): {error.Trim().Split('\n').LastOrDefault()}");
-        return output.Trim().Split('\n').LastOrDefault() ?? "";
+                $"{Path.GetFileName(script)} failed (exit {process.ExitCode}): {error.Result.Trim().Split('\n').LastOrDefault()}");
+        return output;
     }
 
-    private static string FindScript()
+    /// <summary>
+    /// The largest resident set of any child process waited for so far, in MB (Linux getrusage(RUSAGE_CHILDREN)), or -1
+    /// elsewhere: the reference's peak memory, read after it has exited.
+    /// </summary>
+    public static unsafe long ChildrenPeakRssMb()
     {
-        string? configured = Environment.GetEnvironmentVariable("W2V2_REFERENCE_SCRIPT");
+        if (!OperatingSystem.IsLinux())
+            return -1;
+        // struct rusage on 64-bit Linux: two struct timeval (16 bytes each), then ru_maxrss in KB.
+        byte* usage = stackalloc byte[256];
+        return GetResourceUsage(-1, usage) == 0 ? *(long*)(usage + 32) >> 10 : -1;
+    }
+
+    [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "getrusage")]
+    private static extern unsafe int GetResourceUsage(int who, byte* usage);
+
+    /// <summary>
+    /// <paramref name="relativePath"/> in the first directory above the benchmark's binaries that has it (the checkout,
+    /// or its parent for shared/), unless the environment variable <paramref name="variable"/> names the file.
+    /// </summary>
+    public static string FindScript(string relativePath, string variable)
+    {
+        string? configured = Environment.GetEnvironmentVariable(variable);
         if (!string.IsNullOrEmpty(configured))
             return configured;
         for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir != null; dir = dir.Parent)
         {
-            string candidate = Path.Combine(dir.FullName, "shared", "tools", "reference_speed.py");
+            string candidate = Path.Combine(dir.FullName, relativePath);
             if (File.Exists(candidate))
                 return candidate;
         }
-        throw new BenchmarkUsageException(
-            "shared/tools/reference_speed.py not found beside the checkout; set W2V2_REFERENCE_SCRIPT");
+        throw new BenchmarkUsageException($"{relativePath} not found above the benchmark's binaries; set {variable}");
     }
 }

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Wav2Vec2.Autograd;
+using Wav2Vec2.Diagnostics;
 using Wav2Vec2.Models;
 using Wav2Vec2.Tensors;
 using Wav2Vec2.Training;
@@ -27,16 +28,29 @@ internal static class TrainStepBenchmark
         int samples = (int)(seconds * 16000);
         Tensor input = Tensor.FromArray(BenchmarkApp.NoiseAudio(batch * samples, 1), batch, samples);
         int runs = options.Named.ContainsKey("runs") ? options.Runs : Math.Min(options.Runs, 5);
-        double median = BenchmarkApp.MedianSeconds(() =>
+        void Step()
         {
             using var arena = new TensorArena();
             using var tape = new Tape();
-            Tensor y = head.Forward(model.Forward(input).LastHiddenState);
-            Tensor loss = Ops.Mean(Ops.Multiply(y, y));
-            optimizer.ZeroGrad();
+            Tensor hidden = model.Forward(input).LastHiddenState;
+            Tensor loss;
+            using (StageProfiler.Enter("head, loss"))
+            {
+                Tensor y = head.Forward(hidden);
+                loss = Ops.Mean(Ops.Multiply(y, y));
+            }
+            using (StageProfiler.Enter("optimizer"))
+                optimizer.ZeroGrad();
             tape.Backward(loss);
-            optimizer.Update();
-        }, runs);
+            using (StageProfiler.Enter("optimizer"))
+                optimizer.Update();
+        }
+        if (options.Profile)
+        {
+            ProfileReport.Run($"trainstep preset={preset} batch={batch} seconds={BenchmarkApp.Format(seconds)}", Step, runs);
+            return 0;
+        }
+        double median = BenchmarkApp.MedianSeconds(Step, runs);
         using var process = Process.GetCurrentProcess();
         process.Refresh();
         string line = $"trainstep preset={preset} batch={batch} seconds={BenchmarkApp.Format(seconds)} threads={options.Threads} " +
@@ -45,7 +59,8 @@ internal static class TrainStepBenchmark
         if (options.Reference)
         {
             double reference = ReferenceRunner.Measure("trainstep", batch.ToString(), BenchmarkApp.Format(seconds));
-            line += $" reference_median_s={BenchmarkApp.Format(reference)} ratio={BenchmarkApp.Format(median / reference)}";
+            line += $" reference_median_s={BenchmarkApp.Format(reference)} reference_peak_rss_mb={ReferenceRunner.ChildrenPeakRssMb()} " +
+                    $"ratio={BenchmarkApp.Format(median / reference)}";
         }
         Console.WriteLine($"{line} median_s={BenchmarkApp.Format(median)}");
         return 0;

@@ -35,9 +35,12 @@ internal static class ModelCommands
             int? index = parse.GetValue(layer);
             if (index is int n && (n < 0 || n > backbone.Config.NumHiddenLayers))
                 throw new CliException($"--layer must be in [0, {backbone.Config.NumHiddenLayers}], got {n}");
-            Tensor features = backbone.ExtractFeatures(ReadAudio(parse.GetValue(audio)!), index, Chunking(parse.GetValue(chunk)));
-            Npy.Write(target, features);
-            output.WriteLine($"{target}: {features.Size(0)} frames x {features.Size(1)} (layer {index ?? backbone.Config.NumHiddenLayers})");
+            // Rows go to the file chunk by chunk: a long recording's features are never all in memory.
+            AudioClip clip = ReadAudio(parse.GetValue(audio)!);
+            int width = backbone.Config.HiddenSize;
+            int frames = Npy.WriteRows(target, width,
+                append => backbone.StreamFeatures(clip, append, index, Chunking(parse.GetValue(chunk))));
+            output.WriteLine($"{target}: {frames} frames x {width} (layer {index ?? backbone.Config.NumHiddenLayers})");
             return 0;
         });
         return command;

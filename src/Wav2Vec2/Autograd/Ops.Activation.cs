@@ -11,6 +11,7 @@ public static partial class Ops
     /// </summary>
     public static Tensor Gelu(Tensor x, bool inPlace = false)
     {
+        using var _ = Diagnostics.StageProfiler.Enter("gelu");
         Tensor y = inPlace ? InPlaceTarget(x, "Gelu") : Tensor.Uninitialized(x.ShapeArray);
         ActivationKernels.GeluForward(x.Span, y.Span);
         return Recorded(Tape.For(x), y, dy => ActivationKernels.GeluBackward(x.Span, dy.Span, x.GradSpan()));
@@ -48,13 +49,7 @@ public static partial class Ops
         Tensor y = Tensor.Uninitialized(x.ShapeArray);
         x.Span.CopyTo(y.Span);
         mask.Apply(y.Span, 0);
-        return Recorded(Tape.For(x), y, dy =>
-        {
-            Span<float> dx = x.GradSpan();
-            ReadOnlySpan<float> g = dy.Span;
-            for (int i = 0; i < dx.Length; i++)
-                dx[i] += g[i] * mask.Factor(i);
-        });
+        return Recorded(Tape.For(x), y, dy => mask.AddMasked(dy.Span, x.GradSpan(), 0));
     }
 
     private static (int Rows, int Cols) Rows(Tensor x)

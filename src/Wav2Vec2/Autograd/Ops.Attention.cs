@@ -14,6 +14,7 @@ public static partial class Ops
     public static Tensor Attention(Tensor q, Tensor k, Tensor v, int heads, bool[]? keyPaddingMask = null,
         float dropout = 0f, RandomSource? random = null)
     {
+        using var _ = Diagnostics.StageProfiler.Enter("attention core");
         Require(q.Rank == 3 && q.SameShape(k) && q.SameShape(v), "Attention",
             $"q, k, v must share a (batch, length, dim) shape, got {Shape(q)}, {Shape(k)}, {Shape(v)}");
         Require(heads >= 1 && q.Size(2) % heads == 0, "Attention", $"dim {q.Size(2)} is not divisible by {heads} heads");
@@ -27,16 +28,8 @@ public static partial class Ops
         Tape? tape = Tape.For(q, k, v);
         if (tape == null)
         {
-            // Nothing to save for a backward pass: the probabilities are scratch, returned at once.
-            float[] scratch = BufferPool.Rent(checked((int)s.ProbabilityCount));
-            try
-            {
-                AttentionKernels.Forward(q.Span, k.Span, v.Span, keyPaddingMask, s, scale, mask, scratch, output.Span);
-            }
-            finally
-            {
-                BufferPool.Return(scratch);
-            }
+            // Nothing to save for a backward pass: each head's probabilities are scratch while it runs.
+            AttentionKernels.Forward(q.Span, k.Span, v.Span, keyPaddingMask, s, scale, mask, [], output.Span);
             return output;
         }
         Tensor probabilities = Tensor.Uninitialized(s.Batch, heads, s.Length, s.Length);

@@ -28,6 +28,7 @@ public static partial class Ops
     /// </summary>
     public static Tensor GradScale(Tensor x, float factor)
     {
+        using var _ = Diagnostics.StageProfiler.Enter(CopyStage);
         Tensor y = Tensor.Uninitialized(x.ShapeArray);
         x.Span.CopyTo(y.Span);
         return Recorded(Tape.For(x), y, dy => TensorPrimitives.MultiplyAdd(dy.Span, factor, x.GradSpan(), x.GradSpan()));

@@ -6,9 +6,14 @@ namespace Wav2Vec2.Autograd;
 
 public static partial class Ops
 {
-    /// <summary>y = x W^T + b for x (..., in), W (out, in), b (out) or null; y is (..., out).</summary>
-    public static Tensor Linear(Tensor x, Tensor weight, Tensor? bias = null)
+    /// <summary>
+    /// y = x W^T + b for x (..., in), W (out, in), b (out) or null; y is (..., out). With <paramref name="gelu"/>,
+    /// y = GELU(x W^T + b), applied as the product is stored when nothing is recorded (a Linear and a Gelu op otherwise).
+    /// </summary>
+    public static Tensor Linear(Tensor x, Tensor weight, Tensor? bias = null, bool gelu = false)
     {
+        if (gelu && Tape.For(x, weight, bias) != null)
+            return Gelu(Linear(x, weight, bias));
         Require(weight.Rank == 2, "Linear", $"weight must be (out, in), got {Shape(weight)}");
         int outFeatures = weight.Size(0), inFeatures = weight.Size(1);
         Require(x.Rank >= 1 && x.Size(-1) == inFeatures, "Linear",
@@ -20,10 +25,7 @@ public static partial class Ops
         shape[^1] = outFeatures;
         Tensor y = Tensor.Uninitialized(shape);
         Gemm.Sgemm(false, true, rows, outFeatures, inFeatures, 1f, x.Span, inFeatures, weight.Span, inFeatures, 0f,
-            y.Span, outFeatures);
-        if (bias != null)
-            for (int r = 0; r < rows; r++)
-                TensorPrimitives.Add(y.Span.Slice(r * outFeatures, outFeatures), bias.Span, y.Span.Slice(r * outFeatures, outFeatures));
+            y.Span, outFeatures, bias == null ? [] : bias.Span, gelu: gelu);
 
         return Recorded(Tape.For(x, weight, bias), y, dy =>
         {

@@ -1,4 +1,5 @@
 using TensorPrimitives = System.Numerics.Tensors.TensorPrimitives;
+using Wav2Vec2.Diagnostics;
 using Wav2Vec2.Kernels;
 using Wav2Vec2.Tensors;
 
@@ -13,6 +14,7 @@ public static partial class Ops
     /// </summary>
     public static Tensor LayerNorm(Tensor x, Tensor? gamma, Tensor? beta, float eps = 1e-5f, int dim = -1)
     {
+        using var _ = StageProfiler.Enter("norms");
         int d = x.NormalizeDim(dim);
         if (d != x.Rank - 1)
             return Transpose(LayerNorm(Transpose(x, d, -1), gamma, beta, eps), d, -1);
@@ -36,19 +38,27 @@ public static partial class Ops
     /// </summary>
     public static Tensor GroupNorm(Tensor x, int groups, Tensor? gamma, Tensor? beta, float eps = 1e-5f, bool inPlace = false)
     {
+        using var _ = StageProfiler.Enter("norms");
         Require(x.Rank == 3, "GroupNorm", $"input must be (batch, channels, length), got {Shape(x)}");
         int batch = x.Size(0), channels = x.Size(1), length = x.Size(2);
-        Require(groups >= 1 && channels % groups == 0, "GroupNorm", $"{channels} channels are not divisible into {groups} groups");
-        Require(gamma == null || gamma.Length == channels, "GroupNorm", $"gamma must have {channels} elements");
-        Require(beta == null || beta.Length == channels, "GroupNorm", $"beta must have {channels} elements");
-        Tensor y = inPlace ? InPlaceTarget(x, "GroupNorm") : Tensor.Uninitialized(x.ShapeArray);
-        Tensor mean = Tensor.Uninitialized(batch * groups), rstd = Tensor.Uninitialized(batch * groups);
+        (Tensor y, Tensor mean, Tensor rstd) = GroupNormOutputs("GroupNorm", x, batch, channels, groups, gamma, beta, inPlace);
         NormKernels.GroupNormForward(x.Span, batch, channels, length, groups, gamma == null ? [] : gamma.Span,
             beta == null ? [] : beta.Span, eps, y.Span, mean.Span, rstd.Span);
 
         return Recorded(Tape.For(x, gamma, beta), y, dy => NormKernels.GroupNormBackward(dy.Span, x.Span, batch, channels,
             length, groups, gamma == null ? [] : gamma.Span, mean.Span, rstd.Span, x.RequiresGrad ? x.GradSpan() : [],
             gamma?.RequiresGrad == true ? gamma.GradSpan() : [], beta?.RequiresGrad == true ? beta.GradSpan() : []));
+    }
+
+    // Checks groups and affine sizes; the output (x itself when in place) and per-(item, group) statistics.
+    private static (Tensor Y, Tensor Mean, Tensor Rstd) GroupNormOutputs(string op, Tensor x, int batch, int channels,
+        int groups, Tensor? gamma, Tensor? beta, bool inPlace)
+    {
+        Require(groups >= 1 && channels % groups == 0, op, $"{channels} channels are not divisible into {groups} groups");
+        Require(gamma == null || gamma.Length == channels, op, $"gamma must have {channels} elements");
+        Require(beta == null || beta.Length == channels, op, $"beta must have {channels} elements");
+        Tensor y = inPlace ? InPlaceTarget(x, op) : Tensor.Uninitialized(x.ShapeArray);
+        return (y, Tensor.Uninitialized(batch * groups), Tensor.Uninitialized(batch * groups));
     }
 
     /// <summary>
@@ -61,24 +71,22 @@ public static partial class Ops
         bool whole = dim is null or -1;
         (int outer, int size, int inner) = whole ? (1, 1, v.Length) : v.SplitAt(dim!.Value);
         Require(g.Length == size, "WeightNorm", $"g has {g.Length} elements, expected {size} for v {Shape(v)} and dim {dim}");
+        var dots = new double[size];
+        WeightNormKernels.Dots(v.Span, v.Span, outer, size, inner, dots);
         var norms = new float[size];
-        ReadOnlySpan<float> vs = v.Span;
-        for (int o = 0; o < outer; o++)
-            for (int j = 0; j < size; j++)
-                norms[j] += TensorPrimitives.SumOfSquares(vs.Slice((o * size + j) * inner, inner));
+        var scale = new float[size];   // g_j / n_j
         for (int j = 0; j < size; j++)
-            norms[j] = MathF.Sqrt(norms[j]);
-
+        {
+            norms[j] = (float)Math.Sqrt(dots[j]);
+            scale[j] = g.Span[j] / norms[j];
+        }
         Tensor w = Tensor.Uninitialized(v.ShapeArray);
-        ForEachSlice(outer, size, inner, (j, offset) => TensorPrimitives.Multiply(
-            v.Span.Slice(offset, inner), g.Span[j] / norms[j], w.Span.Slice(offset, inner)));
+        WeightNormKernels.Scale(v.Span, scale, [], [], outer, size, inner, w.Span, accumulate: false);
 
         return Recorded(Tape.For(g, v), w, dw =>
         {
             // dg_j = sum(dw * v) / n_j;  dv = g_j / n_j * dw - g_j * sum(dw * v) / n_j^3 * v
-            var dots = new double[size];
-            ForEachSlice(outer, size, inner, (j, offset) =>
-                dots[j] += TensorPrimitives.Dot(dw.Span.Slice(offset, inner), v.Span.Slice(offset, inner)));
+            WeightNormKernels.Dots(dw.Span, v.Span, outer, size, inner, dots);
             if (g.RequiresGrad)
             {
                 Span<float> dg = g.GradSpan();
@@ -86,22 +94,12 @@ public static partial class Ops
                     dg[j] += (float)(dots[j] / norms[j]);
             }
             if (v.RequiresGrad)
-                ForEachSlice(outer, size, inner, (j, offset) =>
-                {
-                    float n = norms[j], gj = g.Span[j];
-                    Span<float> dv = v.GradSpan().Slice(offset, inner);
-                    TensorPrimitives.MultiplyAdd(dw.Span.Slice(offset, inner), gj / n, dv, dv);
-                    TensorPrimitives.MultiplyAdd(v.Span.Slice(offset, inner),
-                        (float)(-gj * dots[j] / ((double)n * n * n)), dv, dv);
-                });
+            {
+                var vScale = new float[size];
+                for (int j = 0; j < size; j++)
+                    vScale[j] = (float)(-g.Span[j] * dots[j] / ((double)norms[j] * norms[j] * norms[j]));
+                WeightNormKernels.Scale(dw.Span, scale, v.Span, vScale, outer, size, inner, v.GradSpan(), accumulate: true);
+            }
         });
-    }
-
-    // Visits the contiguous inner runs of an (outer, size, inner) layout: (index along size, element offset).
-    private static void ForEachSlice(int outer, int size, int inner, Action<int, int> visit)
-    {
-        for (int o = 0; o < outer; o++)
-            for (int j = 0; j < size; j++)
-                visit(j, (o * size + j) * inner);
     }
 }

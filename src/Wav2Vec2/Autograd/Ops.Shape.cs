@@ -1,4 +1,5 @@
 using TensorPrimitives = System.Numerics.Tensors.TensorPrimitives;
+using Wav2Vec2.Diagnostics;
 using Wav2Vec2.Kernels;
 using Wav2Vec2.Tensors;
 
@@ -6,6 +7,9 @@ namespace Wav2Vec2.Autograd;
 
 public static partial class Ops
 {
+    // Profile row of the ops that only move data.
+    private const string CopyStage = "copies/transposes";
+
     /// <summary>A view of x with a new shape (one dimension may be -1); no copy.</summary>
     public static Tensor Reshape(Tensor x, params int[] shape)
     {
@@ -16,6 +20,7 @@ public static partial class Ops
     /// <summary>Swaps two dimensions (a copy into the new layout).</summary>
     public static Tensor Transpose(Tensor x, int dim0, int dim1)
     {
+        using var copyStage = StageProfiler.Enter(CopyStage);
         int d0 = x.NormalizeDim(dim0), d1 = x.NormalizeDim(dim1);
         if (d0 == d1)
             return Reshape(x, x.ShapeArray);
@@ -34,6 +39,7 @@ public static partial class Ops
     /// <summary>Elements [start, start + length) of dimension <paramref name="dim"/> (a copy).</summary>
     public static Tensor Slice(Tensor x, int dim, int start, int length)
     {
+        using var copyStage = StageProfiler.Enter(CopyStage);
         (int outer, int size, int inner) = x.SplitAt(dim);
         Require(start >= 0 && length >= 0 && start + length <= size, "Slice",
             $"[{start}, {start + length}) is out of range for dimension {dim} of {Shape(x)}");
@@ -59,6 +65,7 @@ public static partial class Ops
     /// </summary>
     public static Tensor IndexSelect(Tensor x, int dim, int[] indices)
     {
+        using var copyStage = StageProfiler.Enter(CopyStage);
         (int outer, int size, int inner) = x.SplitAt(dim);
         foreach (int index in indices)
             Require((uint)index < (uint)size, "IndexSelect", $"index {index} is out of range for dimension {dim} of {Shape(x)}");
@@ -83,6 +90,7 @@ public static partial class Ops
     /// <summary>Joins tensors along <paramref name="dim"/>; all other dimensions must agree.</summary>
     public static Tensor Concat(IReadOnlyList<Tensor> parts, int dim)
     {
+        using var copyStage = StageProfiler.Enter(CopyStage);
         Require(parts.Count > 0, "Concat", "needs at least one tensor");
         Tensor first = parts[0];
         int d = first.NormalizeDim(dim);

@@ -1,3 +1,4 @@
+using Wav2Vec2.Diagnostics;
 using Wav2Vec2.Tensors;
 
 namespace Wav2Vec2.Autograd;
@@ -36,11 +37,13 @@ public static partial class Ops
     // the pool, as PyTorch frees a node's saved tensors. The root of the backward pass stays readable.
     private static Tensor Recorded(Tape? tape, Tensor output, Action<Tensor> backward, params Tensor[] saved)
     {
+        string? stage = StageProfiler.Current;
         tape?.Record(new ClosureOp(() =>
         {
             if (output.Grad is not Tensor grad)
                 return;
-            backward(grad);
+            using (StageProfiler.EnterBackward(stage))
+                backward(grad);
             output.Grad = null;
             TensorArena? arena = TensorArena.Current;
             if (arena == null)

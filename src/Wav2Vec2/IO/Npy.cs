@@ -17,20 +17,56 @@ public static partial class Npy
     /// <summary>Writes <paramref name="tensor"/> to a stream.</summary>
     public static void Write(Stream stream, Tensor tensor)
     {
-        string shape = tensor.Rank switch
+        WriteHeader(stream, tensor.ShapeArray, 0);
+        stream.Write(MemoryMarshal.AsBytes(tensor.Span));
+    }
+
+    /// <summary>
+    /// Writes a (rows, <paramref name="width"/>) array whose rows come in blocks, without holding them all:
+    /// <paramref name="produce"/> is given an append function and calls it with blocks of whole rows, in order. The
+    /// row count is patched into the header at the end; the file appears only once complete (temporary file + rename).
+    /// Returns the number of rows.
+    /// </summary>
+    public static int WriteRows(string path, int width, Action<Action<ReadOnlySpan<float>>> produce)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(width);
+        long values = 0;
+        AtomicFile.Write(path, stream =>
+        {
+            WriteHeader(stream, [0, width], StreamingHeaderLength);
+            produce(block =>
+            {
+                if (block.Length % width != 0)
+                    throw new ArgumentException($"a block of {block.Length} values is not whole rows of {width}");
+                stream.Write(MemoryMarshal.AsBytes(block));
+                values += block.Length;
+            });
+            stream.Position = 0;
+            WriteHeader(stream, [checked((int)(values / width)), width], StreamingHeaderLength);
+        });
+        return (int)(values / width);
+    }
+
+    // Room for any (rows, width) shape, so that the final header overwrites the placeholder exactly.
+    private const int StreamingHeaderLength = 128;
+
+    // Version 1.0 header, padded to a multiple of 64 bytes (or to `length` when not 0).
+    private static void WriteHeader(Stream stream, int[] shapeDims, int length)
+    {
+        string shape = shapeDims.Length switch
         {
             0 => "()",
-            1 => $"({tensor.Shape[0]},)",
-            _ => "(" + string.Join(", ", tensor.ShapeArray) + ")",
+            1 => $"({shapeDims[0]},)",
+            _ => "(" + string.Join(", ", shapeDims) + ")",
         };
         string header = $"{{'descr': '<f4', 'fortran_order': False, 'shape': {shape}, }}";
         int total = Magic.Length + 2 + 2 + header.Length + 1;
-        header = header.PadRight(header.Length + (64 - total % 64) % 64) + "\n";
+        int padded = length > 0 ? length - Magic.Length - 4 - 1 : header.Length + (64 - total % 64) % 64;
+        header = header.PadRight(padded) + "\n";
         stream.Write(Magic);
         stream.Write([1, 0]);
         stream.Write(BitConverter.GetBytes((ushort)header.Length));
         stream.Write(Encoding.ASCII.GetBytes(header));
-        stream.Write(MemoryMarshal.AsBytes(tensor.Span));
     }
 
     /// <summary>Reads a float32 C-order .npy file.</summary>

@@ -1,12 +1,11 @@
 using System.Numerics.Tensors;
-using System.Runtime.Intrinsics;
 using Wav2Vec2.Threading;
 
 namespace Wav2Vec2.Kernels;
 
 /// <summary>
 /// Exact (erf) GELU, row softmax / log-softmax and their backward kernels. GELU's erf is the Abramowitz-Stegun 7.1.26
-/// rational form (absolute error below 1.5e-7), vectorised with 256-bit lanes; <see cref="GeluScalar"/> is its twin.
+/// rational form (absolute error below 1.5e-7), generic over the vector width; <see cref="GeluScalar"/> is its twin.
 /// </summary>
 internal static class ActivationKernels
 {
@@ -16,44 +15,61 @@ internal static class ActivationKernels
     private const float InvSqrt2Pi = 0.39894228040143268f;
     private const int ParallelGrain = 1 << 15;
 
-    /// <summary>y = x * Phi(x), Phi the standard normal CDF (PyTorch's default GELU).</summary>
-    public static void GeluForward(ReadOnlySpan<float> x, Span<float> y)
-    {
-        ForChunks(x, y, y, static (xs, _, ys) =>
-        {
-            int i = 0;
-            if (Vector256.IsHardwareAccelerated)
-            {
-                for (; i + 8 <= xs.Length; i += 8)
-                {
-                    Vector256<float> v = Vector256.Create(xs.Slice(i, 8));
-                    (v * NormalCdf(v)).CopyTo(ys.Slice(i, 8));
-                }
-            }
-            for (; i < xs.Length; i++)
-                ys[i] = GeluScalar(xs[i]);
-        });
-    }
+    /// <summary>y = x * Phi(x), Phi the standard normal CDF (PyTorch's default GELU). y may be x.</summary>
+    public static void GeluForward(ReadOnlySpan<float> x, Span<float> y) =>
+        ForChunks(x, x, y, static (xs, _, ys) => GeluChunk(xs, default, ys));
 
     /// <summary>dx += dy * (Phi(x) + x * phi(x)).</summary>
-    public static void GeluBackward(ReadOnlySpan<float> x, ReadOnlySpan<float> dy, Span<float> dx)
+    public static void GeluBackward(ReadOnlySpan<float> x, ReadOnlySpan<float> dy, Span<float> dx) =>
+        ForChunks(x, dy, dx, static (xs, dys, dxs) => GeluChunk(xs, dys, dxs));
+
+    /// <summary>GELU in place over a rows x cols tile with row stride ld (a GEMM's epilogue).</summary>
+    public static unsafe void GeluTile(float* tile, int ld, int rows, int cols)
     {
-        ForChunks(x, dy, dx, static (xs, dys, dxs) =>
+        for (int r = 0; r < rows; r++)
+        {
+            var kernel = new GeluKernel(tile + (long)r * ld, null, tile + (long)r * ld, cols);
+            Simd.Run(ref kernel);
+        }
+    }
+
+    // Forward when dy is empty, else the backward's accumulation.
+    private static unsafe void GeluChunk(ReadOnlySpan<float> x, ReadOnlySpan<float> dy, Span<float> output)
+    {
+        fixed (float* px = x, pdy = dy, po = output)
+        {
+            var kernel = new GeluKernel(px, dy.Length > 0 ? pdy : null, po, x.Length);
+            Simd.Run(ref kernel);
+        }
+    }
+
+    private readonly unsafe struct GeluKernel(float* x, float* dy, float* output, int n) : IVectorKernel
+    {
+        public void Run<TVec>() where TVec : struct, ISimd<TVec>
         {
             int i = 0;
-            if (Vector256.IsHardwareAccelerated)
+            for (; i <= n - TVec.Count; i += TVec.Count)
             {
-                for (; i + 8 <= xs.Length; i += 8)
+                TVec v = TVec.Load(x + i);
+                if (dy == null)
                 {
-                    Vector256<float> v = Vector256.Create(xs.Slice(i, 8));
-                    Vector256<float> pdf = Vector256.Exp(v * v * -0.5f) * InvSqrt2Pi;
-                    Vector256<float> derivative = NormalCdf(v) + v * pdf;
-                    (Vector256.Create(dxs.Slice(i, 8)) + Vector256.Create(dys.Slice(i, 8)) * derivative).CopyTo(dxs.Slice(i, 8));
+                    TVec.Store(Gelu(v), output + i);
+                    continue;
                 }
+                TVec pdf = TVec.Exp(v * v * TVec.Create(-0.5f)) * TVec.Create(InvSqrt2Pi);
+                TVec derivative = TVec.MultiplyAdd(v, pdf, NormalCdf(v));
+                TVec.Store(TVec.MultiplyAdd(TVec.Load(dy + i), derivative, TVec.Load(output + i)), output + i);
             }
-            for (; i < xs.Length; i++)
-                dxs[i] += dys[i] * GeluDerivativeScalar(xs[i]);
-        });
+            Scalar(i);
+        }
+
+        public void RunScalar() => Scalar(0);
+
+        private void Scalar(int from)
+        {
+            for (int i = from; i < n; i++)
+                output[i] = dy == null ? GeluScalar(x[i]) : output[i] + dy[i] * GeluDerivativeScalar(x[i]);
+        }
     }
 
     /// <summary>Scalar twin of the vectorised GELU.</summary>
@@ -75,16 +91,20 @@ internal static class ActivationKernels
 
     private static float NormalCdfScalar(float x) => 0.5f * (1f + Erf(x * InvSqrt2));
 
-    private static Vector256<float> NormalCdf(Vector256<float> x)
+    /// <summary>GELU of every lane (the vector form of <see cref="GeluScalar"/>).</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+    internal static TVec Gelu<TVec>(TVec x) where TVec : struct, ISimd<TVec> => x * NormalCdf(x);
+
+    private static TVec NormalCdf<TVec>(TVec x) where TVec : struct, ISimd<TVec>
     {
-        Vector256<float> z = x * InvSqrt2;
-        Vector256<float> az = Vector256.Abs(z);
-        Vector256<float> t = Vector256<float>.One / (Vector256<float>.One + az * P);
-        Vector256<float> poly = ((((t * A5 + Vector256.Create(A4)) * t + Vector256.Create(A3)) * t
-            + Vector256.Create(A2)) * t + Vector256.Create(A1)) * t;
-        Vector256<float> erfAbs = Vector256<float>.One - poly * Vector256.Exp(-(az * az));
-        Vector256<float> erf = Vector256.ConditionalSelect(Vector256.LessThan(z, Vector256<float>.Zero), -erfAbs, erfAbs);
-        return (Vector256<float>.One + erf) * 0.5f;
+        TVec one = TVec.Create(1f);
+        TVec z = x * TVec.Create(InvSqrt2);
+        TVec az = TVec.Abs(z);
+        TVec t = one / TVec.MultiplyAdd(az, TVec.Create(P), one);
+        TVec poly = TVec.MultiplyAdd(TVec.MultiplyAdd(TVec.MultiplyAdd(TVec.MultiplyAdd(t, TVec.Create(A5), TVec.Create(A4)),
+            t, TVec.Create(A3)), t, TVec.Create(A2)), t, TVec.Create(A1)) * t;
+        TVec erfAbs = one - poly * TVec.Exp(-(az * az));
+        return (one + TVec.WhereNegative(z, -erfAbs, erfAbs)) * TVec.Create(0.5f);
     }
 
     private delegate void ChunkKernel(ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> output);
@@ -118,20 +138,71 @@ internal static class ActivationKernels
             SoftmaxRow(x.Slice(r * cols, cols), y.Slice(r * cols, cols));
     }
 
-    /// <summary>Softmax of one row; a row with no finite entry becomes all zeros.</summary>
-    public static void SoftmaxRow(ReadOnlySpan<float> x, Span<float> y)
+    /// <summary>Softmax of one row; a row with no finite entry becomes all zeros. y may be x.</summary>
+    public static unsafe void SoftmaxRow(ReadOnlySpan<float> x, Span<float> y)
     {
         if (x.Length == 0)
             return;
-        float max = TensorPrimitives.Max(x);
-        if (float.IsNegativeInfinity(max))
+        fixed (float* px = x, py = y)
         {
-            y.Clear();
-            return;
+            var kernel = new SoftmaxKernel(px, py, x.Length);
+            Simd.Run(ref kernel);
         }
-        TensorPrimitives.Subtract(x, max, y);
-        TensorPrimitives.Exp(y, y);
-        TensorPrimitives.Multiply(y, 1f / TensorPrimitives.Sum(y), y);
+    }
+
+    // max, then exp(x - max) and its sum, then the scaling: three passes over the row.
+    private readonly unsafe struct SoftmaxKernel(float* x, float* y, int n) : IVectorKernel
+    {
+        public void Run<TVec>() where TVec : struct, ISimd<TVec>
+        {
+            int full = n - n % TVec.Count;
+            float max = float.NegativeInfinity;
+            if (full > 0)
+            {
+                TVec m = TVec.Load(x);
+                for (int i = TVec.Count; i < full; i += TVec.Count)
+                    m = TVec.Max(m, TVec.Load(x + i));
+                max = TVec.MaxAcross(m);
+            }
+            for (int i = full; i < n; i++)
+                max = MathF.Max(max, x[i]);
+            if (float.IsNegativeInfinity(max))
+            {
+                new Span<float>(y, n).Clear();
+                return;
+            }
+            TVec mv = TVec.Create(max), acc = TVec.Create(0f);
+            for (int i = 0; i < full; i += TVec.Count)
+            {
+                TVec e = TVec.Exp(TVec.Load(x + i) - mv);
+                acc += e;
+                TVec.Store(e, y + i);
+            }
+            float sum = TVec.Sum(acc);
+            for (int i = full; i < n; i++)
+                sum += y[i] = MathF.Exp(x[i] - max);
+            TVec scale = TVec.Create(1f / sum);
+            for (int i = 0; i < full; i += TVec.Count)
+                TVec.Store(TVec.Load(y + i) * scale, y + i);
+            for (int i = full; i < n; i++)
+                y[i] *= 1f / sum;
+        }
+
+        public void RunScalar()
+        {
+            float max = float.NegativeInfinity, sum = 0f;
+            for (int i = 0; i < n; i++)
+                max = MathF.Max(max, x[i]);
+            if (float.IsNegativeInfinity(max))
+            {
+                new Span<float>(y, n).Clear();
+                return;
+            }
+            for (int i = 0; i < n; i++)
+                sum += y[i] = MathF.Exp(x[i] - max);
+            for (int i = 0; i < n; i++)
+                y[i] *= 1f / sum;
+        }
     }
 
     /// <summary>Log-softmax of each row: x - max - log(sum(exp(x - max))).</summary>
@@ -152,15 +223,45 @@ internal static class ActivationKernels
     }
 
     /// <summary>dx += y * (dy - sum(dy * y)) per row, y the softmax output.</summary>
-    public static void SoftmaxBackwardRows(ReadOnlySpan<float> y, ReadOnlySpan<float> dy, int rows, int cols, Span<float> dx)
+    public static unsafe void SoftmaxBackwardRows(ReadOnlySpan<float> y, ReadOnlySpan<float> dy, int rows, int cols, Span<float> dx)
     {
-        for (int r = 0; r < rows; r++)
+        fixed (float* py = y, pdy = dy, pdx = dx)
+            for (int r = 0; r < rows; r++)
+            {
+                var kernel = new SoftmaxBackwardKernel(py + (long)r * cols, pdy + (long)r * cols, pdx + (long)r * cols, cols);
+                Simd.Run(ref kernel);
+            }
+    }
+
+    private readonly unsafe struct SoftmaxBackwardKernel(float* y, float* dy, float* dx, int n) : IVectorKernel
+    {
+        public void Run<TVec>() where TVec : struct, ISimd<TVec>
         {
-            ReadOnlySpan<float> yr = y.Slice(r * cols, cols), dyr = dy.Slice(r * cols, cols);
-            Span<float> dxr = dx.Slice(r * cols, cols);
-            float dot = TensorPrimitives.Dot(yr, dyr);
-            for (int j = 0; j < cols; j++)
-                dxr[j] += yr[j] * (dyr[j] - dot);
+            int full = n - n % TVec.Count;
+            TVec acc = TVec.Create(0f);
+            for (int i = 0; i < full; i += TVec.Count)
+                acc = TVec.MultiplyAdd(TVec.Load(y + i), TVec.Load(dy + i), acc);
+            float dot = TVec.Sum(acc);
+            for (int i = full; i < n; i++)
+                dot += y[i] * dy[i];
+            TVec dv = TVec.Create(dot);
+            for (int i = 0; i < full; i += TVec.Count)
+                TVec.Store(TVec.MultiplyAdd(TVec.Load(y + i), TVec.Load(dy + i) - dv, TVec.Load(dx + i)), dx + i);
+            Apply(full, dot);
+        }
+
+        public void RunScalar()
+        {
+            float dot = 0f;
+            for (int i = 0; i < n; i++)
+                dot += y[i] * dy[i];
+            Apply(0, dot);
+        }
+
+        private void Apply(int from, float dot)
+        {
+            for (int i = from; i < n; i++)
+                dx[i] += y[i] * (dy[i] - dot);
         }
     }
 

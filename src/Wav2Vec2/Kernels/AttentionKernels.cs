@@ -22,13 +22,15 @@ internal static class AttentionKernels
     /// <summary>
     /// Computes the attention output (batch, length, modelDim) and the probabilities (batch, heads, length, length).
     /// <paramref name="keyPadding"/> (batch * length, true = padded key, ignored) may be empty. A query whose keys are all
-    /// padded gets zero probabilities and a zero output.
+    /// padded gets zero probabilities and a zero output. With empty <paramref name="probabilities"/> (inference) each
+    /// head's probabilities live in a scratch buffer only while that head runs.
     /// </summary>
     public static unsafe void Forward(ReadOnlySpan<float> q, ReadOnlySpan<float> k, ReadOnlySpan<float> v,
         ReadOnlySpan<bool> keyPadding, AttentionShape s, float scale, DropoutMask dropout,
         Span<float> probabilities, Span<float> output)
     {
         int t = s.Length, d = s.HeadDim, md = s.ModelDim;
+        bool keep = probabilities.Length > 0;
         fixed (float* pq = q, pk = k, pv = v, pp = probabilities, po = output)
         fixed (bool* pm = keyPadding)
         {
@@ -42,27 +44,27 @@ internal static class AttentionKernels
                 var kh = new ReadOnlySpan<float>((float*)ak + headOffset, RowSpan(t, md, d));
                 var vh = new ReadOnlySpan<float>((float*)av + headOffset, RowSpan(t, md, d));
                 var oh = new Span<float>((float*)ao + headOffset, RowSpan(t, md, d));
-                var p = new Span<float>((float*)ap + (long)bh * t * t, t * t); // (T, T)
-                Gemm.Sgemm(false, true, t, t, d, scale, qh, md, kh, md, 0f, p, t);
-                if (masked)
-                    MaskPaddedKeys(p, t, new ReadOnlySpan<bool>((bool*)am + (long)b * t, t));
-                ActivationKernels.SoftmaxRows(p, t, t, p);
-                if (!dropout.IsActive)
-                {
-                    Gemm.Sgemm(false, false, t, d, t, 1f, p, t, vh, md, 0f, oh, md);
-                    return;
-                }
-                float[] dropped = BufferPool.Rent(t * t);
+                // The kept probabilities, or scratch; a second scratch half holds the dropped copy.
+                float[] scratch = BufferPool.Rent((keep ? 0 : t * t) + (dropout.IsActive ? t * t : 0) + 1);
                 try
                 {
-                    Span<float> pd = dropped.AsSpan(0, t * t);
-                    p.CopyTo(pd);
-                    dropout.Apply(pd, (long)bh * t * t);
-                    Gemm.Sgemm(false, false, t, d, t, 1f, pd, t, vh, md, 0f, oh, md);
+                    Span<float> p = keep ? new Span<float>((float*)ap + (long)bh * t * t, t * t) : scratch.AsSpan(0, t * t); // (T, T)
+                    Gemm.Sgemm(false, true, t, t, d, scale, qh, md, kh, md, 0f, p, t);
+                    if (masked)
+                        MaskPaddedKeys(p, t, new ReadOnlySpan<bool>((bool*)am + (long)b * t, t));
+                    ActivationKernels.SoftmaxRows(p, t, t, p);
+                    if (dropout.IsActive)
+                    {
+                        Span<float> pd = scratch.AsSpan(keep ? 0 : t * t, t * t);
+                        p.CopyTo(pd);
+                        dropout.Apply(pd, (long)bh * t * t);
+                        p = pd;
+                    }
+                    Gemm.Sgemm(false, false, t, d, t, 1f, p, t, vh, md, 0f, oh, md);
                 }
                 finally
                 {
-                    BufferPool.Return(dropped);
+                    BufferPool.Return(scratch);
                 }
             });
         }

@@ -129,6 +129,7 @@ internal static class Conv1dKernels
     // cols[(ci * kernel + k), t] = x[b, g * inPerGroup + ci, (t0 + t) * stride + k - padding], zero outside.
     private static void Unfold(ReadOnlySpan<float> x, Conv1dShape s, int b, int g, int t0, int tile, Span<float> cols)
     {
+        using var _ = Diagnostics.StageProfiler.Enter("copies/transposes");
         int inPerGroup = s.GroupInChannels;
         for (int ci = 0; ci < inPerGroup; ci++)
         {
@@ -154,6 +155,7 @@ internal static class Conv1dKernels
     // The adjoint of Unfold: dx[b, channel, at] += cols[row, t].
     private static void FoldAdd(ReadOnlySpan<float> cols, Conv1dShape s, int b, int g, int t0, int tile, Span<float> dx)
     {
+        using var _ = Diagnostics.StageProfiler.Enter("copies/transposes");
         int inPerGroup = s.GroupInChannels;
         for (int ci = 0; ci < inPerGroup; ci++)
         {

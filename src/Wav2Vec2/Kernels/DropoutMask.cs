@@ -2,7 +2,8 @@ namespace Wav2Vec2.Kernels;
 
 /// <summary>
 /// A dropout mask that is never stored: element i is kept when the counter-based uniform at (seed, offset + i) is at
-/// least <see cref="Probability"/>. Forward and backward regenerate the same mask, on any number of threads.
+/// least <see cref="Probability"/>. Forward and backward regenerate the same mask, on any number of threads and any
+/// kernel path (the vector generators are bit-identical to the scalar one).
 /// </summary>
 internal readonly record struct DropoutMask(ulong Seed, ulong Offset, float Probability)
 {
@@ -20,11 +21,55 @@ internal readonly record struct DropoutMask(ulong Seed, ulong Offset, float Prob
         !IsActive ? 1f : CounterRandom.Uniform(Seed, Offset + (ulong)index) >= Probability ? KeepScale : 0f;
 
     /// <summary>values[i] *= Factor(first + i).</summary>
-    public void Apply(Span<float> values, long first)
+    public unsafe void Apply(Span<float> values, long first)
     {
         if (!IsActive)
             return;
-        for (int i = 0; i < values.Length; i++)
-            values[i] *= Factor(first + i);
+        fixed (float* p = values)
+        {
+            var kernel = new MaskKernel(this, p, null, p, values.Length, first);
+            Simd.Run(ref kernel);
+        }
+    }
+
+    /// <summary>dx[i] += dy[i] * Factor(first + i): the backward of <see cref="Apply"/>.</summary>
+    public unsafe void AddMasked(ReadOnlySpan<float> dy, Span<float> dx, long first)
+    {
+        fixed (float* pdy = dy, pdx = dx)
+        {
+            var kernel = new MaskKernel(this, pdy, pdx, pdx, dx.Length, first);
+            Simd.Run(ref kernel);
+        }
+    }
+
+    // output[i] = input[i] * Factor(first + i) (+ addend[i] when addend is not null).
+    private readonly unsafe struct MaskKernel(DropoutMask mask, float* input, float* addend, float* output, int n, long first)
+        : IVectorKernel
+    {
+        public void Run<TVec>() where TVec : struct, ISimd<TVec>
+        {
+            TVec probability = TVec.Create(mask.Probability), keep = TVec.Create(mask.KeepScale), zero = TVec.Create(0f);
+            TVec one = TVec.Create(1f);
+            int i = 0;
+            for (; i <= n - TVec.Count; i += TVec.Count)
+            {
+                TVec u = TVec.CounterUniform(mask.Seed, mask.Offset + (ulong)(first + i));
+                TVec factor = mask.IsActive ? TVec.WhereNegative(u - probability, zero, keep) : one;
+                TVec value = TVec.Load(input + i) * factor;
+                TVec.Store(addend == null ? value : value + TVec.Load(addend + i), output + i);
+            }
+            Scalar(i);
+        }
+
+        public void RunScalar() => Scalar(0);
+
+        private void Scalar(int from)
+        {
+            for (int i = from; i < n; i++)
+            {
+                float value = input[i] * mask.Factor(first + i);
+                output[i] = addend == null ? value : value + addend[i];
+            }
+        }
     }
 }

@@ -3,74 +3,60 @@ using Wav2Vec2.Threading;
 
 namespace Wav2Vec2.Kernels;
 
-/// <summary>Which SGEMM micro-kernel runs; <see cref="Auto"/> picks the fastest the CPU supports.</summary>
-internal enum GemmPath
-{
-    /// <summary>AVX2 + FMA when available, else Vector128, else scalar.</summary>
-    Auto,
-    /// <summary>6x16 register tile with 256-bit fused multiply-add.</summary>
-    Avx2Fma,
-    /// <summary>The same 6x16 tile with portable 128-bit vectors (SSE, NEON).</summary>
-    Vector128,
-    /// <summary>The scalar reference twin, <see cref="GemmReference"/>.</summary>
-    Scalar,
-}
-
 /// <summary>
 /// Single-precision matrix multiply, row-major, in the BLIS structure: B is packed into KC x NC blocks of NR-wide
-/// panels, A into MC x KC blocks of MR-tall panels, and a register-tiled micro-kernel computes MR x NR tiles of C.
+/// panels, A into MC x KC blocks of MR-tall panels, and a register-tiled micro-kernel computes MR x NR tiles of C
+/// (12 x 32 with AVX-512, 6 x 16 with AVX2 and Vector128, see <see cref="GemmMicroKernels"/>).
 /// Both cores work on disjoint column (or row) slabs of C, each with its own packing buffers, so no synchronisation
 /// is needed inside a multiply and the result does not depend on timing.
 /// </summary>
-internal static unsafe partial class Gemm
+internal static unsafe class Gemm
 {
-    internal const int MR = 6;
-    internal const int NR = 16;
-    private const int KC = 256;
-    private const int MC = 96;
-    private const int NC = 2048;
     // Below this many multiply-adds per thread, fanning out costs more than it saves.
     private const long MinWorkPerThread = 1L << 17;
-
-    /// <summary>The micro-kernel in use; tests set it to compare every path with the scalar twin.</summary>
-    public static GemmPath Path { get; set; } = GemmPath.Auto;
-
-    /// <summary>The micro-kernel that <see cref="Path"/> resolves to on this CPU.</summary>
-    public static GemmPath EffectivePath => Path != GemmPath.Auto ? Path
-        : GemmMicroKernels.Avx2FmaSupported ? GemmPath.Avx2Fma
-        : System.Runtime.Intrinsics.Vector128.IsHardwareAccelerated ? GemmPath.Vector128
-        : GemmPath.Scalar;
+    // Products at most this wide read A in place instead of packing it (see GemmJob.RunDirectA).
+    private const int DirectAMaxColumns = 64;
 
     /// <summary>
-    /// C = alpha * op(A) * op(B) + beta * C for row-major matrices, op(X) = X or its transpose.
+    /// C = alpha * op(A) * op(B) + beta * C (+ bias on every row) for row-major matrices, op(X) = X or its transpose.
     /// op(A) is m x k, op(B) is k x n, C is m x n; lda/ldb/ldc are the row strides of the stored matrices.
-    /// With beta = 0, C's previous contents (even NaN) are ignored.
+    /// With beta = 0, C's previous contents (even NaN) are ignored. <paramref name="bias"/> (n values, or empty) is
+    /// added to every row of the result, as a linear layer's bias, without a second pass over C.
+    /// <paramref name="aColumns"/> and <paramref name="bColumns"/> describe segmented columns of the stored A and B
+    /// (see <see cref="ColumnSegments"/>); with them, rows of A or B may overlap (a convolution's unfolded input).
+    /// With <paramref name="gelu"/> the result is passed through exact GELU as it is stored (C = GELU(...)).
     /// </summary>
     public static void Sgemm(bool transA, bool transB, int m, int n, int k, float alpha,
-        ReadOnlySpan<float> a, int lda, ReadOnlySpan<float> b, int ldb, float beta, Span<float> c, int ldc)
+        ReadOnlySpan<float> a, int lda, ReadOnlySpan<float> b, int ldb, float beta, Span<float> c, int ldc,
+        ReadOnlySpan<float> bias = default, ColumnSegments aColumns = default, ColumnSegments bColumns = default,
+        bool gelu = false)
     {
-        Validate(transA, transB, m, n, k, a.Length, lda, b.Length, ldb, c.Length, ldc);
+        Validate(transA, transB, m, n, k, a.Length, lda, b.Length, ldb, c.Length, ldc, aColumns, bColumns);
+        if (bias.Length != 0 && bias.Length != n)
+            throw new ArgumentException($"GEMM: bias has {bias.Length} values for {n} columns.");
         if (m == 0 || n == 0)
             return;
-        GemmPath path = EffectivePath;
-        if (path == GemmPath.Scalar)
+        KernelPath path = KernelPaths.Effective;
+        if (path == KernelPath.Scalar)
         {
-            GemmReference.Sgemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+            GemmReference.Sgemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, bias, aColumns, bColumns, gelu);
             return;
         }
         if (k == 0 || alpha == 0)
         {
-            ScaleC(m, n, beta, c, ldc);
+            ScaleC(m, n, beta, c, ldc, bias, gelu);
             return;
         }
 
-        fixed (float* pa = a, pb = b, pc = c)
+        fixed (float* pa = a, pb = b, pc = c, pbias = bias)
         {
-            var job = new GemmJob(transA, transB, k, alpha, pa, lda, pb, ldb, beta, pc, ldc, path);
+            var job = new GemmJob(transA, transB, k, alpha, pa, lda, pb, ldb, beta, pc, ldc, pbias, aColumns, bColumns,
+                gelu, GemmGeometry.For(path, n, !transA));
             long work = (long)m * n * k;
             int threads = (int)Math.Clamp(work / MinWorkPerThread, 1, Parallelism.AvailableThreads);
             bool splitColumns = n >= m;
-            int units = splitColumns ? (n + NR - 1) / NR : (m + MR - 1) / MR;
+            int unit = splitColumns ? job.Geometry.NR : job.Geometry.MR;
+            int units = ((splitColumns ? n : m) + unit - 1) / unit;
             threads = Math.Min(threads, units);
             if (threads == 1)
             {
@@ -81,51 +67,62 @@ internal static unsafe partial class Gemm
             {
                 (int u0, int u1) = Parallelism.Partition(units, threads, part);
                 if (splitColumns)
-                    job.Run(0, m, u0 * NR, Math.Min(n, u1 * NR));
+                    job.Run(0, m, u0 * unit, Math.Min(n, u1 * unit));
                 else
-                    job.Run(u0 * MR, Math.Min(m, u1 * MR), 0, n);
+                    job.Run(u0 * unit, Math.Min(m, u1 * unit), 0, n);
             });
         }
     }
 
     internal static void Validate(bool transA, bool transB, int m, int n, int k,
-        int aLength, int lda, int bLength, int ldb, int cLength, int ldc)
+        int aLength, int lda, int bLength, int ldb, int cLength, int ldc,
+        ColumnSegments aColumns = default, ColumnSegments bColumns = default)
     {
         if (m < 0 || n < 0 || k < 0)
             throw new ArgumentOutOfRangeException(nameof(m), $"GEMM sizes must be non-negative, got m={m} n={n} k={k}.");
-        CheckOperand("A", transA ? k : m, transA ? m : k, aLength, lda);
-        CheckOperand("B", transB ? n : k, transB ? k : n, bLength, ldb);
-        CheckOperand("C", m, n, cLength, ldc);
+        CheckOperand("A", transA ? k : m, transA ? m : k, aLength, lda, aColumns);
+        CheckOperand("B", transB ? n : k, transB ? k : n, bLength, ldb, bColumns);
+        CheckOperand("C", m, n, cLength, ldc, default);
     }
 
-    private static void CheckOperand(string name, int rows, int cols, int length, int ld)
+    private static void CheckOperand(string name, int rows, int cols, int length, int ld, ColumnSegments columns)
     {
         if (rows == 0 || cols == 0)
             return;
-        if (ld < cols)
+        if (columns.Length < 0 || (!columns.IsNone && columns.Stride < columns.Length))
+            throw new ArgumentException($"GEMM: column segments of {name} ({columns.Length} every {columns.Stride}) overlap.");
+        // Segmented operands are read-only views that may overlap (a convolution's unfolded input); plain ones may not.
+        if (columns.IsNone && ld < cols)
             throw new ArgumentException($"GEMM: leading dimension of {name} ({ld}) is smaller than its row length ({cols}).");
-        if ((long)(rows - 1) * ld + cols > length)
-            throw new ArgumentException($"GEMM: {name} needs {(long)(rows - 1) * ld + cols} elements for {rows}x{cols} with stride {ld}, span has {length}.");
+        long needed = (long)(rows - 1) * ld + columns.Offset(cols - 1) + 1;
+        if (needed > length)
+            throw new ArgumentException($"GEMM: {name} needs {needed} elements for {rows}x{cols} with stride {ld}, span has {length}.");
     }
 
-    private static void ScaleC(int m, int n, float beta, Span<float> c, int ldc)
+    // C = beta * C + bias (then GELU), the whole product being zero.
+    private static void ScaleC(int m, int n, float beta, Span<float> c, int ldc, ReadOnlySpan<float> bias, bool gelu)
     {
-        if (beta == 1)
-            return;
         for (int i = 0; i < m; i++)
         {
             Span<float> row = c.Slice(i * ldc, n);
             if (beta == 0)
                 row.Clear();
-            else
+            else if (beta != 1)
                 System.Numerics.Tensors.TensorPrimitives.Multiply(row, beta, row);
+            if (bias.Length > 0)
+                System.Numerics.Tensors.TensorPrimitives.Add(row, bias, row);
+            if (gelu)
+                ActivationKernels.GeluForward(row, row);
         }
     }
 
     /// <summary>One multiply's operands; <see cref="Run"/> computes a rectangle of C single-threaded.</summary>
     private readonly struct GemmJob(bool transA, bool transB, int k, float alpha,
-        float* a, int lda, float* b, int ldb, float beta, float* c, int ldc, GemmPath path)
+        float* a, int lda, float* b, int ldb, float beta, float* c, int ldc, float* bias,
+        ColumnSegments aColumns, ColumnSegments bColumns, bool gelu, GemmGeometry geometry)
     {
+        public GemmGeometry Geometry => geometry;
+
         public void Run(int rowStart, int rowEnd, int colStart, int colEnd)
         {
             if (beta != 0 && beta != 1)
@@ -134,36 +131,29 @@ internal static unsafe partial class Gemm
                         new Span<float>(c + (long)i * ldc + colStart, colEnd - colStart), beta,
                         new Span<float>(c + (long)i * ldc + colStart, colEnd - colStart));
 
-            PackBuffers buffers = PackBuffers.Rent();
+            int nr = geometry.NR;
+            // k blocks of equal size (at most KC): long blocks keep C's tiles out of the loop, equal ones avoid a
+            // short last block.
+            int kBlocks = (k + geometry.KC - 1) / geometry.KC, kBlock = (k + kBlocks - 1) / kBlocks;
+            // A narrow product uses each value of A for few columns: packing A would cost as much as the product,
+            // so the micro-kernel reads A where it is (row-major A only).
+            bool directA = !transA && colEnd - colStart <= DirectAMaxColumns;
+            PackBuffers buffers = PackBuffers.Rent(geometry);
             try
             {
-                float* packA = buffers.A;
-                float* packB = buffers.B;
-                for (int jc = colStart; jc < colEnd; jc += NC)
+                for (int jc = colStart; jc < colEnd; jc += geometry.NC)
                 {
-                    int nc = Math.Min(NC, colEnd - jc);
-                    for (int pc = 0; pc < k; pc += KC)
+                    int nc = Math.Min(geometry.NC, colEnd - jc);
+                    for (int pc = 0; pc < k; pc += kBlock)
                     {
-                        int kc = Math.Min(KC, k - pc);
-                        bool overwrite = pc == 0 && beta == 0;
-                        PackB(b, ldb, transB, pc, jc, kc, nc, packB);
-                        for (int ic = rowStart; ic < rowEnd; ic += MC)
-                        {
-                            int mc = Math.Min(MC, rowEnd - ic);
-                            PackA(a, lda, transA, ic, pc, mc, kc, packA);
-                            for (int jr = 0; jr < nc; jr += NR)
-                            {
-                                int nr = Math.Min(NR, nc - jr);
-                                float* panelB = packB + (long)jr * kc;
-                                for (int ir = 0; ir < mc; ir += MR)
-                                {
-                                    int mr = Math.Min(MR, mc - ir);
-                                    float* tileC = c + (long)(ic + ir) * ldc + jc + jr;
-                                    GemmMicroKernels.Tile(path, kc, packA + (long)ir * kc, panelB, tileC, ldc, alpha,
-                                        overwrite, mr, nr);
-                                }
-                            }
-                        }
+                        int kc = Math.Min(kBlock, k - pc);
+                        // The first k block overwrites C (beta = 0) and adds the bias once; the last applies GELU.
+                        var store = new TileStore(alpha, pc == 0 && beta == 0, pc == 0 ? bias : null, gelu && pc + kc == k);
+                        GemmPacking.Pack(b, ldb, !transB, bColumns, pc, jc, kc, nc, nr, geometry.FastPacking, buffers.B);
+                        if (directA)
+                            RunDirectA(rowStart, rowEnd, jc, nc, pc, kc, store, buffers);
+                        else
+                            RunPacked(rowStart, rowEnd, jc, nc, pc, kc, store, buffers);
                     }
                 }
             }
@@ -172,104 +162,154 @@ internal static unsafe partial class Gemm
                 PackBuffers.Return(buffers);
             }
         }
-    }
 
-    // Packed B: for each NR-wide column panel, kc rows of NR values (zero-padded past the last column).
-    private static void PackB(float* b, int ldb, bool transB, int pc, int jc, int kc, int nc, float* dst)
-    {
-        for (int jr = 0; jr < nc; jr += NR)
+        // The BLIS loops over one packed block of B: blocks of MC rows of A packed, then MR x NR tiles.
+        private void RunPacked(int rowStart, int rowEnd, int jc, int nc, int pc, int kc, TileStore store, PackBuffers buffers)
         {
-            int nr = Math.Min(NR, nc - jr);
-            float* panel = dst + (long)jr * kc;
-            if (!transB && nr == NR)
+            int mr = geometry.MR, nr = geometry.NR;
+            for (int ic = rowStart; ic < rowEnd; ic += geometry.MC)
             {
-                float* src = b + (long)pc * ldb + jc + jr;
-                for (int p = 0; p < kc; p++)
-                {
-                    Unsafe.CopyBlockUnaligned(panel + p * NR, src + (long)p * ldb, NR * sizeof(float));
-                }
-                continue;
+                int mc = Math.Min(geometry.MC, rowEnd - ic);
+                GemmPacking.Pack(a, lda, transA, aColumns, pc, ic, kc, mc, mr, geometry.FastPacking, buffers.A);
+                for (int jr = 0; jr < nc; jr += nr)
+                    for (int ir = 0; ir < mc; ir += mr)
+                        GemmMicroKernels.Tile(geometry.Path, kc, PanelA.Packed(buffers.A + (long)ir * kc, mr),
+                            buffers.B + (long)jr * kc, c + (long)(ic + ir) * ldc + jc + jr, ldc, store.At(jc + jr),
+                            Math.Min(mr, mc - ir), Math.Min(nr, nc - jr));
             }
-            for (int p = 0; p < kc; p++)
+        }
+
+        // Tiles of MR rows read straight from A, one call per contiguous run of A's columns (a segmented A has runs of
+        // its segment length); a last tile of fewer rows is packed, so that nothing past A's last row is read.
+        private void RunDirectA(int rowStart, int rowEnd, int jc, int nc, int pc, int kc, TileStore store, PackBuffers buffers)
+        {
+            int mr = geometry.MR, nr = geometry.NR;
+            for (int i = rowStart; i < rowEnd; i += mr)
             {
-                float* row = panel + p * NR;
-                for (int j = 0; j < nr; j++)
-                    row[j] = transB ? b[(long)(jc + jr + j) * ldb + pc + p] : b[(long)(pc + p) * ldb + jc + jr + j];
-                for (int j = nr; j < NR; j++)
-                    row[j] = 0;
+                int rows = Math.Min(mr, rowEnd - i);
+                if (rows < mr)
+                    GemmPacking.Pack(a, lda, false, aColumns, pc, i, kc, rows, mr, geometry.FastPacking, buffers.A);
+                for (int jr = 0; jr < nc; jr += nr)
+                {
+                    float* panelB = buffers.B + (long)jr * kc, tileC = c + (long)i * ldc + jc + jr;
+                    TileStore tileStore = store.At(jc + jr);
+                    int columns = Math.Min(nr, nc - jr);
+                    if (rows < mr)
+                    {
+                        GemmMicroKernels.Tile(geometry.Path, kc, PanelA.Packed(buffers.A, mr), panelB, tileC, ldc, tileStore,
+                            rows, columns);
+                        continue;
+                    }
+                    for (int p = 0; p < kc;)
+                    {
+                        int run = Math.Min(kc - p, aColumns.RunFrom(pc + p));
+                        var panel = new PanelA(a + (long)i * lda + aColumns.Offset(pc + p), lda, 1);
+                        GemmMicroKernels.Tile(geometry.Path, run, panel, panelB + (long)p * nr, tileC, ldc,
+                            (p == 0 ? tileStore : tileStore.Accumulating).Finishing(p + run == kc), rows, columns);
+                        p += run;
+                    }
+                }
             }
         }
     }
 
-    // Packed A: for each MR-tall row panel, kc columns of MR values (zero-padded past the last row).
-    private static void PackA(float* a, int lda, bool transA, int ic, int pc, int mc, int kc, float* dst)
-    {
-        for (int ir = 0; ir < mc; ir += MR)
-        {
-            int mr = Math.Min(MR, mc - ir);
-            float* panel = dst + (long)ir * kc;
-            if (transA && mr == MR)
-            {
-                float* src = a + (long)pc * lda + ic + ir;
-                for (int p = 0; p < kc; p++)
-                {
-                    float* s = src + (long)p * lda;
-                    float* d = panel + p * MR;
-                    d[0] = s[0]; d[1] = s[1]; d[2] = s[2]; d[3] = s[3]; d[4] = s[4]; d[5] = s[5];
-                }
-                continue;
-            }
-            for (int r = 0; r < mr; r++)
-            {
-                float* d = panel + r;
-                if (transA)
-                {
-                    float* s = a + (long)pc * lda + ic + ir + r;
-                    for (int p = 0; p < kc; p++)
-                        d[p * MR] = s[(long)p * lda];
-                }
-                else
-                {
-                    float* s = a + (long)(ic + ir + r) * lda + pc;
-                    for (int p = 0; p < kc; p++)
-                        d[p * MR] = s[p];
-                }
-            }
-            for (int r = mr; r < MR; r++)
-                for (int p = 0; p < kc; p++)
-                    panel[p * MR + r] = 0;
-        }
-    }
-
-    /// <summary>Per-thread packing space, pinned and 64-byte aligned, recycled through a small pool.</summary>
+    /// <summary>Per-thread packing space, pinned and 64-byte aligned, recycled through a small pool per geometry.</summary>
     private sealed class PackBuffers
     {
         private const int Alignment = 16; // floats, i.e. 64 bytes
-        private static readonly Stack<PackBuffers> Pool = new();
-        private readonly float[] _storage = GC.AllocateUninitializedArray<float>(MC * KC + KC * NC + 2 * Alignment, pinned: true);
+        private static readonly Dictionary<GemmGeometry, Stack<PackBuffers>> Pool = [];
+        private readonly float[] _storage;
 
         public float* A { get; }
         public float* B { get; }
+        public GemmGeometry Geometry { get; }
 
-        private PackBuffers()
+        private PackBuffers(GemmGeometry g)
         {
+            Geometry = g;
+            // Packing writes up to GemmPacking.Slack floats past a panel's end.
+            int aSize = g.MC * g.KC + GemmPacking.Slack, bSize = g.KC * g.NC + GemmPacking.Slack;
+            _storage = GC.AllocateUninitializedArray<float>(aSize + bSize + 2 * Alignment, pinned: true);
             float* start = (float*)Unsafe.AsPointer(ref _storage[0]);
             A = start + (Alignment - (int)((nuint)start / sizeof(float) % Alignment)) % Alignment;
-            B = A + MC * KC + Alignment;
+            B = A + (aSize + Alignment - 1) / Alignment * Alignment;
         }
 
-        public static PackBuffers Rent()
+        public static PackBuffers Rent(GemmGeometry g)
         {
             lock (Pool)
-                if (Pool.Count > 0)
-                    return Pool.Pop();
-            return new PackBuffers();
+                if (Pool.TryGetValue(g, out var stack) && stack.Count > 0)
+                    return stack.Pop();
+            return new PackBuffers(g);
         }
 
         public static void Return(PackBuffers buffers)
         {
             lock (Pool)
-                Pool.Push(buffers);
+            {
+                if (!Pool.TryGetValue(buffers.Geometry, out var stack))
+                    Pool[buffers.Geometry] = stack = new Stack<PackBuffers>();
+                stack.Push(buffers);
+            }
         }
     }
+}
+
+/// <summary>Register tile (MR x NR) and cache blocks (MC x KC of A, KC x NC of B) of one micro-kernel path.</summary>
+internal readonly record struct GemmGeometry(KernelPath Path, int MR, int NR, int MC, int KC, int NC)
+{
+    /// <summary>Vector copies and transposes in packing; the portable path keeps the scalar loops (its twin).</summary>
+    public bool FastPacking => Path != KernelPath.Vector128;
+
+    // Blocks chosen by measurement on Zen 4 (1 MB L2): long k blocks matter most (fewer passes over C).
+    internal static GemmGeometry Avx512 = new(KernelPath.Avx512, 12, 32, 48, 768, 1024);
+    internal static GemmGeometry Avx2 = new(KernelPath.Avx2, 6, 16, 48, 768, 1024);
+    private static readonly GemmGeometry Portable = Avx2 with { Path = KernelPath.Vector128 };
+
+    public static GemmGeometry For(KernelPath path) => path switch
+    {
+        KernelPath.Avx512 => Avx512,
+        KernelPath.Avx2 => Avx2,
+        _ => Portable,
+    };
+
+    /// <summary>
+    /// The geometry for a product n wide: on the AVX-512 path a narrow product read in place whose width is a multiple
+    /// of 16 but not of 32 (a grouped convolution's 48 channels) takes the 6 x 16 tile, which wastes no column.
+    /// </summary>
+    public static GemmGeometry For(KernelPath path, int n, bool rowMajorA) =>
+        path == KernelPath.Avx512 && rowMajorA && n <= 64 && n % 32 != 0 && n % 16 == 0 ? Avx2 : For(path);
+}
+
+/// <summary>How a micro-kernel writes its tile: C = alpha * AB (+ bias) when overwriting, else C += alpha * AB (+ bias).</summary>
+internal readonly unsafe struct TileStore(float alpha, bool overwrite, float* bias, bool gelu)
+{
+    public float Alpha => alpha;
+    public bool Overwrite => overwrite;
+    public float* Bias => bias;
+
+    /// <summary>Pass the final value through GELU (the last contribution to C).</summary>
+    public bool Gelu => gelu;
+
+    /// <summary>The same store for a tile whose first column is <paramref name="column"/> of C.</summary>
+    public TileStore At(int column) => new(alpha, overwrite, bias == null ? null : bias + column, gelu);
+
+    /// <summary>Adding to C without the bias: a later part of the same k block.</summary>
+    public TileStore Accumulating => new(alpha, false, null, gelu);
+
+    /// <summary>GELU only when this is the last part of the block (<paramref name="last"/>).</summary>
+    public TileStore Finishing(bool last) => new(alpha, overwrite, bias, gelu && last);
+}
+
+/// <summary>
+/// Where a micro-kernel reads A: value (row r, step p) at Start[r * RowStride + p * StepStride]. A packed panel has
+/// RowStride 1 and StepStride MR; A read in place has its leading dimension as RowStride and StepStride 1.
+/// </summary>
+internal readonly unsafe struct PanelA(float* start, int rowStride, int stepStride)
+{
+    public float* Start => start;
+    public int RowStride => rowStride;
+    public int StepStride => stepStride;
+
+    public static PanelA Packed(float* start, int mr) => new(start, 1, mr);
 }

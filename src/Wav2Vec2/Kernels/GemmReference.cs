@@ -6,11 +6,13 @@ namespace Wav2Vec2.Kernels;
 /// </summary>
 internal static class GemmReference
 {
-    /// <summary>C = alpha * op(A) * op(B) + beta * C, row-major, with the same contract as <see cref="Gemm.Sgemm"/>.</summary>
+    /// <summary>C = alpha * op(A) * op(B) + beta * C (+ bias), row-major, with the same contract as <see cref="Gemm.Sgemm"/>.</summary>
     public static void Sgemm(bool transA, bool transB, int m, int n, int k, float alpha,
-        ReadOnlySpan<float> a, int lda, ReadOnlySpan<float> b, int ldb, float beta, Span<float> c, int ldc)
+        ReadOnlySpan<float> a, int lda, ReadOnlySpan<float> b, int ldb, float beta, Span<float> c, int ldc,
+        ReadOnlySpan<float> bias = default, ColumnSegments aColumns = default, ColumnSegments bColumns = default,
+        bool gelu = false)
     {
-        Gemm.Validate(transA, transB, m, n, k, a.Length, lda, b.Length, ldb, c.Length, ldc);
+        Gemm.Validate(transA, transB, m, n, k, a.Length, lda, b.Length, ldb, c.Length, ldc, aColumns, bColumns);
         for (int i = 0; i < m; i++)
         {
             for (int j = 0; j < n; j++)
@@ -18,12 +20,13 @@ internal static class GemmReference
                 double sum = 0;
                 for (int p = 0; p < k; p++)
                 {
-                    float av = transA ? a[p * lda + i] : a[i * lda + p];
-                    float bv = transB ? b[j * ldb + p] : b[p * ldb + j];
+                    float av = transA ? a[(int)(p * lda + aColumns.Offset(i))] : a[(int)(i * lda + aColumns.Offset(p))];
+                    float bv = transB ? b[(int)(j * ldb + bColumns.Offset(p))] : b[(int)(p * ldb + bColumns.Offset(j))];
                     sum += (double)av * bv;
                 }
                 float previous = beta == 0 ? 0 : beta * c[i * ldc + j];
-                c[i * ldc + j] = (float)(alpha * sum) + previous;
+                float value = (float)(alpha * sum) + (bias.Length > 0 ? bias[j] : 0f) + previous;
+                c[i * ldc + j] = gelu ? ActivationKernels.GeluScalar(value) : value;
             }
         }
     }

@@ -8,9 +8,36 @@ internal static class LayoutKernels
     /// <summary>
     /// For each of <paramref name="batch"/> matrices of rows x cols in <paramref name="source"/>, writes its transpose
     /// (cols x rows) to <paramref name="destination"/>, or adds it when <paramref name="accumulate"/> is set.
-    /// Cache-blocked in 32 x 32 tiles.
+    /// 8 x 8 register transposes on the AVX paths; <see cref="TransposeReference"/> (32 x 32 cache blocks) elsewhere.
     /// </summary>
-    public static void Transpose(ReadOnlySpan<float> source, int batch, int rows, int cols, Span<float> destination,
+    public static unsafe void Transpose(ReadOnlySpan<float> source, int batch, int rows, int cols, Span<float> destination,
+        bool accumulate = false)
+    {
+        bool vector = KernelPaths.Effective is KernelPath.Avx512 or KernelPath.Avx2
+                      && System.Runtime.Intrinsics.X86.Avx.IsSupported;
+        if (!vector || rows < 8 || cols < 8)
+        {
+            TransposeReference(source, batch, rows, cols, destination, accumulate);
+            return;
+        }
+        int size = rows * cols;
+        fixed (float* src = source, dst = destination)
+            for (int b = 0; b < batch; b++)
+            {
+                float* s = src + (long)b * size, d = dst + (long)b * size;
+                int r8 = rows / 8 * 8, c8 = cols / 8 * 8;
+                for (int r = 0; r < r8; r += 8)
+                    for (int c = 0; c < c8; c += 8)
+                        GemmPacking.Transpose8(s + (long)r * cols + c, cols, 8, d + (long)c * rows + r, rows, accumulate);
+                // The ragged right and bottom edges, element by element.
+                for (int r = 0; r < rows; r++)
+                    for (int c = r < r8 ? c8 : 0; c < cols; c++)
+                        d[(long)c * rows + r] = s[(long)r * cols + c] + (accumulate ? d[(long)c * rows + r] : 0f);
+            }
+    }
+
+    /// <summary>Scalar twin of <see cref="Transpose"/>, cache-blocked in 32 x 32 tiles.</summary>
+    public static void TransposeReference(ReadOnlySpan<float> source, int batch, int rows, int cols, Span<float> destination,
         bool accumulate = false)
     {
         int size = rows * cols;
@@ -25,15 +52,8 @@ internal static class LayoutKernels
                 {
                     int c1 = Math.Min(cols, c0 + Block);
                     for (int r = r0; r < r1; r++)
-                    {
                         for (int c = c0; c < c1; c++)
-                        {
-                            if (accumulate)
-                                dst[c * rows + r] += src[r * cols + c];
-                            else
-                                dst[c * rows + r] = src[r * cols + c];
-                        }
-                    }
+                            dst[c * rows + r] = src[r * cols + c] + (accumulate ? dst[c * rows + r] : 0f);
                 }
             }
         }

@@ -26,13 +26,10 @@ internal static class NormKernels
                 {
                     for (int r = start; r < end; r++)
                     {
-                        var xr = new ReadOnlySpan<float>((float*)ax + (long)r * size, size);
-                        var yr = new Span<float>((float*)ay + (long)r * size, size);
-                        (((float*)am)[r], ((float*)ar)[r]) = NormalizeRow(xr, eps, yr);
-                        if (gammaLength > 0)
-                            TensorPrimitives.Multiply(yr, new ReadOnlySpan<float>((float*)ag, size), yr);
-                        if (betaLength > 0)
-                            TensorPrimitives.Add(yr, new ReadOnlySpan<float>((float*)ab, size), yr);
+                        var kernel = new LayerNormRow((float*)ax + (long)r * size, gammaLength > 0 ? (float*)ag : null,
+                            betaLength > 0 ? (float*)ab : null, (float*)ay + (long)r * size, size, eps,
+                            (float*)am + r, (float*)ar + r);
+                        Simd.Run(ref kernel);
                     }
                 });
             }
@@ -49,43 +46,28 @@ internal static class NormKernels
         int parts = Parallelism.PartCount(rows);
         bool affineGrads = dgamma.Length > 0 || dbeta.Length > 0;
         float[] partials = BufferPool.Rent(affineGrads ? parts * 2 * size : 1);
-        float[] scratch = BufferPool.Rent(parts * 2 * size);
         try
         {
             unsafe
             {
-                fixed (float* pdy = dy, px = x, pg = gamma, pm = mean, pr = rstd, pdx = dx, ppart = partials, ps = scratch)
+                fixed (float* pdy = dy, px = x, pg = gamma, pm = mean, pr = rstd, pdx = dx, ppart = partials)
                 {
                     nint ady = (nint)pdy, ax = (nint)px, ag = (nint)pg, am = (nint)pm, ar = (nint)pr,
-                        adx = (nint)pdx, apart = (nint)ppart, ascratch = (nint)ps;
+                        adx = (nint)pdx, apart = (nint)ppart;
                     bool hasGamma = gamma.Length > 0, wantDx = dx.Length > 0;
                     Parallelism.ForParts(rows, parts, (part, start, end) =>
                     {
-                        var xhat = new Span<float>((float*)ascratch + (long)part * 2 * size, size);
-                        var g = new Span<float>((float*)ascratch + ((long)part * 2 + 1) * size, size);
                         var dGammaPart = new Span<float>((float*)apart + (long)part * 2 * size, affineGrads ? size : 0);
                         var dBetaPart = new Span<float>((float*)apart + ((long)part * 2 + 1) * size, affineGrads ? size : 0);
                         dGammaPart.Clear();
                         dBetaPart.Clear();
                         for (int r = start; r < end; r++)
                         {
-                            var dyr = new ReadOnlySpan<float>((float*)ady + (long)r * size, size);
-                            var xr = new ReadOnlySpan<float>((float*)ax + (long)r * size, size);
-                            float m = ((float*)am)[r], s = ((float*)ar)[r];
-                            TensorPrimitives.Subtract(xr, m, xhat);
-                            TensorPrimitives.Multiply(xhat, s, xhat);
-                            if (affineGrads)
-                            {
-                                TensorPrimitives.FusedMultiplyAdd(dyr, xhat, dGammaPart, dGammaPart);
-                                TensorPrimitives.Add(dyr, dBetaPart, dBetaPart);
-                            }
-                            if (!wantDx)
-                                continue;
-                            if (hasGamma)
-                                TensorPrimitives.Multiply(dyr, new ReadOnlySpan<float>((float*)ag, size), g);
-                            else
-                                dyr.CopyTo(g);
-                            AddRowInputGradient(g, xhat, s, new Span<float>((float*)adx + (long)r * size, size));
+                            var kernel = new LayerNormRowBackward((float*)ady + (long)r * size, (float*)ax + (long)r * size,
+                                hasGamma ? (float*)ag : null, ((float*)am)[r], ((float*)ar)[r], size,
+                                affineGrads ? (float*)apart + (long)part * 2 * size : null,
+                                wantDx ? (float*)adx + (long)r * size : null);
+                            Simd.Run(ref kernel);
                         }
                     });
                 }
@@ -96,7 +78,6 @@ internal static class NormKernels
         finally
         {
             BufferPool.Return(partials);
-            BufferPool.Return(scratch);
         }
     }
 
@@ -191,6 +172,133 @@ internal static class NormKernels
         TensorPrimitives.Subtract(g, meanG, g);
         TensorPrimitives.MultiplyAdd(xhat, -meanGx, g, g);
         TensorPrimitives.MultiplyAdd(g, rstd, dx, dx);
+    }
+
+    // One row: mean and 1 / sqrt(var + eps) (two passes, no cancellation), then y = xhat * gamma + beta.
+    private readonly unsafe struct LayerNormRow(float* x, float* gamma, float* beta, float* y, int size, float eps,
+        float* mean, float* rstd) : IVectorKernel
+    {
+        public void Run<TVec>() where TVec : struct, ISimd<TVec>
+        {
+            int n = size - size % TVec.Count;
+            TVec acc = TVec.Create(0f);
+            for (int i = 0; i < n; i += TVec.Count)
+                acc += TVec.Load(x + i);
+            float sum = TVec.Sum(acc);
+            for (int i = n; i < size; i++)
+                sum += x[i];
+            float m = size == 0 ? 0f : sum / size;
+            TVec mv = TVec.Create(m);
+            acc = TVec.Create(0f);
+            for (int i = 0; i < n; i += TVec.Count)
+            {
+                TVec d = TVec.Load(x + i) - mv;
+                acc = TVec.MultiplyAdd(d, d, acc);
+            }
+            float squares = TVec.Sum(acc);
+            for (int i = n; i < size; i++)
+                squares += (x[i] - m) * (x[i] - m);
+            float r = size == 0 ? 0f : 1f / MathF.Sqrt(squares / size + eps);
+            (*mean, *rstd) = (m, r);
+            TVec rv = TVec.Create(r);
+            for (int i = 0; i < n; i += TVec.Count)
+            {
+                TVec v = (TVec.Load(x + i) - mv) * rv;
+                if (gamma != null)
+                    v *= TVec.Load(gamma + i);
+                if (beta != null)
+                    v += TVec.Load(beta + i);
+                TVec.Store(v, y + i);
+            }
+            Normalize(n, m, r);
+        }
+
+        public void RunScalar()
+        {
+            float sum = 0f, squares = 0f;
+            for (int i = 0; i < size; i++)
+                sum += x[i];
+            float m = size == 0 ? 0f : sum / size;
+            for (int i = 0; i < size; i++)
+                squares += (x[i] - m) * (x[i] - m);
+            float r = size == 0 ? 0f : 1f / MathF.Sqrt(squares / size + eps);
+            (*mean, *rstd) = (m, r);
+            Normalize(0, m, r);
+        }
+
+        private void Normalize(int from, float m, float r)
+        {
+            for (int i = from; i < size; i++)
+                y[i] = (x[i] - m) * r * (gamma == null ? 1f : gamma[i]) + (beta == null ? 0f : beta[i]);
+        }
+    }
+
+    // One row's backward: dgamma += dy * xhat, dbeta += dy (partials, when not null), and
+    // dx += rstd * (g - mean(g) - xhat * mean(g * xhat)) with g = dy * gamma (when dx is not null).
+    private readonly unsafe struct LayerNormRowBackward(float* dy, float* x, float* gamma, float mean, float rstd, int size,
+        float* partials, float* dx) : IVectorKernel
+    {
+        public void Run<TVec>() where TVec : struct, ISimd<TVec>
+        {
+            int n = size - size % TVec.Count;
+            TVec mv = TVec.Create(mean), rv = TVec.Create(rstd), sumG = TVec.Create(0f), sumGx = TVec.Create(0f);
+            for (int i = 0; i < n; i += TVec.Count)
+            {
+                TVec d = TVec.Load(dy + i), xhat = (TVec.Load(x + i) - mv) * rv;
+                if (partials != null)
+                {
+                    TVec.Store(TVec.MultiplyAdd(d, xhat, TVec.Load(partials + i)), partials + i);
+                    TVec.Store(TVec.Load(partials + size + i) + d, partials + size + i);
+                }
+                TVec g = gamma == null ? d : d * TVec.Load(gamma + i);
+                sumG += g;
+                sumGx = TVec.MultiplyAdd(g, xhat, sumGx);
+            }
+            (float g1, float g2) = Sums(n, TVec.Sum(sumG), TVec.Sum(sumGx));
+            if (dx == null)
+                return;
+            TVec meanG = TVec.Create(g1 / size), meanGx = TVec.Create(g2 / size);
+            for (int i = 0; i < n; i += TVec.Count)
+            {
+                TVec d = TVec.Load(dy + i), xhat = (TVec.Load(x + i) - mv) * rv;
+                TVec g = gamma == null ? d : d * TVec.Load(gamma + i);
+                TVec.Store(TVec.MultiplyAdd(g - meanG - xhat * meanGx, rv, TVec.Load(dx + i)), dx + i);
+            }
+            Apply(n, g1 / size, g2 / size);
+        }
+
+        public void RunScalar()
+        {
+            (float g1, float g2) = Sums(0, 0f, 0f);
+            if (dx != null)
+                Apply(0, g1 / size, g2 / size);
+        }
+
+        // Steps [from, size) of the first pass; returns the totals of g and g * xhat.
+        private (float G, float Gx) Sums(int from, float sumG, float sumGx)
+        {
+            for (int i = from; i < size; i++)
+            {
+                float xhat = (x[i] - mean) * rstd, g = dy[i] * (gamma == null ? 1f : gamma[i]);
+                if (partials != null)
+                {
+                    partials[i] += dy[i] * xhat;
+                    partials[size + i] += dy[i];
+                }
+                sumG += g;
+                sumGx += g * xhat;
+            }
+            return (sumG, sumGx);
+        }
+
+        private void Apply(int from, float meanG, float meanGx)
+        {
+            for (int i = from; i < size; i++)
+            {
+                float xhat = (x[i] - mean) * rstd, g = dy[i] * (gamma == null ? 1f : gamma[i]);
+                dx[i] += (g - meanG - xhat * meanGx) * rstd;
+            }
+        }
     }
 
     private static void ReduceAffinePartials(float[] partials, int parts, int size, Span<float> dgamma, Span<float> dbeta)

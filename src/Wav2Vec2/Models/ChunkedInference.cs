@@ -23,6 +23,23 @@ internal static class ChunkedInference
     public static Tensor Run(Wav2Vec2Model model, float[] input, ChunkingOptions? options, Func<Tensor, Tensor> forward,
         int width, IProgress<double>? progress, CancellationToken cancellationToken)
     {
+        var result = new Tensor([model.FrameCount(input.Length), width], clear: false, pooled: false);
+        int written = 0;
+        Stream(model, input, options, forward, progress, cancellationToken, rows =>
+        {
+            rows.CopyTo(result.Span[written..]);
+            written += rows.Length;
+        });
+        return result;
+    }
+
+    /// <summary>
+    /// As <see cref="Run"/>, but hands each chunk's frames (rows of width values, in order) to <paramref name="rows"/>
+    /// instead of keeping them: memory is that of one window whatever the recording's length.
+    /// </summary>
+    public static void Stream(Wav2Vec2Model model, float[] input, ChunkingOptions? options, Func<Tensor, Tensor> forward,
+        IProgress<double>? progress, CancellationToken cancellationToken, Action<ReadOnlySpan<float>> rows)
+    {
         options ??= new ChunkingOptions();
         if (options.ChunkSeconds < 0 || options.ContextSeconds < 0)
             throw new ArgumentOutOfRangeException(nameof(options), "chunk and context lengths must not be negative");
@@ -42,7 +59,6 @@ internal static class ChunkedInference
         // Every window has the same length where the recording allows (the first and last are shifted inward rather
         // than cut), so each chunk reuses the pooled buffers of the previous one.
         int windowLength = (coreFrames - 1) * stride + receptive + 2 * context;
-        var result = new Tensor([totalFrames, width], clear: false, pooled: false);
         using var _ = Tape.NoGrad();
         for (int coreStart = 0; coreStart < totalFrames; coreStart += coreFrames)
         {
@@ -54,14 +70,12 @@ internal static class ChunkedInference
             using (new TensorArena())
             {
                 Tensor values = Tensor.FromArray(input[windowStart..windowEnd], 1, windowEnd - windowStart);
-                Tensor frames = forward(values);
-                int offset = windowStart / stride;
-                frames.Span.Slice((coreStart - offset) * width, (coreEnd - coreStart) * width)
-                    .CopyTo(result.Span.Slice(coreStart * width));
+                Tensor frames = forward(values);                                        // (1, window frames, width)
+                int offset = windowStart / stride, width = frames.Size(-1);
+                rows(frames.Span.Slice((coreStart - offset) * width, (coreEnd - coreStart) * width));
             }
             progress?.Report((double)coreEnd / totalFrames);
         }
-        return result;
     }
 
     /// <summary>

@@ -1,5 +1,6 @@
 using Wav2Vec2.Audio;
 using Wav2Vec2.Autograd;
+using Wav2Vec2.Diagnostics;
 using Wav2Vec2.Nn;
 using Wav2Vec2.Tensors;
 
@@ -11,7 +12,7 @@ namespace Wav2Vec2.Models;
 /// <param name="HiddenStates">Hugging Face's hidden_states when requested: [0] is the encoder input after the positional
 /// embedding, [n] the output of layer n, [num_hidden_layers] equals <paramref name="LastHiddenState"/>; else empty.</param>
 /// <param name="FrameLengths">Valid frames of each utterance.</param>
-/// <param name="ConvFeatures">(batch, conv_dim[-1], frames): the conv encoder's output before the layer norm (fairseq's
+/// <param name="ConvFeatures">(batch, frames, conv_dim[-1]): the conv encoder's output before the layer norm (fairseq's
 /// feature penalty is its mean square).</param>
 public sealed record Wav2Vec2Output(Tensor LastHiddenState, Tensor ExtractFeatures, IReadOnlyList<Tensor> HiddenStates,
     int[] FrameLengths, Tensor ConvFeatures);
@@ -112,14 +113,37 @@ public sealed class Wav2Vec2Model : Module
     public Tensor ExtractFeatures(AudioClip audio, int? layer = null, ChunkingOptions? chunking = null,
         IProgress<double>? progress = null, CancellationToken cancellationToken = default)
     {
+        int n = CheckLayer(layer);
+        float[] input = Preprocessor.Prepare(audio);
+        return ChunkedInference.Run(this, input, chunking, values => LayerOutput(values, n), Config.HiddenSize, progress,
+            cancellationToken);
+    }
+
+    /// <summary>
+    /// As <see cref="ExtractFeatures(AudioClip, int?, ChunkingOptions?, IProgress{double}?, CancellationToken)"/>, but
+    /// hands the frames to <paramref name="frames"/> a chunk at a time, in order (rows of hidden_size values), instead of
+    /// returning them: memory stays that of one chunk whatever the recording's length (e.g. to stream them to a file).
+    /// Returns the number of frames.
+    /// </summary>
+    public int StreamFeatures(AudioClip audio, Action<ReadOnlySpan<float>> frames, int? layer = null,
+        ChunkingOptions? chunking = null, IProgress<double>? progress = null, CancellationToken cancellationToken = default)
+    {
+        int n = CheckLayer(layer);
+        float[] input = Preprocessor.Prepare(audio);
+        ChunkedInference.Stream(this, input, chunking, values => LayerOutput(values, n), progress, cancellationToken, frames);
+        return FrameCount(input.Length);
+    }
+
+    private int CheckLayer(int? layer)
+    {
         int n = layer ?? Config.NumHiddenLayers;
         if (n < 0 || n > Config.NumHiddenLayers)
             throw new ArgumentOutOfRangeException(nameof(layer), $"layer must be in [0, {Config.NumHiddenLayers}], got {n}");
-        float[] input = Preprocessor.Prepare(audio);
-        return ChunkedInference.Run(this, input, chunking,
-            values => Forward(values, new Wav2Vec2ForwardOptions { StopAfterLayer = n }).LastHiddenState,
-            Config.HiddenSize, progress, cancellationToken);
+        return n;
     }
+
+    private Tensor LayerOutput(Tensor values, int layer) =>
+        Forward(values, new Wav2Vec2ForwardOptions { StopAfterLayer = layer }).LastHiddenState;
 
     /// <summary>
     /// Hidden states of several layers (Hugging Face hidden_states indices in [0, num_hidden_layers]) of several
@@ -214,7 +238,7 @@ public sealed class Wav2Vec2Model : Module
         int[] frameLengths = sampleLengths.Select(FrameCount).ToArray();
         bool[]? keyPadding = padded ? PaddingMask(frameLengths, frames) : null;
 
-        Tensor features = EncodeFeatures(inputValues, options.FeatureGradScale);       // (B, C, T)
+        Tensor features = EncodeFeatures(inputValues, options.FeatureGradScale);       // (B, T, C)
         (Tensor hidden, Tensor extractFeatures) = _featureProjection.Forward(features, Random);
         if (options.MaskTimeIndices != null)
             hidden = ApplyTimeMask(hidden, options.MaskTimeIndices);
@@ -282,7 +306,11 @@ public sealed class Wav2Vec2Model : Module
         return mask;
     }
 
-    /// <summary>conv -> norm -> GELU blocks turning (batch, samples) audio into (batch, channels, frames).</summary>
+    /// <summary>
+    /// conv -> norm -> GELU blocks turning (batch, samples) audio into (batch, frames, channels). The blocks work
+    /// channels-last, (batch, time, channels): each convolution then reads its input as its unfolded matrix, and the
+    /// result is already in the layout the feature projection wants.
+    /// </summary>
     private sealed class FeatureEncoder : Module
     {
         private readonly ModuleList<ConvBlock> _layers;
@@ -295,7 +323,8 @@ public sealed class Wav2Vec2Model : Module
 
         public Tensor Forward(Tensor audio)
         {
-            Tensor x = Ops.Reshape(audio, audio.Size(0), 1, audio.Size(1));
+            using var _ = StageProfiler.Enter("conv encoder");
+            Tensor x = Ops.Reshape(audio, audio.Size(0), audio.Size(1), 1);             // (B, S, 1)
             foreach (ConvBlock layer in _layers)
                 x = InferenceStage.Consume(x, layer.Forward);
             return x;
@@ -324,12 +353,12 @@ public sealed class Wav2Vec2Model : Module
             // In inference the conv output is normalised and activated in place: the first layer's output alone is
             // 512 channels x 50 frames per 10 ms of audio.
             bool inPlace = InferenceStage.InPlaceAllowed;
-            x = _conv.Forward(x);
-            if (_layerNorm != null)
-                x = _layerNorm.Forward(x, dim: 1);
-            else if (_groupNorm != null)
-                x = _groupNorm.Forward(x, inPlace);
-            return Ops.Gelu(x, inPlace);
+            if (_layerNorm == null && _groupNorm == null)
+                return _conv.ForwardChannelsLast(x, gelu: true);                        // (B, T, C)
+            x = _conv.ForwardChannelsLast(x);
+            if (_groupNorm != null)
+                return _groupNorm.ForwardChannelsLast(x, inPlace, gelu: true);
+            return Ops.Gelu(_layerNorm!.Forward(x), inPlace);
         }
     }
 
@@ -346,10 +375,11 @@ public sealed class Wav2Vec2Model : Module
             _dropout = config.FeatProjDropout;
         }
 
-        // (B, C, T) conv features -> ((B, T, hidden) projected, (B, T, C) normalised features).
+        // (B, T, C) conv features -> ((B, T, hidden) projected, (B, T, C) normalised features).
         public (Tensor Hidden, Tensor Normalized) Forward(Tensor features, RandomSource random)
         {
-            Tensor normalized = _norm.Forward(Ops.Transpose(features, 1, 2));
+            using var _ = StageProfiler.Enter("feature projection");
+            Tensor normalized = _norm.Forward(features);
             return (Dropout(_projection.Forward(normalized), _dropout, random), normalized);
         }
     }
@@ -372,11 +402,12 @@ public sealed class Wav2Vec2Model : Module
 
         public Tensor Forward(Tensor hidden)
         {
+            using var _ = StageProfiler.Enter("positional conv");
             Tensor weight = Ops.WeightNorm(_weightG, _weightV, 2);
-            Tensor x = Ops.Conv1d(Ops.Transpose(hidden, 1, 2), weight, _bias, padding: _kernel / 2, groups: _groups);
-            if (_kernel % 2 == 0)
-                x = Ops.Slice(x, 2, 0, x.Size(2) - 1);
-            return Ops.Transpose(Ops.Gelu(x), 1, 2);
+            // Channels-last over (B, T, hidden); an even kernel's extra last frame is never computed (one less
+            // padding frame on the right).
+            return Ops.Conv1dChannelsLast(hidden, weight, _bias, padding: _kernel / 2, groups: _groups,
+                paddingRight: (_kernel - 1) / 2, gelu: true);
         }
     }
 
@@ -475,6 +506,7 @@ public sealed class Wav2Vec2Model : Module
 
         public Tensor Forward(Tensor x, bool[]? keyPadding, RandomSource random)
         {
+            using var _ = StageProfiler.Enter("residual, dropout");
             if (_stable)
             {
                 // Pre-LN: x + Attn(LN(x)), then + FF(LN(.)).
@@ -505,9 +537,12 @@ public sealed class Wav2Vec2Model : Module
             _out = AddModule("out_proj", new Nn.Linear(h, h, random, normalStd: std));
         }
 
-        public Tensor Forward(Tensor x, bool[]? keyPadding, RandomSource random) =>
-            _out.Forward(Ops.Attention(_q.Forward(x), _k.Forward(x), _v.Forward(x), _heads, keyPadding,
+        public Tensor Forward(Tensor x, bool[]? keyPadding, RandomSource random)
+        {
+            using var _ = StageProfiler.Enter("attention");
+            return _out.Forward(Ops.Attention(_q.Forward(x), _k.Forward(x), _v.Forward(x), _heads, keyPadding,
                 Training ? _dropout : 0f, random));
+        }
     }
 
     private sealed class FeedForward : Module
@@ -524,7 +559,8 @@ public sealed class Wav2Vec2Model : Module
 
         public Tensor Forward(Tensor x, RandomSource random)
         {
-            Tensor h = Dropout(Ops.Gelu(_intermediate.Forward(x)), _activationDropout, random);
+            using var _ = StageProfiler.Enter("feed-forward");
+            Tensor h = Dropout(_intermediate.ForwardGelu(x), _activationDropout, random);
             return Dropout(_output.Forward(h), _hiddenDropout, random);
         }
     }

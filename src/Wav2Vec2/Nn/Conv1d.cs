@@ -3,7 +3,7 @@ using Wav2Vec2.Tensors;
 
 namespace Wav2Vec2.Nn;
 
-/// <summary>1-D convolution layer over (batch, channels, length).</summary>
+/// <summary>1-D convolution layer over (batch, channels, length), or channels-last (batch, length, channels).</summary>
 public sealed class Conv1d : Module
 {
     private readonly int _stride, _padding, _groups;
@@ -35,6 +35,13 @@ public sealed class Conv1d : Module
     /// <summary>(out), or null.</summary>
     public Parameter? Bias { get; }
 
-    /// <summary>Applies the convolution.</summary>
+    /// <summary>Applies the convolution to x (batch, channels, length).</summary>
     public Tensor Forward(Tensor x) => Ops.Conv1d(x, Weight, Bias, _stride, _padding, _groups);
+
+    /// <summary>
+    /// Applies the convolution to channels-last x (batch, length, channels), giving (batch, length', out); with
+    /// <paramref name="gelu"/> followed by GELU (fused when nothing is recorded).
+    /// </summary>
+    public Tensor ForwardChannelsLast(Tensor x, bool gelu = false) =>
+        Ops.Conv1dChannelsLast(x, Weight, Bias, _stride, _padding, _groups, gelu: gelu);
 }

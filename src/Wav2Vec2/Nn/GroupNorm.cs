@@ -26,4 +26,11 @@ public sealed class GroupNorm : Module
 
     /// <summary>Applies the normalisation (overwriting x with <paramref name="inPlace"/>, inference only).</summary>
     public Tensor Forward(Tensor x, bool inPlace = false) => Ops.GroupNorm(x, _groups, Weight, Bias, _eps, inPlace);
+
+    /// <summary>
+    /// Normalises channels-last x (batch, length, channels), in place with <paramref name="inPlace"/>, followed by GELU
+    /// (in the same pass when nothing is recorded) with <paramref name="gelu"/>.
+    /// </summary>
+    public Tensor ForwardChannelsLast(Tensor x, bool inPlace = false, bool gelu = false) =>
+        Ops.GroupNormChannelsLast(x, _groups, Weight, Bias, _eps, inPlace, gelu);
 }

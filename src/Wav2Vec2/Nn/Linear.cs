@@ -34,4 +34,7 @@ public sealed class Linear : Module
 
     /// <summary>Applies the layer to x (..., in).</summary>
     public Tensor Forward(Tensor x) => Ops.Linear(x, Weight, Bias);
+
+    /// <summary>GELU(x W^T + b), fused into the product when nothing is recorded.</summary>
+    public Tensor ForwardGelu(Tensor x) => Ops.Linear(x, Weight, Bias, gelu: true);
 }

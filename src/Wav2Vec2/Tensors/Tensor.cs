@@ -20,6 +20,7 @@ public class Tensor
 
     internal Tensor(int[] shape, bool clear, bool pooled = true)
     {
+        using var _ = Diagnostics.StageProfiler.Enter("allocation");
         _shape = CheckShape(shape);
         Length = ElementCount(_shape);
         TensorArena? arena = pooled ? TensorArena.Current : null;

@@ -47,13 +47,18 @@ public static class Parallelism
                 body(i);
             return;
         }
-
+        if (WorkerPool.TryRun(count, threads, body))
+            return;
+        // The workers are busy with another caller's loop (two threads fanning out at once): use the runtime's pool.
         var options = new ParallelOptions { MaxDegreeOfParallelism = threads };
-        Parallel.For(0, threads, options, part =>
-        {
-            (int start, int end) = Partition(count, threads, part);
-            RunSerial(start, end, body);
-        });
+        Parallel.For(0, threads, options, part => RunPart(count, threads, part, body));
+    }
+
+    // Part `part` of `parts` of [0, count), with nested fan-out disabled.
+    private static void RunPart(int count, int parts, int part, Action<int> body)
+    {
+        (int start, int end) = Partition(count, parts, part);
+        RunSerial(start, end, body);
     }
 
     /// <summary>
@@ -78,7 +83,7 @@ public static class Parallelism
         return ((int)start, (int)end);
     }
 
-    private static void RunSerial(int start, int end, Action<int> body)
+    internal static void RunSerial(int start, int end, Action<int> body)
     {
         bool outer = _insideParallelRegion;
         _insideParallelRegion = true;

@@ -1,4 +1,3 @@
-using System.Runtime.Intrinsics;
 using Wav2Vec2.Nn;
 using Wav2Vec2.Threading;
 
@@ -91,29 +90,49 @@ public sealed class AdamW
         });
     }
 
-    private static void UpdateRange(Span<float> p, ReadOnlySpan<float> g, Span<float> m, Span<float> v,
+    private static unsafe void UpdateRange(Span<float> p, ReadOnlySpan<float> g, Span<float> m, Span<float> v,
         float b1, float b2, float eps, float decay, float stepSize, float sqrtCorrection2)
     {
-        int i = 0;
-        if (Vector256.IsHardwareAccelerated)
+        fixed (float* pp = p, pg = g, pm = m, pv = v)
         {
-            for (; i + 8 <= p.Length; i += 8)
-            {
-                Vector256<float> gv = Vector256.Create(g.Slice(i, 8));
-                Vector256<float> mv = Vector256.Create(m.Slice(i, 8)) * b1 + gv * (1f - b1);
-                Vector256<float> vv = Vector256.Create(v.Slice(i, 8)) * b2 + gv * gv * (1f - b2);
-                Vector256<float> denominator = Vector256.Sqrt(vv) / sqrtCorrection2 + Vector256.Create(eps);
-                Vector256<float> pv = Vector256.Create(p.Slice(i, 8)) * decay - mv / denominator * stepSize;
-                mv.CopyTo(m.Slice(i, 8));
-                vv.CopyTo(v.Slice(i, 8));
-                pv.CopyTo(p.Slice(i, 8));
-            }
+            var kernel = new UpdateKernel(pp, pg, pm, pv, p.Length, b1, b2, eps, decay, stepSize, sqrtCorrection2);
+            Kernels.Simd.Run(ref kernel);
         }
-        for (; i < p.Length; i++)
+    }
+
+    // One fused pass over parameter, gradient and both moments, generic over the vector width.
+    private readonly unsafe struct UpdateKernel(float* p, float* g, float* m, float* v, int n, float b1, float b2, float eps,
+        float decay, float stepSize, float sqrtCorrection2) : Kernels.IVectorKernel
+    {
+        public void Run<TVec>() where TVec : struct, Kernels.ISimd<TVec>
         {
-            m[i] = m[i] * b1 + g[i] * (1f - b1);
-            v[i] = v[i] * b2 + g[i] * g[i] * (1f - b2);
-            p[i] = p[i] * decay - m[i] / (MathF.Sqrt(v[i]) / sqrtCorrection2 + eps) * stepSize;
+            TVec vb1 = TVec.Create(b1), vb2 = TVec.Create(b2), ob1 = TVec.Create(1f - b1), ob2 = TVec.Create(1f - b2);
+            TVec correction = TVec.Create(sqrtCorrection2), epsilon = TVec.Create(eps), vDecay = TVec.Create(decay);
+            TVec step = TVec.Create(stepSize);
+            int i = 0;
+            for (; i <= n - TVec.Count; i += TVec.Count)
+            {
+                TVec gv = TVec.Load(g + i);
+                TVec mv = TVec.Load(m + i) * vb1 + gv * ob1;
+                TVec vv = TVec.Load(v + i) * vb2 + gv * gv * ob2;
+                TVec denominator = TVec.Sqrt(vv) / correction + epsilon;
+                TVec.Store(mv, m + i);
+                TVec.Store(vv, v + i);
+                TVec.Store(TVec.Load(p + i) * vDecay - mv / denominator * step, p + i);
+            }
+            Scalar(i);
+        }
+
+        public void RunScalar() => Scalar(0);
+
+        private void Scalar(int from)
+        {
+            for (int i = from; i < n; i++)
+            {
+                m[i] = m[i] * b1 + g[i] * (1f - b1);
+                v[i] = v[i] * b2 + g[i] * g[i] * (1f - b2);
+                p[i] = p[i] * decay - m[i] / (MathF.Sqrt(v[i]) / sqrtCorrection2 + eps) * stepSize;
+            }
         }
     }
 

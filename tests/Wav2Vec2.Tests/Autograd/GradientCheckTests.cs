@@ -9,8 +9,13 @@ public sealed class GradientCheckTests
 {
     [TestMethod]
     [ChecksGradientOf(nameof(Ops.Linear))]
-    public void Linear() => GradientChecker.Check("Linear", t => Ops.Linear(t[0], t[1], t[2]),
-        [RandomTensor(1, 2, 3, 7), RandomTensor(2, 5, 7), RandomTensor(3, 5)]);
+    public void Linear()
+    {
+        GradientChecker.Check("Linear", t => Ops.Linear(t[0], t[1], t[2]),
+            [RandomTensor(1, 2, 3, 7), RandomTensor(2, 5, 7), RandomTensor(3, 5)]);
+        GradientChecker.Check("Linear with GELU", t => Ops.Linear(t[0], t[1], t[2], gelu: true),
+            [RandomTensor(1, 2, 3, 7), RandomTensor(2, 5, 7), RandomTensor(3, 5)]);
+    }
 
     [TestMethod]
     [ChecksGradientOf(nameof(Ops.MatMul))]
@@ -27,6 +32,29 @@ public sealed class GradientCheckTests
     public void Conv1dStridedPaddedGrouped() => GradientChecker.Check("Conv1d",
         t => Ops.Conv1d(t[0], t[1], t[2], stride: 3, padding: 2, groups: 2),
         [RandomTensor(6, 2, 4, 13), RandomTensor(7, 6, 2, 4), RandomTensor(8, 6)]);
+
+    [TestMethod]
+    [ChecksGradientOf(nameof(Ops.Conv1dChannelsLast))]
+    public void Conv1dChannelsLastStridedPaddedGrouped()
+    {
+        GradientChecker.Check("Conv1dChannelsLast", t => Ops.Conv1dChannelsLast(t[0], t[1], t[2], stride: 3, padding: 2,
+            groups: 2, paddingRight: 1), [RandomTensor(40, 2, 13, 4), RandomTensor(41, 6, 2, 4), RandomTensor(42, 6)]);
+        // Kernel longer than the stride (overlapping patches), no padding, no bias.
+        GradientChecker.Check("Conv1dChannelsLast overlapping", t => Ops.Conv1dChannelsLast(t[0], t[1], null, stride: 2),
+            [RandomTensor(43, 2, 11, 3), RandomTensor(44, 5, 3, 3)]);
+        GradientChecker.Check("Conv1dChannelsLast with GELU", t => Ops.Conv1dChannelsLast(t[0], t[1], null, stride: 2, gelu: true),
+            [RandomTensor(43, 2, 11, 3), RandomTensor(44, 5, 3, 3)]);
+    }
+
+    [TestMethod]
+    [ChecksGradientOf(nameof(Ops.GroupNormChannelsLast))]
+    public void GroupNormChannelsLast()
+    {
+        GradientChecker.Check("GroupNormChannelsLast", t => Ops.GroupNormChannelsLast(t[0], 2, t[1], t[2]),
+            [RandomTensor(45, 2, 6, 4), RandomTensor(46, 4), RandomTensor(47, 4)], relativeTolerance: 3e-2f);
+        GradientChecker.Check("GroupNormChannelsLast with GELU", t => Ops.GroupNormChannelsLast(t[0], 2, t[1], t[2], gelu: true),
+            [RandomTensor(45, 2, 6, 4), RandomTensor(46, 4), RandomTensor(47, 4)], relativeTolerance: 3e-2f);
+    }
 
     [TestMethod]
     [ChecksGradientOf(nameof(Ops.GroupNorm))]

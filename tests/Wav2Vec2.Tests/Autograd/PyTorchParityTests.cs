@@ -36,6 +36,23 @@ public sealed class PyTorchParityTests
     public void Conv1dGroupedStridedPadded() =>
         Check("conv", t => Ops.Conv1d(t[0], t[1], t[2], stride: 2, padding: 1, groups: 2), "x", "w", "b");
 
+    // The channels-last ops against the same fixtures, through transposes: (B, C, T) -> (B, T, C) -> op -> back.
+    [TestMethod]
+    public void Conv1dChannelsLastGroupedStridedPadded() => Check("conv", t => Ops.Transpose(
+        Ops.Conv1dChannelsLast(Ops.Transpose(t[0], 1, 2), t[1], t[2], stride: 2, padding: 1, groups: 2), 1, 2), "x", "w", "b");
+
+    [TestMethod]
+    public void Conv1dChannelsLastFirstFeatureEncoderLayer() => Check("conv_first",
+        t => Ops.Transpose(Ops.Conv1dChannelsLast(Ops.Transpose(t[0], 1, 2), t[1], null, stride: 5), 1, 2), "x", "w");
+
+    [TestMethod]
+    public void GroupNormChannelsLast()
+    {
+        foreach ((string op, int groups) in new[] { ("groupnorm", 3), ("groupnorm_per_channel", 6) })
+            Check(op, t => Ops.Transpose(Ops.GroupNormChannelsLast(
+                Ops.Transpose(Ops.Add(t[0], Tensor.Scalar(1.5f)), 1, 2), groups, t[1], t[2]), 1, 2), "x", "gamma", "beta");
+    }
+
     [TestMethod]
     public void Conv1dFirstFeatureEncoderLayer() =>
         Check("conv_first", t => Ops.Conv1d(t[0], t[1], null, stride: 5), "x", "w");

@@ -11,23 +11,17 @@ public sealed class GemmTests
     [TestCleanup]
     public void Restore()
     {
-        Gemm.Path = GemmPath.Auto;
+        KernelPaths.Requested = KernelPath.Auto;
         Parallelism.DegreeOfParallelism = Environment.ProcessorCount;
     }
 
-    // Path names rather than GemmPath values: the enum is internal and test method parameters must be public types.
-    public static IEnumerable<object[]> VectorPaths()
-    {
-        if (System.Runtime.Intrinsics.X86.Fma.IsSupported && System.Runtime.Intrinsics.X86.Avx2.IsSupported)
-            yield return [nameof(GemmPath.Avx2Fma)];
-        yield return [nameof(GemmPath.Vector128)];
-    }
+    public static IEnumerable<object[]> VectorPaths() => TestSupport.VectorPaths();
 
     [TestMethod]
     [DynamicData(nameof(VectorPaths))]
     public void EverySquareSizeUpTo64MatchesScalarTwin(string path)
     {
-        Gemm.Path = Enum.Parse<GemmPath>(path);
+        KernelPaths.Requested = KernelPaths.Parse(path);
         for (int size = 0; size <= 64; size++)
             CompareWithReference(size, size, size, false, false, 1f, 0f, seed: size);
     }
@@ -36,7 +30,7 @@ public sealed class GemmTests
     [DynamicData(nameof(VectorPaths))]
     public void AllSmallShapesAndTransposesMatchScalarTwin(string path)
     {
-        Gemm.Path = Enum.Parse<GemmPath>(path);
+        KernelPaths.Requested = KernelPaths.Parse(path);
         int[] sizes = [0, 1, 2, 5, 6, 7, 15, 16, 17, 33];
         int seed = 0;
         foreach (int m in sizes)
@@ -51,11 +45,49 @@ public sealed class GemmTests
     [DynamicData(nameof(VectorPaths))]
     public void OddLargeShapesCrossingBlockBoundariesMatch(string path)
     {
-        Gemm.Path = Enum.Parse<GemmPath>(path);
+        KernelPaths.Requested = KernelPaths.Parse(path);
         CompareWithReference(97, 301, 263, false, false, 1f, 0f, 1);
-        CompareWithReference(131, 67, 509, true, false, 1f, 0f, 2);  // k crosses the 256 KC block
-        CompareWithReference(211, 129, 77, false, true, 1f, 0f, 3);  // m crosses the 96 MC block
-        CompareWithReference(13, 2101, 9, true, true, 1f, 0f, 4);   // n crosses the 2048 NC block
+        CompareWithReference(131, 67, 809, true, false, 1f, 0f, 2);  // two k blocks
+        CompareWithReference(211, 129, 77, false, true, 1f, 0f, 3);  // m crosses the 48 MC block
+        CompareWithReference(13, 2101, 9, true, true, 1f, 0f, 4);   // n crosses the 1024 NC block
+        CompareWithReference(50, 70, 1601, false, true, 1f, 0f, 5); // three k blocks of 534
+    }
+
+    [TestMethod]
+    [DynamicData(nameof(VectorPaths))]
+    public void BiasIsAddedOnceAndGeluAppliedToTheFinalValue(string path)
+    {
+        KernelPaths.Requested = KernelPaths.Parse(path);
+        int seed = 20;
+        // k = 1000: two k blocks; n = 48: the 6 x 16 tile on the AVX-512 path; n = 130: packed A with a partial panel.
+        foreach ((int m, int n, int k) in new[] { (7, 45, 1000), (13, 33, 5), (1, 1, 1), (29, 48, 70), (14, 130, 9) })
+            foreach (float beta in new[] { 0f, 1f, 0.5f })
+                foreach (bool gelu in new[] { false, true })
+                    CompareWithReference(m, n, k, false, true, 1.5f, beta, seed++, withBias: true, gelu: gelu);
+    }
+
+    [TestMethod]
+    [DynamicData(nameof(VectorPaths))]
+    public void SegmentedAndOverlappingOperandsMatchScalarTwin(string path)
+    {
+        // Columns in runs of `length` every `stride` floats (a channels-last convolution's unfolded input), rows that
+        // overlap (lda smaller than the row), both operands, every transpose, runs crossing 8-step transposes.
+        KernelPaths.Requested = KernelPaths.Parse(path);
+        int seed = 40;
+        foreach ((int length, int stride, int ld) in new[] { (5, 9, 14), (16, 24, 20), (3, 3, 2), (48, 80, 40) })
+            foreach (bool ta in new[] { false, true })
+                foreach (bool tb in new[] { false, true })
+                {
+                    int m = 29, n = 37, k = 51;
+                    var segments = new ColumnSegments(length, stride);
+                    int aRows = ta ? k : m, aCols = ta ? m : k, bRows = tb ? n : k, bCols = tb ? k : n;
+                    float[] a = TestSupport.RandomArray((int)((aRows - 1) * ld + segments.Offset(aCols - 1) + 1), seed++);
+                    float[] b = TestSupport.RandomArray((int)((bRows - 1) * ld + segments.Offset(bCols - 1) + 1), seed++);
+                    float[] c = new float[m * n], expected = new float[m * n];
+                    Gemm.Sgemm(ta, tb, m, n, k, 1f, a, ld, b, ld, 0f, c, n, default, segments, segments);
+                    GemmReference.Sgemm(ta, tb, m, n, k, 1f, a, ld, b, ld, 0f, expected, n, default, segments, segments);
+                    TestSupport.AssertClose(expected, c, 2e-6f * (k + 4), $"segmented {length}/{stride} ld={ld} tA={ta} tB={tb}");
+                }
     }
 
     [TestMethod]
@@ -111,14 +143,18 @@ public sealed class GemmTests
         StringAssert.Contains(error.Message, "leading dimension of B");
     }
 
-    private static void CompareWithReference(int m, int n, int k, bool transA, bool transB, float alpha, float beta, int seed)
+    private static void CompareWithReference(int m, int n, int k, bool transA, bool transB, float alpha, float beta, int seed,
+        bool withBias = false, bool gelu = false)
     {
         float[] a = TestSupport.RandomArray(m * k, seed), b = TestSupport.RandomArray(k * n, seed + 1000);
         float[] c = TestSupport.RandomArray(m * n, seed + 2000), expected = (float[])c.Clone();
+        float[] bias = withBias ? TestSupport.RandomArray(n, seed + 3000) : [];
         int lda = transA ? m : k, ldb = transB ? k : n;
-        Gemm.Sgemm(transA, transB, m, n, k, alpha, a, Math.Max(1, lda), b, Math.Max(1, ldb), beta, c, Math.Max(1, n));
-        GemmReference.Sgemm(transA, transB, m, n, k, alpha, a, Math.Max(1, lda), b, Math.Max(1, ldb), beta, expected, Math.Max(1, n));
+        Gemm.Sgemm(transA, transB, m, n, k, alpha, a, Math.Max(1, lda), b, Math.Max(1, ldb), beta, c, Math.Max(1, n), bias,
+            gelu: gelu);
+        GemmReference.Sgemm(transA, transB, m, n, k, alpha, a, Math.Max(1, lda), b, Math.Max(1, ldb), beta, expected,
+            Math.Max(1, n), bias, gelu: gelu);
         // float32 accumulation error grows with k; the reference accumulates in double
-        TestSupport.AssertClose(expected, c, 2e-6f * (k + 4), $"gemm {m}x{n}x{k} tA={transA} tB={transB} path={Gemm.Path}");
+        TestSupport.AssertClose(expected, c, 2e-6f * (k + 4), $"gemm {m}x{n}x{k} tA={transA} tB={transB} path={KernelPaths.Requested}");
     }
 }

@@ -2,10 +2,72 @@ using Wav2Vec2.Kernels;
 
 namespace Wav2Vec2.Tests.Kernels;
 
-/// <summary>Each hand-written kernel against its plain reference twin.</summary>
+/// <summary>Each hand-written kernel against its plain reference twin, on every kernel path (sets the process-wide path).</summary>
 [TestClass]
+[DoNotParallelize]
 public sealed class KernelTwinTests
 {
+    [TestCleanup]
+    public void Restore() => KernelPaths.Requested = KernelPath.Auto;
+
+    public static IEnumerable<object[]> VectorPaths() => TestSupport.VectorPaths();
+
+    // Runs `run` on the scalar twins, then on `path`, and compares each array it returns within its tolerance.
+    private static void AssertPathMatchesScalar(string path, string what, Func<float[][]> run, params float[] tolerances)
+    {
+        KernelPaths.Requested = KernelPath.Scalar;
+        float[][] expected = run();
+        KernelPaths.Requested = KernelPaths.Parse(path);
+        float[][] actual = run();
+        for (int i = 0; i < expected.Length; i++)
+            AssertClose(expected[i], actual[i], tolerances[i], $"{what}, output {i}, on {path}");
+    }
+
+    [TestMethod]
+    [DynamicData(nameof(VectorPaths))]
+    public void ChannelsLastConvMatchesDirectConvolution(string path)
+    {
+        KernelPaths.Requested = KernelPaths.Parse(path);
+        // (batch, length, in, out, kernel, stride, pad left, pad right, groups)
+        foreach (int[] c in new[]
+                 {
+                     new[] { 1, 400, 1, 8, 10, 5, 0, 0, 1 },   // first feature-encoder layer
+                     new[] { 2, 37, 8, 8, 3, 2, 0, 0, 1 },     // later layers: kernel 3 / 2, stride 2, overlapping rows
+                     new[] { 1, 29, 16, 16, 8, 1, 4, 3, 4 },   // positional conv: grouped, even kernel, one frame less
+                     new[] { 3, 11, 6, 9, 4, 3, 2, 2, 3 },
+                     new[] { 1, 70, 96, 48, 5, 1, 2, 2, 2 },   // 48 channels per group: runs of 48 across 8-step blocks
+                 })
+        {
+            var s = new ChannelsLastConvShape(c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7], c[8]);
+            float[] x = RandomArray(s.Batch * s.InLength * s.InChannels, 1), w = RandomArray(s.OutChannels * s.GroupInChannels * s.Kernel, 2);
+            float[] bias = RandomArray(s.OutChannels, 3);
+            float[] y = new float[s.Batch * s.OutLength * s.OutChannels], expected = new float[y.Length];
+            ChannelsLastConvKernels.Forward(x, w, bias, s, y);
+            ChannelsLastConvKernels.ForwardReference(x, w, bias, s, expected);
+            AssertClose(expected, y, 2e-6f * (s.PatchSize + 4), $"channels-last conv {s} on {path}");
+        }
+    }
+
+    [TestMethod]
+    [DynamicData(nameof(VectorPaths))]
+    public void ChannelsLastGroupNormMatchesScalarPath(string path)
+    {
+        // Odd channel counts leave a scalar tail after the vectors; an offset keeps the shifted sums honest.
+        foreach ((int channels, int groups) in new[] { (37, 37), (24, 3), (70, 5) })
+        {
+            float[] x = RandomArray(2 * 53 * channels, channels, 3f).Select(v => v + 10f).ToArray();
+            float[] gamma = RandomArray(channels, 5), beta = RandomArray(channels, 6), dy = RandomArray(x.Length, 7);
+            AssertPathMatchesScalar(path, $"group norm {channels}/{groups}", () =>
+            {
+                float[] y = new float[x.Length], dx = new float[x.Length], dg = new float[channels], db = new float[channels];
+                float[] mean = new float[2 * groups], rstd = new float[2 * groups];
+                ChannelsLastNormKernels.GroupNormForward(x, 2, 53, channels, groups, gamma, beta, 1e-5f, y, mean, rstd);
+                ChannelsLastNormKernels.GroupNormBackward(dy, x, 2, 53, channels, groups, gamma, mean, rstd, dx, dg, db);
+                return [y, dx, dg, db];
+            }, 1e-5f, 1e-4f, 1e-4f, 1e-4f);
+        }
+    }
+
     [TestMethod]
     [DataRow(1, 1, 400, 8, 10, 5, 0, 1)]      // wav2vec 2.0 first conv layer
     [DataRow(2, 8, 37, 8, 3, 2, 0, 1)]        // later feature-encoder layers (kernel 3 / 2, stride 2)
@@ -42,12 +104,75 @@ public sealed class KernelTwinTests
             AttentionKernels.Forward(q, k, v, mask, s, scale, DropoutMask.None, probabilities, output);
             AttentionKernels.ForwardReference(q, k, v, mask, s, scale, expected);
             AssertClose(expected, output, 1e-5f, $"attention (mask: {mask.Length > 0})");
+            AttentionKernels.Forward(q, k, v, mask, s, scale, DropoutMask.None, [], output);   // inference: scratch per head
+            AssertClose(expected, output, 1e-5f, $"attention without kept probabilities (mask: {mask.Length > 0})");
         }
     }
 
     [TestMethod]
-    public void VectorisedGeluMatchesScalarTwin()
+    [DynamicData(nameof(VectorPaths))]
+    public void LayerNormMatchesScalarPath(string path)
     {
+        foreach (int size in new[] { 1, 7, 16, 37, 768 })
+        {
+            int rows = 5;
+            float[] x = RandomArray(rows * size, size, 3f).Select(v => v + 2f).ToArray(), dy = RandomArray(rows * size, 8);
+            float[] gamma = RandomArray(size, 9), beta = RandomArray(size, 10);
+            AssertPathMatchesScalar(path, $"layer norm {size}", () =>
+            {
+                float[] y = new float[x.Length], dx = new float[x.Length], dg = new float[size], db = new float[size];
+                float[] mean = new float[rows], rstd = new float[rows];
+                NormKernels.LayerNormForward(x, rows, size, gamma, beta, 1e-5f, y, mean, rstd);
+                NormKernels.LayerNormBackward(dy, x, rows, size, gamma, mean, rstd, dx, dg, db);
+                return [y, dx, dg, db];
+            }, 1e-5f, 1e-4f, 1e-4f, 1e-4f);
+        }
+    }
+
+    [TestMethod]
+    [DynamicData(nameof(VectorPaths))]
+    public void SoftmaxMatchesScalarPath(string path)
+    {
+        foreach (int cols in new[] { 1, 5, 16, 33, 499 })
+        {
+            float[] x = RandomArray(3 * cols, cols, 6f), dy = RandomArray(3 * cols, 2);
+            x[cols - 1] = float.NegativeInfinity;                          // a masked key
+            AssertPathMatchesScalar(path, $"softmax {cols}", () =>
+            {
+                float[] y = new float[x.Length], dx = new float[x.Length];
+                ActivationKernels.SoftmaxRows(x, 3, cols, y);
+                ActivationKernels.SoftmaxBackwardRows(y, dy, 3, cols, dx);
+                return [y, dx];
+            }, 1e-6f, 1e-5f);
+        }
+    }
+
+    [TestMethod]
+    [DynamicData(nameof(VectorPaths))]
+    public void DropoutMasksAreBitIdenticalToTheScalarGenerator(string path)
+    {
+        var mask = new DropoutMask(0x1234_5678_9ABC_DEF0UL, 1_000_003UL, 0.3f);
+        float[] values = RandomArray(1037, 12), dy = RandomArray(1037, 13), dx = RandomArray(1037, 14);
+        (float[] Applied, float[] Added) Run(KernelPath p)
+        {
+            KernelPaths.Requested = p;
+            float[] applied = (float[])values.Clone(), added = (float[])dx.Clone();
+            mask.Apply(applied, 77);
+            mask.AddMasked(dy, added, 77);
+            return (applied, added);
+        }
+        var expected = Run(KernelPath.Scalar);
+        var actual = Run(KernelPaths.Parse(path));
+        CollectionAssert.AreEqual(expected.Applied, actual.Applied, "masked values");
+        CollectionAssert.AreEqual(expected.Added, actual.Added, "masked gradient");
+        Assert.IsTrue(actual.Applied.Count(v => v == 0f) is > 250 and < 380, "about 30% dropped");
+    }
+
+    [TestMethod]
+    [DynamicData(nameof(VectorPaths))]
+    public void VectorisedGeluMatchesScalarTwin(string path)
+    {
+        KernelPaths.Requested = KernelPaths.Parse(path);
         float[] x = RandomArray(1003, 7, 8f), y = new float[x.Length];
         float[] dy = RandomArray(x.Length, 8), dx = new float[x.Length];
         ActivationKernels.GeluForward(x, y);
@@ -99,11 +224,22 @@ public sealed class KernelTwinTests
     }
 
     [TestMethod]
-    public void BlockedTransposeMatchesIndexDefinition()
+    [DynamicData(nameof(VectorPaths))]
+    public void TransposeMatchesIndexDefinition(string path)
     {
-        foreach ((int rows, int cols) in new[] { (1, 1), (33, 65), (64, 31), (5, 100) })
+        KernelPaths.Requested = KernelPaths.Parse(path);
+        foreach ((int rows, int cols) in new[] { (1, 1), (33, 65), (64, 31), (5, 100), (16, 24) })
         {
-            float[] source = RandomArray(2 * rows * cols, rows * cols), destination = new float[source.Length];
+            float[] source = RandomArray(2 * rows * cols, rows * cols), destination = RandomArray(source.Length, 3);
+            float[] before = (float[])destination.Clone();
+            LayoutKernels.Transpose(source, 2, rows, cols, destination, accumulate: true);
+            for (int b = 0; b < 2; b++)
+                for (int r = 0; r < rows; r++)
+                    for (int c = 0; c < cols; c++)
+                    {
+                        int to = b * rows * cols + c * rows + r;
+                        Assert.AreEqual(before[to] + source[b * rows * cols + r * cols + c], destination[to], 1e-6f);
+                    }
             LayoutKernels.Transpose(source, 2, rows, cols, destination);
             for (int b = 0; b < 2; b++)
                 for (int r = 0; r < rows; r++)

@@ -1,3 +1,4 @@
+using Wav2Vec2.IO;
 using Wav2Vec2.Audio;
 using Wav2Vec2.Models;
 using Wav2Vec2.Tensors;
@@ -80,6 +81,42 @@ public sealed class Wav2Vec2ModelTests
         Tensor[][] grouped = tiny.ExtractHiddenStates([noise, noise, other], [2], batchSize: 3);
         AssertClose(tiny.ExtractFeatures(other, 2), grouped[2][0], 1e-5f, "group-norm model, own batch");
         AssertClose(tiny.ExtractFeatures(noise, 2), grouped[1][0], 1e-5f, "group-norm model, shared batch");
+    }
+
+    [TestMethod]
+    public void StreamedFeaturesEqualTheReturnedOnesAndGoToNpyInBlocks()
+    {
+        var model = Wav2Vec2Model.FromPretrained(FixturePath("models", "stable_layer"), strict: true, out _);
+        AudioClip audio = AudioFile.Read(FixturePath("reference_audio.wav"));
+        var chunking = new ChunkingOptions { ChunkSeconds = 0.5, ContextSeconds = 0.2 };
+        Tensor returned = model.ExtractFeatures(audio, 2, chunking);
+        var blocks = new List<float[]>();
+        int frames = model.StreamFeatures(audio, block => blocks.Add(block.ToArray()), 2, chunking);
+        Assert.IsTrue(blocks.Count > 2, "one block per chunk");
+        Assert.AreEqual(returned.Size(0), frames);
+        CollectionAssert.AreEqual(returned.ToArray(), blocks.SelectMany(b => b).ToArray());
+
+        string path = Path.Combine(Path.GetTempPath(), $"w2v2-stream-{Guid.NewGuid():N}.npy");
+        try
+        {
+            int rows = Npy.WriteRows(path, 32, append => model.StreamFeatures(audio, append, 2, chunking));
+            Tensor read = Npy.Read(path);
+            CollectionAssert.AreEqual(new[] { rows, 32 }, read.ShapeArray);
+            CollectionAssert.AreEqual(returned.ToArray(), read.ToArray());
+            // A failure half-way leaves no file behind (temporary file + rename).
+            File.Delete(path);
+            Assert.ThrowsExactly<InvalidOperationException>(() => Npy.WriteRows(path, 32, append =>
+            {
+                append(new float[64]);
+                throw new InvalidOperationException("stopped");
+            }));
+            Assert.IsFalse(File.Exists(path));
+            Assert.IsFalse(Directory.GetFiles(Path.GetTempPath(), Path.GetFileName(path) + ".tmp*").Any());
+        }
+        finally
+        {
+            File.Delete(path);
+        }
     }
 
     private sealed class SyncProgress(List<double> values) : IProgress<double>

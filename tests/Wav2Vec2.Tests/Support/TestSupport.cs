@@ -1,6 +1,7 @@
 using Wav2Vec2.Audio;
 using Wav2Vec2.Autograd;
 using Wav2Vec2.IO;
+using Wav2Vec2.Kernels;
 using Wav2Vec2.Models;
 using Wav2Vec2.Tensors;
 
@@ -9,6 +10,13 @@ namespace Wav2Vec2.Tests.Support;
 /// <summary>Shared helpers: random data, closeness assertions and the committed PyTorch fixtures.</summary>
 internal static class TestSupport
 {
+    /// <summary>
+    /// Every vector kernel path as a test-data row. Names, not KernelPath values: the enum is internal and test method
+    /// parameters must be public types. Each path runs on every machine (emulated where the CPU lacks it).
+    /// </summary>
+    public static IEnumerable<object[]> VectorPaths() =>
+        [[nameof(KernelPath.Avx512)], [nameof(KernelPath.Avx2)], [nameof(KernelPath.Vector128)]];
+
     public static float[] RandomArray(int length, int seed, float scale = 1f)
     {
         var random = new Random(seed);

@@ -22,4 +22,36 @@ public sealed class ParallelismTests
             Assert.AreEqual(1, nestedThreads, "kernels inside a parallel region must run serially");
         Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => Parallelism.DegreeOfParallelism = 0);
     }
+
+    [TestMethod]
+    public void AnExceptionInAPartIsRethrownOnceEveryPartHasFinished()
+    {
+        var finished = new int[64];
+        var error = Assert.ThrowsExactly<InvalidOperationException>(() => Parallelism.For(finished.Length, i =>
+        {
+            if (i == finished.Length - 1)
+                throw new InvalidOperationException("part failed");
+            Thread.Sleep(1);
+            finished[i] = 1;
+        }));
+        Assert.AreEqual("part failed", error.Message);
+        Assert.AreEqual(finished.Length - 1, finished.Sum(), "every other index ran before the call returned");
+    }
+
+    [TestMethod]
+    public void ConcurrentCallersEachRunEveryIndexOnce()
+    {
+        // Two threads fanning out at once: one gets the workers, the other falls back; both must be complete.
+        var sums = new long[2];
+        Parallel.For(0, 2, caller =>
+        {
+            for (int round = 0; round < 200; round++)
+            {
+                long local = 0;
+                Parallelism.For(100, i => Interlocked.Add(ref local, i));
+                Interlocked.Add(ref sums[caller], local);
+            }
+        });
+        CollectionAssert.AreEqual(new long[] { 200 * 4950, 200 * 4950 }, sums);
+    }
 }

@@ -35,6 +35,37 @@ public sealed class AdamWTests : TempDirectoryTest
     }
 
     [TestMethod]
+    [DoNotParallelize]   // sets the process-wide kernel path
+    [DynamicData(nameof(VectorPaths))]
+    public void EveryKernelPathUpdatesLikeTheScalarTwin(string path)
+    {
+        float[] Run(Wav2Vec2.Kernels.KernelPath kernelPath)
+        {
+            Wav2Vec2.Kernels.KernelPaths.Requested = kernelPath;
+            try
+            {
+                var p = new Parameter("p", 1001);   // odd length: vectors and a scalar tail
+                RandomArray(1001, 1).CopyTo(p.Span);
+                var optimizer = new AdamW([p], new AdamWOptions { LearningRate = 1e-2f });
+                for (int step = 0; step < 3; step++)
+                {
+                    optimizer.ZeroGrad();
+                    p.Grad = Tensor.FromArray(RandomArray(1001, 2 + step), 1001);
+                    optimizer.Update();
+                }
+                return p.ToArray();
+            }
+            finally
+            {
+                Wav2Vec2.Kernels.KernelPaths.Requested = Wav2Vec2.Kernels.KernelPath.Auto;
+            }
+        }
+        AssertClose(Run(Wav2Vec2.Kernels.KernelPath.Scalar), Run(Wav2Vec2.Kernels.KernelPaths.Parse(path)), 1e-6f, $"AdamW on {path}");
+    }
+
+    public static IEnumerable<object[]> VectorPaths() => TestSupport.VectorPaths();
+
+    [TestMethod]
     public void AdamWMatchesTorchOverThreeSteps()
     {
         var p = new Parameter("p", 10);

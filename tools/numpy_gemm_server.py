@@ -1,0 +1,21 @@
+#!/usr/bin/python3
+"""numpy (Debian's OpenBLAS) SGEMM timed on request, so that the gemm benchmark can interleave it with ours in one run.
+
+    /usr/bin/python3 tools/numpy_gemm_server.py M N K     (OPENBLAS_NUM_THREADS sets the threads)
+
+Prints "ready", then for every line "run" on standard input multiplies two random float32 matrices (M x K by K x N)
+once and prints the seconds it took; ends at end of input."""
+import sys, time
+import numpy as np
+
+m, n, k = map(int, sys.argv[1:4])
+a = np.random.rand(m, k).astype(np.float32)
+b = np.random.rand(k, n).astype(np.float32)
+a @ b
+print("ready", flush=True)
+for line in sys.stdin:
+    if line.strip() != "run":
+        break
+    start = time.perf_counter()
+    a @ b
+    print("%.9f" % (time.perf_counter() - start), flush=True)
