@@ -3,9 +3,9 @@
 
     /usr/bin/python3 tools/numpy_gemm_server.py M N K     (OPENBLAS_NUM_THREADS sets the threads)
 
-Prints "ready", then for every line "run" on standard input multiplies two random float32 matrices (M x K by K x N)
-once and prints the seconds it took; ends at end of input."""
-import sys, time
+Prints "ready", then for every line "run R" on standard input multiplies two random float32 matrices (M x K by K x N)
+once untimed and R times timed, back to back, and prints the median seconds; ends at end of input."""
+import statistics, sys, time
 import numpy as np
 
 m, n, k = map(int, sys.argv[1:4])
@@ -14,8 +14,13 @@ b = np.random.rand(k, n).astype(np.float32)
 a @ b
 print("ready", flush=True)
 for line in sys.stdin:
-    if line.strip() != "run":
+    words = line.split()
+    if len(words) != 2 or words[0] != "run":
         break
-    start = time.perf_counter()
     a @ b
-    print("%.9f" % (time.perf_counter() - start), flush=True)
+    times = []
+    for _ in range(int(words[1])):
+        start = time.perf_counter()
+        a @ b
+        times.append(time.perf_counter() - start)
+    print("%.9f" % statistics.median(times), flush=True)

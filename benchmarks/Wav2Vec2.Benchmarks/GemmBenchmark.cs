@@ -6,6 +6,7 @@ namespace Wav2Vec2.Benchmarks;
 internal static class GemmBenchmark
 {
     private const int SettleMilliseconds = 200;
+    private const int BurstRuns = 5;
 
     public static int Run(BenchmarkOptions options)
     {
@@ -20,20 +21,18 @@ internal static class GemmBenchmark
         double seconds;
         if (options.Reference)
         {
-            // numpy in a server process, called in turns with ours so that both see the same machine.
+            // numpy in a server process, called in turns with ours so that both see the same machine. Each turn is a
+            // burst: one untimed multiply (wakes the worker threads and the cores) and BurstRuns timed back to back.
             using var numpy = new NumpyGemm(m, n, k, options.Threads);
-            Ours();
             var ours = new double[options.Runs];
             var theirs = new double[options.Runs];
             for (int i = 0; i < options.Runs; i++)
             {
                 // OpenBLAS's and .NET's worker threads spin for a while after a multiply: let them go idle first.
                 Thread.Sleep(SettleMilliseconds);
-                long start = System.Diagnostics.Stopwatch.GetTimestamp();
-                Ours();
-                ours[i] = System.Diagnostics.Stopwatch.GetElapsedTime(start).TotalSeconds;
+                ours[i] = BenchmarkApp.MedianSeconds(Ours, BurstRuns);
                 Thread.Sleep(SettleMilliseconds);
-                theirs[i] = numpy.Run();
+                theirs[i] = numpy.Run(BurstRuns);
             }
             seconds = BenchmarkApp.Median(ours);
             double reference = BenchmarkApp.Median(theirs);
@@ -68,10 +67,10 @@ internal static class GemmBenchmark
                 throw new BenchmarkUsageException("numpy_gemm_server.py did not start (python3-numpy installed?)");
         }
 
-        /// <summary>Seconds of one numpy multiply, timed inside the server (no pipe latency).</summary>
-        public double Run()
+        /// <summary>Median seconds of <paramref name="runs"/> warm numpy multiplies, timed inside the server (no pipe latency).</summary>
+        public double Run(int runs)
         {
-            _process.StandardInput.WriteLine("run");
+            _process.StandardInput.WriteLine($"run {runs}");
             string? answer = _process.StandardOutput.ReadLine();
             return double.TryParse(answer, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture,
                 out double seconds) ? seconds : throw new BenchmarkUsageException($"numpy_gemm_server.py answered '{answer}'");
