@@ -8,6 +8,7 @@
 using Microsoft.ML;
 using Microsoft.ML.Data;
 using Microsoft.ML.Runtime;
+using Microsoft.ML.Trainers.LightGbm;
 using Wav2Vec2.MLNet;
 using Wav2Vec2.Models;
 using Wav2Vec2.Tensors;
@@ -42,7 +43,7 @@ var pipeline = mlContext.Transforms.LoadAudio("Audio", Path.Combine(dataDir, "cl
     .Append(mlContext.Transforms.NormalizeMeanVariance("Features"))
     .Append(mlContext.Transforms.Conversion.MapValueToKey("Label"))
     .AppendCacheCheckpoint(mlContext)
-    .Append(mlContext.MulticlassClassification.Trainers.SdcaMaximumEntropy())   // or .LightGbm() (Microsoft.ML.LightGbm)
+    .Append(mlContext.MulticlassClassification.Trainers.LightGbm(new LightGbmMulticlassTrainer.Options { Seed = 1, NumberOfThreads = 1 }))
     .Append(mlContext.Transforms.Conversion.MapKeyToValue("PredictedLabel"));
 
 ITransformer model = pipeline.Fit(split.TrainSet);
