@@ -44,23 +44,31 @@ internal static class AttentionKernels
                 var kh = new ReadOnlySpan<float>((float*)ak + headOffset, RowSpan(t, md, d));
                 var vh = new ReadOnlySpan<float>((float*)av + headOffset, RowSpan(t, md, d));
                 var oh = new Span<float>((float*)ao + headOffset, RowSpan(t, md, d));
-                // The kept probabilities, or scratch; a second scratch half holds the dropped copy.
-                float[] scratch = BufferPool.Rent((keep ? 0 : t * t) + (dropout.IsActive ? t * t : 0) + 1);
+                // Training keeps every probability; inference works through blocks of query rows whose scores stay in
+                // L2 (a 40 s window has 2000 frames: 16 MB of scores per head, streamed three times, unblocked).
+                int rowBlock = keep ? t : InferenceRowBlock(t);
+                // The block's probabilities (scratch unless kept), and a second half for the dropped copy.
+                float[] scratch = BufferPool.Rent((keep ? 0 : rowBlock * t) + (dropout.IsActive ? rowBlock * t : 0) + 1);
                 try
                 {
-                    Span<float> p = keep ? new Span<float>((float*)ap + (long)bh * t * t, t * t) : scratch.AsSpan(0, t * t); // (T, T)
-                    Gemm.Sgemm(false, true, t, t, d, scale, qh, md, kh, md, 0f, p, t);
-                    if (masked)
-                        MaskPaddedKeys(p, t, new ReadOnlySpan<bool>((bool*)am + (long)b * t, t));
-                    ActivationKernels.SoftmaxRows(p, t, t, p);
-                    if (dropout.IsActive)
+                    for (int r0 = 0; r0 < t; r0 += rowBlock)
                     {
-                        Span<float> pd = scratch.AsSpan(keep ? 0 : t * t, t * t);
-                        p.CopyTo(pd);
-                        dropout.Apply(pd, (long)bh * t * t);
-                        p = pd;
+                        int rows = Math.Min(rowBlock, t - r0);
+                        long first = (long)bh * t * t + (long)r0 * t;   // index of the block's first probability
+                        Span<float> p = keep ? new Span<float>((float*)ap + first, rows * t) : scratch.AsSpan(0, rows * t);
+                        Gemm.Sgemm(false, true, rows, t, d, scale, qh[(r0 * md)..], md, kh, md, 0f, p, t);
+                        if (masked)
+                            MaskPaddedKeys(p, rows, t, new ReadOnlySpan<bool>((bool*)am + (long)b * t, t));
+                        ActivationKernels.SoftmaxRows(p, rows, t, p);
+                        if (dropout.IsActive)
+                        {
+                            Span<float> pd = scratch.AsSpan(keep ? 0 : rows * t, rows * t);
+                            p.CopyTo(pd);
+                            dropout.Apply(pd, first);
+                            p = pd;
+                        }
+                        Gemm.Sgemm(false, false, rows, d, t, 1f, p, t, vh, md, 0f, oh[(r0 * md)..], md);
                     }
-                    Gemm.Sgemm(false, false, t, d, t, 1f, p, t, vh, md, 0f, oh, md);
                 }
                 finally
                 {
@@ -69,6 +77,9 @@ internal static class AttentionKernels
             });
         }
     }
+
+    // Query rows per inference block: about 512 KB of scores (half of a Zen 4 or Ice Lake core's L2), whole 12-row tiles.
+    private static int InferenceRowBlock(int t) => Math.Min(t, Math.Max(12, 131_072 / Math.Max(t, 1) / 12 * 12));
 
     /// <summary>Adds the gradients of <see cref="Forward"/> into dq, dk and dv (each skipped when empty).</summary>
     public static unsafe void Backward(ReadOnlySpan<float> dOutput, ReadOnlySpan<float> q, ReadOnlySpan<float> k,
@@ -159,13 +170,14 @@ internal static class AttentionKernels
     // Elements spanned by a (t x d) head view with row stride md.
     private static int RowSpan(int t, int md, int d) => t == 0 ? 0 : (t - 1) * md + d;
 
-    private static void MaskPaddedKeys(Span<float> scores, int t, ReadOnlySpan<bool> padded)
+    // Sets the padded keys' columns of a (rows, t) block of scores to -inf.
+    private static void MaskPaddedKeys(Span<float> scores, int rows, int t, ReadOnlySpan<bool> padded)
     {
         for (int j = 0; j < t; j++)
         {
             if (!padded[j])
                 continue;
-            for (int i = 0; i < t; i++)
+            for (int i = 0; i < rows; i++)
                 scores[i * t + j] = float.NegativeInfinity;
         }
     }

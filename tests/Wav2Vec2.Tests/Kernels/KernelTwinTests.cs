@@ -1,4 +1,5 @@
 using Wav2Vec2.Kernels;
+using Wav2Vec2.Tensors;
 
 namespace Wav2Vec2.Tests.Kernels;
 
@@ -107,6 +108,60 @@ public sealed class KernelTwinTests
             AttentionKernels.Forward(q, k, v, mask, s, scale, DropoutMask.None, [], output);   // inference: scratch per head
             AssertClose(expected, output, 1e-5f, $"attention without kept probabilities (mask: {mask.Length > 0})");
         }
+    }
+
+    [TestMethod]
+    public void VectorExpIsWithinTwoUlpsOfMathFExpAndZeroBelowTheNormalRange()
+    {
+        float[] x = [float.NegativeInfinity, -1000f, -87.5f, -87.2f, -50f, -10.3f, -1f, -1e-3f, 0f, 1e-3f, 0.5f, 1f, 10f, 80f,
+            -0.6931472f, -3.3f, -20f, -0.1f];
+        AssertExp<Simd512>(x);
+        AssertExp<Simd256>(x);
+        AssertExp<Simd128>(x);
+        Assert.IsTrue(float.IsNaN(ExpOf<Simd512>([float.NaN])[0]), "NaN stays NaN");
+    }
+
+    private static void AssertExp<TVec>(float[] x) where TVec : struct, ISimd<TVec>
+    {
+        float[] y = ExpOf<TVec>(x);
+        for (int i = 0; i < x.Length; i++)
+        {
+            float expected = x[i] < -87.3f ? 0f : MathF.Exp(x[i]);
+            Assert.IsTrue(MathF.Abs(y[i] - expected) <= 2.4e-7f * expected, $"{typeof(TVec).Name}: exp({x[i]}) = {y[i]}, expected {expected}");
+        }
+    }
+
+    private static unsafe float[] ExpOf<TVec>(float[] x) where TVec : struct, ISimd<TVec>
+    {
+        int n = (x.Length + TVec.Count - 1) / TVec.Count * TVec.Count;
+        float[] padded = new float[n], y = new float[n];
+        x.CopyTo(padded, 0);
+        fixed (float* px = padded, py = y)
+            for (int i = 0; i < n; i += TVec.Count)
+                TVec.Store(TVec.Exp(TVec.Load(px + i)), py + i);
+        return y[..x.Length];
+    }
+
+    [TestMethod]
+    public void InferenceAttentionInBlocksOfQueryRowsEqualsTheWholeComputation()
+    {
+        // 400 frames: two blocks of query rows (324 + 76) in inference, one in training.
+        var s = new AttentionShape(2, 400, 2, 8);
+        int n = s.Batch * s.Length * s.ModelDim;
+        float[] q = RandomArray(n, 14), k = RandomArray(n, 15), v = RandomArray(n, 16);
+        var padding = new bool[s.Batch * s.Length];
+        for (int t = 350; t < 400; t++)
+            padding[s.Length + t] = true;
+        float scale = 1f / MathF.Sqrt(s.HeadDim);
+        float[] expected = new float[n], blocked = new float[n], whole = new float[n];
+        AttentionKernels.ForwardReference(q, k, v, padding, s, scale, expected);
+        AttentionKernels.Forward(q, k, v, padding, s, scale, DropoutMask.None, [], blocked);
+        AssertClose(expected, blocked, 1e-5f, "blocked inference attention");
+        // With dropout, each block draws the mask of its own probabilities: the same output as one block.
+        DropoutMask dropout = new RandomSource(3).NextDropoutMask(0.2f, s.ProbabilityCount);
+        AttentionKernels.Forward(q, k, v, padding, s, scale, dropout, new float[s.ProbabilityCount], whole);
+        AttentionKernels.Forward(q, k, v, padding, s, scale, dropout, [], blocked);
+        CollectionAssert.AreEqual(whole, blocked);
     }
 
     [TestMethod]
