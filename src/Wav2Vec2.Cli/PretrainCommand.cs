@@ -1,7 +1,6 @@
 using System.CommandLine;
 using Wav2Vec2.Data;
 using Wav2Vec2.Models;
-using Wav2Vec2.Tensors;
 using Wav2Vec2.Training;
 
 namespace Wav2Vec2.Cli;

@@ -1,4 +1,3 @@
-using Wav2Vec2.Models;
 using Wav2Vec2.Training;
 
 namespace Wav2Vec2.MLNet;

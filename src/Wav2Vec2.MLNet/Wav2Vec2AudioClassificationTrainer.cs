@@ -1,5 +1,4 @@
 using Microsoft.ML;
-using Microsoft.ML.Data;
 using Microsoft.ML.Runtime;
 using Wav2Vec2.Data;
 using Wav2Vec2.MLNet.Internal;

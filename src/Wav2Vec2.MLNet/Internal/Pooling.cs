@@ -1,5 +1,4 @@
 using Microsoft.ML;
-using Microsoft.ML.Data;
 using Wav2Vec2.Tensors;
 
 namespace Wav2Vec2.MLNet.Internal;

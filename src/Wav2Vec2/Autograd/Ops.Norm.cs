@@ -1,4 +1,3 @@
-using TensorPrimitives = System.Numerics.Tensors.TensorPrimitives;
 using Wav2Vec2.Diagnostics;
 using Wav2Vec2.Kernels;
 using Wav2Vec2.Tensors;

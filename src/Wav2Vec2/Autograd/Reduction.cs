@@ -1,5 +1,3 @@
-using Wav2Vec2.Tensors;
-
 namespace Wav2Vec2.Autograd;
 
 /// <summary>How a loss combines its per-item terms.</summary>

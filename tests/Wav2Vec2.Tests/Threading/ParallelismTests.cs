@@ -1,4 +1,3 @@
-using Wav2Vec2.Tensors;
 using Wav2Vec2.Threading;
 
 namespace Wav2Vec2.Tests.Threading;
