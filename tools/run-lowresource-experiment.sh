@@ -13,6 +13,7 @@
 #   --quick   minutes of data and a few hundred updates: a smoke run of every step (not a result)
 # Needs: the .NET SDK, /usr/bin/python3, apt-get install espeak-ng flite sox fortunes-min
 set -euo pipefail
+shopt -s inherit_errexit   # a failing step inside $(...) stops the run too
 out=${1:?usage: run-lowresource-experiment.sh OUT [--quick] [--with-1h] [--pretrain-updates N] [--finetune-updates N]}
 shift
 quick=0; with1h=0; pretrain_updates=4000; finetune_updates=1500
@@ -30,6 +31,11 @@ repo=$(cd "$(dirname "$0")/.." && pwd)
 mkdir -p "$out"
 out=$(cd "$out" && pwd)
 log() { echo "[$(date +%H:%M:%S)] $*" | tee -a "$out/experiment.log"; }
+# Runs a step with its output in LOG; on failure prints the log's last lines and stops.
+step() {
+    local log=$1; shift
+    "$@" >"$log" 2>&1 || { echo "error: $(basename "$log" .log) failed:" >&2; tail -n 3 "$log" >&2; exit 1; }
+}
 seconds() { date +%s; }
 
 log "building the command line"
@@ -46,8 +52,8 @@ corpus=$out/corpus
 finetune() {
     local name=$1 init=$2 train=$3 start
     start=$(seconds)
-    w2v2 finetune --init "$init" --train "$train" --valid "$corpus/dev" --out "$out/$name" --preset tiny \
-        --max-updates "$finetune_updates" >"$out/$name.log" 2>&1
+    step "$out/$name.log" w2v2 finetune --init "$init" --train "$train" --valid "$corpus/dev" --out "$out/$name" \
+        --preset tiny --max-updates "$finetune_updates"
     echo $(( $(seconds) - start ))
 }
 
@@ -63,7 +69,7 @@ evaluate() {
 
 log "leg a: pre-training the tiny model ($pretrain_updates updates)"
 start=$(seconds)
-w2v2 pretrain --preset tiny --data "$corpus/unlabeled" --out "$out/pretrain" --max-updates "$pretrain_updates" >"$out/pretrain.log" 2>&1
+step "$out/pretrain.log" w2v2 pretrain --preset tiny --data "$corpus/unlabeled" --out "$out/pretrain" --max-updates "$pretrain_updates"
 pretrain_time=$(( $(seconds) - start ))
 log "leg a: fine-tuning on 10 minutes ($finetune_updates updates)"
 a_time=$(finetune finetune-a "$out/pretrain/final" "$corpus/train-10m")

@@ -102,6 +102,30 @@ public sealed class CtcTokenizer
             : throw new ArgumentException($"characters outside the vocabulary: {string.Join(" ", unknown.Select(c => $"'{c}'"))}");
     }
 
+    /// <summary>
+    /// As <see cref="Encode"/>, but a character without a token becomes &lt;unk&gt; (or is left out when the vocabulary
+    /// has none) and is added to <paramref name="unknown"/>, as Hugging Face's tokenizer and fairseq's dictionary do: for
+    /// validation and test transcripts, which may hold characters the training transcripts never had.
+    /// </summary>
+    internal int[] EncodeAllowingUnknown(string normalizedText, ISet<char> unknown)
+    {
+        bool hasUnk = _ids.TryGetValue("<unk>", out int unk);
+        var ids = new List<int>(normalizedText.Length);
+        foreach (char c in normalizedText)
+        {
+            string token = c == ' ' ? WordDelimiter : c.ToString();
+            if (_ids.TryGetValue(token, out int id) && !IsSpecial(id))
+                ids.Add(id);
+            else
+            {
+                unknown.Add(c);
+                if (hasUnk)
+                    ids.Add(unk);
+            }
+        }
+        return [.. ids];
+    }
+
     /// <summary>Reads vocab.json (and tokenizer_config.json for the pad and delimiter tokens, if present).</summary>
     /// <exception cref="FileNotFoundException">No vocab.json.</exception>
     /// <exception cref="InvalidDataException">vocab.json or tokenizer_config.json is not valid.</exception>

@@ -127,8 +127,9 @@ public sealed class CtcFineTuner : ITrainer, ITrainingTask<CtcBatchMetrics>
     /// Trains until <see cref="CtcFineTuningOptions.MaxUpdates"/> or cancellation (the last completed update is then
     /// saved as a checkpoint). Both datasets need transcripts; <paramref name="valid"/> drives best/.
     /// </summary>
-    /// <exception cref="InvalidDataException">A transcript has characters outside the vocabulary (the file and the
-    /// characters are named), or no training utterance fits.</exception>
+    /// <exception cref="InvalidDataException">A training transcript has characters outside the vocabulary (the file and
+    /// the characters are named), or no training utterance fits. Validation transcripts score such characters as
+    /// &lt;unk&gt; (a warning names them).</exception>
     public void Train(AudioDataset train, AudioDataset? valid = null, CancellationToken cancellationToken = default)
     {
         (AudioDataset usable, _labels, int skipped) = PrepareLabels(train);
@@ -138,16 +139,19 @@ public sealed class CtcFineTuner : ITrainer, ITrainingTask<CtcBatchMetrics>
         if (usable.Entries.Count == 0)
             throw new InvalidDataException("no training utterance is long enough for its transcript");
         if (valid != null)
-            PrepareLabels(valid);   // fail now, not at the first validation, on characters outside the vocabulary
+            WarnAboutUnknownCharacters(valid, "validation");
         Log(string.Create(CultureInfo.InvariantCulture, $"{usable.Entries.Count} training utterances ({usable.TotalSeconds / 60:F1} min), " +
             $"{_tokenizer.Count} tokens, {_model.ParameterCount():N0} parameters, {_options.MaxUpdates} updates"));
         _loop.Run(usable, valid, cancellationToken);
     }
 
-    /// <summary>Greedy WER/CER and CTC loss (nats per utterance) of the model on a labeled dataset, one utterance at a time.</summary>
+    /// <summary>
+    /// Greedy WER/CER and CTC loss (nats per utterance) of the model on a labeled dataset, one utterance at a time;
+    /// transcript characters outside the vocabulary count as &lt;unk&gt; in the loss (the model cannot write them).
+    /// </summary>
     public (TranscriptionMetrics Metrics, double LossPerUtterance) Evaluate(AudioDataset data)
     {
-        (AudioDataset usable, int[][] labels, _) = PrepareLabels(data, skipUnfit: false);
+        (AudioDataset usable, int[][] labels, _) = PrepareLabels(data, skipUnfit: false, unknown: new HashSet<char>());
         var decoder = new GreedyCtcDecoder(_tokenizer);
         var results = new List<TranscriptionResult>();
         double loss = 0;
@@ -161,15 +165,26 @@ public sealed class CtcFineTuner : ITrainer, ITrainingTask<CtcBatchMetrics>
         return (TranscriptionMetrics.From(results), loss / Math.Max(1, results.Count));
     }
 
-    // Encodes every transcript; drops (and counts) utterances whose labels need more frames than they have.
-    private (AudioDataset Usable, int[][] Labels, int Skipped) PrepareLabels(AudioDataset data, bool skipUnfit = true) =>
+    private void WarnAboutUnknownCharacters(AudioDataset data, string what)
+    {
+        var unknown = new SortedSet<char>();
+        PrepareLabels(data, skipUnfit: false, unknown);   // also fails now, not at the first validation, on a missing transcript
+        if (unknown.Count > 0)
+            Log($"warning: {what} transcripts have characters outside the vocabulary ({string.Join(" ", unknown.Select(c => $"'{c}'"))}): " +
+                "the model cannot write them; the loss counts them as <unk>");
+    }
+
+    // Encodes every transcript (characters outside the vocabulary fail, or become <unk> and go to unknown when it is
+    // given); drops (and counts) utterances whose labels need more frames than they have.
+    private (AudioDataset Usable, int[][] Labels, int Skipped) PrepareLabels(AudioDataset data, bool skipUnfit = true,
+        ISet<char>? unknown = null) =>
         FineTuning.Encode(data, entry =>
         {
             string text = TranscriptNormalizer.Normalize(entry.Transcript
                 ?? throw new InvalidDataException($"{entry.Path}: no transcript (fine-tuning needs labeled data)"));
             try
             {
-                return _tokenizer.Encode(text);
+                return unknown == null ? _tokenizer.Encode(text) : _tokenizer.EncodeAllowingUnknown(text, unknown);
             }
             catch (ArgumentException e)
             {

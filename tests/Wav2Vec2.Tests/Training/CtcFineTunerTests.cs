@@ -153,6 +153,24 @@ public sealed class CtcFineTunerTests : TempDirectoryTest
     }
 
     [TestMethod]
+    public void ValidationTranscriptsWithCharactersOutsideTheVocabularyAreScoredAsUnknownWithAWarning()
+    {
+        (AudioDataset data, string pretrained) = Setup();
+        AudioDataset valid = AudioDataset.OpenTranscribed(ToneCorpus(Path.Combine(TempDirectory, "valid"), ["HAZY DAY"]));
+        var vocabulary = CtcFineTuner.BuildVocabulary(data);   // no Z
+        CtcFineTuningOptions options = Overfit(2) with { ValidateInterval = 2, ValidateAfterUpdates = 0 };
+        var model = CtcFineTuner.CreateModel(pretrained, vocabulary, options, out _);
+        var log = new List<string>();
+        var tuner = new CtcFineTuner(model, options, Path.Combine(TempDirectory, "run")) { Log = log.Add };
+        tuner.Train(data, valid);
+        Assert.IsTrue(log.Any(l => l.Contains("validation transcripts have characters outside the vocabulary ('Z')")), string.Join("\n", log));
+        (TranscriptionMetrics metrics, double loss) = tuner.Evaluate(valid);
+        Assert.AreEqual(8, metrics.Characters.ReferenceLength, "the reference keeps its Z");
+        Assert.IsTrue(double.IsFinite(loss));
+        Assert.IsTrue(Directory.Exists(Path.Combine(TempDirectory, "run", "best")), "validation ran");
+    }
+
+    [TestMethod]
     public void InitDirectoriesThatAreNotWav2Vec2ModelsAreRejected()
     {
         string bert = Directory.CreateDirectory(Path.Combine(TempDirectory, "bert")).FullName;
