@@ -30,6 +30,12 @@ internal static class FinetuneCommand
         var freeze = new Option<int?>("--freeze-updates") { Description = "Updates during which only the CTC head trains." };
         var seed = new Option<ulong?>("--seed") { Description = "Random seed." };
         var validInterval = new Option<int?>("--valid-interval") { Description = "Validate every N updates." };
+        var bestMetric = new Option<string>("--best-metric")
+        {
+            Description = "Validation figure that picks OUT/best: wer (fairseq's) or cer (for models whose WER is still near 100 %).",
+            DefaultValueFactory = _ => "wer",
+        };
+        bestMetric.AcceptOnlyFromAmong("wer", "cer");
         var saveInterval = new Option<int?>("--save-interval") { Description = "Save a checkpoint every N updates." };
         var keepLast = new Option<int?>("--keep-last") { Description = "Checkpoints to keep (newest)." };
         var vocab = new Option<string?>("--vocab") { Description = "Directory with the vocab.json to use (default: the init model's, else built from --train)." };
@@ -37,8 +43,8 @@ internal static class FinetuneCommand
         var command = new Command("finetune", "Fine-tune a pre-trained wav2vec 2.0 model with the CTC loss (fairseq's wav2vec2_asr recipe); " +
             "fairseq runs these recipes on 2 GPUs with update_freq 4: use --update-freq 8 for the same effective batch.")
         {
-            init, train, valid, outDir, preset, maxUpdates, updateFreq, maxTokens, lr, freeze, seed, validInterval, saveInterval,
-            keepLast, vocab, resume,
+            init, train, valid, outDir, preset, maxUpdates, updateFreq, maxTokens, lr, freeze, seed, validInterval, bestMetric,
+            saveInterval, keepLast, vocab, resume,
         };
         command.SetAction(parse =>
         {
@@ -51,6 +57,7 @@ internal static class FinetuneCommand
                 FreezeFineTuneUpdates = parse.GetValue(freeze) is int f ? (f >= 0 ? f : throw new CliException("--freeze-updates must not be negative")) : defaults.FreezeFineTuneUpdates,
                 Seed = parse.GetValue(seed) ?? defaults.Seed,
                 ValidateInterval = TrainingRun.Positive(parse.GetValue(validInterval), "--valid-interval") ?? defaults.ValidateInterval,
+                BestModelMetric = parse.GetValue(bestMetric) == "cer" ? BestModelMetric.CharacterErrorRate : BestModelMetric.WordErrorRate,
                 SaveInterval = TrainingRun.Positive(parse.GetValue(saveInterval), "--save-interval") ?? defaults.SaveInterval,
                 KeepLastCheckpoints = TrainingRun.Positive(parse.GetValue(keepLast), "--keep-last") ?? defaults.KeepLastCheckpoints,
                 Batching = defaults.Batching with { MaxTokens = TrainingRun.Positive(parse.GetValue(maxTokens), "--max-tokens") ?? defaults.Batching.MaxTokens },

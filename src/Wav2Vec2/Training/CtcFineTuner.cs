@@ -23,9 +23,9 @@ internal sealed record CtcBatchMetrics(double Loss, int Utterances, int Tokens);
 /// (<see cref="TranscriptNormalizer"/>), utterances whose labels cannot fit their frames skipped and counted, time and
 /// channel masking, the backbone frozen for the first updates, the CTC loss summed over utterances and divided by
 /// their number, the tri-stage schedule (update k trains at the rate set after update k - 1, as fairseq), validation
-/// by CTC loss and greedy WER/CER with the best model by WER kept in best/, and exact resume. checkpoint-N/, best/ and
-/// final/ are Hugging Face Wav2Vec2ForCTC directories (weights, config.json, preprocessor_config.json, vocab.json,
-/// tokenizer_config.json, special_tokens_map.json).
+/// by CTC loss and greedy WER/CER with the best model by WER (or CER: <see cref="CtcFineTuningOptions.BestModelMetric"/>)
+/// kept in best/, and exact resume. checkpoint-N/, best/ and final/ are Hugging Face Wav2Vec2ForCTC directories
+/// (weights, config.json, preprocessor_config.json, vocab.json, tokenizer_config.json, special_tokens_map.json).
 /// </summary>
 /// <example><code>
 /// var options = CtcFineTuningOptions.Preset("tiny");
@@ -247,7 +247,8 @@ public sealed class CtcFineTuner : ITrainer, ITrainingTask<CtcBatchMetrics>
             ["utterances"] = m.Utterances,
         };
         return (fields, string.Create(CultureInfo.InvariantCulture,
-            $"loss {loss / Math.Log(2):F3} wer {m.WordErrorRate:P2} cer {m.CharacterErrorRate:P2}"), m.WordErrorRate);
+            $"loss {loss / Math.Log(2):F3} wer {m.WordErrorRate:P2} cer {m.CharacterErrorRate:P2}"),
+            _options.BestModelMetric == BestModelMetric.CharacterErrorRate ? m.CharacterErrorRate : m.WordErrorRate);
     }
 
     void ITrainingTask<CtcBatchMetrics>.SaveModel(string directory) => _model.SavePretrained(directory);

@@ -60,8 +60,10 @@ public sealed record CtcFineTuningOptions
     public BatchingOptions Batching { get; init; } = new() { PadToLongest = true, MaxTokens = 3_200_000, MaxSampleSize = int.MaxValue, MinSampleSize = 0 };
     /// <summary>Seed of data order, masks, dropout and the new head.</summary>
     public ulong Seed { get; init; } = 1;
-    /// <summary>Validate (and keep the best model by WER) every this many updates, when a validation set is given.</summary>
+    /// <summary>Validate (and keep the best model by <see cref="BestModelMetric"/>) every this many updates, when a validation set is given.</summary>
     public int ValidateInterval { get; init; } = 50;
+    /// <summary>The validation figure that picks best/ (default WER, as fairseq).</summary>
+    public BestModelMetric BestModelMetric { get; init; } = BestModelMetric.WordErrorRate;
     /// <summary>No validation before this update.</summary>
     public int ValidateAfterUpdates { get; init; } = 10_000;
     /// <summary>Save a checkpoint every this many updates (0: only at the end).</summary>

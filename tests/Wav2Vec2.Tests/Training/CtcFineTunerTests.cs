@@ -171,6 +171,21 @@ public sealed class CtcFineTunerTests : TempDirectoryTest
     }
 
     [TestMethod]
+    [DataRow(BestModelMetric.WordErrorRate)]
+    [DataRow(BestModelMetric.CharacterErrorRate)]
+    public void ValidationScoresBestModelsByTheChosenMetric(BestModelMetric metric)
+    {
+        (AudioDataset data, string pretrained) = Setup();
+        CtcFineTuningOptions options = Overfit(1) with { BestModelMetric = metric };
+        var model = CtcFineTuner.CreateModel(pretrained, CtcFineTuner.BuildVocabulary(data), options, out _);
+        var tuner = new CtcFineTuner(model, options, Path.Combine(TempDirectory, "run")) { Log = _ => { } };
+        (TranscriptionMetrics m, _) = tuner.Evaluate(data);   // the random head writes random letters
+        Assert.AreNotEqual(m.WordErrorRate, m.CharacterErrorRate, "the two rates must differ for this test to mean anything");
+        double? score = ((ITrainingTask<CtcBatchMetrics>)tuner).Validate(data).Score;
+        Assert.AreEqual(metric == BestModelMetric.CharacterErrorRate ? m.CharacterErrorRate : m.WordErrorRate, score);
+    }
+
+    [TestMethod]
     public void InitDirectoriesThatAreNotWav2Vec2ModelsAreRejected()
     {
         string bert = Directory.CreateDirectory(Path.Combine(TempDirectory, "bert")).FullName;
