@@ -16,7 +16,7 @@ set -euo pipefail
 shopt -s inherit_errexit   # a failing step inside $(...) stops the run too
 out=${1:?usage: run-lowresource-experiment.sh OUT [--quick] [--with-1h] [--pretrain-updates N] [--finetune-updates N]}
 shift
-quick=0; with1h=0; pretrain_updates=4000; finetune_updates=1500
+quick=0; with1h=0; pretrain_updates=3000; finetune_updates=4000
 while [ $# -gt 0 ]; do
     case "$1" in
         --quick) quick=1; pretrain_updates=200; finetune_updates=150 ;;

@@ -15,9 +15,9 @@ public sealed class BundledModelTests
         var recognizer = SpeechRecognizer.FromPretrained(Path.Combine(examples, "models", "tiny-en"));
         string transcript = recognizer.Transcribe(Path.Combine(examples, "data", "speech.wav"));
         double cer = EditCounts.Characters(Reference, transcript).Rate;
-        // The model card gives 65.6 % for this clip (leg (a) of the low-resource experiment: a weak recognizer); the
+        // The model card gives 48.4 % for this clip (the low-resource experiment's pre-trained leg: a weak recognizer); the
         // bound catches a model that does not load or decode right (an empty or random transcript scores about 100 %).
-        Assert.IsTrue(cer <= 0.70, $"CER {cer:P1}: '{transcript}'");
+        Assert.IsTrue(cer <= 0.55, $"CER {cer:P1}: '{transcript}'");
     }
 
     // The examples folder of the checkout the tests were built from (the test binaries live below it).
