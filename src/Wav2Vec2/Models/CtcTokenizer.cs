@@ -88,26 +88,19 @@ public sealed class CtcTokenizer
     /// <exception cref="ArgumentException">A character has no token; the message lists every such character.</exception>
     public int[] Encode(string normalizedText)
     {
-        var ids = new int[normalizedText.Length];
-        List<char>? unknown = null;
-        for (int i = 0; i < normalizedText.Length; i++)
-        {
-            string token = normalizedText[i] == ' ' ? WordDelimiter : normalizedText[i].ToString();
-            if (_ids.TryGetValue(token, out int id) && !IsSpecial(id))
-                ids[i] = id;
-            else if (!(unknown ??= []).Contains(normalizedText[i]))
-                unknown.Add(normalizedText[i]);
-        }
-        return unknown == null ? ids
+        var unknown = new List<char>();
+        int[] ids = EncodeAllowingUnknown(normalizedText, unknown);
+        return unknown.Count == 0 ? ids
             : throw new ArgumentException($"characters outside the vocabulary: {string.Join(" ", unknown.Select(c => $"'{c}'"))}");
     }
 
     /// <summary>
     /// As <see cref="Encode"/>, but a character without a token becomes &lt;unk&gt; (or is left out when the vocabulary
-    /// has none) and is added to <paramref name="unknown"/>, as Hugging Face's tokenizer and fairseq's dictionary do: for
-    /// validation and test transcripts, which may hold characters the training transcripts never had.
+    /// has none) and is added once to <paramref name="unknown"/> (in order of first appearance), as Hugging Face's
+    /// tokenizer and fairseq's dictionary do: for validation and test transcripts, which may hold characters the training
+    /// transcripts never had.
     /// </summary>
-    internal int[] EncodeAllowingUnknown(string normalizedText, ISet<char> unknown)
+    internal int[] EncodeAllowingUnknown(string normalizedText, ICollection<char> unknown)
     {
         bool hasUnk = _ids.TryGetValue("<unk>", out int unk);
         var ids = new List<int>(normalizedText.Length);
@@ -118,7 +111,8 @@ public sealed class CtcTokenizer
                 ids.Add(id);
             else
             {
-                unknown.Add(c);
+                if (!unknown.Contains(c))
+                    unknown.Add(c);
                 if (hasUnk)
                     ids.Add(unk);
             }

@@ -177,7 +177,7 @@ public sealed class CtcFineTuner : ITrainer, ITrainingTask<CtcBatchMetrics>
     // Encodes every transcript (characters outside the vocabulary fail, or become <unk> and go to unknown when it is
     // given); drops (and counts) utterances whose labels need more frames than they have.
     private (AudioDataset Usable, int[][] Labels, int Skipped) PrepareLabels(AudioDataset data, bool skipUnfit = true,
-        ISet<char>? unknown = null) =>
+        ICollection<char>? unknown = null) =>
         FineTuning.Encode(data, entry =>
         {
             string text = TranscriptNormalizer.Normalize(entry.Transcript
