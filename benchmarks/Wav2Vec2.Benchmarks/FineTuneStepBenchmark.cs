@@ -72,7 +72,7 @@ internal static class FineTuneStepBenchmark
         string script = ReferenceRunner.FindScript(Path.Combine("tools", "reference_finetune_step.py"), "W2V2_FINETUNE_SCRIPT");
         string output = ReferenceRunner.RunPython(script, batch.ToString(CultureInfo.InvariantCulture),
             BenchmarkApp.Format(seconds), "1");
-        string[] fields = (output.Trim().Split('\n').LastOrDefault() ?? "").Split(' ');
+        string[] fields = ReferenceRunner.LastLine(output).Split(' ');
         return (double.Parse(fields[0], CultureInfo.InvariantCulture), long.Parse(fields[1], CultureInfo.InvariantCulture));
     }
 }

@@ -15,7 +15,7 @@ internal static class ReferenceRunner
     {
         string output = RunPython(FindScript(Path.Combine("shared", "tools", "reference_speed.py"), "W2V2_REFERENCE_SCRIPT"),
             arguments);
-        string last = output.Trim().Split('\n').LastOrDefault() ?? "";
+        string last = LastLine(output);
         return double.TryParse(last, NumberStyles.Float, CultureInfo.InvariantCulture, out double value) ? value
             : throw new BenchmarkUsageException($"reference run printed '{last}', not a number");
     }
@@ -34,9 +34,12 @@ internal static class ReferenceRunner
         process.WaitForExit();
         if (process.ExitCode != 0)
             throw new BenchmarkUsageException(
-                $"{Path.GetFileName(script)} failed (exit {process.ExitCode}): {error.Result.Trim().Split('\n').LastOrDefault()}");
+                $"{Path.GetFileName(script)} failed (exit {process.ExitCode}): {LastLine(error.Result)}");
         return output;
     }
+
+    /// <summary>The last line of a script's output (where the reference scripts print their result).</summary>
+    public static string LastLine(string output) => output.Trim().Split('\n').LastOrDefault() ?? "";
 
     /// <summary>
     /// The largest resident set of any child process waited for so far, in MB (Linux getrusage(RUSAGE_CHILDREN)), or -1
