@@ -1,0 +1,270 @@
+using Wav2Vec2.Autograd;
+using Wav2Vec2.Diagnostics;
+using Wav2Vec2.Nn;
+using Wav2Vec2.Tensors;
+
+namespace Wav2Vec2.Models;
+
+// The building blocks of Wav2Vec2Model (conv feature encoder, feature projection, positional convolution,
+// Transformer encoder), private to it and named as Hugging Face names their weights.
+public sealed partial class Wav2Vec2Model
+{
+    /// <summary>
+    /// conv -> norm -> GELU blocks turning (batch, samples) audio into (batch, frames, channels). The blocks work
+    /// channels-last, (batch, time, channels): each convolution then reads its input as its unfolded matrix, and the
+    /// result is already in the layout the feature projection wants.
+    /// </summary>
+    private sealed class FeatureEncoder : Module
+    {
+        private readonly ModuleList<ConvBlock> _layers;
+
+        public FeatureEncoder(Wav2Vec2Config config, RandomSource random)
+        {
+            _layers = AddModule("conv_layers", new ModuleList<ConvBlock>(Enumerable.Range(0, config.ConvDim.Length)
+                .Select(i => new ConvBlock(config, i, random))));
+        }
+
+        public Tensor Forward(Tensor audio)
+        {
+            using var _ = StageProfiler.Enter("conv encoder");
+            Tensor x = Ops.Reshape(audio, audio.Size(0), audio.Size(1), 1);             // (B, S, 1)
+            foreach (ConvBlock layer in _layers)
+                x = InferenceStage.Consume(x, layer.Forward);
+            return x;
+        }
+    }
+
+    private sealed class ConvBlock : Module
+    {
+        private readonly Nn.Conv1d _conv;
+        private readonly GroupNorm? _groupNorm;
+        private readonly LayerNorm? _layerNorm;
+
+        public ConvBlock(Wav2Vec2Config config, int index, RandomSource random)
+        {
+            int inChannels = index == 0 ? 1 : config.ConvDim[index - 1], outChannels = config.ConvDim[index];
+            _conv = AddModule("conv", new Nn.Conv1d(inChannels, outChannels, config.ConvKernel[index], random,
+                stride: config.ConvStride[index], bias: config.ConvBias, kaimingNormal: true));
+            if (config.FeatExtractNorm == FeatureEncoderNorm.Layer)
+                _layerNorm = AddModule("layer_norm", new LayerNorm(outChannels));
+            else if (index == 0)
+                _groupNorm = AddModule("layer_norm", new GroupNorm(outChannels, outChannels));
+        }
+
+        public Tensor Forward(Tensor x)
+        {
+            // In inference the conv output is normalised and activated in place: the first layer's output alone is
+            // 512 channels x 50 frames per 10 ms of audio.
+            bool inPlace = InferenceStage.InPlaceAllowed;
+            if (_layerNorm == null && _groupNorm == null)
+                return _conv.ForwardChannelsLast(x, gelu: true);                        // (B, T, C)
+            x = _conv.ForwardChannelsLast(x);
+            if (_groupNorm != null)
+                return _groupNorm.ForwardChannelsLast(x, inPlace, gelu: true);
+            return Ops.Gelu(_layerNorm!.Forward(x), inPlace);
+        }
+    }
+
+    private sealed class FeatureProjection : Module
+    {
+        private readonly LayerNorm _norm;
+        private readonly Nn.Linear _projection;
+        private readonly float _dropout;
+
+        public FeatureProjection(Wav2Vec2Config config, RandomSource random)
+        {
+            _norm = AddModule("layer_norm", new LayerNorm(config.ConvDim[^1], config.LayerNormEps));
+            _projection = AddModule("projection", new Nn.Linear(config.ConvDim[^1], config.HiddenSize, random));
+            _dropout = config.FeatProjDropout;
+        }
+
+        // (B, T, C) conv features -> ((B, T, hidden) projected, (B, T, C) normalised features).
+        public (Tensor Hidden, Tensor Normalized) Forward(Tensor features, RandomSource random)
+        {
+            using var _ = StageProfiler.Enter("feature projection");
+            Tensor normalized = _norm.Forward(features);
+            return (Dropout(_projection.Forward(normalized), _dropout, random), normalized);
+        }
+    }
+
+    /// <summary>Grouped conv over time with weight norm (kept dim 2), same padding, GELU; an even kernel drops the last frame.</summary>
+    private sealed class PositionalConvEmbedding : Module
+    {
+        private readonly Parameter _weightG, _weightV, _bias;
+        private readonly int _kernel, _groups;
+
+        public PositionalConvEmbedding(Wav2Vec2Config config, RandomSource random)
+        {
+            int hidden = config.HiddenSize;
+            (_kernel, _groups) = (config.NumConvPosEmbeddings, config.NumConvPosEmbeddingGroups);
+            var conv = AddModule("conv", new WeightNormConv(hidden, hidden / _groups, _kernel));
+            (_weightG, _weightV, _bias) = (conv.WeightG, conv.WeightV, conv.Bias);
+            Init.Normal(_weightV, 2f * MathF.Sqrt(1f / (_kernel * hidden)), random);
+            conv.SetGFromNorms();
+        }
+
+        public Tensor Forward(Tensor hidden)
+        {
+            using var _ = StageProfiler.Enter("positional conv");
+            Tensor weight = Ops.WeightNorm(_weightG, _weightV, 2);
+            // Channels-last over (B, T, hidden); an even kernel's extra last frame is never computed (one less
+            // padding frame on the right).
+            return Ops.Conv1dChannelsLast(hidden, weight, _bias, padding: _kernel / 2, groups: _groups,
+                paddingRight: (_kernel - 1) / 2, gelu: true);
+        }
+    }
+
+    /// <summary>Holds the weight-normalised conv's parameters under Hugging Face's names.</summary>
+    private sealed class WeightNormConv : Module
+    {
+        public WeightNormConv(int channels, int inPerGroup, int kernel)
+        {
+            WeightG = AddParameter("weight_g", 1, 1, kernel);
+            WeightV = AddParameter("weight_v", channels, inPerGroup, kernel);
+            Bias = AddParameter("bias", channels);
+        }
+
+        public Parameter WeightG { get; }
+        public Parameter WeightV { get; }
+        public Parameter Bias { get; }
+
+        // g = ||v|| over all dims but the kernel position, so that the initial weight equals v (torch's weight_norm).
+        public void SetGFromNorms()
+        {
+            int kernel = WeightG.Length, rows = WeightV.Length / kernel;
+            for (int k = 0; k < kernel; k++)
+            {
+                double sum = 0;
+                for (int r = 0; r < rows; r++)
+                    sum += (double)WeightV.Span[r * kernel + k] * WeightV.Span[r * kernel + k];
+                WeightG.Span[k] = (float)Math.Sqrt(sum);
+            }
+        }
+    }
+
+    private sealed class TransformerEncoder : Module
+    {
+        private readonly PositionalConvEmbedding _positional;
+        private readonly LayerNorm _layerNorm;
+        private readonly ModuleList<EncoderLayer> _layers;
+        private readonly bool _stable;
+        private readonly float _dropout, _layerDrop;
+
+        public TransformerEncoder(Wav2Vec2Config config, RandomSource random)
+        {
+            _stable = config.DoStableLayerNorm;
+            (_dropout, _layerDrop) = (config.HiddenDropout, config.LayerDrop);
+            _positional = AddModule("pos_conv_embed", new PositionalConvEmbedding(config, random));
+            _layerNorm = AddModule("layer_norm", new LayerNorm(config.HiddenSize, config.LayerNormEps));
+            _layers = AddModule("layers", new ModuleList<EncoderLayer>(Enumerable.Range(0, config.NumHiddenLayers)
+                .Select(_ => new EncoderLayer(config, random))));
+        }
+
+        public Tensor Forward(Tensor hidden, bool[]? keyPadding, int stopAfter, List<Tensor>? hiddenStates,
+            RandomSource random)
+        {
+            if (keyPadding != null)
+                hidden = Ops.MaskedReplace(hidden, keyPadding, null);   // padded frames are zero before the conv
+            Tensor input = hidden;
+            hidden = InferenceStage.Run(() =>
+            {
+                Tensor x = Ops.Add(input, _positional.Forward(input));
+                return Dropout(_stable ? x : _layerNorm.Forward(x), _dropout, random);
+            });
+            hiddenStates?.Add(hidden);
+            for (int i = 0; i < stopAfter; i++)
+            {
+                // Layer drop (training only): skipping keeps the residual stream as it is.
+                bool skip = Training && _layerDrop > 0 && random.NextUniform() < _layerDrop;
+                EncoderLayer layer = _layers[i];
+                Tensor x = hidden;
+                bool finalNorm = _stable && i == _layers.Count - 1;
+                hidden = InferenceStage.Run(() =>
+                {
+                    Tensor y = skip ? x : layer.Forward(x, keyPadding, random);
+                    return finalNorm ? _layerNorm.Forward(y) : y;
+                });
+                hiddenStates?.Add(hidden);
+            }
+            return hidden;
+        }
+    }
+
+    private sealed class EncoderLayer : Module
+    {
+        private readonly SelfAttention _attention;
+        private readonly LayerNorm _layerNorm, _finalLayerNorm;
+        private readonly FeedForward _feedForward;
+        private readonly float _dropout;
+        private readonly bool _stable;
+
+        public EncoderLayer(Wav2Vec2Config config, RandomSource random)
+        {
+            (_dropout, _stable) = (config.HiddenDropout, config.DoStableLayerNorm);
+            _attention = AddModule("attention", new SelfAttention(config, random));
+            _layerNorm = AddModule("layer_norm", new LayerNorm(config.HiddenSize, config.LayerNormEps));
+            _feedForward = AddModule("feed_forward", new FeedForward(config, random));
+            _finalLayerNorm = AddModule("final_layer_norm", new LayerNorm(config.HiddenSize, config.LayerNormEps));
+        }
+
+        public Tensor Forward(Tensor x, bool[]? keyPadding, RandomSource random)
+        {
+            using var _ = StageProfiler.Enter("residual, dropout");
+            if (_stable)
+            {
+                // Pre-LN: x + Attn(LN(x)), then + FF(LN(.)).
+                Tensor attended = Dropout(_attention.Forward(_layerNorm.Forward(x), keyPadding, random), _dropout, random);
+                x = Ops.Add(x, attended);
+                return Ops.Add(x, _feedForward.Forward(_finalLayerNorm.Forward(x), random));
+            }
+            // Post-LN: LN(x + Attn(x)), then LN(. + FF(.)).
+            x = _layerNorm.Forward(Ops.Add(x, Dropout(_attention.Forward(x, keyPadding, random), _dropout, random)));
+            return _finalLayerNorm.Forward(Ops.Add(x, _feedForward.Forward(x, random)));
+        }
+    }
+
+    private sealed class SelfAttention : Module
+    {
+        private readonly Nn.Linear _k, _v, _q, _out;
+        private readonly int _heads;
+        private readonly float _dropout;
+
+        public SelfAttention(Wav2Vec2Config config, RandomSource random)
+        {
+            int h = config.HiddenSize;
+            float std = config.InitializerRange;
+            (_heads, _dropout) = (config.NumAttentionHeads, config.AttentionDropout);
+            _k = AddModule("k_proj", new Nn.Linear(h, h, random, normalStd: std));
+            _v = AddModule("v_proj", new Nn.Linear(h, h, random, normalStd: std));
+            _q = AddModule("q_proj", new Nn.Linear(h, h, random, normalStd: std));
+            _out = AddModule("out_proj", new Nn.Linear(h, h, random, normalStd: std));
+        }
+
+        public Tensor Forward(Tensor x, bool[]? keyPadding, RandomSource random)
+        {
+            using var _ = StageProfiler.Enter("attention");
+            return _out.Forward(Ops.Attention(_q.Forward(x), _k.Forward(x), _v.Forward(x), _heads, keyPadding,
+                Training ? _dropout : 0f, random));
+        }
+    }
+
+    private sealed class FeedForward : Module
+    {
+        private readonly Nn.Linear _intermediate, _output;
+        private readonly float _activationDropout, _hiddenDropout;
+
+        public FeedForward(Wav2Vec2Config config, RandomSource random)
+        {
+            (_activationDropout, _hiddenDropout) = (config.ActivationDropout, config.HiddenDropout);
+            _intermediate = AddModule("intermediate_dense", new Nn.Linear(config.HiddenSize, config.IntermediateSize, random, normalStd: config.InitializerRange));
+            _output = AddModule("output_dense", new Nn.Linear(config.IntermediateSize, config.HiddenSize, random, normalStd: config.InitializerRange));
+        }
+
+        public Tensor Forward(Tensor x, RandomSource random)
+        {
+            using var _ = StageProfiler.Enter("feed-forward");
+            Tensor h = Dropout(_intermediate.ForwardGelu(x), _activationDropout, random);
+            return Dropout(_output.Forward(h), _hiddenDropout, random);
+        }
+    }
+}
