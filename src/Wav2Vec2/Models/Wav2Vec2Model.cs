@@ -133,11 +133,12 @@ public sealed partial class Wav2Vec2Model : Module
         return FrameCount(input.Length);
     }
 
-    private int CheckLayer(int? layer)
+    // A hidden_states index (default: the last layer), checked; parameter names the caller's argument in the error.
+    private int CheckLayer(int? layer, string parameter = "layer")
     {
         int n = layer ?? Config.NumHiddenLayers;
         if (n < 0 || n > Config.NumHiddenLayers)
-            throw new ArgumentOutOfRangeException(nameof(layer), $"layer must be in [0, {Config.NumHiddenLayers}], got {n}");
+            throw new ArgumentOutOfRangeException(parameter, $"{parameter} must be in [0, {Config.NumHiddenLayers}], got {n}");
         return n;
     }
 
@@ -162,8 +163,7 @@ public sealed partial class Wav2Vec2Model : Module
         if (layers.Count == 0)
             throw new ArgumentException("at least one layer is needed", nameof(layers));
         foreach (int n in layers)
-            if (n < 0 || n > Config.NumHiddenLayers)
-                throw new ArgumentOutOfRangeException(nameof(layers), $"layers must be in [0, {Config.NumHiddenLayers}], got {n}");
+            CheckLayer(n, nameof(layers));
         int deepest = layers.Max(), hidden = Config.HiddenSize;
         float[][] inputs = audio.Select(Preprocessor.Prepare).ToArray();
         // The requested layers side by side, (B, frames, layers x hidden), so that chunking and batching stitch them together.
