@@ -8,7 +8,7 @@ namespace Wav2Vec2.MLNet;
 /// <summary>
 /// Speech recognition in ML.NET's catalog style, <c>mlContext.SpeechRecognition</c>: trainers
 /// (<see cref="SpeechRecognitionTrainers.Wav2Vec2Ctc(Wav2Vec2CtcTrainerOptions)"/>) and an evaluator of transcripts
-/// (word and character error rates). ML.NET 5.0.1 has no catalog for the task (its catalogs are per prediction kind:
+/// (word and character error rates). ML.NET 6.0.0 has no catalog for the task (its catalogs are per prediction kind:
 /// BinaryClassification, MulticlassClassification, Regression, Ranking, Clustering, AnomalyDetection, Forecasting), and a
 /// speech recognizer is none of those: its label and output are text and its metrics are edit rates. So this catalog
 /// mirrors theirs (<c>Trainers</c> and <c>Evaluate</c>); it hangs off MLContext as an extension property

@@ -6,7 +6,7 @@ using Microsoft.ML.Runtime;
 namespace Wav2Vec2.MLNet.Internal;
 
 /// <summary>
-/// The two things ML.NET 5.0.1 keeps from outside assemblies that an estimator needs (see shared DESIGN.md): the
+/// The two things ML.NET (5.0.1 and 6.0.0) keeps from outside assemblies that an estimator needs (see shared DESIGN.md): the
 /// environment behind a catalog (for mlContext.Log) and a <see cref="SchemaShape.Column"/> constructor (for
 /// <see cref="IEstimator{T}.GetOutputSchema"/>). Both are reached by reflection here and nowhere else; a test pins them.
 /// </summary>
@@ -16,7 +16,7 @@ internal static class MLNetInterop
         BindingFlags.Instance | BindingFlags.NonPublic | BindingFlags.Public, null,
         [typeof(string), typeof(SchemaShape.Column.VectorKind), typeof(DataViewType), typeof(bool), typeof(SchemaShape)], null)
         ?? throw new MissingMethodException("SchemaShape.Column has no (name, kind, type, isKey, annotations) constructor: " +
-                                            "this Microsoft.ML version is not supported (5.0.1 is)");
+                                            "this Microsoft.ML version is not supported (5.0.1 and 6.0.0 are)");
 
     /// <summary>The environment (an <see cref="MLContext"/>) behind a catalog, or null if it cannot be reached.</summary>
     public static IHostEnvironment? Environment(object catalog)
