@@ -60,6 +60,8 @@ public abstract class Wav2Vec2TrainerBase<TTransformer> : IEstimator<TTransforme
         _columns.Check(input.Schema);
         if (_options.ValidationData != null)
             _columns.Check(_options.ValidationData.Schema);
+        // Everything Fit computes runs on the options' thread count, whatever else runs in the process.
+        using IDisposable? threads = _options.ThreadCount is int count ? Threading.Parallelism.Scope(count) : null;
         using var session = new TrainingSession(_environment, _columns.Trainer, _options);
         AudioDataset train = TrainingData.Read(input, _columns, Classes(input.Schema), _options.CancellationToken);
         AudioDataset? valid = _options.ValidationData is { } data

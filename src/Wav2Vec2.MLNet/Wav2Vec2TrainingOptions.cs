@@ -63,8 +63,8 @@ public abstract class Wav2Vec2TrainingOptions
     /// <summary>Write progress (train_log.jsonl, mlContext.Log, the progress channel) every this many updates (null: the recipe's).</summary>
     public int? LogInterval { get; set; }
 
-    /// <summary>When set, the engine's thread count (<see cref="Threading.Parallelism.DegreeOfParallelism"/>,
-    /// process-wide) is set to this before training and before each computation of the returned transformer.</summary>
+    /// <summary>When set, the threads training and each computation of the returned transformer run on (a
+    /// <see cref="Threading.Parallelism.Scope"/> around them: other pipelines in the process keep their own).</summary>
     public int? ThreadCount { get; set; }
 
     /// <summary>Stops training after the current batch: the last completed update is saved as a checkpoint in

@@ -33,8 +33,8 @@ public abstract class Wav2Vec2TransformOptions
     /// models such as BASE). 1 computes exactly the rows that are read.</summary>
     public int BatchSize { get; set; } = 1;
 
-    /// <summary>When set, the engine's thread count (<see cref="Threading.Parallelism.DegreeOfParallelism"/>, process-wide)
-    /// is set to this before each computation.</summary>
+    /// <summary>When set, the threads each computation runs on (a <see cref="Threading.Parallelism.Scope"/> around it:
+    /// other pipelines in the process keep their own); null: the engine's current degree.</summary>
     public int? ThreadCount { get; set; }
 
     /// <summary>Cancels cursors of the transformed data (and so a Fit that reads them) with an <see cref="OperationCanceledException"/>.</summary>

@@ -4,7 +4,7 @@ using Wav2Vec2.Models;
 namespace Wav2Vec2.MLNet.Internal;
 
 /// <summary>What the two model transforms share: clips resampled to the model's rate, too-short clips refused per row,
-/// the engine's thread count applied before each computation, and a count of clips run through the model.</summary>
+/// the engine's thread count scoped to each computation, and a count of clips run through the model.</summary>
 internal abstract class ModelMapper : AudioMapper
 {
     private readonly Wav2Vec2Model _backbone;
@@ -39,8 +39,7 @@ internal abstract class ModelMapper : AudioMapper
 
     public sealed override object[][] Compute(IReadOnlyList<AudioClip> clips)
     {
-        if (_threadCount is int threads)
-            Threading.Parallelism.DegreeOfParallelism = threads;
+        using IDisposable? threads = _threadCount is int count ? Threading.Parallelism.Scope(count) : null;
         object[][] values = ComputeWithModel(clips);
         Interlocked.Add(ref _clipsComputed, clips.Count);
         return values;

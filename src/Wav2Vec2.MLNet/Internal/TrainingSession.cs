@@ -5,7 +5,7 @@ namespace Wav2Vec2.MLNet.Internal;
 
 /// <summary>
 /// One Fit of a training estimator: the run directory (given, or temporary and deleted once a model is returned), the
-/// thread count, the trainer's lines in mlContext.Log (warnings as warnings), its logged figures and updates on an
+/// trainer's lines in mlContext.Log (warnings as warnings), its logged figures and updates on an
 /// ML.NET progress channel (metrics Loss, Learning Rate and Gradient Norm; unit updates), resuming, and cancellation:
 /// the loop saves the last completed update and Fit throws an <see cref="OperationCanceledException"/> naming the checkpoint.
 /// </summary>
@@ -29,8 +29,6 @@ internal sealed class TrainingSession : IDisposable
         if (!options.ResumeFromCheckpoint && PreTrainer.LatestCheckpoint(OutputDirectory) != null)
             throw new InvalidOperationException($"{name}: {OutputDirectory} already holds checkpoints: set ResumeFromCheckpoint to " +
                 "continue from them or choose another OutputDirectory");
-        if (options.ThreadCount is int threads)
-            Threading.Parallelism.DegreeOfParallelism = threads;
     }
 
     /// <summary>Where the trainer writes train_log.jsonl, checkpoints, best/ and final/.</summary>

@@ -11,25 +11,63 @@ namespace Wav2Vec2.Threading;
 /// </remarks>
 public static class Parallelism
 {
-    private static int _degree = Environment.ProcessorCount;
+    private static int _processDegree = Environment.ProcessorCount;
+
+    // The degree of the computation running on this logical flow (0: none set, use the process default). AsyncLocal
+    // so that a scope flows into tasks the computation starts, and two computations on two threads never see each other's.
+    private static readonly AsyncLocal<int> ScopedDegree = new();
 
     [ThreadStatic]
     private static bool _insideParallelRegion;
 
     /// <summary>
-    /// Number of threads the engine uses (default: all logical cores). Set it once at start-up; 1 makes every kernel
-    /// serial. Results are deterministic for a fixed value.
+    /// Number of threads the engine uses here: the innermost <see cref="Scope"/>'s value, else the process default
+    /// (all logical cores unless set). Setting it changes the process default, for programs that own the whole process
+    /// (a command line); libraries and pipelines that share a process use <see cref="Scope"/> instead. Results are
+    /// deterministic for a fixed value.
     /// </summary>
     public static int DegreeOfParallelism
     {
-        get => _degree;
-        set => _degree = value >= 1
-            ? value
-            : throw new ArgumentOutOfRangeException(nameof(value), value, "Degree of parallelism must be at least 1.");
+        get => ScopedDegree.Value is > 0 and int scoped ? scoped : _processDegree;
+        set => _processDegree = Checked(value);
+    }
+
+    /// <summary>
+    /// Runs the computations of the current flow (this thread and the tasks it starts) on
+    /// <paramref name="degreeOfParallelism"/> threads until the returned scope is disposed, without changing what other
+    /// threads use: two pipelines with different thread counts in one process each get the result they get alone.
+    /// </summary>
+    /// <example><code>
+    /// using (Parallelism.Scope(1))
+    ///     features = model.ExtractFeatures(clip);   // bit-identical to any other one-thread run
+    /// </code></example>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="degreeOfParallelism"/> is below 1.</exception>
+    public static IDisposable Scope(int degreeOfParallelism)
+    {
+        int previous = ScopedDegree.Value;
+        ScopedDegree.Value = Checked(degreeOfParallelism);
+        return new Restore(previous);
+    }
+
+    private static int Checked(int value) => value >= 1
+        ? value
+        : throw new ArgumentOutOfRangeException(nameof(value), value, "Degree of parallelism must be at least 1.");
+
+    private sealed class Restore(int previous) : IDisposable
+    {
+        private bool _disposed;
+
+        public void Dispose()
+        {
+            if (_disposed)
+                return;
+            _disposed = true;
+            ScopedDegree.Value = previous;
+        }
     }
 
     /// <summary>How many threads a kernel called here may use right now (1 inside a parallel region).</summary>
-    internal static int AvailableThreads => _insideParallelRegion ? 1 : _degree;
+    internal static int AvailableThreads => _insideParallelRegion ? 1 : DegreeOfParallelism;
 
     /// <summary>
     /// Runs <paramref name="body"/> for every index in [0, <paramref name="count"/>), spread over the available threads.

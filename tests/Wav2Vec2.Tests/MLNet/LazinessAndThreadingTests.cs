@@ -1,6 +1,8 @@
 using Microsoft.ML;
 using Microsoft.ML.Data;
+using Wav2Vec2.Audio;
 using Wav2Vec2.MLNet;
+using Wav2Vec2.Models;
 using Wav2Vec2.Threading;
 
 namespace Wav2Vec2.Tests.MLNet;
@@ -93,30 +95,23 @@ public sealed class LazinessAndThreadingTests : TempDirectoryTest
     }
 
     [TestMethod]
-    [DoNotParallelize]
-    public void ThreadCountSetsTheEnginesThreadsWhenRowsAreComputed()
+    public void ThreadCountScopesTheComputationAndLeavesTheProcessDefaultAlone()
     {
-        int saved = Parallelism.DegreeOfParallelism;
-        try
+        int processDegree = Parallelism.DegreeOfParallelism;
+        var ml = new MLContext(seed: 0);
+        IDataView data = ml.Data.LoadFromEnumerable(MLNetTestData.WriteTones(TempDirectory, 1, 2));
+        Wav2Vec2Model model = MLNetTestData.TinyModel();
+        IDataView single = ml.Transforms.Wav2Vec2Features(new Wav2Vec2FeaturesOptions
         {
-            var (_, transformed) = TinyFeaturesOfTones(classes: 1, perClass: 2);
-            var expected = MLNetTestData.Column(transformed, "Features");
-            var ml = new MLContext(seed: 0);
-            IDataView data = ml.Data.LoadFromEnumerable(MLNetTestData.WriteTones(TempDirectory, 1, 2));
-            Parallelism.DegreeOfParallelism = 2;
-            IDataView single = ml.Transforms.Wav2Vec2Features(new Wav2Vec2FeaturesOptions
-            {
-                Model = MLNetTestData.TinyModel(), InputColumnName = "Path", AudioFolder = TempDirectory, ThreadCount = 1,
-            }).Fit(data).Transform(data);
-            Assert.AreEqual(2, Parallelism.DegreeOfParallelism, "nothing computed yet");
-            var values = MLNetTestData.Column(single, "Features");
-            Assert.AreEqual(1, Parallelism.DegreeOfParallelism);
-            for (int i = 0; i < values.Count; i++)
-                AssertClose(expected[i], values[i], 1e-5f, $"row {i} with one thread");
-        }
-        finally
+            Model = model, InputColumnName = "Path", AudioFolder = TempDirectory, ThreadCount = 1, Pooling = Wav2Vec2Pooling.None,
+        }).Fit(data).Transform(data);
+        var values = MLNetTestData.Column(single, "Features");
+        Assert.AreEqual(processDegree, Parallelism.DegreeOfParallelism, "the pipeline's thread count is scoped to its computations");
+        for (int i = 0; i < values.Count; i++)
         {
-            Parallelism.DegreeOfParallelism = saved;
+            float[] samples = AudioFile.Read(Path.Combine(TempDirectory, $"c0_{i}.wav")).Samples;
+            using (Parallelism.Scope(1))
+                CollectionAssert.AreEqual(model.ExtractFeatures(new AudioClip(samples, 16000)).ToArray(), values[i], $"row {i} is the one-thread result");
         }
     }
 

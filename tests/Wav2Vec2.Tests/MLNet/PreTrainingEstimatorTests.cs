@@ -3,12 +3,13 @@ using Microsoft.ML.Data;
 using Wav2Vec2.Data;
 using Wav2Vec2.MLNet;
 using Wav2Vec2.Models;
+using Wav2Vec2.Threading;
 using Wav2Vec2.Training;
 
 namespace Wav2Vec2.Tests.MLNet;
 
 [TestClass]
-[DoNotParallelize]   // the trainers set the process-wide thread count (ThreadCount = 2) for determinism
+[DoNotParallelize]   // training runs use every core; timing-sensitive with other tests
 public sealed class PreTrainingEstimatorTests : TempDirectoryTest
 {
     // The three speech-like fixture clips (1 s each) as rows of paths relative to a clips folder.
@@ -93,6 +94,42 @@ public sealed class PreTrainingEstimatorTests : TempDirectoryTest
         var after = MLNetTestData.Column(loaded.Transform(data), "Features");
         for (int i = 0; i < before.Count; i++)
             CollectionAssert.AreEqual(before[i], after[i], $"row {i}: the trained weights are in the zip");
+    }
+
+    [TestMethod]
+    public void ASeededRunIsBitIdenticalWhateverElseRunsInTheProcess()
+    {
+        var (ml, data, folder) = Setup();
+        float[] Weights(Wav2Vec2FeaturesTransformer t) => t.Model.Parameters().SelectMany(p => p.ToArray()).ToArray();
+        int processDegree = Parallelism.DegreeOfParallelism;
+        float[] alone = Weights(ml.Transforms.Wav2Vec2PreTrain(Options(folder, 3)).Fit(data));
+        float[] oneThread = Weights(ml.Transforms.Wav2Vec2PreTrain(Options(folder, 3, change: o => o.ThreadCount = 1)).Fit(data));
+        CollectionAssert.AreNotEqual(alone, oneThread, "the thread count changes the reduction order, so a race would show");
+
+        // A one-thread features pipeline runs over and over on another thread while the two-thread pre-training runs.
+        IDataView features = ml.Transforms.Wav2Vec2Features(new Wav2Vec2FeaturesOptions
+        {
+            Model = MLNetTestData.TinyModel(), InputColumnName = "Path", AudioFolder = folder, ThreadCount = 1,
+        }).Fit(data).Transform(data);
+        var expected = MLNetTestData.Column(features, "Features");
+        using var stop = new CancellationTokenSource();
+        int passes = 0;
+        Task other = Task.Run(() =>
+        {
+            while (!stop.IsCancellationRequested)
+            {
+                var values = MLNetTestData.Column(features, "Features");
+                for (int i = 0; i < values.Count; i++)
+                    CollectionAssert.AreEqual(expected[i], values[i], $"features row {i} during the training");
+                passes++;
+            }
+        });
+        float[] concurrent = Weights(ml.Transforms.Wav2Vec2PreTrain(Options(folder, 3)).Fit(data));
+        stop.Cancel();
+        other.Wait();
+        Assert.IsGreaterThan(0, passes, "the other pipeline ran during the training");
+        CollectionAssert.AreEqual(alone, concurrent, "seeded two-thread training beside a one-thread pipeline");
+        Assert.AreEqual(processDegree, Parallelism.DegreeOfParallelism, "the process default is untouched");
     }
 
     [TestMethod]

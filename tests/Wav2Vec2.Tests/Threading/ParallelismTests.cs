@@ -53,4 +53,33 @@ public sealed class ParallelismTests
         });
         CollectionAssert.AreEqual(new long[] { 200 * 4950, 200 * 4950 }, sums);
     }
+
+    [TestMethod]
+    public void AScopeHoldsForItsFlowOnlyAndRestoresTheOuterDegree()
+    {
+        int processDegree = Parallelism.DegreeOfParallelism;
+        using var inside = new ManualResetEventSlim();
+        using var checkedOutside = new ManualResetEventSlim();
+        int seenOutside = 0;
+        var outside = new Thread(() =>
+        {
+            inside.Wait();
+            seenOutside = Parallelism.DegreeOfParallelism;
+            checkedOutside.Set();
+        });
+        outside.Start();
+        using (Parallelism.Scope(3))
+        {
+            Assert.AreEqual(3, Parallelism.DegreeOfParallelism);
+            using (Parallelism.Scope(1))
+                Assert.AreEqual(1, Task.Run(() => Parallelism.DegreeOfParallelism).Result, "a scope flows into the tasks its computation starts");
+            Assert.AreEqual(3, Parallelism.DegreeOfParallelism, "the inner scope restored the outer one");
+            inside.Set();
+            checkedOutside.Wait();
+        }
+        outside.Join();
+        Assert.AreEqual(processDegree, seenOutside, "another thread keeps the process default");
+        Assert.AreEqual(processDegree, Parallelism.DegreeOfParallelism);
+        Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => Parallelism.Scope(0));
+    }
 }
