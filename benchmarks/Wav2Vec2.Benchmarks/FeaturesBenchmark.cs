@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Wav2Vec2.Audio;
 using Wav2Vec2.IO;
+using Wav2Vec2.Inference;
 using Wav2Vec2.Models;
 using Wav2Vec2.Tensors;
 

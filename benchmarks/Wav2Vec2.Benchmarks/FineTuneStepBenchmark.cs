@@ -34,7 +34,7 @@ internal static class FineTuneStepBenchmark
         {
             using var arena = new TensorArena();
             using var tape = new Tape();
-            Tensor loss = Ops.Scale(model.Loss(input, labels, forward).Loss, 1f / batch);
+            Tensor loss = Ops.Scale(model.Forward(input, labels, forward).Loss!, 1f / batch);
             optimizer.ZeroGrad();
             tape.Backward(loss);
             optimizer.Update();

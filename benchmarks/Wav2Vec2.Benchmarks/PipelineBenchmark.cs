@@ -1,7 +1,8 @@
 using System.Diagnostics;
-using Microsoft.ML;
 using Microsoft.ML.Data;
+using Microsoft.ML;
 using Wav2Vec2.Audio;
+using Wav2Vec2.Inference;
 using Wav2Vec2.MLNet;
 using Wav2Vec2.Models;
 using Wav2Vec2.Tensors;

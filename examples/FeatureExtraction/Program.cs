@@ -5,6 +5,7 @@
 // Hugging Face directory such as a downloaded facebook/wav2vec2-base-960h, its real representations are extracted.
 using System.Diagnostics;
 using Wav2Vec2.Audio;
+using Wav2Vec2.Inference;
 using Wav2Vec2.Models;
 using Wav2Vec2.Tensors;
 

@@ -4,6 +4,7 @@ using System.Text;
 using Wav2Vec2.Data;
 using Wav2Vec2.Decoding;
 using Wav2Vec2.IO;
+using Wav2Vec2.Inference;
 
 namespace Wav2Vec2.Cli;
 
@@ -48,7 +49,7 @@ internal static class EvaluateCommand
         return command;
     }
 
-    private static string Transcribe(SpeechRecognizer recognizer, AudioEntry entry, Models.ChunkingOptions chunking)
+    private static string Transcribe(SpeechRecognizer recognizer, AudioEntry entry, ChunkingOptions chunking)
     {
         try
         {

@@ -3,6 +3,7 @@ using System.Globalization;
 using Wav2Vec2.Audio;
 using Wav2Vec2.Decoding;
 using Wav2Vec2.IO;
+using Wav2Vec2.Inference;
 using Wav2Vec2.Models;
 using Wav2Vec2.Tensors;
 

@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using Wav2Vec2.Data;
 using Wav2Vec2.Decoding;
+using Wav2Vec2.Inference;
 using Wav2Vec2.Models;
 
 namespace Wav2Vec2.Cli;

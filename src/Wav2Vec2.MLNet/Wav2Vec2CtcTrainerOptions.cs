@@ -1,3 +1,4 @@
+using Wav2Vec2.Decoding;
 using Wav2Vec2.Models;
 using Wav2Vec2.Training;
 
@@ -48,7 +49,7 @@ public sealed class Wav2Vec2CtcTrainerOptions : Wav2Vec2FineTuningOptions
     public CtcTokenizer? Vocabulary { get; set; }
 
     /// <summary>The decoder of the returned transformer (default greedy).</summary>
-    public CtcDecoding Decoding { get; set; } = new GreedyCtcDecoding();
+    public CtcDecoderSettings Decoding { get; set; } = new();
 
     /// <summary>The recipe with the overrides applied, as <c>w2v2 finetune</c> applies its flags.</summary>
     internal CtcFineTuningOptions ResolveRecipe()

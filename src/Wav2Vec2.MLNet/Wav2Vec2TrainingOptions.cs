@@ -1,4 +1,5 @@
 using Microsoft.ML;
+using Wav2Vec2.Inference;
 using Wav2Vec2.Models;
 
 namespace Wav2Vec2.MLNet;

@@ -1,3 +1,4 @@
+using Wav2Vec2.Decoding;
 using Wav2Vec2.Models;
 
 namespace Wav2Vec2.MLNet;
@@ -23,7 +24,7 @@ public sealed class Wav2Vec2TranscribeOptions : Wav2Vec2TransformOptions
     public Wav2Vec2ForCtc? Model { get; set; }
 
     /// <summary>The decoder (default greedy).</summary>
-    public CtcDecoding Decoding { get; set; } = new GreedyCtcDecoding();
+    public CtcDecoderSettings Decoding { get; set; } = new();
 
     internal void Validate()
     {

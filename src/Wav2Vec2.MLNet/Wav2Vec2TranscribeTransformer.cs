@@ -1,3 +1,4 @@
+using Wav2Vec2.Decoding;
 using Wav2Vec2.MLNet.Internal;
 using Wav2Vec2.Models;
 
@@ -20,5 +21,5 @@ public sealed class Wav2Vec2TranscribeTransformer : AudioTransformerBase
     public Wav2Vec2ForCtc Model => Transcriber.Model;
 
     /// <summary>The decoder.</summary>
-    public CtcDecoding Decoding => Transcriber.Settings.Decoding;
+    public CtcDecoderSettings Decoding => Transcriber.Settings.Decoding;
 }

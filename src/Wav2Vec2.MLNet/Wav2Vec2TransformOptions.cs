@@ -1,3 +1,4 @@
+using Wav2Vec2.Inference;
 using Wav2Vec2.Models;
 
 namespace Wav2Vec2.MLNet;

@@ -1,5 +1,6 @@
 using Microsoft.ML.Data;
 using Wav2Vec2.Audio;
+using Wav2Vec2.Inference;
 using Wav2Vec2.Models;
 using Wav2Vec2.Tensors;
 

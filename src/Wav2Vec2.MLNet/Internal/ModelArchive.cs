@@ -137,7 +137,7 @@ internal static class ModelArchive
     // self-contained; the saved settings name the entries.
     private static PartSettings WriteDecoderFiles(ZipArchive zip, string prefix, PartSettings settings)
     {
-        if (settings.Transcribe?.Decoding is not BeamSearchCtcDecoding beam)
+        if (settings.Transcribe?.Decoding is not { UsesBeamSearch: true } beam)
             return settings;
         string? Embed(string? path, string name)
         {
@@ -155,7 +155,7 @@ internal static class ModelArchive
     // so that a loaded pipeline can be saved again.
     private static TranscribeSettings ReadDecoderFiles(ZipArchive zip, string prefix, TranscribeSettings settings)
     {
-        if (settings.Decoding is not BeamSearchCtcDecoding beam)
+        if (settings.Decoding is not { UsesBeamSearch: true } beam)
             return settings;
         string? Extracted(string? entryName)
         {

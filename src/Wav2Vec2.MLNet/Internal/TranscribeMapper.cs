@@ -1,6 +1,7 @@
 using Microsoft.ML.Data;
 using Wav2Vec2.Audio;
 using Wav2Vec2.Decoding;
+using Wav2Vec2.Inference;
 using Wav2Vec2.Models;
 
 namespace Wav2Vec2.MLNet.Internal;
@@ -15,7 +16,7 @@ internal sealed class TranscribeMapper : ModelMapper
         model.Train(false);
         Tokenizer = model.Tokenizer ?? throw new ArgumentException($"{Name}: the model has no vocabulary (vocab.json) to transcribe with");
         Settings = settings;
-        Decoder = settings.Decoding.CreateDecoder(Tokenizer);
+        Decoder = settings.Decoding.Create(Tokenizer);
         Outputs = [new OutputColumn(settings.OutputColumnName, TextDataViewType.Instance)];
     }
 
@@ -36,4 +37,4 @@ internal sealed class TranscribeMapper : ModelMapper
 }
 
 /// <summary>The transcription transform's own settings (what SaveWav2Vec2 stores beside the weights).</summary>
-internal sealed record TranscribeSettings(string OutputColumnName, CtcDecoding Decoding, ChunkingOptions? Chunking, int? ThreadCount);
+internal sealed record TranscribeSettings(string OutputColumnName, CtcDecoderSettings Decoding, ChunkingOptions? Chunking, int? ThreadCount);

@@ -39,7 +39,7 @@ public sealed record PreTrainingMetrics
 /// "quantizer.weight_proj", "project_q", "project_hid"; fairseq's objective): masked context vectors must pick the
 /// quantized latent of their frame among distractors from other masked frames of the same utterance.
 /// </summary>
-public sealed class Wav2Vec2ForPreTraining : Module
+public sealed class Wav2Vec2ForPreTraining : Wav2Vec2TaskModel
 {
     private readonly GumbelVectorQuantizer _quantizer;
     private readonly Nn.Linear _projectQ, _projectHid;
@@ -48,19 +48,14 @@ public sealed class Wav2Vec2ForPreTraining : Module
     internal static readonly string[] HeadTensorPrefixes = ["quantizer.", "project_q.", "project_hid."];
 
     /// <summary>Builds a randomly initialised model (fairseq's initialisation).</summary>
-    public Wav2Vec2ForPreTraining(Wav2Vec2Config config, RandomSource random)
+    public Wav2Vec2ForPreTraining(Wav2Vec2Config config, RandomSource random) : base(config, random)
     {
-        Backbone = AddModule(PretrainedDirectory.BackboneName, new Wav2Vec2Model(config, random));
         _quantizer = AddModule("quantizer", new GumbelVectorQuantizer(config, random));
         _projectHid = AddModule("project_hid", new Nn.Linear(config.HiddenSize, config.ProjCodevectorDim, random));
         _projectQ = AddModule("project_q", new Nn.Linear(config.CodevectorDim, config.ProjCodevectorDim, random));
     }
 
-    /// <summary>The backbone being pre-trained.</summary>
-    public Wav2Vec2Model Backbone { get; }
-
-    /// <summary>The architecture.</summary>
-    public Wav2Vec2Config Config => Backbone.Config;
+    private protected override string ArchitectureName => "Wav2Vec2ForPreTraining";
 
     /// <summary>fairseq's feature_grad_mult: scale of the gradient into the conv encoder (0.1).</summary>
     public float FeatureGradMult { get; set; } = 0.1f;
@@ -77,7 +72,7 @@ public sealed class Wav2Vec2ForPreTraining : Module
     public PreTrainingOutput Forward(Tensor inputValues, bool[] maskTimeIndices, int[] negativeIndices, float temperature,
         int[]? sampleLengths = null)
     {
-        Wav2Vec2Output output = Backbone.Forward(inputValues, new Wav2Vec2ForwardOptions
+        Wav2Vec2Output output = ForwardBackbone(inputValues, new Wav2Vec2ForwardOptions
         {
             MaskTimeIndices = maskTimeIndices, SampleLengths = sampleLengths,
             FeatureGradScale = Training ? FeatureGradMult : 1f,
@@ -117,17 +112,13 @@ public sealed class Wav2Vec2ForPreTraining : Module
         return new PreTrainingOutput(loss, metrics);
     }
 
-    /// <summary>Writes config.json, model.safetensors (Hugging Face ForPreTraining names) and preprocessor_config.json.</summary>
-    public void SavePretrained(string directory) =>
-        PretrainedDirectory.Save(directory, this, Config, Backbone.Preprocessor, "Wav2Vec2ForPreTraining");
+    /// <summary>Loads a pre-training checkpoint (in evaluation mode); with strict = false a backbone-only or CTC
+    /// checkpoint initialises it.</summary>
+    public static Wav2Vec2ForPreTraining FromPretrained(string directory, bool strict = true) => FromPretrained(directory, strict, out _);
 
-    /// <summary>
-    /// Loads a pre-training checkpoint (in evaluation mode); with strict = false a backbone-only or CTC checkpoint
-    /// initialises it.
-    /// </summary>
+    /// <summary>As <see cref="FromPretrained(string, bool)"/>, also reporting missing and ignored tensors.</summary>
     public static Wav2Vec2ForPreTraining FromPretrained(string directory, bool strict, out IO.LoadReport report) =>
-        PretrainedDirectory.Load(directory, strict, config => new Wav2Vec2ForPreTraining(config, new RandomSource(0)),
-            m => m.Backbone, out report);
+        Load(directory, strict, (config, random) => new Wav2Vec2ForPreTraining(config, random), out report);
 
     // Cosine similarity / kappa of each context vector with its positive (column 0) and distractors; a distractor equal
     // to the positive gets -inf (fairseq's neg_is_pos). Equal targets are found by equal codes, which is exact whatever

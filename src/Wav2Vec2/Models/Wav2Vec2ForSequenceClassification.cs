@@ -1,4 +1,3 @@
-using Wav2Vec2.Audio;
 using Wav2Vec2.Autograd;
 using Wav2Vec2.IO;
 using Wav2Vec2.Nn;
@@ -6,10 +5,11 @@ using Wav2Vec2.Tensors;
 
 namespace Wav2Vec2.Models;
 
-/// <summary>What <see cref="Wav2Vec2ForSequenceClassification.Loss"/> returns.</summary>
-/// <param name="Loss">The scalar cross-entropy of the batch (reduced as asked).</param>
+/// <summary>What <see cref="Wav2Vec2ForSequenceClassification.Forward"/> returns (Hugging Face's SequenceClassifierOutput).</summary>
 /// <param name="Logits">(batch, num_labels) logits.</param>
-public sealed record SequenceClassificationOutput(Tensor Loss, Tensor Logits);
+/// <param name="Hidden">The backbone's output (with every hidden state when the head weighs the layers).</param>
+/// <param name="Loss">The scalar cross-entropy of the batch when labels were given (reduced as asked), else null.</param>
+public sealed record SequenceClassificationOutput(Tensor Logits, Wav2Vec2Output Hidden, Tensor? Loss = null);
 
 /// <summary>
 /// wav2vec 2.0 with an utterance classification head (Hugging Face Wav2Vec2ForSequenceClassification): the backbone
@@ -20,10 +20,10 @@ public sealed record SequenceClassificationOutput(Tensor Loss, Tensor Logits);
 /// </summary>
 /// <example><code>
 /// var classifier = Wav2Vec2ForSequenceClassification.FromPretrained("keyword-spotter");
-/// float[] probabilities = classifier.Probabilities([AudioFile.Read("yes.wav")])[0];
+/// float[] probabilities = classifier.Probabilities([AudioFile.Read("yes.wav")])[0];   // Wav2Vec2.Inference
 /// string best = classifier.Config.Labels[Array.IndexOf(probabilities, probabilities.Max())];
 /// </code></example>
-public sealed class Wav2Vec2ForSequenceClassification : Module
+public sealed class Wav2Vec2ForSequenceClassification : Wav2Vec2TaskModel
 {
     private readonly Parameter? _layerWeights;
     private readonly Nn.Linear _projector, _classifier;
@@ -38,9 +38,8 @@ public sealed class Wav2Vec2ForSequenceClassification : Module
     /// config.SetLabels(["no", "yes"]);
     /// var model = new Wav2Vec2ForSequenceClassification(config, new RandomSource(1));
     /// </code></example>
-    public Wav2Vec2ForSequenceClassification(Wav2Vec2Config config, RandomSource random)
+    public Wav2Vec2ForSequenceClassification(Wav2Vec2Config config, RandomSource random) : base(config, random)
     {
-        Backbone = AddModule(PretrainedDirectory.BackboneName, new Wav2Vec2Model(config, random));
         if (config.UseWeightedLayerSum)
         {
             _layerWeights = AddParameter("layer_weights", config.NumHiddenLayers + 1);
@@ -50,24 +49,7 @@ public sealed class Wav2Vec2ForSequenceClassification : Module
         _classifier = AddModule("classifier", new Nn.Linear(config.ClassifierProjSize, config.Labels.Count, random, normalStd: config.InitializerRange));
     }
 
-    /// <summary>The wav2vec 2.0 backbone.</summary>
-    public Wav2Vec2Model Backbone { get; }
-
-    /// <summary>The architecture, with the class names (<see cref="Wav2Vec2Config.Labels"/>).</summary>
-    public Wav2Vec2Config Config => Backbone.Config;
-
-    /// <summary>Input preparation (sample rate, normalisation), from preprocessor_config.json: the backbone's.</summary>
-    public InputValuesPreprocessor Preprocessor
-    {
-        get => Backbone.Preprocessor;
-        set => Backbone.Preprocessor = value;
-    }
-
-    /// <summary>
-    /// Only the head trains (projector, classifier and layer weights): the backbone runs without being recorded for the
-    /// backward pass (Hugging Face's freeze_base_model). Dropout, layer drop and masking stay active in training mode.
-    /// </summary>
-    public bool FreezeBackbone { get; set; }
+    private protected override string ArchitectureName => "Wav2Vec2ForSequenceClassification";
 
     /// <summary>Loads a Hugging Face model directory (config.json with id2label, weights, preprocessor_config.json).</summary>
     /// <param name="directory">The model directory.</param>
@@ -83,78 +65,36 @@ public sealed class Wav2Vec2ForSequenceClassification : Module
     /// Console.WriteLine($"{report.Missing.Count} new head tensors");
     /// </code></example>
     public static Wav2Vec2ForSequenceClassification FromPretrained(string directory, bool strict, out LoadReport report) =>
-        PretrainedDirectory.Load(directory, strict, config => new Wav2Vec2ForSequenceClassification(config, new RandomSource(0)),
-            m => m.Backbone, out report);
-
-    /// <summary>Writes config.json (with id2label and label2id), model.safetensors (Hugging Face names) and
-    /// preprocessor_config.json: a directory transformers' Wav2Vec2ForSequenceClassification loads.</summary>
-    /// <example><code>
-    /// classifier.SavePretrained("keyword-spotter");
-    /// </code></example>
-    public void SavePretrained(string directory) =>
-        PretrainedDirectory.Save(directory, this, Config, Preprocessor, "Wav2Vec2ForSequenceClassification");
-
-    /// <summary>Logits (batch, num_labels) of normalised input values (batch, samples); padded utterances are pooled over
-    /// their valid frames (<see cref="Wav2Vec2ForwardOptions.SampleLengths"/>).</summary>
-    /// <example><code>
-    /// Tensor logits = model.Forward(Tensor.FromArray(input, 1, input.Length));
-    /// </code></example>
-    public Tensor Forward(Tensor inputValues, Wav2Vec2ForwardOptions? options = null)
-    {
-        options = (options ?? new Wav2Vec2ForwardOptions()) with { OutputHiddenStates = _layerWeights != null };
-        Wav2Vec2Output output = Backbone.ForwardForHead(inputValues, options, frozen: FreezeBackbone);
-        return Classify(_layerWeights != null ? WeightedSum(output.HiddenStates) : output.LastHiddenState, output.FrameLengths);
-    }
+        Load(directory, strict, (config, random) => new Wav2Vec2ForSequenceClassification(config, random), out report);
 
     /// <summary>
-    /// The cross-entropy of a batch against its class ids (one per utterance), Hugging Face's loss with
-    /// <paramref name="reduction"/> Mean (Sum lets a trainer divide by the utterances of a whole update).
+    /// Logits (batch, num_labels) of normalised input values (batch, samples), padded utterances pooled over their valid
+    /// frames (<see cref="Wav2Vec2ForwardOptions.SampleLengths"/>); and, when <paramref name="labels"/> are given (one
+    /// class id per utterance), the cross-entropy (Hugging Face's loss with <paramref name="reduction"/> Mean; Sum lets a
+    /// trainer divide by the utterances of a whole update).
     /// </summary>
     /// <example><code>
-    /// SequenceClassificationOutput output = model.Loss(input, labels: [0, 1], new Wav2Vec2ForwardOptions { SampleLengths = [16000, 12000] });
+    /// SequenceClassificationOutput output = model.Forward(input, labels: [0, 1], new Wav2Vec2ForwardOptions { SampleLengths = [16000, 12000] });
     /// </code></example>
     /// <exception cref="ArgumentException">Label count differs from the batch, or a label is not a class id.</exception>
-    public SequenceClassificationOutput Loss(Tensor inputValues, int[] labels, Wav2Vec2ForwardOptions? options = null,
+    public SequenceClassificationOutput Forward(Tensor inputValues, int[]? labels = null, Wav2Vec2ForwardOptions? options = null,
         Reduction reduction = Reduction.Mean)
     {
-        if (labels.Length != inputValues.Size(0))
+        if (labels != null && labels.Length != inputValues.Size(0))
             throw new ArgumentException($"{labels.Length} labels for a batch of {inputValues.Size(0)}");
-        Tensor logits = Forward(inputValues, options);
-        return new SequenceClassificationOutput(Ops.CrossEntropy(logits, labels, reduction: reduction), logits);
+        options = (options ?? new Wav2Vec2ForwardOptions()) with { OutputHiddenStates = _layerWeights != null };
+        Wav2Vec2Output output = ForwardBackbone(inputValues, options);
+        Tensor logits = Classify(_layerWeights != null ? output.HiddenStates : [output.LastHiddenState], output.FrameLengths);
+        return new SequenceClassificationOutput(logits, output, labels == null ? null : Ops.CrossEntropy(logits, labels, reduction: reduction));
     }
 
-    /// <summary>
-    /// Class probabilities (softmax of the logits, num_labels each) of recordings of any length and rate, in evaluation
-    /// mode: the hidden states come from <see cref="Wav2Vec2Model.ExtractHiddenStates"/> (batches of up to
-    /// <paramref name="batchSize"/> recordings, long ones in overlapping chunks), then the head pools each recording's
-    /// frames.
-    /// </summary>
-    /// <example><code>
-    /// float[][] probabilities = classifier.Probabilities(clips, batchSize: 4);
-    /// </code></example>
-    public float[][] Probabilities(IReadOnlyList<AudioClip> audio, int batchSize = 1, ChunkingOptions? chunking = null,
-        CancellationToken cancellationToken = default)
-    {
-        int layers = Config.NumHiddenLayers;
-        int[] wanted = _layerWeights != null ? Enumerable.Range(0, layers + 1).ToArray() : [layers];
-        bool training = Training;
-        Train(false);
-        try
-        {
-            Tensor[][] states = Backbone.ExtractHiddenStates(audio, wanted, batchSize, chunking, cancellationToken);
-            return states.Select(clip =>
-            {
-                using var noGrad = Tape.NoGrad();
-                int frames = clip[0].Size(0);
-                Tensor[] batched = clip.Select(s => Ops.Reshape(s, 1, frames, Config.HiddenSize)).ToArray();
-                return Ops.Softmax(Classify(_layerWeights != null ? WeightedSum(batched) : batched[0], [frames])).ToArray();
-            }).ToArray();
-        }
-        finally
-        {
-            Train(training);
-        }
-    }
+    /// <summary>The hidden_states indices the head pools: every layer with a weighted layer sum, else the last.</summary>
+    internal int[] PooledLayers => _layerWeights != null ? Enumerable.Range(0, Config.NumHiddenLayers + 1).ToArray() : [Config.NumHiddenLayers];
+
+    /// <summary>Logits (batch, num_labels) of the hidden states of <see cref="PooledLayers"/>, each (batch, frames,
+    /// hidden_size), over each utterance's valid frames.</summary>
+    internal Tensor Classify(IReadOnlyList<Tensor> pooledLayers, int[] frameLengths) =>
+        Pool(_layerWeights != null ? WeightedSum(pooledLayers) : pooledLayers[0], frameLengths);
 
     // Hugging Face: stack the hidden states, weight them by softmax(layer_weights), sum over layers.
     private Tensor WeightedSum(IReadOnlyList<Tensor> hiddenStates)
@@ -167,7 +107,7 @@ public sealed class Wav2Vec2ForSequenceClassification : Module
     }
 
     // (B, T, H) frames -> projector -> mean over each utterance's valid frames -> classifier: (B, num_labels).
-    private Tensor Classify(Tensor hidden, int[] frameLengths)
+    private Tensor Pool(Tensor hidden, int[] frameLengths)
     {
         int batch = hidden.Size(0), frames = hidden.Size(1);
         Tensor projected = _projector.Forward(hidden);                                      // (B, T, P)

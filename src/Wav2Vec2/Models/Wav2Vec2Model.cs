@@ -91,113 +91,22 @@ public sealed partial class Wav2Vec2Model : Module
     public InputValuesPreprocessor Preprocessor { get; set; } = new();
 
     /// <summary>
-    /// Loads the backbone from a Hugging Face model directory. A Wav2Vec2ForCTC or Wav2Vec2ForPreTraining checkpoint
-    /// works too: its head tensors are reported in <paramref name="report"/> as ignored. Strict: every backbone tensor
-    /// must be present and nothing unknown may be stored.
+    /// Loads the backbone from a Hugging Face model directory. A task checkpoint (Wav2Vec2ForCTC,
+    /// Wav2Vec2ForPreTraining, ...) works too: its head tensors are reported in <paramref name="report"/> as ignored.
+    /// Strict: every backbone tensor must be present and nothing unknown may be stored.
     /// </summary>
     public static Wav2Vec2Model FromPretrained(string directory, bool strict, out IO.LoadReport report) =>
         PretrainedDirectory.Load(directory, strict, config => new Wav2Vec2Model(config, new RandomSource(0)), m => m, out report);
 
-    /// <summary>Loads the backbone strictly (see <see cref="FromPretrained(string, bool, out IO.LoadReport)"/>).</summary>
-    public static Wav2Vec2Model FromPretrained(string directory) => FromPretrained(directory, strict: true, out _);
+    /// <summary>Loads the backbone (see <see cref="FromPretrained(string, bool, out IO.LoadReport)"/>).</summary>
+    /// <example><code>
+    /// var model = Wav2Vec2Model.FromPretrained("wav2vec2-base");
+    /// Tensor layer6 = model.ExtractFeatures(AudioFile.Read("speech.wav"), layer: 6);   // Wav2Vec2.Inference
+    /// </code></example>
+    public static Wav2Vec2Model FromPretrained(string directory, bool strict = true) => FromPretrained(directory, strict, out _);
 
     /// <summary>Writes config.json, model.safetensors (Hugging Face names, no prefix) and preprocessor_config.json.</summary>
     public void SavePretrained(string directory) => PretrainedDirectory.Save(directory, this, Config, Preprocessor, "Wav2Vec2Model");
-
-    /// <summary>
-    /// Hidden states of layer <paramref name="layer"/> (Hugging Face hidden_states[layer]; default: the last) for a
-    /// recording of any length and rate, (frames, hidden_size), in evaluation mode. Long recordings run in overlapping
-    /// chunks (see <see cref="ChunkedInference"/>).
-    /// </summary>
-    public Tensor ExtractFeatures(AudioClip audio, int? layer = null, ChunkingOptions? chunking = null,
-        IProgress<double>? progress = null, CancellationToken cancellationToken = default)
-    {
-        int n = CheckLayer(layer);
-        float[] input = Preprocessor.Prepare(audio);
-        return ChunkedInference.Run(this, input, chunking, values => LayerOutput(values, n), Config.HiddenSize, progress,
-            cancellationToken);
-    }
-
-    /// <summary>
-    /// As <see cref="ExtractFeatures(AudioClip, int?, ChunkingOptions?, IProgress{double}?, CancellationToken)"/>, but
-    /// hands the frames to <paramref name="frames"/> a chunk at a time, in order (rows of hidden_size values), instead of
-    /// returning them: memory stays that of one chunk whatever the recording's length (e.g. to stream them to a file).
-    /// Returns the number of frames.
-    /// </summary>
-    public int StreamFeatures(AudioClip audio, Action<ReadOnlySpan<float>> frames, int? layer = null,
-        ChunkingOptions? chunking = null, IProgress<double>? progress = null, CancellationToken cancellationToken = default)
-    {
-        int n = CheckLayer(layer);
-        float[] input = Preprocessor.Prepare(audio);
-        ChunkedInference.Stream(this, input, chunking, values => LayerOutput(values, n), progress, cancellationToken, frames);
-        return FrameCount(input.Length);
-    }
-
-    // A hidden_states index (default: the last layer), checked; parameter names the caller's argument in the error.
-    private int CheckLayer(int? layer, string parameter = "layer")
-    {
-        int n = layer ?? Config.NumHiddenLayers;
-        if (n < 0 || n > Config.NumHiddenLayers)
-            throw new ArgumentOutOfRangeException(parameter, $"{parameter} must be in [0, {Config.NumHiddenLayers}], got {n}");
-        return n;
-    }
-
-    private Tensor LayerOutput(Tensor values, int layer) =>
-        Forward(values, new Wav2Vec2ForwardOptions { StopAfterLayer = layer }).LastHiddenState;
-
-    /// <summary>
-    /// Hidden states of several layers (Hugging Face hidden_states indices in [0, num_hidden_layers]) of several
-    /// recordings of any length and rate, in evaluation mode: one forward pass per recording, through the deepest
-    /// requested layer, whatever the number of layers. Recordings that fit one chunk run in batches of up to
-    /// <paramref name="batchSize"/> consecutive recordings (of equal length for group-norm encoders such as BASE, padded
-    /// for layer-norm encoders); longer ones run chunked, one at a time (see <see cref="ChunkingOptions"/>).
-    /// </summary>
-    /// <returns>[recording][layer]: (frames, hidden_size) for each recording and requested layer, in request order.</returns>
-    /// <example><code>
-    /// Tensor[][] states = model.ExtractHiddenStates(clips, layers: [6, 12], batchSize: 4);
-    /// Tensor layer6OfFirst = states[0][0];   // (frames, 768)
-    /// </code></example>
-    public Tensor[][] ExtractHiddenStates(IReadOnlyList<AudioClip> audio, IReadOnlyList<int> layers, int batchSize = 1,
-        ChunkingOptions? chunking = null, CancellationToken cancellationToken = default)
-    {
-        if (layers.Count == 0)
-            throw new ArgumentException("at least one layer is needed", nameof(layers));
-        foreach (int n in layers)
-            CheckLayer(n, nameof(layers));
-        int deepest = layers.Max(), hidden = Config.HiddenSize;
-        float[][] inputs = audio.Select(Preprocessor.Prepare).ToArray();
-        // The requested layers side by side, (B, frames, layers x hidden), so that chunking and batching stitch them together.
-        Tensor[] joined = ChunkedInference.RunBatch(this, inputs, batchSize, chunking, (values, lengths) =>
-        {
-            Wav2Vec2Output output = Forward(values, new Wav2Vec2ForwardOptions
-            {
-                SampleLengths = lengths, OutputHiddenStates = layers.Count > 1, StopAfterLayer = deepest,
-            });
-            return layers.Count == 1 ? output.LastHiddenState : Ops.Concat(layers.Select(n => output.HiddenStates[n]).ToList(), 2);
-        }, layers.Count * hidden, cancellationToken);
-        return joined.Select(states => SplitColumns(states, layers.Count, hidden)).ToArray();
-    }
-
-    // (frames, parts x width) -> parts tensors of (frames, width).
-    private static Tensor[] SplitColumns(Tensor joined, int parts, int width)
-    {
-        if (parts == 1)
-            return [joined];
-        int frames = joined.Size(0);
-        var result = new Tensor[parts];
-        for (int p = 0; p < parts; p++)
-        {
-            result[p] = new Tensor([frames, width], clear: false, pooled: false);
-            for (int t = 0; t < frames; t++)
-                joined.Span.Slice((t * parts + p) * width, width).CopyTo(result[p].Span.Slice(t * width, width));
-        }
-        return result;
-    }
-
-    /// <summary>Extracts features on a worker thread.</summary>
-    public Task<Tensor> ExtractFeaturesAsync(AudioClip audio, int? layer = null, ChunkingOptions? chunking = null,
-        IProgress<double>? progress = null, CancellationToken cancellationToken = default) =>
-        Task.Run(() => ExtractFeatures(audio, layer, chunking, progress, cancellationToken), cancellationToken);
 
     /// <summary>Random stream for dropout and layer drop in training mode.</summary>
     public RandomSource Random { get; set; }
@@ -250,18 +159,6 @@ public sealed partial class Wav2Vec2Model : Module
         Tensor last = _encoder.Forward(hidden, keyPadding, stopAfter, options.OutputHiddenStates ? hiddenStates : null,
             Random);
         return new Wav2Vec2Output(last, extractFeatures, hiddenStates, frameLengths, features);
-    }
-
-    /// <summary>
-    /// <see cref="Forward"/>, run without being recorded for the backward pass when
-    /// <paramref name="frozen"/> (a task head training alone: the backbone gets no gradient and keeps no activations).
-    /// </summary>
-    internal Wav2Vec2Output ForwardForHead(Tensor inputValues, Wav2Vec2ForwardOptions? options, bool frozen)
-    {
-        if (!frozen)
-            return Forward(inputValues, options);
-        using var noGrad = Tape.NoGrad();
-        return Forward(inputValues, options);
     }
 
     private Tensor EncodeFeatures(Tensor inputValues, float gradScale)

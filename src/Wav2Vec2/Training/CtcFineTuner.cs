@@ -157,8 +157,8 @@ public sealed class CtcFineTuner : ITrainer, ITrainingTask<CtcBatchMetrics>
         double loss = 0;
         FineTuning.Evaluate(_model, _model.Backbone, usable, (i, input) =>
         {
-            CtcLossOutput output = _model.Loss(input, [labels[i]]);
-            loss += output.Loss.ToScalar();
+            CtcOutput output = _model.Forward(input, [labels[i]]);
+            loss += output.Loss!.ToScalar();
             string hypothesis = decoder.Decode(output.Logits.Span, output.Logits.Size(1));
             results.Add(TranscriptionResult.Score(Path.GetFileNameWithoutExtension(usable.Entries[i].Path), usable.Entries[i].Transcript!, hypothesis));
         });
@@ -214,9 +214,9 @@ public sealed class CtcFineTuner : ITrainer, ITrainingTask<CtcBatchMetrics>
         _model.FreezeBackbone = _loop.State.Update < _options.FreezeFineTuneUpdates;
         using var arena = new TensorArena();
         using var tape = new Tape();
-        CtcLossOutput output = _model.Loss(Tensor.FromArray(batch.Samples, size, batch.Length), labels, forward);
-        tape.Backward(output.Loss);
-        return new CtcBatchMetrics(output.Loss.ToScalar(), size, labels.Sum(l => l.Length));
+        Tensor loss = _model.Forward(Tensor.FromArray(batch.Samples, size, batch.Length), labels, forward).Loss!;
+        tape.Backward(loss);
+        return new CtcBatchMetrics(loss.ToScalar(), size, labels.Sum(l => l.Length));
     }
 
     // fairseq's sentence_avg: the summed loss is divided by the number of utterances in the update.

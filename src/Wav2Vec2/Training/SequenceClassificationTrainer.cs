@@ -156,8 +156,8 @@ public sealed class SequenceClassificationTrainer : ITrainer, ITrainingTask<Clas
         int correct = 0;
         FineTuning.Evaluate(_model, _model.Backbone, usable, (i, input) =>
         {
-            SequenceClassificationOutput output = _model.Loss(input, [labels[i]]);
-            loss += output.Loss.ToScalar();
+            SequenceClassificationOutput output = _model.Forward(input, [labels[i]]);
+            loss += output.Loss!.ToScalar();
             correct += System.Numerics.Tensors.TensorPrimitives.IndexOfMax(output.Logits.Span) == labels[i] ? 1 : 0;
         });
         int count = Math.Max(1, usable.Entries.Count);
@@ -195,11 +195,11 @@ public sealed class SequenceClassificationTrainer : ITrainer, ITrainingTask<Clas
         _model.FreezeBackbone = _loop.State.Update < _options.FreezeBackboneUpdates;
         using var arena = new TensorArena();
         using var tape = new Tape();
-        SequenceClassificationOutput output = _model.Loss(Tensor.FromArray(batch.Samples, size, batch.Length), labels, forward, Reduction.Sum);
+        SequenceClassificationOutput output = _model.Forward(Tensor.FromArray(batch.Samples, size, batch.Length), labels, forward, Reduction.Sum);
         int classes = output.Logits.Size(1), correct = 0;
         for (int b = 0; b < size; b++)
             correct += System.Numerics.Tensors.TensorPrimitives.IndexOfMax(output.Logits.Span.Slice(b * classes, classes)) == labels[b] ? 1 : 0;
-        double loss = output.Loss.ToScalar();
+        double loss = output.Loss!.ToScalar();
         tape.Backward(output.Loss);   // releases the activations, the logits among them
         return new ClassificationBatchMetrics(loss, size, correct);
     }

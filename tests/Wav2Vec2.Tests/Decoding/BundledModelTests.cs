@@ -1,4 +1,5 @@
 using Wav2Vec2.Decoding;
+using Wav2Vec2.Inference;
 
 namespace Wav2Vec2.Tests.Decoding;
 

@@ -1,7 +1,8 @@
 using System.IO.Compression;
-using Microsoft.ML;
 using Microsoft.ML.Data;
+using Microsoft.ML;
 using Wav2Vec2.Decoding;
+using Wav2Vec2.Inference;
 using Wav2Vec2.MLNet;
 
 namespace Wav2Vec2.Tests.MLNet;
@@ -20,13 +21,13 @@ public sealed class BeamSearchTranscribeTests : TempDirectoryTest
         var ml = new MLContext(seed: 0);
         string directory = FixturePath("models", "stable_layer"), lm = FixturePath("lm", "fortunes-3gram.arpa.gz");
         IDataView data = ml.Data.LoadFromEnumerable(new[] { new ClipRow { Path = FixturePath("reference_audio.wav") } });
-        var decoding = new BeamSearchCtcDecoding { LanguageModelPath = lm, Options = new BeamSearchOptions { BeamWidth = 16, LanguageModelWeight = 0.7f } };
+        var decoding = new CtcDecoderSettings { LanguageModelPath = lm, BeamSearch = new BeamSearchOptions { BeamWidth = 16, LanguageModelWeight = 0.7f } };
         ITransformer model = ml.Transforms.Wav2Vec2Transcribe(new Wav2Vec2TranscribeOptions
         {
             ModelDirectory = directory, InputColumnName = "Path", OutputColumnName = "Text", Decoding = decoding,
         }).Fit(data);
         string text = model.Transform(data).GetColumn<string>("Text").Single();
-        var core = SpeechRecognizer.FromPretrained(directory, new CtcDecoderSettings { LanguageModelPath = lm, BeamSearch = decoding.Options });
+        var core = SpeechRecognizer.FromPretrained(directory, new CtcDecoderSettings { LanguageModelPath = lm, BeamSearch = decoding.BeamSearch });
         Assert.AreEqual(core.Transcribe(FixturePath("reference_audio.wav")), text);
 
         string path = Path.Combine(TempDirectory, "asr.zip");
@@ -36,7 +37,7 @@ public sealed class BeamSearchTranscribeTests : TempDirectoryTest
         ITransformer loaded = new MLContext(seed: 1).Model.LoadWav2Vec2(path, out _);
         Assert.AreEqual(text, loaded.Transform(data).GetColumn<string>("Text").Single());
         var reloaded = ((TransformerChain<ITransformer>)loaded).OfType<Wav2Vec2TranscribeTransformer>().Single();
-        Assert.IsTrue(File.Exists(((BeamSearchCtcDecoding)reloaded.Decoding).LanguageModelPath), "the LM was extracted for the loaded transform");
+        Assert.IsTrue(File.Exists(reloaded.Decoding.LanguageModelPath), "the LM was extracted for the loaded transform");
         ml.Model.SaveWav2Vec2(loaded, data.Schema, Path.Combine(TempDirectory, "again.zip"));
     }
 }

@@ -1,5 +1,6 @@
 using Wav2Vec2.Audio;
 using Wav2Vec2.IO;
+using Wav2Vec2.Inference;
 using Wav2Vec2.Models;
 using Wav2Vec2.Tensors;
 
@@ -25,8 +26,8 @@ public sealed class ModelParityTests
         float[] input = model.Preprocessor.Prepare(audio);
         AssertClose(reference.Read("input_values").Span, input, 1e-5f, $"{name} input values");
 
-        var (logits, output) = model.Forward(Tensor.FromArray(input, 1, input.Length),
-            new Wav2Vec2ForwardOptions { OutputHiddenStates = true });
+        var (logits, output, _) = model.Forward(Tensor.FromArray(input, 1, input.Length),
+            options: new Wav2Vec2ForwardOptions { OutputHiddenStates = true });
         AssertClose(reference.Read("extract_features").Span, output.ExtractFeatures.Span, Tolerance, $"{name} extract_features");
         Assert.AreEqual(model.Config.NumHiddenLayers + 1, output.HiddenStates.Count);
         for (int i = 0; i < output.HiddenStates.Count; i++)

@@ -1,6 +1,7 @@
 using Wav2Vec2.Audio;
 using Wav2Vec2.Autograd;
 using Wav2Vec2.IO;
+using Wav2Vec2.Inference;
 using Wav2Vec2.Models;
 using Wav2Vec2.Tensors;
 
@@ -33,7 +34,7 @@ public sealed class SequenceClassificationTests : TempDirectoryTest
             var named = model.NamedParameters().ToDictionary(p => p.Name, p => p.Parameter.ToArray());
             Tensor input = RandomTensor(4, 2, 8000);
             var options = new Wav2Vec2ForwardOptions { SampleLengths = [8000, 5000] };
-            Tensor logits = model.Forward(input, options);
+            Tensor logits = model.Forward(input, options: options).Logits;
             Wav2Vec2Output output = model.Backbone.Forward(input, options with { OutputHiddenStates = true });
 
             // The same head written out with plain arrays: softmax layer weights, projector, masked mean, classifier.
@@ -61,14 +62,16 @@ public sealed class SequenceClassificationTests : TempDirectoryTest
                     Assert.AreEqual(expected, logits.Span[b * classes + c], 1e-4, $"weighted {weighted}, utterance {b}, class {c}");
                 }
             }
-            SequenceClassificationOutput loss = model.Loss(input, [2, 0], options);
+            SequenceClassificationOutput loss = model.Forward(input, [2, 0], options);
             double crossEntropy = 0;
             foreach (var (b, label) in new[] { (0, 2), (1, 0) })
             {
                 double[] row = Enumerable.Range(0, classes).Select(c => (double)logits.Span[b * classes + c]).ToArray();
                 crossEntropy += Math.Log(row.Sum(Math.Exp)) - row[label];
             }
-            Assert.AreEqual(crossEntropy / 2, loss.Loss.ToScalar(), 1e-5, "mean cross-entropy, as Hugging Face's");
+            CollectionAssert.AreEqual(logits.ToArray(), loss.Logits.ToArray(), "the same logits with labels");
+            Assert.AreEqual(crossEntropy / 2, loss.Loss!.ToScalar(), 1e-5, "mean cross-entropy, as Hugging Face's");
+            Assert.IsNull(model.Forward(input, options: options).Loss, "no labels, no loss");
         }
     }
 
@@ -77,15 +80,15 @@ public sealed class SequenceClassificationTests : TempDirectoryTest
     {
         Wav2Vec2ForSequenceClassification model = Model(weighted: true);
         Tensor batch = RandomTensor(6, 2, 8000);
-        Tensor logits = model.Forward(batch, new Wav2Vec2ForwardOptions { SampleLengths = [8000, 5200] });
-        Tensor alone = model.Forward(Tensor.FromArray(batch.Span.Slice(8000, 5200).ToArray(), 1, 5200));
+        Tensor logits = model.Forward(batch, options: new Wav2Vec2ForwardOptions { SampleLengths = [8000, 5200] }).Logits;
+        Tensor alone = model.Forward(Tensor.FromArray(batch.Span.Slice(8000, 5200).ToArray(), 1, 5200)).Logits;
         AssertClose(alone.Span, logits.Span[3..], 1e-4f, "second utterance");
 
         // Probabilities prepares a clip as the preprocessor says (normalised) and pools all of its frames.
         var clip = new AudioClip(batch.Span.Slice(8000, 5200).ToArray(), 16000);
         float[] probabilities = model.Probabilities([clip])[0];
         float[] normalised = model.Preprocessor.Prepare(clip);
-        AssertClose(Ops.Softmax(model.Forward(Tensor.FromArray(normalised, 1, normalised.Length))).Span, probabilities, 1e-4f, "probabilities");
+        AssertClose(Ops.Softmax(model.Forward(Tensor.FromArray(normalised, 1, normalised.Length)).Logits).Span, probabilities, 1e-4f, "probabilities");
         Assert.AreEqual(1.0, probabilities.Sum(), 1e-5);
     }
 
@@ -102,7 +105,7 @@ public sealed class SequenceClassificationTests : TempDirectoryTest
         var named = model.NamedParameters().ToDictionary(p => p.Name, p => p.Parameter);
         string[] names = ["layer_weights", "projector.weight", "projector.bias", "classifier.weight", "classifier.bias",
             "wav2vec2.masked_spec_embed", "wav2vec2.encoder.layers.1.attention.k_proj.weight", "wav2vec2.feature_projection.projection.weight"];
-        GradientChecker.Check("classification loss", _ => model.Loss(input, [1, 2], options).Loss,
+        GradientChecker.Check("classification loss", _ => model.Forward(input, [1, 2], options).Loss!,
             names.Select(n => (Tensor)named[n]).ToArray(), eps: 2e-3f, relativeTolerance: 5e-2f, absoluteTolerance: 5e-3f, samplesPerInput: 6);
     }
 
@@ -127,7 +130,7 @@ public sealed class SequenceClassificationTests : TempDirectoryTest
         var loaded = Wav2Vec2ForSequenceClassification.FromPretrained(directory);
         CollectionAssert.AreEqual(new[] { "low", "middle", "high" }, loaded.Config.Labels.ToArray());
         Tensor input = RandomTensor(9, 1, 6000);
-        CollectionAssert.AreEqual(model.Forward(input).ToArray(), loaded.Forward(input).ToArray(), "the same logits");
+        CollectionAssert.AreEqual(model.Forward(input).Logits.ToArray(), loaded.Forward(input).Logits.ToArray(), "the same logits");
 
         // Other models read the backbone and report the classification head as ignored.
         Wav2Vec2Model.FromPretrained(directory, strict: true, out LoadReport report);

@@ -2,6 +2,7 @@ using Wav2Vec2.Autograd;
 using Wav2Vec2.Data;
 using Wav2Vec2.Decoding;
 using Wav2Vec2.IO;
+using Wav2Vec2.Inference;
 using Wav2Vec2.Models;
 using Wav2Vec2.Tensors;
 using Wav2Vec2.Training;
@@ -210,10 +211,12 @@ public sealed class CtcFineTunerTests : TempDirectoryTest
         model.Train(false);
         Tensor input = RandomTensor(4, 2, 8000);
         int[][] labels = [[1, 2, 2, 3], [5]];
-        CtcLossOutput output = model.Loss(input, labels, new Wav2Vec2ForwardOptions { SampleLengths = [8000, 6000], AllowPaddedGroupNorm = true });
+        CtcOutput output = model.Forward(input, labels, new Wav2Vec2ForwardOptions { SampleLengths = [8000, 6000], AllowPaddedGroupNorm = true });
         CollectionAssert.AreEqual(new[] { 199, 149 }, output.FrameLengths);
         Tensor expected = Ops.CtcLoss(Ops.LogSoftmax(output.Logits), [1, 2, 2, 3, 5], [4, 1], [199, 149], blank: 0);
-        Assert.AreEqual(expected.ToScalar(), output.Loss.ToScalar(), 1e-4);
+        Assert.AreEqual(expected.ToScalar(), output.Loss!.ToScalar(), 1e-4);
+        Assert.IsNull(model.Forward(input, options: new Wav2Vec2ForwardOptions { SampleLengths = [8000, 6000], AllowPaddedGroupNorm = true }).Loss,
+            "no labels, no loss");
     }
 
     [TestMethod]
@@ -235,7 +238,7 @@ public sealed class CtcFineTunerTests : TempDirectoryTest
         string[] names = ["wav2vec2.feature_extractor.conv_layers.0.conv.weight", "wav2vec2.feature_extractor.conv_layers.0.layer_norm.weight",
             "wav2vec2.feature_projection.projection.weight", "wav2vec2.masked_spec_embed", "wav2vec2.encoder.pos_conv_embed.conv.weight_v",
             "wav2vec2.encoder.layers.1.attention.k_proj.weight", "wav2vec2.encoder.layers.0.feed_forward.output_dense.bias", "lm_head.weight"];
-        GradientChecker.Check("CTC loss", _ => model.Loss(input, [[1, 2, 2, 3], [5]], options).Loss,
+        GradientChecker.Check("CTC loss", _ => model.Forward(input, [[1, 2, 2, 3], [5]], options).Loss!,
             names.Select(n => (Tensor)named[n]).ToArray(), eps: 2e-3f, relativeTolerance: 5e-2f, absoluteTolerance: 5e-2f, samplesPerInput: 6);
     }
 }

@@ -1,5 +1,6 @@
 using Wav2Vec2.Data;
 using Wav2Vec2.IO;
+using Wav2Vec2.Inference;
 using Wav2Vec2.Models;
 using Wav2Vec2.Tensors;
 using Wav2Vec2.Tests.MLNet;

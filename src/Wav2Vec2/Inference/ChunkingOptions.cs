@@ -1,4 +1,4 @@
-namespace Wav2Vec2.Models;
+namespace Wav2Vec2.Inference;
 
 /// <summary>How long recordings are split (Hugging Face's chunk_length_s / stride_length_s, in seconds).</summary>
 public sealed record ChunkingOptions

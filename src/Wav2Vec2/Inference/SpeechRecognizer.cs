@@ -1,8 +1,9 @@
 using Wav2Vec2.Audio;
+using Wav2Vec2.Decoding;
 using Wav2Vec2.Models;
 using Wav2Vec2.Tensors;
 
-namespace Wav2Vec2.Decoding;
+namespace Wav2Vec2.Inference;
 
 /// <summary>
 /// Speech to text: a CTC model (<see cref="Wav2Vec2ForCtc"/>) and a decoder (greedy by default). Long recordings run

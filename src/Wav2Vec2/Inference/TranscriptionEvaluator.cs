@@ -1,6 +1,7 @@
 using Wav2Vec2.Data;
+using Wav2Vec2.Decoding;
 
-namespace Wav2Vec2.Decoding;
+namespace Wav2Vec2.Inference;
 
 /// <summary>Transcribes a labeled dataset and scores it (WER, CER and their parts, per utterance and pooled).</summary>
 /// <example><code>

@@ -1,7 +1,8 @@
 using Wav2Vec2.Autograd;
+using Wav2Vec2.Models;
 using Wav2Vec2.Tensors;
 
-namespace Wav2Vec2.Models;
+namespace Wav2Vec2.Inference;
 
 /// <summary>
 /// Frame-exact chunked inference. Output frame f of the conv encoder reads samples [f R, f R + W) (R = product of conv
