@@ -1,6 +1,5 @@
 using System.CommandLine;
 using Wav2Vec2.Data;
-using Wav2Vec2.IO;
 using Wav2Vec2.Models;
 using Wav2Vec2.Training;
 
@@ -9,8 +8,6 @@ namespace Wav2Vec2.Cli;
 /// <summary>`w2v2 finetune`: CTC fine-tuning of a pre-trained model on transcribed audio (fairseq's recipe).</summary>
 internal static class FinetuneCommand
 {
-    private static readonly string[] Presets = ["10m", "1h", "10h", "100h", "tiny"];
-
     public static Command Create(TextWriter output)
     {
         var init = new Option<string>("--init") { Description = "Pre-trained model directory (backbone, pre-training or CTC checkpoint).", Required = true };
@@ -22,7 +19,7 @@ internal static class FinetuneCommand
             Description = "fairseq BASE recipe by amount of labels (10m, 1h, 10h, 100h) or tiny (CPU-sized).",
             DefaultValueFactory = _ => "10m",
         };
-        preset.AcceptOnlyFromAmong(Presets);
+        preset.AcceptOnlyFromAmong([.. CtcFineTuningOptions.Presets.Keys]);
         var maxUpdates = new Option<int?>("--max-updates") { Description = "Updates to train (the schedule stretches to fit)." };
         var updateFreq = new Option<int?>("--update-freq") { Description = "Batches accumulated per update (fairseq's recipes: 8 = 2 GPUs x 4)." };
         var maxTokens = new Option<int?>("--max-tokens") { Description = "Samples per batch (batch size x longest utterance)." };
@@ -48,53 +45,33 @@ internal static class FinetuneCommand
         };
         command.SetAction(parse =>
         {
-            CtcFineTuningOptions defaults = CtcFineTuningOptions.Preset(parse.GetValue(preset)!);
-            var options = defaults with
+            var overrides = new TrainingOverrides
             {
-                MaxUpdates = TrainingRun.Positive(parse.GetValue(maxUpdates), "--max-updates") ?? defaults.MaxUpdates,
-                UpdateFreq = TrainingRun.Positive(parse.GetValue(updateFreq), "--update-freq") ?? defaults.UpdateFreq,
-                LearningRate = parse.GetValue(lr) is float rate ? (rate > 0 ? rate : throw new CliException("--lr must be positive")) : defaults.LearningRate,
-                FreezeFineTuneUpdates = parse.GetValue(freeze) is int f ? (f >= 0 ? f : throw new CliException("--freeze-updates must not be negative")) : defaults.FreezeFineTuneUpdates,
-                Seed = parse.GetValue(seed) ?? defaults.Seed,
-                ValidateInterval = TrainingRun.Positive(parse.GetValue(validInterval), "--valid-interval") ?? defaults.ValidateInterval,
-                BestModelMetric = parse.GetValue(bestMetric) == "cer" ? BestModelMetric.CharacterErrorRate : BestModelMetric.WordErrorRate,
-                SaveInterval = TrainingRun.Positive(parse.GetValue(saveInterval), "--save-interval") ?? defaults.SaveInterval,
-                KeepLastCheckpoints = TrainingRun.Positive(parse.GetValue(keepLast), "--keep-last") ?? defaults.KeepLastCheckpoints,
-                Batching = defaults.Batching with { MaxTokens = TrainingRun.Positive(parse.GetValue(maxTokens), "--max-tokens") ?? defaults.Batching.MaxTokens },
+                MaxUpdates = TrainingRun.Positive(parse.GetValue(maxUpdates), "--max-updates"),
+                UpdateFreq = TrainingRun.Positive(parse.GetValue(updateFreq), "--update-freq"),
+                LearningRate = parse.GetValue(lr) is float rate ? (rate > 0 ? rate : throw new CliException("--lr must be positive")) : null,
+                Seed = parse.GetValue(seed),
+                ValidateInterval = TrainingRun.Positive(parse.GetValue(validInterval), "--valid-interval"),
+                SaveInterval = TrainingRun.Positive(parse.GetValue(saveInterval), "--save-interval"),
+                KeepLastCheckpoints = TrainingRun.Positive(parse.GetValue(keepLast), "--keep-last"),
+                MaxTokens = TrainingRun.Positive(parse.GetValue(maxTokens), "--max-tokens"),
             };
-            // A run stretched or shrunk with --max-updates starts validating at the same fraction of the run.
-            if (parse.GetValue(maxUpdates) is int updates)
-                options = options with { ValidateAfterUpdates = (int)((long)defaults.ValidateAfterUpdates * updates / defaults.MaxUpdates) };
-            string run = parse.GetValue(outDir)!, initDirectory = parse.GetValue(init)!;
-            bool resuming = parse.GetValue(resume);
-            string? latest = PreTrainer.LatestCheckpoint(run);
-            if (!resuming && latest != null)
-                throw new CliException($"{run} already holds checkpoints: pass --resume to continue or choose another --out");
+            CtcFineTuningOptions recipe = overrides.ApplyTo(CtcFineTuningOptions.Presets[parse.GetValue(preset)!]);
+            recipe = recipe with
+            {
+                FreezeFineTuneUpdates = parse.GetValue(freeze) is int f ? (f >= 0 ? f : throw new CliException("--freeze-updates must not be negative")) : recipe.FreezeFineTuneUpdates,
+                BestModelMetric = parse.GetValue(bestMetric) == "cer" ? BestModelMetric.CharacterErrorRate : BestModelMetric.WordErrorRate,
+            };
+            string run = parse.GetValue(outDir)!;
             AudioDataset trainData = AudioDataset.OpenTranscribed(parse.GetValue(train)!);
             AudioDataset? validData = parse.GetValue(valid) is string v ? AudioDataset.OpenTranscribed(v) : null;
-            CtcTokenizer vocabulary = Vocabulary(parse.GetValue(vocab), resuming ? latest : null, initDirectory, trainData, output);
-            Wav2Vec2ForCtc model = CtcFineTuner.CreateModel(initDirectory, vocabulary, options, out LoadReport report);
-            output.WriteLine($"initialised from {initDirectory}: {report.Ignored.Count} head tensor(s) ignored, " +
-                             $"{report.Missing.Count} new (CTC head of {vocabulary.Count} tokens)");
-            var tuner = new CtcFineTuner(model, options, run) { Log = output.WriteLine };
-            if (resuming && !tuner.TryResume())
-                output.WriteLine($"no checkpoint in {run} yet: starting from update 0");
+            CtcTokenizer? vocabulary = parse.GetValue(vocab) is string directory ? CtcTokenizer.Load(directory) : null;
+            if (vocabulary != null)
+                output.WriteLine($"vocabulary: {Path.Combine(parse.GetValue(vocab)!, "vocab.json")}");
+            var tuner = TrainingRun.Prepare(() => CtcFineTuner.Prepare(parse.GetValue(init)!, trainData, recipe, run, parse.GetValue(resume),
+                vocabulary, output.WriteLine));
             return TrainingRun.Run(tuner, "fine-tuning", output, token => tuner.Train(trainData, validData, token));
         });
         return command;
-    }
-
-    // --vocab, else the checkpoint being resumed, else the init model's own CTC vocabulary, else the training transcripts'.
-    private static CtcTokenizer Vocabulary(string? given, string? checkpoint, string initDirectory, AudioDataset train, TextWriter output)
-    {
-        foreach (string? directory in new[] { given, checkpoint, initDirectory })
-            if (directory != null && (directory == given || File.Exists(Path.Combine(directory, "vocab.json"))))
-            {
-                output.WriteLine($"vocabulary: {Path.Combine(directory, "vocab.json")}");
-                return CtcTokenizer.Load(directory);
-            }
-        CtcTokenizer built = CtcFineTuner.BuildVocabulary(train);
-        output.WriteLine($"vocabulary: {built.Count} tokens built from the training transcripts");
-        return built;
     }
 }

@@ -44,54 +44,33 @@ internal static class PretrainCommand
             string? presetName = parse.GetValue(preset), configPath = parse.GetValue(config), initDirectory = parse.GetValue(init);
             if (presetName == null && configPath == null && initDirectory == null)
                 throw new CliException("give --preset, --config or --init (the architecture to train)");
-            if (presetName is not (null or "base" or "large" or "tiny"))
-                throw new CliException($"--preset must be base, large or tiny, got '{presetName}'");
+            if (presetName != null && !PreTrainingOptions.Presets.ContainsKey(presetName))
+                throw new CliException($"--preset must be one of {string.Join(", ", PreTrainingOptions.Presets.Keys)}, got '{presetName}'");
             // Architecture: --config, else --init's config.json, else the preset's; recipe: --preset, else by architecture.
-            Wav2Vec2Config architecture = configPath != null ? Wav2Vec2Config.Load(configPath)
-                : initDirectory != null ? PretrainedDirectory.LoadConfig(initDirectory) : Wav2Vec2Config.Preset(presetName!);
-            presetName ??= architecture.DoStableLayerNorm || architecture.FeatExtractNorm == FeatureEncoderNorm.Layer ? "large" : "base";
-            int? updates = TrainingRun.Positive(parse.GetValue(maxUpdates), "--max-updates");
-            PreTrainingOptions defaults = presetName == "tiny" && updates is int n ? PreTrainingOptions.Tiny(n) : PreTrainingOptions.Preset(presetName);
-            var options = defaults with
+            Wav2Vec2Config architecture = PreTrainer.Architecture(configPath != null ? Wav2Vec2Config.Load(configPath) : null, initDirectory, presetName);
+            presetName ??= PreTrainingOptions.PresetFor(architecture);
+            var overrides = new TrainingOverrides
             {
-                MaxUpdates = updates ?? defaults.MaxUpdates,
-                WarmupUpdates = parse.GetValue(warmup) is int w ? (w >= 0 ? w : throw new CliException("--warmup-updates must not be negative")) : defaults.WarmupUpdates,
-                TemperatureDecay = parse.GetValue(temperatureDecay) is double d ? (d is > 0 and <= 1 ? d : throw new CliException("--temperature-decay must be in (0, 1]")) : defaults.TemperatureDecay,
-                UpdateFreq = TrainingRun.Positive(parse.GetValue(updateFreq), "--update-freq") ?? defaults.UpdateFreq,
-                LearningRate = parse.GetValue(lr) is float rate ? (rate > 0 ? rate : throw new CliException("--lr must be positive")) : defaults.LearningRate,
-                Normalize = parse.GetValue(normalize) ?? defaults.Normalize,
-                Seed = parse.GetValue(seed) ?? defaults.Seed,
-                SaveInterval = parse.GetValue(saveInterval) ?? defaults.SaveInterval,
-                ValidateInterval = TrainingRun.Positive(parse.GetValue(validInterval), "--valid-interval") ?? defaults.ValidateInterval,
-                Batching = defaults.Batching with
-                {
-                    MaxTokens = TrainingRun.Positive(parse.GetValue(maxTokens), "--max-tokens") ?? defaults.Batching.MaxTokens,
-                    MinSampleSize = parse.GetValue(minSample) ?? defaults.Batching.MinSampleSize,
-                    MaxSampleSize = TrainingRun.Positive(parse.GetValue(maxSample), "--max-sample-size") ?? defaults.Batching.MaxSampleSize,
-                },
+                MaxUpdates = TrainingRun.Positive(parse.GetValue(maxUpdates), "--max-updates"),
+                WarmupUpdates = parse.GetValue(warmup) is int w ? (w >= 0 ? w : throw new CliException("--warmup-updates must not be negative")) : null,
+                UpdateFreq = TrainingRun.Positive(parse.GetValue(updateFreq), "--update-freq"),
+                LearningRate = parse.GetValue(lr) is float rate ? (rate > 0 ? rate : throw new CliException("--lr must be positive")) : null,
+                Seed = parse.GetValue(seed),
+                SaveInterval = parse.GetValue(saveInterval),
+                ValidateInterval = TrainingRun.Positive(parse.GetValue(validInterval), "--valid-interval"),
+                MaxTokens = TrainingRun.Positive(parse.GetValue(maxTokens), "--max-tokens"),
+                MinSampleSize = parse.GetValue(minSample),
+                MaxSampleSize = TrainingRun.Positive(parse.GetValue(maxSample), "--max-sample-size"),
             };
-            string run = parse.GetValue(outDir)!;
-            bool resuming = parse.GetValue(resume);
-            if (!resuming && PreTrainer.LatestCheckpoint(run) != null)
-                throw new CliException($"{run} already holds checkpoints: pass --resume to continue or choose another --out");
+            PreTrainingOptions recipe = overrides.ApplyTo(PreTrainingOptions.Presets[presetName]);
+            if (parse.GetValue(temperatureDecay) is double d)
+                recipe = recipe with { TemperatureDecay = d is > 0 and <= 1 ? d : throw new CliException("--temperature-decay must be in (0, 1]"), TemperatureFloorFraction = 0 };
+            recipe = recipe with { Normalize = parse.GetValue(normalize) ?? recipe.Normalize };
             AudioDataset train = AudioDataset.Open(parse.GetValue(data)!);
             AudioDataset? validation = parse.GetValue(valid) is string v ? AudioDataset.Open(v) : null;
-
-            Wav2Vec2ForPreTraining model = PreTrainer.CreateModel(architecture, options, initDirectory, out _);
-            if (initDirectory != null)
-            {
-                var stored = Audio.InputValuesPreprocessor.Load(Path.Combine(initDirectory, "preprocessor_config.json"));
-                if (stored.DoNormalize != options.Normalize)
-                    output.WriteLine($"warning: {initDirectory}/preprocessor_config.json says do_normalize={stored.DoNormalize.ToString().ToLowerInvariant()}, " +
-                                     $"the {presetName} recipe trains on {(options.Normalize ? "normalised input" : "raw waveforms")} (--normalize chooses)");
-                output.WriteLine($"initialised from {initDirectory}");
-            }
-            var trainer = new PreTrainer(model, options, run) { Log = output.WriteLine };
-            if (resuming && !trainer.TryResume())
-                output.WriteLine($"no checkpoint in {run} yet: starting from update 0");
-            output.WriteLine($"{train.Entries.Count} recordings ({train.Skipped.Count} skipped), {model.ParameterCount():N0} parameters, recipe {presetName}");
-            foreach (string line in options.Describe())
-                output.WriteLine(line);
+            output.WriteLine($"recipe {presetName}");
+            var trainer = TrainingRun.Prepare(() => PreTrainer.Prepare(architecture, recipe, parse.GetValue(outDir)!, parse.GetValue(resume),
+                initDirectory, output.WriteLine));
             return TrainingRun.Run(trainer, "pre-training", output, token => trainer.Train(train, validation, token));
         });
         return command;

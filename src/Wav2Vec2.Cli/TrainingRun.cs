@@ -10,7 +10,7 @@ internal static class TrainingRun
     /// Runs <paramref name="train"/>: Ctrl+C finishes the current batch, saves a checkpoint and exits with 130; on a
     /// terminal a progress bar shows the latest metrics, otherwise one line per logged update is printed.
     /// </summary>
-    public static int Run(ITrainer trainer, string caption, TextWriter output, Action<CancellationToken> train)
+    public static int Run(Trainer trainer, string caption, TextWriter output, Action<CancellationToken> train)
     {
         using var cancel = new CancellationTokenSource();
         ConsoleCancelEventHandler onCancel = (_, e) =>
@@ -33,13 +33,26 @@ internal static class TrainingRun
         return cancel.IsCancellationRequested ? 130 : 0;
     }
 
+    /// <summary>A run setup, with a run directory in use reported as the command line's flags say.</summary>
+    public static T Prepare<T>(Func<T> prepare) where T : Trainer
+    {
+        try
+        {
+            return prepare();
+        }
+        catch (RunDirectoryInUseException e)
+        {
+            throw new CliException($"{e.Message} (pass --resume to continue, or choose another --out)");
+        }
+    }
+
     /// <summary>The value, after checking that it is positive (null passes).</summary>
     public static int? Positive(int? value, string flag) => value is int v && v <= 0
         ? throw new CliException($"{flag} must be positive, got {v}") : value;
 
     // On a terminal: a Spectre.Console progress bar whose caption is the latest metrics line, and a status line for
     // checkpoints and warnings (all of them are also in train_log.jsonl / repeated after the bar).
-    private static void TrainWithProgressBar(ITrainer trainer, string caption, Action train)
+    private static void TrainWithProgressBar(Trainer trainer, string caption, Action train)
     {
         var messages = new List<string>();
         AnsiConsole.Progress()

@@ -46,15 +46,11 @@ public sealed class Wav2Vec2AudioClassificationOptions : Wav2Vec2FineTuningOptio
     /// <summary>The recipe with the overrides applied.</summary>
     internal SequenceClassificationOptions ResolveRecipe()
     {
-        SequenceClassificationOptions recipe = Recipe ?? new SequenceClassificationOptions();
+        SequenceClassificationOptions recipe = (Overrides() with { MaskTimeProb = MaskTimeProb }).ApplyTo(Recipe ?? new SequenceClassificationOptions());
         return recipe with
         {
-            MaxUpdates = MaxUpdates ?? recipe.MaxUpdates, UpdateFreq = UpdateFreq ?? recipe.UpdateFreq,
-            LearningRate = LearningRate ?? recipe.LearningRate, Seed = Seed ?? recipe.Seed, LogInterval = LogInterval ?? recipe.LogInterval,
-            Batching = recipe.Batching with { MaxTokens = MaxTokens ?? recipe.Batching.MaxTokens },
             FreezeBackboneUpdates = FreezeBackbone is bool frozen ? (frozen ? int.MaxValue : 0) : recipe.FreezeBackboneUpdates,
-            UseWeightedLayerSum = UseWeightedLayerSum ?? recipe.UseWeightedLayerSum,
-            ClassifierProjSize = ClassifierProjSize ?? recipe.ClassifierProjSize, MaskTimeProb = MaskTimeProb ?? recipe.MaskTimeProb,
+            UseWeightedLayerSum = UseWeightedLayerSum ?? recipe.UseWeightedLayerSum, ClassifierProjSize = ClassifierProjSize ?? recipe.ClassifierProjSize,
         };
     }
 

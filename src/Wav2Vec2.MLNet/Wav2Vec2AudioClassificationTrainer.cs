@@ -52,11 +52,9 @@ public sealed class Wav2Vec2AudioClassificationTrainer : Wav2Vec2TrainerBase<Wav
         IReadOnlyList<string> classes = Classes(schema);
         SequenceClassificationOptions recipe = _options.ResolveRecipe();
         string pretrained = session.Pretrained(_options.PretrainedModelDirectory, _options.PretrainedModel);
-        Wav2Vec2ForSequenceClassification model = SequenceClassificationTrainer.CreateModel(pretrained, classes, recipe, out Wav2Vec2.IO.LoadReport report);
-        session.Info($"initialised from {_options.Source}: {report.Ignored.Count} head tensor(s) ignored, {report.Missing.Count} new " +
-            $"(head over {classes.Count} classes: {string.Join(", ", classes)})");
-        var trainer = new SequenceClassificationTrainer(model, recipe, session.OutputDirectory);
-        session.Train(trainer, trainer.TryResume, token => trainer.Train(train, valid, token));
-        return new Wav2Vec2AudioClassificationTransformer(new ClassificationMapper(_options.InputSettings(Environment), model, _settings));
+        SequenceClassificationTrainer trainer = session.Prepare((run, resume, log) => SequenceClassificationTrainer.Prepare(pretrained, classes,
+            recipe, run, resume, log));
+        session.Train(trainer, token => trainer.Train(train, valid, token));
+        return new Wav2Vec2AudioClassificationTransformer(new ClassificationMapper(_options.InputSettings(Environment), trainer.Model, _settings));
     }
 }

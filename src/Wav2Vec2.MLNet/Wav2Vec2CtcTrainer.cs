@@ -44,30 +44,9 @@ public sealed class Wav2Vec2CtcTrainer : Wav2Vec2TrainerBase<Wav2Vec2TranscribeT
     {
         CtcFineTuningOptions recipe = _options.ResolveRecipe();
         string pretrained = session.Pretrained(_options.PretrainedModelDirectory, _options.PretrainedModel);
-        CtcTokenizer vocabulary = Vocabulary(session, pretrained, train);
-        Wav2Vec2ForCtc model = CtcFineTuner.CreateModel(pretrained, vocabulary, recipe, out Wav2Vec2.IO.LoadReport report);
-        session.Info($"initialised from {_options.Source}: {report.Ignored.Count} head tensor(s) ignored, {report.Missing.Count} new " +
-            $"(CTC head of {vocabulary.Count} tokens)");
-        var tuner = new CtcFineTuner(model, recipe, session.OutputDirectory);
-        session.Train(tuner, tuner.TryResume, token => tuner.Train(train, valid, token));
+        CtcFineTuner tuner = session.Prepare((run, resume, log) => CtcFineTuner.Prepare(pretrained, train, recipe, run, resume, _options.Vocabulary, log));
+        session.Train(tuner, token => tuner.Train(train, valid, token));
         var settings = new TranscribeSettings(_options.OutputColumnName, _options.Decoding, _options.Chunking, _options.ThreadCount);
-        return new Wav2Vec2TranscribeTransformer(new TranscribeMapper(_options.InputSettings(Environment), model, settings));
-    }
-
-    // The given vocabulary, else the resumed checkpoint's, else the pre-trained model's, else the transcripts' (as w2v2 finetune).
-    private CtcTokenizer Vocabulary(TrainingSession session, string pretrained, AudioDataset train)
-    {
-        string? checkpoint = _options.ResumeFromCheckpoint ? PreTrainer.LatestCheckpoint(session.OutputDirectory) : null;
-        if (_options.Vocabulary != null)
-            return _options.Vocabulary;
-        foreach (string? directory in new[] { checkpoint, pretrained })
-            if (directory != null && File.Exists(Path.Combine(directory, "vocab.json")))
-            {
-                session.Info($"vocabulary: {Path.Combine(directory, "vocab.json")}");
-                return CtcTokenizer.Load(directory);
-            }
-        CtcTokenizer built = CtcFineTuner.BuildVocabulary(train);
-        session.Info(string.Create(CultureInfo.InvariantCulture, $"vocabulary: {built.Count} tokens built from the training transcripts"));
-        return built;
+        return new Wav2Vec2TranscribeTransformer(new TranscribeMapper(_options.InputSettings(Environment), tuner.Model, settings));
     }
 }

@@ -20,8 +20,6 @@ namespace Wav2Vec2.MLNet;
 /// </code></example>
 public sealed class Wav2Vec2CtcTrainerOptions : Wav2Vec2FineTuningOptions
 {
-    private static readonly string[] Presets = ["10m", "1h", "10h", "100h", "tiny"];
-
     /// <summary>The Text column of reference transcripts (normalised as <see cref="TranscriptNormalizer"/> says).</summary>
     public string TranscriptColumnName { get; set; } = "Transcript";
 
@@ -29,7 +27,8 @@ public sealed class Wav2Vec2CtcTrainerOptions : Wav2Vec2FineTuningOptions
     public string OutputColumnName { get; set; } = "PredictedTranscript";
 
     /// <summary>fairseq's BASE recipe by amount of labeled data ("10m", "1h", "10h", "100h") or "tiny" (CPU-sized), see
-    /// <see cref="CtcFineTuningOptions.Preset"/>.</summary>
+    /// <see cref="CtcFineTuningOptions.Presets"/>. The default, "10m", is BASE's: 13000 updates of which the first 10000
+    /// train the head alone; a small model on a CPU wants "tiny" (or its own <see cref="Recipe"/>).</summary>
     public string Preset { get; set; } = "10m";
 
     /// <summary>A complete recipe instead of the preset's (the overrides still apply).</summary>
@@ -54,26 +53,16 @@ public sealed class Wav2Vec2CtcTrainerOptions : Wav2Vec2FineTuningOptions
     /// <summary>The recipe with the overrides applied, as <c>w2v2 finetune</c> applies its flags.</summary>
     internal CtcFineTuningOptions ResolveRecipe()
     {
-        CtcFineTuningOptions recipe = Recipe ?? CtcFineTuningOptions.Preset(Preset);
-        CtcFineTuningOptions resolved = recipe with
-        {
-            MaxUpdates = MaxUpdates ?? recipe.MaxUpdates, UpdateFreq = UpdateFreq ?? recipe.UpdateFreq,
-            LearningRate = LearningRate ?? recipe.LearningRate, Seed = Seed ?? recipe.Seed, LogInterval = LogInterval ?? recipe.LogInterval,
-            Batching = recipe.Batching with { MaxTokens = MaxTokens ?? recipe.Batching.MaxTokens },
-            FreezeFineTuneUpdates = FreezeFineTuneUpdates ?? recipe.FreezeFineTuneUpdates,
-            MaskTimeProb = MaskTimeProb ?? recipe.MaskTimeProb, MaskFeatureProb = MaskFeatureProb ?? recipe.MaskFeatureProb,
-        };
-        // A run stretched or shrunk with MaxUpdates starts validating at the same fraction of the run.
-        return MaxUpdates is int updates && Recipe == null
-            ? resolved with { ValidateAfterUpdates = (int)((long)recipe.ValidateAfterUpdates * updates / recipe.MaxUpdates) }
-            : resolved;
+        CtcFineTuningOptions recipe = (Overrides() with { MaskTimeProb = MaskTimeProb, MaskFeatureProb = MaskFeatureProb })
+            .ApplyTo(Recipe ?? CtcFineTuningOptions.Presets[Preset]);
+        return recipe with { FreezeFineTuneUpdates = FreezeFineTuneUpdates ?? recipe.FreezeFineTuneUpdates };
     }
 
     internal void Validate()
     {
         ValidateFineTuning((nameof(TranscriptColumnName), TranscriptColumnName), (nameof(OutputColumnName), OutputColumnName));
-        if (Recipe == null && !Presets.Contains(Preset))
-            throw new ArgumentException($"Preset must be one of {string.Join(", ", Presets)}, got '{Preset}'", nameof(Preset));
+        if (Recipe == null && !CtcFineTuningOptions.Presets.ContainsKey(Preset))
+            throw new ArgumentException($"Preset must be one of {string.Join(", ", CtcFineTuningOptions.Presets.Keys)}, got '{Preset}'", nameof(Preset));
         if (FreezeFineTuneUpdates < 0)
             throw new ArgumentOutOfRangeException(nameof(FreezeFineTuneUpdates), FreezeFineTuneUpdates, "FreezeFineTuneUpdates must not be negative");
         foreach (var (name, p) in new[] { (nameof(MaskTimeProb), MaskTimeProb), (nameof(MaskFeatureProb), MaskFeatureProb) })

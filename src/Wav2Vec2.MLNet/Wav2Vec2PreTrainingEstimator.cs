@@ -50,15 +50,11 @@ public sealed class Wav2Vec2PreTrainingEstimator : Wav2Vec2TrainerBase<Wav2Vec2F
     {
         PreTrainingOptions recipe = _options.ResolveRecipe(_architecture);
         if (_options.ValidationFraction > 0)
-            (train, valid) = Split(train, _options.ValidationFraction, recipe.Seed);
-        Wav2Vec2ForPreTraining model = PreTrainer.CreateModel(_architecture, recipe, _options.InitialModelDirectory, out _);
-        var trainer = new PreTrainer(model, recipe, session.OutputDirectory);
-        session.Info(string.Create(CultureInfo.InvariantCulture, $"{train.Entries.Count} recordings ({train.TotalSeconds / 60:F1} min, " +
-            $"{train.Skipped.Count} skipped){(valid == null ? "" : $", {valid.Entries.Count} for validation")}, {model.ParameterCount():N0} parameters"));
-        foreach (string line in recipe.Describe())
-            session.Info(line);
-        session.Train(trainer, trainer.TryResume, token => trainer.Train(train, valid, token));
-        return new Wav2Vec2FeaturesTransformer(new FeaturesMapper(_options.InputSettings(Environment), model.Backbone, _features));
+            (train, valid) = Split(train, _options.ValidationFraction, recipe.Run.Seed);
+        PreTrainer trainer = session.Prepare((run, resume, log) => PreTrainer.Prepare(_architecture, recipe, run, resume,
+            _options.InitialModelDirectory, log));
+        session.Train(trainer, token => trainer.Train(train, valid, token));
+        return new Wav2Vec2FeaturesTransformer(new FeaturesMapper(_options.InputSettings(Environment), trainer.Model.Backbone, _features));
     }
 
     // A seeded choice of rows for validation; the rest train.

@@ -22,10 +22,10 @@ public sealed class Wav2Vec2PreTrainingOptions : Wav2Vec2TrainingOptions
     public string OutputColumnName { get; set; } = "Features";
 
     /// <summary>
-    /// The recipe ("base", "large" or "tiny", see <see cref="PreTrainingOptions.Preset"/>) and, without
+    /// The recipe ("base", "large" or "tiny", see <see cref="PreTrainingOptions.Presets"/>) and, without
     /// <see cref="Config"/> or <see cref="InitialModelDirectory"/>, the architecture. Null: "large" for a layer-norm
-    /// architecture, else "base". "tiny" with <see cref="Wav2Vec2TrainingOptions.MaxUpdates"/> scales its warm-up and
-    /// temperature decay to the run (<see cref="PreTrainingOptions.Tiny"/>).
+    /// architecture, else "base". "tiny"'s warm-up and temperature decay stretch with
+    /// <see cref="Wav2Vec2TrainingOptions.MaxUpdates"/>.
     /// </summary>
     public string? Preset { get; set; }
 
@@ -49,22 +49,11 @@ public sealed class Wav2Vec2PreTrainingOptions : Wav2Vec2TrainingOptions
     public Wav2Vec2Pooling Pooling { get; set; } = Wav2Vec2Pooling.Mean;
 
     /// <summary>The architecture: <see cref="Config"/>, else the initial model's config.json, else the preset's.</summary>
-    internal Wav2Vec2Config Architecture() =>
-        Config?.Clone() ?? (InitialModelDirectory != null ? Wav2Vec2Config.Load(Path.Combine(InitialModelDirectory, "config.json"))
-            : Wav2Vec2Config.Preset(Preset!));
+    internal Wav2Vec2Config Architecture() => PreTrainer.Architecture(Config, InitialModelDirectory, Preset);
 
     /// <summary>The recipe with the overrides applied.</summary>
-    internal PreTrainingOptions ResolveRecipe(Wav2Vec2Config architecture)
-    {
-        string preset = Preset ?? (architecture.DoStableLayerNorm || architecture.FeatExtractNorm == FeatureEncoderNorm.Layer ? "large" : "base");
-        PreTrainingOptions recipe = Recipe ?? (preset == "tiny" && MaxUpdates is int n ? PreTrainingOptions.Tiny(n) : PreTrainingOptions.Preset(preset));
-        return recipe with
-        {
-            MaxUpdates = MaxUpdates ?? recipe.MaxUpdates, UpdateFreq = UpdateFreq ?? recipe.UpdateFreq,
-            LearningRate = LearningRate ?? recipe.LearningRate, Seed = Seed ?? recipe.Seed, LogInterval = LogInterval ?? recipe.LogInterval,
-            Batching = recipe.Batching with { MaxTokens = MaxTokens ?? recipe.Batching.MaxTokens },
-        };
-    }
+    internal PreTrainingOptions ResolveRecipe(Wav2Vec2Config architecture) =>
+        Overrides().ApplyTo(Recipe ?? PreTrainingOptions.Presets[Preset ?? PreTrainingOptions.PresetFor(architecture)]);
 
     internal void Validate()
     {
@@ -73,8 +62,8 @@ public sealed class Wav2Vec2PreTrainingOptions : Wav2Vec2TrainingOptions
             throw new ArgumentException("an output column name is needed", nameof(OutputColumnName));
         if (Preset == null && Config == null && InitialModelDirectory == null)
             throw new ArgumentException("set Preset, Config or InitialModelDirectory (the architecture to pre-train)", nameof(Preset));
-        if (Preset is not (null or "base" or "large" or "tiny"))
-            throw new ArgumentException($"Preset must be base, large or tiny, got '{Preset}'", nameof(Preset));
+        if (Preset != null && !PreTrainingOptions.Presets.ContainsKey(Preset))
+            throw new ArgumentException($"Preset must be one of {string.Join(", ", PreTrainingOptions.Presets.Keys)}, got '{Preset}'", nameof(Preset));
         if (InitialModelDirectory != null && !Directory.Exists(InitialModelDirectory))
             throw new DirectoryNotFoundException($"initial model directory '{InitialModelDirectory}' does not exist");
         if (ValidationFraction is < 0 or > 0.5 || double.IsNaN(ValidationFraction))

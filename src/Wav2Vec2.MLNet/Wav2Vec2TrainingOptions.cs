@@ -1,5 +1,6 @@
 using Microsoft.ML;
 using Wav2Vec2.Inference;
+using Wav2Vec2.Training;
 using Wav2Vec2.Models;
 
 namespace Wav2Vec2.MLNet;
@@ -77,6 +78,12 @@ public abstract class Wav2Vec2TrainingOptions
 
     /// <summary>How the returned transformer splits long recordings (default: 30 s windows with 5 s of context each side).</summary>
     public ChunkingOptions? Chunking { get; set; }
+
+    /// <summary>The overrides given here, as the core maps them onto any recipe (the command line's flags map the same way).</summary>
+    private protected TrainingOverrides Overrides() => new()
+    {
+        MaxUpdates = MaxUpdates, UpdateFreq = UpdateFreq, LearningRate = LearningRate, MaxTokens = MaxTokens, Seed = Seed, LogInterval = LogInterval,
+    };
 
     /// <summary>Checks the settings every trainer shares.</summary>
     private protected void ValidateCommon()

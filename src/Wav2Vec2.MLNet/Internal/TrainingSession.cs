@@ -5,9 +5,10 @@ namespace Wav2Vec2.MLNet.Internal;
 
 /// <summary>
 /// One Fit of a training estimator: the run directory (given, or temporary and deleted once a model is returned), the
-/// trainer's lines in mlContext.Log (warnings as warnings), its logged figures and updates on an
-/// ML.NET progress channel (metrics Loss, Learning Rate and Gradient Norm; unit updates), resuming, and cancellation:
-/// the loop saves the last completed update and Fit throws an <see cref="OperationCanceledException"/> naming the checkpoint.
+/// core's run setup with ResumeFromCheckpoint, the trainer's lines in mlContext.Log (warnings as warnings), its logged
+/// figures and updates on an ML.NET progress channel (metrics Loss, Learning Rate and Gradient Norm; unit updates), and
+/// cancellation: the loop saves the last completed update and Fit throws an <see cref="OperationCanceledException"/>
+/// naming the checkpoint.
 /// </summary>
 internal sealed class TrainingSession : IDisposable
 {
@@ -26,9 +27,6 @@ internal sealed class TrainingSession : IDisposable
         _options = options;
         _temporary = options.OutputDirectory == null;
         OutputDirectory = Path.GetFullPath(options.OutputDirectory ?? Directory.CreateTempSubdirectory("wav2vec2-mlnet-run-").FullName);
-        if (!options.ResumeFromCheckpoint && PreTrainer.LatestCheckpoint(OutputDirectory) != null)
-            throw new InvalidOperationException($"{name}: {OutputDirectory} already holds checkpoints: set ResumeFromCheckpoint to " +
-                "continue from them or choose another OutputDirectory");
     }
 
     /// <summary>Where the trainer writes train_log.jsonl, checkpoints, best/ and final/.</summary>
@@ -45,19 +43,38 @@ internal sealed class TrainingSession : IDisposable
         return _scratch;
     }
 
-    /// <summary>A line in mlContext.Log under the trainer's name.</summary>
-    public void Info(string message) => MLNetInterop.Info(_environment, _name, message);
+    /// <summary>A line in mlContext.Log under the trainer's name (a "warning: " line as a warning).</summary>
+    public void Log(string line)
+    {
+        if (line.StartsWith("warning: ", StringComparison.Ordinal))
+            MLNetInterop.Warning(_environment, _name, line["warning: ".Length..]);
+        else
+            MLNetInterop.Info(_environment, _name, line);
+    }
 
-    /// <summary>Runs <paramref name="train"/> with the trainer bridged to ML.NET, after resuming when asked.</summary>
-    /// <exception cref="OperationCanceledException">The options' token stopped the run (its checkpoint is kept).</exception>
-    public void Train(ITrainer trainer, Func<bool> tryResume, Action<CancellationToken> train)
+    /// <summary>Runs the core's run setup (<paramref name="prepare"/>: run directory, resume, log) for this session.</summary>
+    /// <exception cref="InvalidOperationException">The run directory holds checkpoints and ResumeFromCheckpoint is off.</exception>
+    public T Prepare<T>(Func<string, bool, Action<string>, T> prepare) where T : Trainer
+    {
+        try
+        {
+            return prepare(OutputDirectory, _options.ResumeFromCheckpoint, Log);
+        }
+        catch (RunDirectoryInUseException e)
+        {
+            throw new InvalidOperationException($"{_name}: {e.Message} (set ResumeFromCheckpoint to continue it, or choose another OutputDirectory)", e);
+        }
+    }
+
+    /// <summary>Runs <paramref name="train"/> with the trainer bridged to ML.NET.</summary>
+    /// <exception cref="OperationCanceledException">The options' token stopped the run (its checkpoint is kept and named).</exception>
+    public void Train(Trainer trainer, Action<CancellationToken> train)
     {
         CancellationToken token = _options.CancellationToken;
         token.ThrowIfCancellationRequested();
-        using IChannel? channel = _environment?.Start(_name);
         using IProgressChannel? progress = _environment?.StartProgressChannel(_name);
         double?[] last = new double?[ProgressMetrics.Length];
-        int update = 0;
+        int update = trainer.State.Update;
         progress?.SetHeader(new ProgressHeader(["Loss", "Learning Rate", "Gradient Norm"], ["updates"]), entry =>
         {
             for (int i = 0; i < last.Length; i++)
@@ -65,13 +82,7 @@ internal sealed class TrainingSession : IDisposable
                     entry.SetMetric(i, value);
             entry.SetProgress(0, Volatile.Read(ref update), trainer.MaxUpdates);
         });
-        trainer.Log = line =>
-        {
-            if (line.StartsWith("warning: ", StringComparison.Ordinal))
-                channel?.Warning(MessageSensitivity.None, line["warning: ".Length..]);
-            else
-                channel?.Info(MessageSensitivity.None, line);
-        };
+        trainer.Log = Log;
         trainer.UpdateCompleted = done => Volatile.Write(ref update, done);
         trainer.Logged = entry =>
         {
@@ -81,15 +92,13 @@ internal sealed class TrainingSession : IDisposable
                 last[i] = entry.Metrics.TryGetValue(ProgressMetrics[i], out double value) ? value : null;
             progress?.Checkpoint([.. last, entry.Update, trainer.MaxUpdates]);
         };
-        if (_options.ResumeFromCheckpoint && !tryResume())
-            channel?.Info(MessageSensitivity.None, $"no checkpoint in {OutputDirectory} yet: starting from update 0");
         train(token);
         if (!token.IsCancellationRequested || trainer.State.Update >= trainer.MaxUpdates)
             return;
         _keep = true;
         throw new OperationCanceledException($"{_name}: cancelled after update {trainer.State.Update} of {trainer.MaxUpdates}; " +
-            $"its checkpoint is in {OutputDirectory} (Fit again with OutputDirectory set to that folder and ResumeFromCheckpoint = true " +
-            "to continue)", token);
+            $"{Path.Combine(OutputDirectory, $"checkpoint-{trainer.State.Update}")} holds it (Fit again with OutputDirectory = " +
+            $"\"{OutputDirectory}\" and ResumeFromCheckpoint = true to continue)", token);
     }
 
     public void Dispose()

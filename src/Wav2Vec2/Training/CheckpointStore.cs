@@ -42,6 +42,17 @@ internal sealed class CheckpointStore(string runDirectory, int keepLast)
     /// <summary>The newest complete checkpoint, or null.</summary>
     public string? Latest() => Checkpoints().FirstOrDefault();
 
+    /// <summary>
+    /// Refuses to start a new run in a directory that holds another run's checkpoints (a run is continued with
+    /// resume); a directory without checkpoints is fine.
+    /// </summary>
+    /// <exception cref="RunDirectoryInUseException">The directory holds checkpoints and <paramref name="resume"/> is false.</exception>
+    public static void CheckNewRun(string runDirectory, bool resume)
+    {
+        if (!resume && new CheckpointStore(runDirectory, 0).Latest() is string latest)
+            throw new RunDirectoryInUseException(runDirectory, Path.GetFileName(latest));
+    }
+
     /// <summary>Reads a checkpoint's trainer state and restores the optimizer from it.</summary>
     public static TrainerState Restore(string checkpoint, AdamW optimizer)
     {

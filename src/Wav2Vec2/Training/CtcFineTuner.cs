@@ -28,60 +28,81 @@ internal sealed record CtcBatchMetrics(double Loss, int Utterances, int Tokens);
 /// (weights, config.json, preprocessor_config.json, vocab.json, tokenizer_config.json, special_tokens_map.json).
 /// </summary>
 /// <example><code>
-/// var options = CtcFineTuningOptions.Preset("tiny");
+/// CtcFineTuningOptions options = CtcFineTuningOptions.Presets["tiny"];
 /// AudioDataset train = AudioDataset.OpenTranscribed("data/train"), dev = AudioDataset.OpenTranscribed("data/dev");
 /// var model = CtcFineTuner.CreateModel("pretrained", CtcFineTuner.BuildVocabulary(train), options, out _);
 /// new CtcFineTuner(model, options, "run").Train(train, dev);   // run/best is the recognizer
 /// </code></example>
-public sealed class CtcFineTuner : ITrainer, ITrainingTask<CtcBatchMetrics>
+public sealed class CtcFineTuner : Trainer, ITrainingTask<CtcBatchMetrics>
 {
     private readonly Wav2Vec2ForCtc _model;
     private readonly CtcTokenizer _tokenizer;
     private readonly CtcFineTuningOptions _options;
-    private readonly TriStageSchedule _schedule;
     private readonly RandomSource _maskRandom;
-    private readonly TrainingLoop<CtcBatchMetrics> _loop;
     private int[][] _labels = [];
 
-    /// <summary>Prepares a run writing to <paramref name="outputDirectory"/>; <paramref name="model"/> needs a vocabulary.</summary>
-    /// <exception cref="ArgumentException">The model has no tokenizer, or its head does not match the vocabulary.</exception>
-    public CtcFineTuner(Wav2Vec2ForCtc model, CtcFineTuningOptions options, string outputDirectory)
+    /// <summary>Prepares a run writing to <paramref name="runDirectory"/>; <paramref name="model"/> needs a vocabulary.</summary>
+    /// <exception cref="ArgumentException">The model has no tokenizer, its head does not match the vocabulary, or a
+    /// setting is out of range.</exception>
+    public CtcFineTuner(Wav2Vec2ForCtc model, CtcFineTuningOptions options, string runDirectory)
     {
+        options.Validate();
         _tokenizer = model.Tokenizer ?? throw new ArgumentException("the model needs a vocabulary (Tokenizer) to fine-tune");
         if (_tokenizer.Count != model.Config.VocabSize || _tokenizer.PadId != model.Config.PadTokenId)
             throw new ArgumentException($"the vocabulary ({_tokenizer.Count} tokens, pad {_tokenizer.PadId}) does not match the " +
                 $"CTC head (vocab_size {model.Config.VocabSize}, pad_token_id {model.Config.PadTokenId})");
         _model = model;
         _options = options;
-        _schedule = options.Schedule;
-        model.Backbone.Random = new RandomSource(options.Seed);
-        _maskRandom = new RandomSource(options.Seed + 0x9E3779B9UL);
-        var optimizer = new AdamW(model.Parameters(), options.Optimizer);
-        _loop = new TrainingLoop<CtcBatchMetrics>(this, optimizer, new LoopSettings(options.MaxUpdates, options.UpdateFreq,
-            options.Seed, options.SaveInterval, options.ValidateInterval, options.ValidateAfterUpdates, options.LogInterval,
-            options.KeepLastCheckpoints, options.ClipNorm, options.Batching), outputDirectory);
+        model.Backbone.Random = new RandomSource(options.Run.Seed);
+        _maskRandom = new RandomSource(options.Run.Seed + 0x9E3779B9UL);
+        Loop = new TrainingLoop<CtcBatchMetrics>(this, new AdamW(model.Parameters(), options.Optimization.Optimizer), options, runDirectory);
     }
 
-    /// <inheritdoc/>
-    public Action<string> Log { get => _loop.Log; set => _loop.Log = value; }
+    /// <summary>The model being trained (its weights are the newest update's).</summary>
+    public Wav2Vec2ForCtc Model => _model;
 
-    /// <inheritdoc/>
-    public Action<int>? UpdateCompleted { get => _loop.UpdateCompleted; set => _loop.UpdateCompleted = value; }
+    /// <summary>
+    /// The run setup the command line and ML.NET share: a run directory that holds no other run's checkpoints unless
+    /// <paramref name="resume"/>; the vocabulary (<paramref name="vocabulary"/>, else the resumed checkpoint's, else
+    /// <paramref name="pretrainedDirectory"/>'s vocab.json, else one built from the training transcripts); the model
+    /// (<see cref="CreateModel"/>); and the fine-tuner, resumed from the newest checkpoint when asked. Reports each choice
+    /// through <paramref name="log"/>.
+    /// </summary>
+    /// <example><code>
+    /// AudioDataset train = AudioDataset.OpenTranscribed("data/train"), dev = AudioDataset.OpenTranscribed("data/dev");
+    /// CtcFineTuner tuner = CtcFineTuner.Prepare("pretrained", train, CtcFineTuningOptions.Presets["tiny"], "run");
+    /// tuner.Train(train, dev);   // run/best is the recognizer
+    /// </code></example>
+    /// <exception cref="RunDirectoryInUseException">The run directory holds checkpoints and <paramref name="resume"/> is false.</exception>
+    /// <exception cref="InvalidDataException">The directory holds no complete wav2vec 2.0 backbone.</exception>
+    public static CtcFineTuner Prepare(string pretrainedDirectory, AudioDataset train, CtcFineTuningOptions options, string runDirectory,
+        bool resume = false, CtcTokenizer? vocabulary = null, Action<string>? log = null)
+    {
+        log ??= Console.WriteLine;
+        CheckpointStore.CheckNewRun(runDirectory, resume);
+        vocabulary ??= Vocabulary(resume ? new CheckpointStore(runDirectory, 0).Latest() : null, pretrainedDirectory, train, log);
+        Wav2Vec2ForCtc model = CreateModel(pretrainedDirectory, vocabulary, options, out LoadReport report);
+        log($"initialised from {pretrainedDirectory}: {report.Ignored.Count} head tensor(s) ignored, {report.Missing.Count} new " +
+            $"(CTC head of {vocabulary.Count} tokens)");
+        var tuner = new CtcFineTuner(model, options, runDirectory) { Log = log };
+        if (resume && !tuner.TryResume())
+            log($"no checkpoint in {runDirectory} yet: starting from update 0");
+        return tuner;
+    }
 
-    /// <inheritdoc/>
-    public Action<TrainingLogEntry>? Logged { get => _loop.Logged; set => _loop.Logged = value; }
-
-    /// <inheritdoc/>
-    public TrainerState State => _loop.State;
-
-    /// <inheritdoc/>
-    public int MaxUpdates => _options.MaxUpdates;
-
-    /// <summary>Training utterances left out because their labels need more frames than their audio gives.</summary>
-    public int SkippedUtterances { get; private set; }
-
-    /// <summary>Restores the newest complete checkpoint-N of the output directory; false when there is none.</summary>
-    public bool TryResume() => _loop.TryResume();
+    // The resumed checkpoint's vocabulary, else the pre-trained model's own, else the training transcripts'.
+    private static CtcTokenizer Vocabulary(string? checkpoint, string pretrainedDirectory, AudioDataset train, Action<string> log)
+    {
+        foreach (string? directory in new[] { checkpoint, pretrainedDirectory })
+            if (directory != null && File.Exists(Path.Combine(directory, "vocab.json")))
+            {
+                log($"vocabulary: {Path.Combine(directory, "vocab.json")}");
+                return CtcTokenizer.Load(directory);
+            }
+        CtcTokenizer built = BuildVocabulary(train);
+        log($"vocabulary: {built.Count} tokens built from the training transcripts");
+        return built;
+    }
 
     /// <summary>The vocabulary of a labeled dataset's normalised transcripts (Hugging Face layout, see <see cref="CtcTokenizer.FromTranscripts"/>).</summary>
     public static CtcTokenizer BuildVocabulary(AudioDataset train) =>
@@ -91,24 +112,17 @@ public sealed class CtcFineTuner : ITrainer, ITrainingTask<CtcBatchMetrics>
     /// A CTC model to fine-tune: the backbone of <paramref name="pretrainedDirectory"/> (a wav2vec 2.0 backbone,
     /// pre-training or CTC checkpoint; its heads are ignored and reported, except a CTC head trained on this very
     /// vocabulary, which continues), a new lm_head of the vocabulary's size (Hugging Face's initialisation) otherwise,
-    /// and config.json's regularisation and masking set from
-    /// <paramref name="options"/> (kept in the saved config.json, as transformers does).
+    /// and config.json's regularisation and masking set from <paramref name="options"/> (kept in the saved config.json,
+    /// as transformers does).
     /// </summary>
     /// <exception cref="InvalidDataException">The directory holds no complete wav2vec 2.0 backbone.</exception>
     public static Wav2Vec2ForCtc CreateModel(string pretrainedDirectory, CtcTokenizer tokenizer, CtcFineTuningOptions options,
         out LoadReport report)
     {
-        Wav2Vec2Config config = PretrainedDirectory.LoadConfig(pretrainedDirectory);
-        config.VocabSize = tokenizer.Count;
-        config.PadTokenId = tokenizer.PadId;
-        config.CtcLossReduction = Reduction.Sum;
-        config.CtcZeroInfinity = true;
-        (config.HiddenDropout, config.AttentionDropout, config.ActivationDropout) = (options.HiddenDropout, options.AttentionDropout, options.ActivationDropout);
-        (config.FeatProjDropout, config.FinalDropout, config.LayerDrop) = (options.FeatProjDropout, options.FinalDropout, options.LayerDrop);
-        (config.MaskTimeProb, config.MaskTimeLength, config.MaskTimeMinMasks) = (options.MaskTimeProb, options.MaskTimeLength, options.MaskTimeMinMasks);
-        (config.MaskFeatureProb, config.MaskFeatureLength) = (options.MaskFeatureProb, options.MaskFeatureLength);
-        config.ApplySpecAugment = true;
-        var model = new Wav2Vec2ForCtc(config, new RandomSource(options.Seed)) { Tokenizer = tokenizer };
+        Wav2Vec2Config config = options.Regularization.ApplyTo(PretrainedDirectory.LoadConfig(pretrainedDirectory));
+        (config.VocabSize, config.PadTokenId) = (tokenizer.Count, tokenizer.PadId);
+        (config.CtcLossReduction, config.CtcZeroInfinity) = (Reduction.Sum, true);
+        var model = new Wav2Vec2ForCtc(config, new RandomSource(options.Run.Seed)) { Tokenizer = tokenizer };
         // A CTC checkpoint's head is kept only when it was trained on this very vocabulary.
         report = FineTuning.Load(model, model.Backbone, pretrainedDirectory, SameVocabulary(pretrainedDirectory, tokenizer),
             Wav2Vec2ForCtc.HeadTensorPrefixes);
@@ -123,14 +137,11 @@ public sealed class CtcFineTuner : ITrainer, ITrainingTask<CtcBatchMetrics>
         return stored.Count == tokenizer.Count && Enumerable.Range(0, stored.Count).All(i => stored.Token(i) == tokenizer.Token(i));
     }
 
-    /// <summary>
-    /// Trains until <see cref="CtcFineTuningOptions.MaxUpdates"/> or cancellation (the last completed update is then
-    /// saved as a checkpoint). Both datasets need transcripts; <paramref name="valid"/> drives best/.
-    /// </summary>
+    /// <inheritdoc/>
     /// <exception cref="InvalidDataException">A training transcript has characters outside the vocabulary (the file and
     /// the characters are named), or no training utterance fits. Validation transcripts score such characters as
     /// &lt;unk&gt; (a warning names them).</exception>
-    public void Train(AudioDataset train, AudioDataset? valid = null, CancellationToken cancellationToken = default)
+    public override void Train(AudioDataset train, AudioDataset? valid = null, CancellationToken cancellationToken = default)
     {
         (AudioDataset usable, _labels, int skipped) = PrepareLabels(train);
         SkippedUtterances = skipped;
@@ -141,15 +152,17 @@ public sealed class CtcFineTuner : ITrainer, ITrainingTask<CtcBatchMetrics>
         if (valid != null)
             WarnAboutUnknownCharacters(valid, "validation");
         Log(string.Create(CultureInfo.InvariantCulture, $"{usable.Entries.Count} training utterances ({usable.TotalSeconds / 60:F1} min), " +
-            $"{_tokenizer.Count} tokens, {_model.ParameterCount():N0} parameters, {_options.MaxUpdates} updates"));
-        _loop.Run(usable, valid, cancellationToken);
+            $"{_tokenizer.Count} tokens, {_model.ParameterCount():N0} parameters, {_options.Optimization.MaxUpdates} updates"));
+        Loop.Run(usable, valid, cancellationToken);
     }
 
     /// <summary>
-    /// Greedy WER/CER and CTC loss (nats per utterance) of the model on a labeled dataset, one utterance at a time;
-    /// transcript characters outside the vocabulary count as &lt;unk&gt; in the loss (the model cannot write them).
+    /// Greedy WER/CER and CTC loss of the model on a labeled dataset, one utterance at a time, as validation logs them:
+    /// "loss" (bits per utterance), "wer", "cer", word "substitutions", "deletions" and "insertions", "reference_words",
+    /// "reference_characters", "utterances"; transcript
+    /// characters outside the vocabulary count as &lt;unk&gt; in the loss (the model cannot write them).
     /// </summary>
-    public (TranscriptionMetrics Metrics, double LossPerUtterance) Evaluate(AudioDataset data)
+    public override EvaluationResult Evaluate(AudioDataset data)
     {
         (AudioDataset usable, int[][] labels, _) = PrepareLabels(data, skipUnfit: false, unknown: new HashSet<char>());
         var decoder = new GreedyCtcDecoder(_tokenizer);
@@ -162,7 +175,14 @@ public sealed class CtcFineTuner : ITrainer, ITrainingTask<CtcBatchMetrics>
             string hypothesis = decoder.Decode(output.Logits.Span, output.Logits.Size(1));
             results.Add(TranscriptionResult.Score(Path.GetFileNameWithoutExtension(usable.Entries[i].Path), usable.Entries[i].Transcript!, hypothesis));
         });
-        return (TranscriptionMetrics.From(results), loss / Math.Max(1, results.Count));
+        var m = TranscriptionMetrics.From(results);
+        return new EvaluationResult(new Dictionary<string, double>
+        {
+            ["loss"] = Math.Round(loss / Math.Max(1, results.Count) / Math.Log(2), 6), ["wer"] = Math.Round(m.WordErrorRate, 6),
+            ["cer"] = Math.Round(m.CharacterErrorRate, 6), ["substitutions"] = m.Words.Substitutions, ["deletions"] = m.Words.Deletions,
+            ["insertions"] = m.Words.Insertions, ["reference_words"] = m.Words.ReferenceLength,
+            ["reference_characters"] = m.Characters.ReferenceLength, ["utterances"] = m.Utterances,
+        });
     }
 
     private void WarnAboutUnknownCharacters(AudioDataset data, string what)
@@ -208,10 +228,8 @@ public sealed class CtcFineTuner : ITrainer, ITrainingTask<CtcBatchMetrics>
     {
         int size = batch.BatchSize;
         int[][] labels = batch.Entries.Select(i => _labels[i]).ToArray();
-        Wav2Vec2ForwardOptions forward = FineTuning.BatchOptions(batch, _model.Backbone, _options.FeatureGradMult,
-            (_options.MaskTimeProb, _options.MaskTimeLength, _options.MaskTimeMinMasks), (_options.MaskFeatureProb, _options.MaskFeatureLength),
-            _maskRandom);
-        _model.FreezeBackbone = _loop.State.Update < _options.FreezeFineTuneUpdates;
+        Wav2Vec2ForwardOptions forward = FineTuning.BatchOptions(batch, _model.Backbone, _options.Regularization, _maskRandom);
+        _model.FreezeBackbone = State.Update < _options.FreezeFineTuneUpdates;
         using var arena = new TensorArena();
         using var tape = new Tape();
         Tensor loss = _model.Forward(Tensor.FromArray(batch.Samples, size, batch.Length), labels, forward).Loss!;
@@ -221,8 +239,6 @@ public sealed class CtcFineTuner : ITrainer, ITrainingTask<CtcBatchMetrics>
 
     // fairseq's sentence_avg: the summed loss is divided by the number of utterances in the update.
     double ITrainingTask<CtcBatchMetrics>.SampleSize(IReadOnlyList<CtcBatchMetrics> batches) => batches.Sum(b => b.Utterances);
-
-    float ITrainingTask<CtcBatchMetrics>.LearningRate(int update) => _schedule.At(update - 1);
 
     void ITrainingTask<CtcBatchMetrics>.Describe(IReadOnlyList<CtcBatchMetrics> batches, JsonObject entry, List<string> line)
     {
@@ -237,19 +253,13 @@ public sealed class CtcFineTuner : ITrainer, ITrainingTask<CtcBatchMetrics>
         line.Add(string.Create(CultureInfo.InvariantCulture, $"loss {loss / utterances / Math.Log(2):F3} nll_loss {loss / Math.Max(1, tokens) / Math.Log(2):F3}"));
     }
 
-    (JsonObject Fields, string Line, double? Score) ITrainingTask<CtcBatchMetrics>.Validate(AudioDataset valid)
-    {
-        (TranscriptionMetrics m, double loss) = Evaluate(valid);
-        var fields = new JsonObject
-        {
-            ["loss"] = Math.Round(loss / Math.Log(2), 6), ["wer"] = Math.Round(m.WordErrorRate, 6), ["cer"] = Math.Round(m.CharacterErrorRate, 6),
-            ["substitutions"] = m.Words.Substitutions, ["deletions"] = m.Words.Deletions, ["insertions"] = m.Words.Insertions,
-            ["utterances"] = m.Utterances,
-        };
-        return (fields, string.Create(CultureInfo.InvariantCulture,
-            $"loss {loss / Math.Log(2):F3} wer {m.WordErrorRate:P2} cer {m.CharacterErrorRate:P2}"),
-            _options.BestModelMetric == BestModelMetric.CharacterErrorRate ? m.CharacterErrorRate : m.WordErrorRate);
-    }
+    EvaluationResult ITrainingTask<CtcBatchMetrics>.Evaluate(AudioDataset data) => Evaluate(data);
+
+    double? ITrainingTask<CtcBatchMetrics>.Score(EvaluationResult result) =>
+        result.Metrics[_options.BestModelMetric == BestModelMetric.CharacterErrorRate ? "cer" : "wer"];
+
+    string ITrainingTask<CtcBatchMetrics>.Describe(EvaluationResult result) => string.Create(CultureInfo.InvariantCulture,
+        $"loss {result.Loss:F3} wer {result.Metrics["wer"]:P2} cer {result.Metrics["cer"]:P2}");
 
     void ITrainingTask<CtcBatchMetrics>.SaveModel(string directory) => _model.SavePretrained(directory);
 

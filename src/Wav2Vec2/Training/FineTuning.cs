@@ -44,20 +44,21 @@ internal static class FineTuning
     /// the conv encoder's gradient scale, time masks over each utterance's valid frames and channel masks, drawn from
     /// <paramref name="random"/> when their probabilities are positive.
     /// </summary>
-    public static Wav2Vec2ForwardOptions BatchOptions(LoadedBatch batch, Wav2Vec2Model backbone, float featureGradMult,
-        (float Probability, int Length, int MinMasks) time, (float Probability, int Length) channels, RandomSource random)
+    public static Wav2Vec2ForwardOptions BatchOptions(LoadedBatch batch, Wav2Vec2Model backbone, RegularizationOptions regularization,
+        RandomSource random)
     {
         int size = batch.BatchSize, frames = backbone.FrameCount(batch.Length);
         int[] frameLengths = batch.SampleLengths.Select(backbone.FrameCount).ToArray();
+        RegularizationOptions r = regularization;
         return new Wav2Vec2ForwardOptions
         {
             SampleLengths = batch.SampleLengths,
             AllowPaddedGroupNorm = true,
-            FeatureGradScale = featureGradMult,
-            MaskTimeIndices = time.Probability > 0 ? SpanMasking.ComputeMaskIndices(size, frames, time.Probability, time.Length,
-                time.MinMasks, random, frameLengths) : null,
-            MaskFeatureIndices = channels.Probability > 0 ? SpanMasking.ComputeMaskIndices(size, backbone.Config.HiddenSize,
-                channels.Probability, channels.Length, 0, random) : null,
+            FeatureGradScale = r.FeatureGradMult,
+            MaskTimeIndices = r.MaskTimeProb > 0 ? SpanMasking.ComputeMaskIndices(size, frames, r.MaskTimeProb, r.MaskTimeLength,
+                r.MaskTimeMinMasks, random, frameLengths) : null,
+            MaskFeatureIndices = r.MaskFeatureProb > 0 ? SpanMasking.ComputeMaskIndices(size, backbone.Config.HiddenSize,
+                r.MaskFeatureProb, r.MaskFeatureLength, 0, random) : null,
         };
     }
 

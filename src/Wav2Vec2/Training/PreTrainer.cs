@@ -17,90 +17,100 @@ namespace Wav2Vec2.Training;
 /// warning, JSON-lines metrics, validation, and atomic resumable checkpoints: training 2N updates equals training N,
 /// resuming, and training N more.
 /// </summary>
-public sealed class PreTrainer : ITrainer, ITrainingTask<PreTrainingMetrics>
+public sealed class PreTrainer : Trainer, ITrainingTask<PreTrainingMetrics>
 {
     private readonly Wav2Vec2ForPreTraining _model;
     private readonly PreTrainingOptions _options;
     private readonly RandomSource _maskRandom;
-    private readonly TrainingLoop<PreTrainingMetrics> _loop;
     private int _lowPerplexityStreak;
 
-    /// <summary>Prepares a run writing to <paramref name="outputDirectory"/>.</summary>
+    /// <summary>Prepares a run writing to <paramref name="runDirectory"/>.</summary>
     /// <exception cref="ArgumentException">The model's config disagrees with the options on the objective or regularisation
-    /// (build it from <see cref="PreTrainingOptions.Configure"/>).</exception>
-    public PreTrainer(Wav2Vec2ForPreTraining model, PreTrainingOptions options, string outputDirectory)
+    /// (build it from <see cref="PreTrainingOptions.Configure"/>), or a setting is out of range.</exception>
+    public PreTrainer(Wav2Vec2ForPreTraining model, PreTrainingOptions options, string runDirectory)
     {
+        options.Validate();
         if (options.Mismatch(model.Config) is string mismatch)
             throw new ArgumentException($"{mismatch}: build the model from PreTrainingOptions.Configure(architecture)");
         _model = model;
         model.Backbone.Preprocessor = model.Backbone.Preprocessor with { DoNormalize = options.Normalize };
         _options = options;
-        var optimizer = new AdamW(model.Parameters(), options.Optimizer with { LearningRate = options.LearningRate });
-        model.FeatureGradMult = options.FeatureGradMult;
+        var optimizer = new AdamW(model.Parameters(), options.Optimization.Optimizer with { LearningRate = options.Optimization.LearningRate });
+        model.FeatureGradMult = options.Regularization.FeatureGradMult;
         model.FeaturePenaltyWeight = options.FeaturePenaltyWeight;
-        model.Backbone.Random = new RandomSource(options.Seed);
-        _maskRandom = new RandomSource(options.Seed + 0x9E3779B9UL);
-        _loop = new TrainingLoop<PreTrainingMetrics>(this, optimizer, new LoopSettings(options.MaxUpdates, options.UpdateFreq,
-            options.Seed, options.SaveInterval, options.ValidateInterval, 0, options.LogInterval, 0, options.ClipNorm,
-            options.Batching), outputDirectory);
+        model.Backbone.Random = new RandomSource(options.Run.Seed);
+        _maskRandom = new RandomSource(options.Run.Seed + 0x9E3779B9UL);
+        Loop = new TrainingLoop<PreTrainingMetrics>(this, optimizer, options, runDirectory);
     }
 
-    /// <inheritdoc/>
-    public Action<string> Log { get => _loop.Log; set => _loop.Log = value; }
-
-    /// <inheritdoc/>
-    public Action<int>? UpdateCompleted { get => _loop.UpdateCompleted; set => _loop.UpdateCompleted = value; }
-
-    /// <inheritdoc/>
-    public Action<TrainingLogEntry>? Logged { get => _loop.Logged; set => _loop.Logged = value; }
-
-    /// <summary>Recordings that could not be decoded so far (also counted as "skipped_files" in train_log.jsonl).</summary>
-    public int SkippedFiles => _loop.SkippedFiles;
-
-    /// <inheritdoc/>
-    public TrainerState State => _loop.State;
-
-    /// <inheritdoc/>
-    public int MaxUpdates => _options.MaxUpdates;
-
-    /// <summary>Restores the newest complete checkpoint-N of the output directory; false when there is none.</summary>
-    public bool TryResume() => _loop.TryResume();
+    /// <summary>The model being trained (its weights are the newest update's).</summary>
+    public Wav2Vec2ForPreTraining Model => _model;
 
     /// <summary>
-    /// The model to pre-train: <paramref name="architecture"/> with the recipe's objective and regularisation
-    /// (<see cref="PreTrainingOptions.Configure"/>), initialised with the recipe's seed and, when
-    /// <paramref name="initialModelDirectory"/> is given, the weights stored there (a backbone, pre-training or task
-    /// checkpoint; tensors it lacks keep their initialisation and are reported in <paramref name="report"/>).
+    /// The run setup the command line and ML.NET share: the model to pre-train (<paramref name="architecture"/> with
+    /// the recipe's objective and regularisation, initialised with the recipe's seed and, when
+    /// <paramref name="initialModelDirectory"/> is given, the weights stored there: a backbone, pre-training or task
+    /// checkpoint, whose input normalisation is reported when it differs from the recipe's), a run directory that holds
+    /// no other run's checkpoints unless <paramref name="resume"/>, and the trainer, resumed from the newest checkpoint
+    /// when asked. Reports what it did, and the recipe, through <paramref name="log"/>.
     /// </summary>
     /// <example><code>
-    /// PreTrainingOptions recipe = PreTrainingOptions.Tiny(2000);
-    /// var model = PreTrainer.CreateModel(Wav2Vec2Config.Preset("tiny"), recipe, initialModelDirectory: null, out _);
-    /// new PreTrainer(model, recipe, "run").Train(AudioDataset.Open("corpus"));
+    /// var trainer = PreTrainer.Prepare(Wav2Vec2Config.Preset("tiny"), PreTrainingOptions.Presets["tiny"], "run");
+    /// trainer.Train(AudioDataset.Open("corpus"));
     /// </code></example>
-    public static Wav2Vec2ForPreTraining CreateModel(Wav2Vec2Config architecture, PreTrainingOptions options, string? initialModelDirectory,
-        out LoadReport? report)
+    /// <exception cref="RunDirectoryInUseException">The run directory holds checkpoints and <paramref name="resume"/> is false.</exception>
+    public static PreTrainer Prepare(Wav2Vec2Config architecture, PreTrainingOptions options, string runDirectory, bool resume = false,
+        string? initialModelDirectory = null, Action<string>? log = null)
     {
-        var model = new Wav2Vec2ForPreTraining(options.Configure(architecture), new RandomSource(options.Seed));
-        report = initialModelDirectory == null ? null : PretrainedDirectory.LoadWeights(model, initialModelDirectory, strict: false);
-        return model;
+        log ??= Console.WriteLine;
+        CheckpointStore.CheckNewRun(runDirectory, resume);
+        var model = new Wav2Vec2ForPreTraining(options.Configure(architecture), new RandomSource(options.Run.Seed));
+        if (initialModelDirectory != null)
+        {
+            PretrainedDirectory.LoadWeights(model, initialModelDirectory, strict: false);
+            var stored = InputValuesPreprocessor.Load(Path.Combine(initialModelDirectory, "preprocessor_config.json"));
+            if (stored.DoNormalize != options.Normalize)
+                log($"warning: {initialModelDirectory}/preprocessor_config.json says do_normalize={stored.DoNormalize.ToString().ToLowerInvariant()}, " +
+                    $"the recipe trains on {(options.Normalize ? "normalised input" : "raw waveforms")}");
+            log($"initialised from {initialModelDirectory}");
+        }
+        var trainer = new PreTrainer(model, options, runDirectory) { Log = log };
+        if (resume && !trainer.TryResume())
+            log($"no checkpoint in {runDirectory} yet: starting from update 0");
+        log($"{model.ParameterCount():N0} parameters");
+        foreach (string line in options.Describe())
+            log(line);
+        return trainer;
     }
 
     /// <summary>
-    /// Trains until <see cref="PreTrainingOptions.MaxUpdates"/> or cancellation; on cancellation the state of the last
-    /// completed update is saved as a checkpoint. The final model goes to final/.
+    /// The architecture a run pre-trains: <paramref name="config"/>, else <paramref name="initialModelDirectory"/>'s
+    /// config.json, else the preset's (<see cref="Wav2Vec2Config.Preset"/>).
     /// </summary>
-    public void Train(AudioDataset train, AudioDataset? valid = null, CancellationToken cancellationToken = default) =>
-        _loop.Run(train, valid, cancellationToken);
+    /// <exception cref="ArgumentException">None of the three is given.</exception>
+    public static Wav2Vec2Config Architecture(Wav2Vec2Config? config, string? initialModelDirectory, string? preset) =>
+        config?.Clone() ?? (initialModelDirectory != null ? PretrainedDirectory.LoadConfig(initialModelDirectory)
+            : preset != null ? Wav2Vec2Config.Preset(preset)
+            : throw new ArgumentException("an architecture is needed: a config, an initial model or a preset"));
 
-    /// <summary>Evaluation-mode loss and metrics over a dataset (fixed masks and distractors).</summary>
-    public PreTrainingMetrics Evaluate(AudioDataset data)
+    /// <inheritdoc/>
+    public override void Train(AudioDataset train, AudioDataset? valid = null, CancellationToken cancellationToken = default)
+    {
+        Log(string.Create(CultureInfo.InvariantCulture, $"{train.Entries.Count} recordings ({train.TotalSeconds / 60:F1} min, {train.Skipped.Count} skipped)" +
+            $"{(valid == null ? "" : $", {valid.Entries.Count} for validation")}"));
+        Loop.Run(train, valid, cancellationToken);
+    }
+
+    /// <summary>Evaluation-mode loss and metrics over a dataset (fixed masks and distractors), named as train_log.jsonl
+    /// names them (loss and contrastive loss in bits per masked frame, accuracy, code and prob perplexity, ...).</summary>
+    public override EvaluationResult Evaluate(AudioDataset data)
     {
         _model.Train(false);
-        var random = new RandomSource(_options.Seed ^ 0x5EEDUL);
+        var random = new RandomSource(_options.Run.Seed ^ 0x5EEDUL);
         var all = new List<PreTrainingMetrics>();
-        foreach (BatchPlan plan in BatchSampler.Plan(data.Entries, _options.Batching, _options.Seed, 0, _model.Backbone.Preprocessor.SamplingRate))
+        foreach (BatchPlan plan in BatchSampler.Plan(data.Entries, _options.Batching, _options.Run.Seed, 0, _model.Backbone.Preprocessor.SamplingRate))
         {
-            LoadedBatch batch = BatchLoader.Load(data, plan, 0, _model.Backbone.Preprocessor, _options.Seed, 0);
+            LoadedBatch batch = BatchLoader.Load(data, plan, 0, _model.Backbone.Preprocessor, _options.Run.Seed, 0);
             if (batch.BatchSize == 0)
                 continue;
             using var arena = new TensorArena();
@@ -108,11 +118,12 @@ public sealed class PreTrainer : ITrainer, ITrainingTask<PreTrainingMetrics>
             all.Add(Forward(batch, random).Metrics);
         }
         _model.Train(true);
-        return Combine(all);
+        var fields = new JsonObject();
+        AddMetrics(Combine(all), fields);
+        var metrics = fields.ToDictionary(f => f.Key, f => f.Value!.GetValue<double>());
+        metrics["utterances"] = data.Entries.Count;
+        return new EvaluationResult(metrics);
     }
-
-    /// <summary>The complete checkpoint-N directory with the highest N, or null.</summary>
-    public static string? LatestCheckpoint(string directory) => new CheckpointStore(directory, 0).Latest();
 
     Module ITrainingTask<PreTrainingMetrics>.Model => _model;
 
@@ -133,8 +144,6 @@ public sealed class PreTrainer : ITrainer, ITrainingTask<PreTrainingMetrics>
 
     double ITrainingTask<PreTrainingMetrics>.SampleSize(IReadOnlyList<PreTrainingMetrics> batches) => batches.Sum(m => m.MaskedFrames);
 
-    float ITrainingTask<PreTrainingMetrics>.LearningRate(int update) => _options.LearningRateAt(update);
-
     void ITrainingTask<PreTrainingMetrics>.Describe(IReadOnlyList<PreTrainingMetrics> batches, JsonObject entry, List<string> line)
     {
         PreTrainingMetrics m = Combine(batches);
@@ -144,14 +153,12 @@ public sealed class PreTrainer : ITrainer, ITrainingTask<PreTrainingMetrics>
         CheckCollapse(m);
     }
 
-    (JsonObject Fields, string Line, double? Score) ITrainingTask<PreTrainingMetrics>.Validate(AudioDataset valid)
-    {
-        PreTrainingMetrics m = Evaluate(valid);
-        var fields = new JsonObject();
-        AddMetrics(m, fields);
-        return (fields, string.Create(CultureInfo.InvariantCulture,
-            $"loss {m.Loss / Math.Max(1, m.MaskedFrames) / Math.Log(2):F3} acc {m.Accuracy:F3}"), null);
-    }
+    EvaluationResult ITrainingTask<PreTrainingMetrics>.Evaluate(AudioDataset data) => Evaluate(data);
+
+    double? ITrainingTask<PreTrainingMetrics>.Score(EvaluationResult result) => null;
+
+    string ITrainingTask<PreTrainingMetrics>.Describe(EvaluationResult result) =>
+        string.Create(CultureInfo.InvariantCulture, $"loss {result.Loss:F3} acc {result.Metrics["accuracy"]:F3}");
 
     void ITrainingTask<PreTrainingMetrics>.SaveModel(string directory) => _model.SavePretrained(directory);
 
@@ -170,7 +177,7 @@ public sealed class PreTrainer : ITrainer, ITrainingTask<PreTrainingMetrics>
         int masked = mask.Count(m => m) / batch.BatchSize;
         int[] negatives = SpanMasking.SampleNegatives(batch.BatchSize, masked, config.NumNegatives, random);
         Tensor input = Tensor.FromArray(batch.Samples, batch.BatchSize, batch.Length);
-        return _model.Forward(input, mask, negatives, _options.TemperatureAt(_loop.State.Update));
+        return _model.Forward(input, mask, negatives, _options.TemperatureAt(State.Update));
     }
 
     private void CheckCollapse(PreTrainingMetrics m)

@@ -27,59 +27,57 @@ internal sealed record ClassificationBatchMetrics(double Loss, int Utterances, i
 /// </summary>
 /// <example><code>
 /// AudioDataset train = AudioDataset.FromEntries(clips.Select((c, i) => AudioEntry.InMemory($"clip {i}", c) with { Label = names[i] }).ToList());
-/// var options = new SequenceClassificationOptions { MaxUpdates = 300 };
+/// var options = new TrainingOverrides { MaxUpdates = 300 }.ApplyTo(new SequenceClassificationOptions());
 /// var model = SequenceClassificationTrainer.CreateModel("pretrained", SequenceClassificationTrainer.CollectLabels(train), options, out _);
 /// new SequenceClassificationTrainer(model, options, "run").Train(train);   // run/final is the classifier
 /// </code></example>
-public sealed class SequenceClassificationTrainer : ITrainer, ITrainingTask<ClassificationBatchMetrics>
+public sealed class SequenceClassificationTrainer : Trainer, ITrainingTask<ClassificationBatchMetrics>
 {
     private readonly Wav2Vec2ForSequenceClassification _model;
     private readonly SequenceClassificationOptions _options;
-    private readonly PolynomialDecaySchedule _schedule;
     private readonly RandomSource _maskRandom;
-    private readonly TrainingLoop<ClassificationBatchMetrics> _loop;
     private int[] _labels = [];
 
-    /// <summary>Prepares a run writing to <paramref name="outputDirectory"/>.</summary>
-    /// <example><code>
-    /// var trainer = new SequenceClassificationTrainer(model, new SequenceClassificationOptions(), "run") { Log = Console.WriteLine };
-    /// </code></example>
-    public SequenceClassificationTrainer(Wav2Vec2ForSequenceClassification model, SequenceClassificationOptions options, string outputDirectory)
+    /// <summary>Prepares a run writing to <paramref name="runDirectory"/>.</summary>
+    /// <exception cref="ArgumentException">A setting is out of range.</exception>
+    public SequenceClassificationTrainer(Wav2Vec2ForSequenceClassification model, SequenceClassificationOptions options, string runDirectory)
     {
+        options.Validate();
         _model = model;
         _options = options;
-        _schedule = options.Schedule;
-        model.Backbone.Random = new RandomSource(options.Seed);
-        _maskRandom = new RandomSource(options.Seed + 0x9E3779B9UL);
-        var optimizer = new AdamW(model.Parameters(), options.Optimizer);
-        _loop = new TrainingLoop<ClassificationBatchMetrics>(this, optimizer, new LoopSettings(options.MaxUpdates, options.UpdateFreq,
-            options.Seed, options.SaveInterval, options.ValidateInterval, 0, options.LogInterval, options.KeepLastCheckpoints,
-            options.ClipNorm, options.Batching), outputDirectory);
+        model.Backbone.Random = new RandomSource(options.Run.Seed);
+        _maskRandom = new RandomSource(options.Run.Seed + 0x9E3779B9UL);
+        Loop = new TrainingLoop<ClassificationBatchMetrics>(this, new AdamW(model.Parameters(), options.Optimization.Optimizer), options, runDirectory);
     }
 
-    /// <inheritdoc/>
-    public Action<string> Log { get => _loop.Log; set => _loop.Log = value; }
+    /// <summary>The model being trained (its weights are the newest update's).</summary>
+    public Wav2Vec2ForSequenceClassification Model => _model;
 
-    /// <inheritdoc/>
-    public Action<int>? UpdateCompleted { get => _loop.UpdateCompleted; set => _loop.UpdateCompleted = value; }
-
-    /// <inheritdoc/>
-    public Action<TrainingLogEntry>? Logged { get => _loop.Logged; set => _loop.Logged = value; }
-
-    /// <inheritdoc/>
-    public TrainerState State => _loop.State;
-
-    /// <inheritdoc/>
-    public int MaxUpdates => _options.MaxUpdates;
-
-    /// <summary>Training recordings left out because they are too short for one frame.</summary>
-    public int SkippedUtterances { get; private set; }
-
-    /// <summary>Restores the newest complete checkpoint-N of the output directory; false when there is none.</summary>
+    /// <summary>
+    /// The run setup the command line and ML.NET share: a run directory that holds no other run's checkpoints unless
+    /// <paramref name="resume"/>, the model (<see cref="CreateModel"/> over <paramref name="labels"/>) and the trainer,
+    /// resumed from the newest checkpoint when asked. Reports each choice through <paramref name="log"/>.
+    /// </summary>
     /// <example><code>
-    /// if (!trainer.TryResume()) Console.WriteLine("starting from update 0");
+    /// var trainer = SequenceClassificationTrainer.Prepare("wav2vec2-base", SequenceClassificationTrainer.CollectLabels(train),
+    ///     new SequenceClassificationOptions(), "run");
+    /// trainer.Train(train, dev);   // run/best is the classifier
     /// </code></example>
-    public bool TryResume() => _loop.TryResume();
+    /// <exception cref="RunDirectoryInUseException">The run directory holds checkpoints and <paramref name="resume"/> is false.</exception>
+    /// <exception cref="InvalidDataException">The directory holds no complete wav2vec 2.0 backbone.</exception>
+    public static SequenceClassificationTrainer Prepare(string pretrainedDirectory, IReadOnlyList<string> labels,
+        SequenceClassificationOptions options, string runDirectory, bool resume = false, Action<string>? log = null)
+    {
+        log ??= Console.WriteLine;
+        CheckpointStore.CheckNewRun(runDirectory, resume);
+        Wav2Vec2ForSequenceClassification model = CreateModel(pretrainedDirectory, labels, options, out LoadReport report);
+        log($"initialised from {pretrainedDirectory}: {report.Ignored.Count} head tensor(s) ignored, {report.Missing.Count} new " +
+            $"(head over {labels.Count} classes: {string.Join(", ", labels)})");
+        var trainer = new SequenceClassificationTrainer(model, options, runDirectory) { Log = log };
+        if (resume && !trainer.TryResume())
+            log($"no checkpoint in {runDirectory} yet: starting from update 0");
+        return trainer;
+    }
 
     /// <summary>The distinct labels of a dataset's entries in ordinal order: the classes of a new head.</summary>
     /// <example><code>
@@ -104,33 +102,21 @@ public sealed class SequenceClassificationTrainer : ITrainer, ITrainingTask<Clas
     public static Wav2Vec2ForSequenceClassification CreateModel(string pretrainedDirectory, IReadOnlyList<string> labels,
         SequenceClassificationOptions options, out LoadReport report)
     {
-        Wav2Vec2Config config = PretrainedDirectory.LoadConfig(pretrainedDirectory);
+        Wav2Vec2Config config = options.Regularization.ApplyTo(PretrainedDirectory.LoadConfig(pretrainedDirectory));
         bool sameHead = config.Id2Label != null && config.Labels.SequenceEqual(labels)
             && config.Architectures?.Contains("Wav2Vec2ForSequenceClassification") == true;
         if (!sameHead)
             (config.ClassifierProjSize, config.UseWeightedLayerSum) = (options.ClassifierProjSize, options.UseWeightedLayerSum);
         config.SetLabels(labels);
-        (config.HiddenDropout, config.AttentionDropout, config.ActivationDropout) = (options.HiddenDropout, options.AttentionDropout, options.ActivationDropout);
-        (config.FeatProjDropout, config.LayerDrop) = (options.FeatProjDropout, options.LayerDrop);
-        (config.MaskTimeProb, config.MaskTimeLength, config.MaskTimeMinMasks) = (options.MaskTimeProb, options.MaskTimeLength, options.MaskTimeMinMasks);
-        (config.MaskFeatureProb, config.MaskFeatureLength) = (options.MaskFeatureProb, options.MaskFeatureLength);
-        config.ApplySpecAugment = true;
-        var model = new Wav2Vec2ForSequenceClassification(config, new RandomSource(options.Seed));
+        var model = new Wav2Vec2ForSequenceClassification(config, new RandomSource(options.Run.Seed));
         report = FineTuning.Load(model, model.Backbone, pretrainedDirectory, sameHead, Wav2Vec2ForSequenceClassification.HeadTensorPrefixes);
         return model;
     }
 
-    /// <summary>
-    /// Trains until <see cref="SequenceClassificationOptions.MaxUpdates"/> or cancellation (the last completed update is
-    /// then saved as a checkpoint). Every entry of both datasets needs a <see cref="AudioEntry.Label"/> among the
-    /// model's classes; <paramref name="valid"/> drives best/.
-    /// </summary>
-    /// <example><code>
-    /// trainer.Train(train, valid, cancellation.Token);
-    /// </code></example>
+    /// <inheritdoc/>
     /// <exception cref="InvalidDataException">An entry has no label or one outside the model's classes (the file is
     /// named), or no training recording is long enough.</exception>
-    public void Train(AudioDataset train, AudioDataset? valid = null, CancellationToken cancellationToken = default)
+    public override void Train(AudioDataset train, AudioDataset? valid = null, CancellationToken cancellationToken = default)
     {
         (AudioDataset usable, _labels, int skipped) = PrepareLabels(train);
         SkippedUtterances = skipped;
@@ -141,15 +127,16 @@ public sealed class SequenceClassificationTrainer : ITrainer, ITrainingTask<Clas
         if (valid != null)
             PrepareLabels(valid);   // fail now, not at the first validation, on unknown labels
         Log(string.Create(CultureInfo.InvariantCulture, $"{usable.Entries.Count} training recordings ({usable.TotalSeconds / 60:F1} min), " +
-            $"{_model.Config.Labels.Count} classes, {_model.ParameterCount():N0} parameters, {_options.MaxUpdates} updates"));
-        _loop.Run(usable, valid, cancellationToken);
+            $"{_model.Config.Labels.Count} classes, {_model.ParameterCount():N0} parameters, {_options.Optimization.MaxUpdates} updates"));
+        Loop.Run(usable, valid, cancellationToken);
     }
 
-    /// <summary>Accuracy and cross-entropy (nats per recording) of the model on a labeled dataset, one recording at a time.</summary>
+    /// <summary>Accuracy and cross-entropy of the model on a labeled dataset, one recording at a time, as validation
+    /// logs them: "loss" (nats per recording), "accuracy", "utterances".</summary>
     /// <example><code>
-    /// (double accuracy, double loss) = trainer.Evaluate(test);
+    /// double accuracy = trainer.Evaluate(test).Metrics["accuracy"];
     /// </code></example>
-    public (double Accuracy, double LossPerUtterance) Evaluate(AudioDataset data)
+    public override EvaluationResult Evaluate(AudioDataset data)
     {
         (AudioDataset usable, int[] labels, _) = PrepareLabels(data, skipShort: false);
         double loss = 0;
@@ -161,7 +148,10 @@ public sealed class SequenceClassificationTrainer : ITrainer, ITrainingTask<Clas
             correct += System.Numerics.Tensors.TensorPrimitives.IndexOfMax(output.Logits.Span) == labels[i] ? 1 : 0;
         });
         int count = Math.Max(1, usable.Entries.Count);
-        return ((double)correct / count, loss / count);
+        return new EvaluationResult(new Dictionary<string, double>
+        {
+            ["loss"] = Math.Round(loss / count, 6), ["accuracy"] = Math.Round((double)correct / count, 6), ["utterances"] = usable.Entries.Count,
+        });
     }
 
     // Class ids of every entry; drops (and counts) recordings too short for one frame.
@@ -189,10 +179,8 @@ public sealed class SequenceClassificationTrainer : ITrainer, ITrainingTask<Clas
     {
         int size = batch.BatchSize;
         int[] labels = batch.Entries.Select(i => _labels[i]).ToArray();
-        Wav2Vec2ForwardOptions forward = FineTuning.BatchOptions(batch, _model.Backbone, _options.FeatureGradMult,
-            (_options.MaskTimeProb, _options.MaskTimeLength, _options.MaskTimeMinMasks), (_options.MaskFeatureProb, _options.MaskFeatureLength),
-            _maskRandom);
-        _model.FreezeBackbone = _loop.State.Update < _options.FreezeBackboneUpdates;
+        Wav2Vec2ForwardOptions forward = FineTuning.BatchOptions(batch, _model.Backbone, _options.Regularization, _maskRandom);
+        _model.FreezeBackbone = State.Update < _options.FreezeBackboneUpdates;
         using var arena = new TensorArena();
         using var tape = new Tape();
         SequenceClassificationOutput output = _model.Forward(Tensor.FromArray(batch.Samples, size, batch.Length), labels, forward, Reduction.Sum);
@@ -207,8 +195,6 @@ public sealed class SequenceClassificationTrainer : ITrainer, ITrainingTask<Clas
     // The mean over the update's utterances, as Hugging Face's mean cross-entropy over a batch.
     double ITrainingTask<ClassificationBatchMetrics>.SampleSize(IReadOnlyList<ClassificationBatchMetrics> batches) => batches.Sum(b => b.Utterances);
 
-    float ITrainingTask<ClassificationBatchMetrics>.LearningRate(int update) => _schedule.At(update - 1);
-
     void ITrainingTask<ClassificationBatchMetrics>.Describe(IReadOnlyList<ClassificationBatchMetrics> batches, JsonObject entry, List<string> line)
     {
         double loss = batches.Sum(b => b.Loss);
@@ -220,12 +206,12 @@ public sealed class SequenceClassificationTrainer : ITrainer, ITrainingTask<Clas
         line.Add(string.Create(CultureInfo.InvariantCulture, $"loss {loss / utterances:F3} accuracy {(double)correct / utterances:F3}"));
     }
 
-    (JsonObject Fields, string Line, double? Score) ITrainingTask<ClassificationBatchMetrics>.Validate(AudioDataset valid)
-    {
-        (double accuracy, double loss) = Evaluate(valid);
-        var fields = new JsonObject { ["loss"] = Math.Round(loss, 6), ["accuracy"] = Math.Round(accuracy, 6), ["utterances"] = valid.Entries.Count };
-        return (fields, string.Create(CultureInfo.InvariantCulture, $"loss {loss:F3} accuracy {accuracy:P2}"), 1 - accuracy);
-    }
+    EvaluationResult ITrainingTask<ClassificationBatchMetrics>.Evaluate(AudioDataset data) => Evaluate(data);
+
+    double? ITrainingTask<ClassificationBatchMetrics>.Score(EvaluationResult result) => 1 - result.Metrics["accuracy"];
+
+    string ITrainingTask<ClassificationBatchMetrics>.Describe(EvaluationResult result) => string.Create(CultureInfo.InvariantCulture,
+        $"loss {result.Loss:F3} accuracy {result.Metrics["accuracy"]:P2}");
 
     void ITrainingTask<ClassificationBatchMetrics>.SaveModel(string directory) => _model.SavePretrained(directory);
 

@@ -8,7 +8,7 @@ using Wav2Vec2.Tensors;
 
 namespace Wav2Vec2.Training;
 
-/// <summary>What a training loop needs from the task it trains (pre-training, CTC fine-tuning).</summary>
+/// <summary>What a training loop needs from the task it trains (pre-training, CTC or classification fine-tuning).</summary>
 internal interface ITrainingTask<TMetrics>
 {
     /// <summary>The module whose parameters the optimizer updates.</summary>
@@ -29,14 +29,17 @@ internal interface ITrainingTask<TMetrics>
     /// <summary>What the accumulated gradients are divided by (fairseq's sample_size).</summary>
     double SampleSize(IReadOnlyList<TMetrics> batches);
 
-    /// <summary>The learning rate of update <paramref name="update"/> (1-based).</summary>
-    float LearningRate(int update);
-
     /// <summary>Adds the task's metrics of a logged update to the JSON entry and the console line.</summary>
     void Describe(IReadOnlyList<TMetrics> batches, JsonObject entry, List<string> line);
 
-    /// <summary>Evaluates on the validation set: JSON fields, console text and a score to minimise (null: keep no best).</summary>
-    (JsonObject Fields, string Line, double? Score) Validate(AudioDataset valid);
+    /// <summary>The model's figures on a labeled dataset (the validation set), named as train_log.jsonl names them.</summary>
+    EvaluationResult Evaluate(AudioDataset data);
+
+    /// <summary>The validation figure to minimise for best/, or null to keep no best model.</summary>
+    double? Score(EvaluationResult result);
+
+    /// <summary>The console text of a validation.</summary>
+    string Describe(EvaluationResult result);
 
     /// <summary>Writes the model as a Hugging Face directory.</summary>
     void SaveModel(string directory);
@@ -45,21 +48,10 @@ internal interface ITrainingTask<TMetrics>
     void LoadModel(string directory);
 }
 
-/// <summary>The loop settings both trainers share.</summary>
-internal sealed record LoopSettings(int MaxUpdates, int UpdateFreq, ulong Seed, int SaveInterval, int ValidateInterval,
-    int ValidateAfterUpdates, int LogInterval, int KeepLastCheckpoints, double ClipNorm, BatchingOptions Batching);
-
-/// <summary>
-/// The training loop shared by pre-training and fine-tuning: seeded fairseq-style batches from a background loader,
-/// gradient accumulation over update_freq batches normalised by the task's sample size, optional clipping, the
-/// task's learning rate, JSON-lines metrics (train_log.jsonl) and console lines, validation on a schedule with the
-/// best model kept in best/, and atomic resumable checkpoints: training 2N updates equals training N, resuming, and
-/// training N more. Ctrl+C-style cancellation finishes the current batch and saves the last completed update.
-/// </summary>
-internal sealed class TrainingLoop<TMetrics>(ITrainingTask<TMetrics> task, AdamW optimizer, LoopSettings settings, string outputDirectory)
+/// <summary>What the trainers reach of their loop, whatever their metrics.</summary>
+internal abstract class TrainingLoop(CheckpointStore store, int maxUpdates)
 {
-    private readonly CheckpointStore _store = new(Path.GetFullPath(outputDirectory), settings.KeepLastCheckpoints);
-    private TrainerState _state = new();
+    private protected readonly CheckpointStore Store = store;
 
     public Action<string> Log { get; set; } = Console.WriteLine;
 
@@ -67,48 +59,69 @@ internal sealed class TrainingLoop<TMetrics>(ITrainingTask<TMetrics> task, AdamW
 
     public Action<TrainingLogEntry>? Logged { get; set; }
 
-    public int SkippedFiles { get; private set; }
+    public int SkippedFiles { get; private protected set; }
 
-    public TrainerState State => _state;
+    public TrainerState State { get; private protected set; } = new();
 
-    public string? LatestCheckpoint() => _store.Latest();
+    public int MaxUpdates { get; } = maxUpdates;
 
-    public bool TryResume()
-    {
-        string? latest = _store.Latest();
-        if (latest == null)
-            return false;
-        task.LoadModel(latest);
-        _state = CheckpointStore.Restore(latest, optimizer);
-        task.ModelRandom.Offset = _state.ModelRandomOffset;
-        task.MaskRandom.Offset = _state.MaskRandomOffset;
-        Log($"resumed from {latest} at update {_state.Update}");
-        return true;
-    }
+    public string RunDirectory => Store.RunDirectory;
+
+    public abstract bool TryResume();
 
     /// <summary>Trains until the last update or cancellation; the final model goes to final/ unless cancelled.</summary>
     /// <returns>Whether the run was cancelled.</returns>
-    public bool Run(AudioDataset train, AudioDataset? valid, CancellationToken cancellationToken)
+    public abstract bool Run(AudioDataset train, AudioDataset? valid, CancellationToken cancellationToken);
+}
+
+/// <summary>
+/// The training loop shared by pre-training and fine-tuning: seeded fairseq-style batches from a background loader,
+/// gradient accumulation over update_freq batches normalised by the task's sample size, optional clipping, the
+/// recipe's learning-rate schedule, JSON-lines metrics (train_log.jsonl) and console lines, validation on a schedule with the
+/// best model kept in best/, and atomic resumable checkpoints: training 2N updates equals training N, resuming, and
+/// training N more. Ctrl+C-style cancellation finishes the current batch and saves the last completed update.
+/// </summary>
+internal sealed class TrainingLoop<TMetrics>(ITrainingTask<TMetrics> task, AdamW optimizer, TrainingOptions options, string runDirectory)
+    : TrainingLoop(new CheckpointStore(Path.GetFullPath(runDirectory), options.Run.KeepLastCheckpoints), options.Optimization.MaxUpdates)
+{
+    private readonly RunOptions _run = options.Run;
+    private readonly OptimizationOptions _optimization = options.Optimization;
+    private readonly BatchingOptions _batching = options.Batching;
+
+    public override bool TryResume()
+    {
+        string? latest = Store.Latest();
+        if (latest == null)
+            return false;
+        task.LoadModel(latest);
+        State = CheckpointStore.Restore(latest, optimizer);
+        task.ModelRandom.Offset = State.ModelRandomOffset;
+        task.MaskRandom.Offset = State.MaskRandomOffset;
+        Log($"resumed from {latest} at update {State.Update}");
+        return true;
+    }
+
+    public override bool Run(AudioDataset train, AudioDataset? valid, CancellationToken cancellationToken)
     {
         foreach (string skipped in train.Skipped)
             Log($"warning: skipped {skipped}");
         SkippedFiles = train.Skipped.Count;
-        Directory.CreateDirectory(_store.RunDirectory);
-        using var log = new StreamWriter(Path.Combine(_store.RunDirectory, "train_log.jsonl"), append: true);
+        Directory.CreateDirectory(Store.RunDirectory);
+        using var log = new StreamWriter(Path.Combine(Store.RunDirectory, "train_log.jsonl"), append: true);
         var accumulated = new List<TMetrics>();
         TrainerState boundary = Snapshot();
         var clock = Stopwatch.StartNew();
         long samplesSinceLog = 0;
         bool cancelled = false;
         task.Model.Train(true);
-        while (_state.Update < settings.MaxUpdates && !cancelled)
+        while (State.Update < _optimization.MaxUpdates && !cancelled)
         {
-            IReadOnlyList<BatchPlan> plans = BatchSampler.Plan(train.Entries, settings.Batching, settings.Seed, _state.Epoch,
+            IReadOnlyList<BatchPlan> plans = BatchSampler.Plan(train.Entries, _batching, _run.Seed, State.Epoch,
                 task.Preprocessor.SamplingRate);
             if (plans.Count == 0)
-                throw new InvalidDataException($"no recording is at least {settings.Batching.MinSampleSize} samples long");
-            using (var loader = new BatchLoader(train, plans, _state.BatchPosition, task.Preprocessor, settings.Seed, _state.Epoch,
-                settings.Batching.PadToLongest))
+                throw new InvalidDataException($"no recording is at least {_batching.MinSampleSize} samples long");
+            using (var loader = new BatchLoader(train, plans, State.BatchPosition, task.Preprocessor, _run.Seed, State.Epoch,
+                _batching.PadToLongest))
             {
                 foreach (LoadedBatch batch in loader.Batches)
                 {
@@ -120,37 +133,37 @@ internal sealed class TrainingLoop<TMetrics>(ITrainingTask<TMetrics> task, AdamW
                     foreach (string skipped in batch.Skipped)
                         Log($"warning: skipped {skipped}");
                     SkippedFiles += batch.Skipped.Count;
-                    _state = _state with { BatchPosition = batch.Position + 1 };
+                    State = State with { BatchPosition = batch.Position + 1 };
                     if (batch.BatchSize == 0)
                         continue;
                     accumulated.Add(task.Step(batch));
                     samplesSinceLog += batch.SampleLengths.Sum(l => (long)l);
-                    if (accumulated.Count < settings.UpdateFreq)
+                    if (accumulated.Count < _optimization.UpdateFreq)
                         continue;
                     Update(accumulated, log, clock, ref samplesSinceLog);
                     accumulated.Clear();
                     boundary = Snapshot();
-                    if (valid != null && settings.ValidateInterval > 0 && _state.Update % settings.ValidateInterval == 0
-                        && _state.Update >= settings.ValidateAfterUpdates)
+                    if (valid != null && _run.ValidateInterval > 0 && State.Update % _run.ValidateInterval == 0
+                        && State.Update >= _run.ValidateAfterUpdates)
                         Validate(valid, log);
-                    if (settings.SaveInterval > 0 && _state.Update % settings.SaveInterval == 0 && _state.Update < settings.MaxUpdates)
+                    if (_run.SaveInterval > 0 && State.Update % _run.SaveInterval == 0 && State.Update < _optimization.MaxUpdates)
                         SaveCheckpoint();
-                    if (_state.Update >= settings.MaxUpdates)
+                    if (State.Update >= _optimization.MaxUpdates)
                         break;
                 }
             }
-            if (!cancelled && _state.Update < settings.MaxUpdates)
-                _state = _state with { Epoch = _state.Epoch + 1, BatchPosition = 0 };
+            if (!cancelled && State.Update < _optimization.MaxUpdates)
+                State = State with { Epoch = State.Epoch + 1, BatchPosition = 0 };
         }
         task.Model.ZeroGrad();
         // Batches accumulated after the last update are dropped: the saved state resumes right after that update.
-        _state = boundary with { Update = _state.Update, BestScore = _state.BestScore };
-        task.ModelRandom.Offset = _state.ModelRandomOffset;
-        task.MaskRandom.Offset = _state.MaskRandomOffset;
+        State = boundary with { Update = State.Update, BestScore = State.BestScore };
+        task.ModelRandom.Offset = State.ModelRandomOffset;
+        task.MaskRandom.Offset = State.MaskRandomOffset;
         SaveCheckpoint();
         if (!cancelled)
-            _store.SaveModel("final", task.SaveModel);
-        Log(cancelled ? $"stopped at update {_state.Update}; resume with --resume" : $"finished {_state.Update} updates");
+            Store.SaveModel("final", task.SaveModel);
+        Log(cancelled ? $"stopped at update {State.Update}: {Store.Latest()} holds the run's state" : $"finished {State.Update} updates");
         return cancelled;
     }
 
@@ -161,19 +174,19 @@ internal sealed class TrainingLoop<TMetrics>(ITrainingTask<TMetrics> task, AdamW
         foreach (Parameter p in parameters)
             if (p.Grad != null)
                 System.Numerics.Tensors.TensorPrimitives.Multiply(p.Grad.Span, 1f / (float)sampleSize, p.Grad.Span);
-        double gradNorm = GradientClipping.ClipByNorm(parameters, settings.ClipNorm);
-        float lr = task.LearningRate(_state.Update + 1);
+        double gradNorm = GradientClipping.ClipByNorm(parameters, _optimization.ClipNorm);
+        float lr = _optimization.LearningRateAt(State.Update + 1);
         optimizer.Options.LearningRate = lr;
         optimizer.Update();
         optimizer.ZeroGrad();
-        _state = _state with { Update = _state.Update + 1 };
-        UpdateCompleted?.Invoke(_state.Update);
-        if (_state.Update % settings.LogInterval != 0 && _state.Update != settings.MaxUpdates)
+        State = State with { Update = State.Update + 1 };
+        UpdateCompleted?.Invoke(State.Update);
+        if (State.Update % _run.LogInterval != 0 && State.Update != _optimization.MaxUpdates)
             return;
         double seconds = Math.Max(clock.Elapsed.TotalSeconds, 1e-9);
         clock.Restart();
-        var entry = new JsonObject { ["split"] = "train", ["update"] = _state.Update };
-        var line = new List<string> { $"update {_state.Update}/{settings.MaxUpdates}" };
+        var entry = new JsonObject { ["split"] = "train", ["update"] = State.Update };
+        var line = new List<string> { $"update {State.Update}/{_optimization.MaxUpdates}" };
         task.Describe(batches, entry, line);
         entry["lr"] = (double)(decimal)lr;
         entry["grad_norm"] = Math.Round(gradNorm, 6);
@@ -188,19 +201,16 @@ internal sealed class TrainingLoop<TMetrics>(ITrainingTask<TMetrics> task, AdamW
 
     private void Validate(AudioDataset valid, StreamWriter log)
     {
-        (JsonObject fields, string text, double? score) = task.Validate(valid);
-        var entry = new JsonObject { ["split"] = "valid", ["update"] = _state.Update };
-        foreach (var (key, value) in fields.ToList())
-        {
-            fields.Remove(key);
+        EvaluationResult result = task.Evaluate(valid);
+        var entry = new JsonObject { ["split"] = "valid", ["update"] = State.Update };
+        foreach (var (key, value) in result.Metrics)
             entry[key] = value;
-        }
         Write(log, entry);
-        Log($"valid at update {_state.Update}: {text}");
-        if (score is double current && (_state.BestScore == null || current < _state.BestScore))
+        Log($"valid at update {State.Update}: {task.Describe(result)}");
+        if (task.Score(result) is double current && (State.BestScore == null || current < State.BestScore))
         {
-            _state = _state with { BestScore = current };
-            Log($"saved {_store.SaveModel("best", task.SaveModel)} (best so far)");
+            State = State with { BestScore = current };
+            Log($"saved {Store.SaveModel("best", task.SaveModel)} (best so far)");
         }
     }
 
@@ -215,12 +225,12 @@ internal sealed class TrainingLoop<TMetrics>(ITrainingTask<TMetrics> task, AdamW
         foreach (var (key, value) in entry)
             if (key is not ("split" or "update") && value?.GetValueKind() == System.Text.Json.JsonValueKind.Number)
                 metrics[key] = double.Parse(value.ToJsonString(), CultureInfo.InvariantCulture);
-        Logged(new TrainingLogEntry((string)entry["split"]!, _state.Update, metrics));
+        Logged(new TrainingLogEntry((string)entry["split"]!, State.Update, metrics));
     }
 
-    private void SaveCheckpoint() => Log($"saved {_store.Save(_state.Update, task.SaveModel, optimizer, Snapshot())}");
+    private void SaveCheckpoint() => Log($"saved {Store.Save(State.Update, task.SaveModel, optimizer, Snapshot())}");
 
-    private TrainerState Snapshot() => _state with
+    private TrainerState Snapshot() => State with
     {
         ModelRandomOffset = task.ModelRandom.Offset, MaskRandomOffset = task.MaskRandom.Offset,
     };

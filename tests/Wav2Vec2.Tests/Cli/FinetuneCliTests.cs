@@ -35,7 +35,8 @@ public sealed class FinetuneCliTests : TempDirectoryTest
 
         (code, _, error) = Run([.. common, "--max-updates", "6"]);
         Assert.AreEqual(1, code);
-        StringAssert.Contains(error, "already holds checkpoints: pass --resume");
+        StringAssert.Contains(error, "already holds checkpoints (the newest is checkpoint-");
+        StringAssert.Contains(error, "(pass --resume to continue, or choose another --out)");
         (code, output, _) = Run([.. common, "--max-updates", "6", "--resume"]);
         Assert.AreEqual(0, code, output);
         StringAssert.Contains(output, "resumed from");

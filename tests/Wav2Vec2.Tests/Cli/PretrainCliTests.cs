@@ -38,7 +38,8 @@ public sealed class PretrainCliTests : TempDirectoryTest
 
         (code, _, error) = Run([.. common, "--max-updates", "4"]);
         Assert.AreEqual(1, code);
-        StringAssert.Contains(error, "already holds checkpoints: pass --resume");
+        StringAssert.Contains(error, "already holds checkpoints (the newest is checkpoint-");
+        StringAssert.Contains(error, "(pass --resume to continue, or choose another --out)");
         (code, output, _) = Run([.. common, "--max-updates", "4", "--resume"]);
         Assert.AreEqual(0, code, output);
         StringAssert.Contains(output, "resumed from");
@@ -50,7 +51,7 @@ public sealed class PretrainCliTests : TempDirectoryTest
     {
         string data = Directory.CreateDirectory(Path.Combine(TempDirectory, "data")).FullName;
         StringAssert.Contains(Run("pretrain", "--data", data, "--out", Path.Combine(TempDirectory, "r")).Error, "give --preset, --config or --init (the architecture to train)");
-        StringAssert.Contains(Run("pretrain", "--data", data, "--preset", "huge", "--out", Path.Combine(TempDirectory, "r")).Error, "--preset must be base, large or tiny");
+        StringAssert.Contains(Run("pretrain", "--data", data, "--preset", "huge", "--out", Path.Combine(TempDirectory, "r")).Error, "--preset must be one of base, large, tiny, got 'huge'");
         StringAssert.Contains(Run("pretrain", "--data", data, "--preset", "tiny", "--out", Path.Combine(TempDirectory, "r"), "--max-updates", "0").Error, "--max-updates must be positive");
         var (code, _, error) = Run("pretrain", "--data", data, "--preset", "tiny", "--out", Path.Combine(TempDirectory, "r"));
         Assert.AreEqual(1, code);

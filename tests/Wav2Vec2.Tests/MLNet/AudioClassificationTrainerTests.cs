@@ -35,11 +35,13 @@ public sealed class AudioClassificationTrainerTests : TempDirectoryTest
         {
             PretrainedModelDirectory = pretrained, AudioColumnName = "Path", AudioFolder = folder, MaxUpdates = updates, Seed = 7, ThreadCount = 2,
             MaxTokens = 20_000, ClassifierProjSize = 16, LogInterval = 5,
-            Recipe = new SequenceClassificationOptions
+            Recipe = new TrainingOverrides { LearningRate = 2e-3f, ValidateInterval = 0, SaveInterval = 0 }.ApplyTo(new SequenceClassificationOptions
             {
-                LearningRate = 2e-3f, FeatureGradMult = 1f, MaskTimeProb = 0f, LayerDrop = 0f, HiddenDropout = 0f, AttentionDropout = 0f,
-                ActivationDropout = 0f, ValidateInterval = 0, SaveInterval = 0,
-            },
+                Regularization = new RegularizationOptions
+                {
+                    FeatureGradMult = 1f, MaskTimeProb = 0f, LayerDrop = 0f, HiddenDropout = 0f, AttentionDropout = 0f, ActivationDropout = 0f,
+                },
+            }),
         };
         change?.Invoke(options);
         return options;
@@ -155,11 +157,11 @@ public sealed class AudioClassificationTrainerTests : TempDirectoryTest
         Wav2Vec2FeaturesTransformer preTrained = ml.Transforms.Wav2Vec2PreTrain(new Wav2Vec2PreTrainingOptions
         {
             Config = PreTrainableConfig(), AudioColumnName = "Path", AudioFolder = folder, Seed = 7, ThreadCount = 2,
-            Recipe = new PreTrainingOptions
+            Recipe = new TrainingOverrides { MaxUpdates = 3, WarmupUpdates = 1, LearningRate = 2e-3f }.ApplyTo(new PreTrainingOptions
             {
-                MaxUpdates = 3, WarmupUpdates = 1, LearningRate = 2e-3f, NumNegatives = 10, Normalize = true,
+                NumNegatives = 10, Normalize = true,
                 Batching = new Wav2Vec2.Data.BatchingOptions { MinSampleSize = 4000, MaxSampleSize = 4800, MaxTokens = 20_000 },
-            },
+            }),
         }).Fit(data);
         var model = Pipeline(ml, Options("unused", folder, 3, o => (o.PretrainedModelDirectory, o.PretrainedModel) = (null, preTrained.Model))).Fit(data);
         Assert.AreEqual(12, model.Transform(data).GetColumn<string>("PredictedLabel").Count());

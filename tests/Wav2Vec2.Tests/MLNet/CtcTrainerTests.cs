@@ -54,11 +54,17 @@ public sealed class CtcTrainerTests : TempDirectoryTest
         // A recognizer that half reads the tones (300 flat-rate updates without masking, through the core), so that the
         // WER of the runs compared is neither 0 nor 100%; both runs continue it with its vocabulary.
         var train = Wav2Vec2.Data.AudioDataset.OpenTranscribed(tsv);
-        var stage = new CtcFineTuningOptions
+        var defaults = new CtcFineTuningOptions();
+        var stage = defaults with
         {
-            MaxUpdates = 300, LearningRate = 1e-3f, PhaseRatios = (0.05, 0.9, 0.05), FreezeFineTuneUpdates = 0, FeatureGradMult = 1f,
-            MaskTimeProb = 0f, MaskFeatureProb = 0f, LayerDrop = 0f, ActivationDropout = 0f, Seed = 11, ValidateInterval = 0, SaveInterval = 0,
-            Batching = CtcFineTuningOptions.Preset("tiny").Batching with { MaxTokens = 48_000 },
+            Optimization = defaults.Optimization with
+            {
+                MaxUpdates = 300, LearningRate = 1e-3f, Schedule = new TriStageSchedule { WarmupFraction = 0.05, HoldFraction = 0.9, DecayFraction = 0.05 },
+            },
+            Regularization = defaults.Regularization with { FeatureGradMult = 1f, MaskTimeProb = 0f, MaskFeatureProb = 0f, LayerDrop = 0f, ActivationDropout = 0f },
+            Run = defaults.Run with { Seed = 11, ValidateInterval = 0, SaveInterval = 0 },
+            Batching = CtcFineTuningOptions.Presets["tiny"].Batching with { MaxTokens = 48_000 },
+            FreezeFineTuneUpdates = 0,
         };
         var reader = CtcFineTuner.CreateModel(pretrained, CtcFineTuner.BuildVocabulary(train), stage, out _);
         new CtcFineTuner(reader, stage, Path.Combine(TempDirectory, "stage")) { Log = _ => { } }.Train(train);
@@ -142,7 +148,8 @@ public sealed class CtcTrainerTests : TempDirectoryTest
         (options.AudioColumnName, options.AudioFolder, options.PretrainedModelDirectory) = ("Audio", null, null);
         options.PretrainedModel = Wav2Vec2Model.FromPretrained(pretrained, strict: false, out _);
         options.ValidationData = samples;
-        options.Recipe = CtcFineTuningOptions.Preset("tiny") with { ValidateInterval = 1, ValidateAfterUpdates = 0 };
+        CtcFineTuningOptions tiny = CtcFineTuningOptions.Presets["tiny"];
+        options.Recipe = tiny with { Run = tiny.Run with { ValidateInterval = 1, ValidateAfterUpdates = 0 } };
         string run = Path.Combine(TempDirectory, "run");
         options.OutputDirectory = run;
         Wav2Vec2TranscribeTransformer asr = ml.SpeechRecognition.Trainers.Wav2Vec2Ctc(options).Fit(samples);

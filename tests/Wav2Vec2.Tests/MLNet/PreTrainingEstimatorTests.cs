@@ -29,12 +29,16 @@ public sealed class PreTrainingEstimatorTests : TempDirectoryTest
         var options = new Wav2Vec2PreTrainingOptions
         {
         Config = PreTrainableConfig(), AudioColumnName = "Path", AudioFolder = folder, OutputDirectory = run, Seed = 7, ThreadCount = 2,
-        Recipe = new PreTrainingOptions
-        {
-            MaxUpdates = updates, LearningRate = 2e-3f, WarmupUpdates = 1, LogInterval = 1, Normalize = true, NumNegatives = 20,
-            Dropout = 0, FeatProjDropout = 0, FeatQuantizerDropout = 0, LayerDrop = 0, SaveInterval = 2,
-            Batching = new BatchingOptions { MinSampleSize = 8000, MaxSampleSize = 16000, MaxTokens = 16000 },
-        },
+        Recipe = new TrainingOverrides { MaxUpdates = updates, LearningRate = 2e-3f, WarmupUpdates = 1, LogInterval = 1, SaveInterval = 2 }
+            .ApplyTo(new PreTrainingOptions
+            {
+                Normalize = true, NumNegatives = 20,
+                Regularization = new PreTrainingOptions().Regularization with
+                {
+                    HiddenDropout = 0, AttentionDropout = 0, FeatProjDropout = 0, FeatQuantizerDropout = 0, LayerDrop = 0,
+                },
+                Batching = new BatchingOptions { MinSampleSize = 8000, MaxSampleSize = 16000, MaxTokens = 16000 },
+            }),
         };
         change?.Invoke(options);
         return options;
@@ -142,12 +146,12 @@ public sealed class PreTrainingEstimatorTests : TempDirectoryTest
         var cancelled = Assert.ThrowsExactly<OperationCanceledException>(() =>
             ml.Transforms.Wav2Vec2PreTrain(Options(folder, 5, run, o => o.CancellationToken = stop.Token)).Fit(data));
         StringAssert.Contains(cancelled.Message, "cancelled after update 2 of 5");
-        StringAssert.Contains(cancelled.Message, run);
+        StringAssert.Contains(cancelled.Message, $"{Path.Combine(run, "checkpoint-2")} holds it (Fit again with OutputDirectory = \"{run}\" and ResumeFromCheckpoint = true");
         Assert.IsTrue(File.Exists(Path.Combine(run, "checkpoint-2", "trainer_state.json")), "the last update is a complete checkpoint");
         Assert.IsFalse(Directory.Exists(Path.Combine(run, "final")));
 
         StringAssert.Contains(Assert.ThrowsExactly<InvalidOperationException>(() => ml.Transforms.Wav2Vec2PreTrain(Options(folder, 5, run)).Fit(data)).Message,
-            "already holds checkpoints: set ResumeFromCheckpoint");
+            "already holds checkpoints (the newest is checkpoint-2): resume the run to continue it, or choose another run directory (set ResumeFromCheckpoint");
         Wav2Vec2FeaturesTransformer resumed = ml.Transforms.Wav2Vec2PreTrain(Options(folder, 5, run, o => o.ResumeFromCheckpoint = true)).Fit(data);
         Wav2Vec2FeaturesTransformer straight = new MLContext(seed: 0).Transforms.Wav2Vec2PreTrain(Options(folder, 5)).Fit(data);
         CollectionAssert.AreEqual(straight.Model.Parameters().SelectMany(p => p.ToArray()).ToArray(),
@@ -164,7 +168,7 @@ public sealed class PreTrainingEstimatorTests : TempDirectoryTest
     {
         var (ml, data, folder) = Setup();
         string run = Path.Combine(TempDirectory, "run");
-        var options = Options(folder, 2, run, o => (o.ValidationData, o.Recipe) = (data, o.Recipe! with { ValidateInterval = 1 }));
+        var options = Options(folder, 2, run, o => (o.ValidationData, o.Recipe) = (data, o.Recipe! with { Run = o.Recipe.Run with { ValidateInterval = 1 } }));
         ml.Transforms.Wav2Vec2PreTrain(options).Fit(data);
         Assert.AreEqual(2, File.ReadAllLines(Path.Combine(run, "train_log.jsonl")).Count(l => l.Contains("\"split\":\"valid\"")));
 

@@ -32,13 +32,21 @@ public sealed class CtcFineTunerTests : TempDirectoryTest
     }
 
     // A flat learning rate: a randomly initialised model first sits on the all-blank plateau for a few hundred updates.
-    private static CtcFineTuningOptions Overfit(int updates) => new()
+    private static CtcFineTuningOptions Overfit(int updates)
     {
-        MaxUpdates = updates, LearningRate = 1e-3f, PhaseRatios = (0.05, 0.9, 0.05), FreezeFineTuneUpdates = 0, FeatureGradMult = 1f, MaskTimeProb = 0f,
-        MaskFeatureProb = 0f, LayerDrop = 0f, ActivationDropout = 0f, Seed = 11, LogInterval = 25, ValidateInterval = 0,
-        SaveInterval = 0, Optimizer = new AdamWOptions { Epsilon = 1e-8f, WeightDecay = 0 },
-        Batching = new BatchingOptions { PadToLongest = true, MaxTokens = 48_000, MaxSampleSize = int.MaxValue, MinSampleSize = 0 },
-    };
+        var defaults = new CtcFineTuningOptions();
+        return defaults with
+        {
+            Optimization = defaults.Optimization with
+            {
+                MaxUpdates = updates, LearningRate = 1e-3f, Schedule = new TriStageSchedule { WarmupFraction = 0.05, HoldFraction = 0.9, DecayFraction = 0.05 },
+            },
+            Regularization = defaults.Regularization with { FeatureGradMult = 1f, MaskTimeProb = 0f, MaskFeatureProb = 0f, LayerDrop = 0f, ActivationDropout = 0f },
+            Run = defaults.Run with { Seed = 11, LogInterval = 25, ValidateInterval = 0, SaveInterval = 0 },
+            Batching = defaults.Batching with { MaxTokens = 48_000 },
+            FreezeFineTuneUpdates = 0,
+        };
+    }
 
     [TestMethod]
     public void OverfitsThreeUtterancesUntilGreedyDecodingReproducesThem()
@@ -51,8 +59,8 @@ public sealed class CtcFineTunerTests : TempDirectoryTest
         var log = new List<string>();
         var tuner = new CtcFineTuner(model, Overfit(450), Path.Combine(TempDirectory, "run")) { Log = log.Add };
         tuner.Train(data);
-        (TranscriptionMetrics metrics, double loss) = tuner.Evaluate(data);
-        Assert.AreEqual(0, metrics.CharacterErrorRate, $"CER after 450 updates (loss {loss:F3}); log:\n{string.Join("\n", log)}");
+        EvaluationResult result = tuner.Evaluate(data);
+        Assert.AreEqual(0, result.Metrics["cer"], $"CER after 450 updates (loss {result.Loss:F3}); log:\n{string.Join("\n", log)}");
 
         var recognizer = SpeechRecognizer.FromPretrained(Path.Combine(TempDirectory, "run", "final"));
         Assert.AreEqual(Transcripts[0], recognizer.Transcribe(data.Entries[0].Path), "final/ is a complete recognizer");
@@ -67,11 +75,18 @@ public sealed class CtcFineTunerTests : TempDirectoryTest
         (AudioDataset data, string pretrained) = Setup();
         CtcTokenizer vocabulary = CtcFineTuner.BuildVocabulary(data);
         // Masking, dropout, layer drop, a frozen phase that ends mid-run and accumulation all on.
-        CtcFineTuningOptions options = Overfit(6) with
+        CtcFineTuningOptions overfit = Overfit(6);
+        CtcFineTuningOptions options = overfit with
         {
-            FreezeFineTuneUpdates = 2, MaskTimeProb = 0.3f, MaskTimeLength = 4, MaskFeatureProb = 0.2f, MaskFeatureLength = 8,
-            LayerDrop = 0.2f, ActivationDropout = 0.1f, HiddenDropout = 0.1f, UpdateFreq = 2, FeatureGradMult = 0f, LogInterval = 1,
-            Batching = Overfit(6).Batching with { MaxTokens = 32_000 },
+            FreezeFineTuneUpdates = 2,
+            Regularization = overfit.Regularization with
+            {
+                MaskTimeProb = 0.3f, MaskTimeLength = 4, MaskFeatureProb = 0.2f, MaskFeatureLength = 8, LayerDrop = 0.2f, ActivationDropout = 0.1f,
+                HiddenDropout = 0.1f, FeatureGradMult = 0f,
+            },
+            Optimization = overfit.Optimization with { UpdateFreq = 2 },
+            Run = overfit.Run with { LogInterval = 1 },
+            Batching = overfit.Batching with { MaxTokens = 32_000 },
         };
         float[] Straight()
         {
@@ -84,14 +99,14 @@ public sealed class CtcFineTunerTests : TempDirectoryTest
             string run = Path.Combine(TempDirectory, "resumed");
             using (var stop = new CancellationTokenSource())
             {
-                var first = new CtcFineTuner(CtcFineTuner.CreateModel(pretrained, vocabulary, options, out _), options with { SaveInterval = 3 }, run);
+                var first = new CtcFineTuner(CtcFineTuner.CreateModel(pretrained, vocabulary, options, out _), options with { Run = options.Run with { SaveInterval = 3 } }, run);
                 first.Log = line => { if (line.StartsWith("saved", StringComparison.Ordinal)) stop.Cancel(); };
                 first.Train(data, null, stop.Token);
                 Assert.AreEqual(3, first.State.Update, "stopped after the first checkpoint");
             }
             // A differently seeded model: everything must come from the checkpoint.
-            var second = CtcFineTuner.CreateModel(pretrained, vocabulary, options with { Seed = 99 }, out _);
-            var resumed = new CtcFineTuner(second, options with { SaveInterval = 3 }, run) { Log = _ => { } };
+            var second = CtcFineTuner.CreateModel(pretrained, vocabulary, options with { Run = options.Run with { Seed = 99 } }, out _);
+            var resumed = new CtcFineTuner(second, options with { Run = options.Run with { SaveInterval = 3 } }, run) { Log = _ => { } };
             Assert.IsTrue(resumed.TryResume());
             resumed.Train(data);
             return second.Parameters().SelectMany(p => p.ToArray()).ToArray();
@@ -103,27 +118,43 @@ public sealed class CtcFineTunerTests : TempDirectoryTest
     [TestMethod]
     public void TriStageScheduleFollowsFairseqWithUpdateKAtTheRateAfterKMinusOne()
     {
-        TriStageSchedule s = TriStageSchedule.FromPhaseRatios(5e-5f, 13000, 0.1, 0.4, 0.5);
-        Assert.AreEqual((1300, 5200, 6500), (s.WarmupUpdates, s.HoldUpdates, s.DecayUpdates));
-        Assert.AreEqual(5e-7, s.At(0), 1e-12, "update 1 trains at init_lr_scale x peak");
-        Assert.AreEqual(5e-7 + (5e-5 - 5e-7) / 1300 * 650, s.At(650), 1e-11);
-        Assert.AreEqual(5e-5, s.At(1300), 1e-11);
-        Assert.AreEqual(5e-5, s.At(6499), 1e-11);
-        Assert.AreEqual(5e-5 * Math.Exp(Math.Log(0.05) / 6500 * 3250), s.At(9750), 1e-11);
-        Assert.AreEqual(2.5e-6, s.At(13000), 1e-11, "final_lr_scale x peak at max_update");
-        Assert.ThrowsExactly<ArgumentException>(() => TriStageSchedule.FromPhaseRatios(1f, 10, 0.5, 0.4, 0.2));
+        var s = new TriStageSchedule { WarmupFraction = 0.1, HoldFraction = 0.4, DecayFraction = 0.5 };   // 1300, 5200, 6500 of 13000
+        float At(int updates) => s.At(updates, 5e-5f, 13000);
+        Assert.AreEqual(5e-7, At(0), 1e-12, "update 1 trains at init_lr_scale x peak");
+        Assert.AreEqual(5e-7 + (5e-5 - 5e-7) / 1300 * 650, At(650), 1e-11);
+        Assert.AreEqual(5e-5, At(1300), 1e-11);
+        Assert.AreEqual(5e-5, At(6499), 1e-11, "the hold ends at 1300 + 5200");
+        Assert.AreNotEqual(5e-5, At(6501), 1e-11, "then the decay starts");
+        Assert.AreEqual(5e-5 * Math.Exp(Math.Log(0.05) / 6500 * 3250), At(9750), 1e-11);
+        Assert.AreEqual(2.5e-6, At(13000), 1e-11, "final_lr_scale x peak at max_update");
+        var options = new CtcFineTuningOptions();
+        Assert.AreEqual(At(9750), options.Optimization.LearningRateAt(9751), "the recipe's update k trains at the rate after k - 1");
+        StringAssert.Contains(Assert.ThrowsExactly<ArgumentException>(() => new CtcFineTuner(new Wav2Vec2ForCtc(PreTrainableConfig(), new RandomSource(1))
+        {
+            Tokenizer = CtcTokenizer.FromTranscripts(["A"]),
+        }, options with { Optimization = options.Optimization with { Schedule = s with { DecayFraction = 0.2 } } }, TempDirectory)).Message, "add up to 1");
     }
 
     [TestMethod]
     public void PresetsCarryFairseqsBaseRecipes()
     {
-        CtcFineTuningOptions m10 = CtcFineTuningOptions.Preset("10m"), h10 = CtcFineTuningOptions.Preset("10h"), h100 = CtcFineTuningOptions.Preset("100h");
-        Assert.AreEqual((13000, 5e-5f, 10000, 0.65f, 0.25f, 64, 0.1f), (m10.MaxUpdates, m10.LearningRate, m10.FreezeFineTuneUpdates, m10.MaskTimeProb, m10.MaskFeatureProb, m10.MaskFeatureLength, m10.LayerDrop));
-        Assert.AreEqual((20000, 0.5f, 0.05f), (h10.MaxUpdates, h10.MaskFeatureProb, h10.LayerDrop));
-        Assert.AreEqual((80000, 3e-5f, 0), (h100.MaxUpdates, h100.LearningRate, h100.FreezeFineTuneUpdates));
-        Assert.AreEqual((0.9f, 0.98f, 1e-8f, 0f), (m10.Optimizer.Beta1, m10.Optimizer.Beta2, m10.Optimizer.Epsilon, m10.Optimizer.WeightDecay));
-        Assert.AreEqual((0f, 0.1f, 0f, 0f, 3_200_000), (m10.FeatureGradMult, m10.ActivationDropout, m10.HiddenDropout, m10.FinalDropout, m10.Batching.MaxTokens));
-        Assert.ThrowsExactly<ArgumentException>(() => CtcFineTuningOptions.Preset("5m"));
+        CtcFineTuningOptions m10 = CtcFineTuningOptions.Presets["10m"], h10 = CtcFineTuningOptions.Presets["10h"], h100 = CtcFineTuningOptions.Presets["100h"];
+        CollectionAssert.AreEqual(new[] { "10m", "1h", "10h", "100h", "tiny" }, CtcFineTuningOptions.Presets.Keys.ToArray());
+        Assert.AreEqual(new CtcFineTuningOptions(), m10, "the defaults are base_10m");
+        Assert.AreEqual((13000, 5e-5f, 10000, 0.65f, 0.25f, 64, 0.1f), (m10.Optimization.MaxUpdates, m10.Optimization.LearningRate, m10.FreezeFineTuneUpdates,
+            m10.Regularization.MaskTimeProb, m10.Regularization.MaskFeatureProb, m10.Regularization.MaskFeatureLength, m10.Regularization.LayerDrop));
+        Assert.AreEqual((20000, 0.5f, 0.05f), (h10.Optimization.MaxUpdates, h10.Regularization.MaskFeatureProb, h10.Regularization.LayerDrop));
+        Assert.AreEqual((80000, 3e-5f, 0), (h100.Optimization.MaxUpdates, h100.Optimization.LearningRate, h100.FreezeFineTuneUpdates));
+        AdamWOptions adam = m10.Optimization.Optimizer;
+        Assert.AreEqual((0.9f, 0.98f, 1e-8f, 0f), (adam.Beta1, adam.Beta2, adam.Epsilon, adam.WeightDecay));
+        RegularizationOptions r = m10.Regularization;
+        Assert.AreEqual((0f, 0.1f, 0f, 0f, 3_200_000), (r.FeatureGradMult, r.ActivationDropout, r.HiddenDropout, r.FinalDropout, m10.Batching.MaxTokens));
+        Assert.AreEqual((10000, 50, 1), (m10.Run.ValidateAfterUpdates, m10.Run.ValidateInterval, m10.Run.KeepLastCheckpoints));
+
+        // The overrides the command line and ML.NET map: a shorter run starts validating at the same fraction of it.
+        CtcFineTuningOptions shorter = new TrainingOverrides { MaxUpdates = 1300, Seed = 4, MaskTimeProb = 0.1f }.ApplyTo(m10);
+        Assert.AreEqual((1300, 1000, 4UL, 0.1f), (shorter.Optimization.MaxUpdates, shorter.Run.ValidateAfterUpdates, shorter.Run.Seed, shorter.Regularization.MaskTimeProb));
+        Assert.AreEqual(m10 with { Optimization = shorter.Optimization, Run = shorter.Run, Regularization = shorter.Regularization }, shorter, "nothing else changes");
     }
 
     [TestMethod]
@@ -159,15 +190,15 @@ public sealed class CtcFineTunerTests : TempDirectoryTest
         (AudioDataset data, string pretrained) = Setup();
         AudioDataset valid = AudioDataset.OpenTranscribed(ToneCorpus(Path.Combine(TempDirectory, "valid"), ["HAZY DAY"]));
         var vocabulary = CtcFineTuner.BuildVocabulary(data);   // no Z
-        CtcFineTuningOptions options = Overfit(2) with { ValidateInterval = 2, ValidateAfterUpdates = 0 };
+        CtcFineTuningOptions options = Overfit(2) with { Run = Overfit(2).Run with { ValidateInterval = 2, ValidateAfterUpdates = 0 } };
         var model = CtcFineTuner.CreateModel(pretrained, vocabulary, options, out _);
         var log = new List<string>();
         var tuner = new CtcFineTuner(model, options, Path.Combine(TempDirectory, "run")) { Log = log.Add };
         tuner.Train(data, valid);
         Assert.IsTrue(log.Any(l => l.Contains("validation transcripts have characters outside the vocabulary ('Z')")), string.Join("\n", log));
-        (TranscriptionMetrics metrics, double loss) = tuner.Evaluate(valid);
-        Assert.AreEqual(8, metrics.Characters.ReferenceLength, "the reference keeps its Z");
-        Assert.IsTrue(double.IsFinite(loss));
+        EvaluationResult result = tuner.Evaluate(valid);
+        Assert.AreEqual(8, result.Metrics["reference_characters"], "the reference keeps its Z");
+        Assert.IsTrue(double.IsFinite(result.Loss));
         Assert.IsTrue(Directory.Exists(Path.Combine(TempDirectory, "run", "best")), "validation ran");
     }
 
@@ -180,10 +211,10 @@ public sealed class CtcFineTunerTests : TempDirectoryTest
         CtcFineTuningOptions options = Overfit(1) with { BestModelMetric = metric };
         var model = CtcFineTuner.CreateModel(pretrained, CtcFineTuner.BuildVocabulary(data), options, out _);
         var tuner = new CtcFineTuner(model, options, Path.Combine(TempDirectory, "run")) { Log = _ => { } };
-        (TranscriptionMetrics m, _) = tuner.Evaluate(data);   // the random head writes random letters
-        Assert.AreNotEqual(m.WordErrorRate, m.CharacterErrorRate, "the two rates must differ for this test to mean anything");
-        double? score = ((ITrainingTask<CtcBatchMetrics>)tuner).Validate(data).Score;
-        Assert.AreEqual(metric == BestModelMetric.CharacterErrorRate ? m.CharacterErrorRate : m.WordErrorRate, score);
+        EvaluationResult result = tuner.Evaluate(data);   // the random head writes random letters
+        Assert.AreNotEqual(result.Metrics["wer"], result.Metrics["cer"], "the two rates must differ for this test to mean anything");
+        double? score = ((ITrainingTask<CtcBatchMetrics>)tuner).Score(result);
+        Assert.AreEqual(metric == BestModelMetric.CharacterErrorRate ? result.Metrics["cer"] : result.Metrics["wer"], score);
     }
 
     [TestMethod]

@@ -19,11 +19,22 @@ public sealed class PreTrainerTests : TempDirectoryTest
     }
 
     // The recipe of the test model: no dropout, 20 distractors, normalised input.
-    private static PreTrainingOptions Options(int updates) => new()
+    private static PreTrainingOptions Options(int updates) =>
+        new TrainingOverrides { MaxUpdates = updates, LearningRate = 2e-3f, WarmupUpdates = updates / 10, Seed = 7, LogInterval = 1 }.ApplyTo(new PreTrainingOptions
+        {
+            Normalize = true, NumNegatives = 20, Regularization = Dropouts(new PreTrainingOptions().Regularization, 0f, 0f),
+            Batching = new BatchingOptions { MinSampleSize = 8000, MaxSampleSize = 16000, MaxTokens = 16000 },
+        });
+
+    // fairseq's dropout (residual and attention) and layer drop; the input and feature dropouts off.
+    private static RegularizationOptions Dropouts(RegularizationOptions r, float dropout, float layerDrop) =>
+        r with { HiddenDropout = dropout, AttentionDropout = dropout, FeatProjDropout = 0, FeatQuantizerDropout = 0, LayerDrop = layerDrop };
+
+    private static PreTrainingOptions WithDropout(PreTrainingOptions o, int updateFreq, int saveInterval = 0) => o with
     {
-        MaxUpdates = updates, LearningRate = 2e-3f, WarmupUpdates = updates / 10, Seed = 7, LogInterval = 1, Normalize = true,
-        NumNegatives = 20, Dropout = 0, FeatProjDropout = 0, FeatQuantizerDropout = 0, LayerDrop = 0,
-        Batching = new BatchingOptions { MinSampleSize = 8000, MaxSampleSize = 16000, MaxTokens = 16000 },
+        Regularization = Dropouts(o.Regularization, 0.1f, 0.1f),
+        Optimization = o.Optimization with { UpdateFreq = updateFreq },
+        Run = o.Run with { SaveInterval = saveInterval },
     };
 
     [TestMethod]
@@ -32,17 +43,20 @@ public sealed class PreTrainerTests : TempDirectoryTest
         AudioDataset corpus = Corpus();
         // Anneal the Gumbel temperature within the run (fairseq's schedule spans 400k updates); more unmasked context
         // per masked frame and fewer distractors make a memorisable task.
-        PreTrainingOptions options = Options(600) with
+        PreTrainingOptions defaults = Options(600);
+        PreTrainingOptions options = defaults with
         {
-            MaxTemperature = 1.0, TemperatureDecay = 0.99, LearningRate = 3e-3f, NumNegatives = 10, MaskTimeProb = 0.3f,
+            MaxTemperature = 1.0, TemperatureDecay = 0.99, NumNegatives = 10,
+            Optimization = defaults.Optimization with { LearningRate = 3e-3f },
+            Regularization = defaults.Regularization with { MaskTimeProb = 0.3f },
             Batching = new BatchingOptions { MinSampleSize = 8000, MaxSampleSize = 16000, MaxTokens = 48000 },
         };
         var model = new Wav2Vec2ForPreTraining(options.Configure(PreTrainableConfig()), new RandomSource(3));
         var log = new List<string>();
         var trainer = new PreTrainer(model, options, Path.Combine(TempDirectory, "run")) { Log = log.Add };
         trainer.Train(corpus);
-        PreTrainingMetrics final = trainer.Evaluate(corpus);
-        Assert.IsTrue(final.Accuracy > 0.85, $"accuracy {final.Accuracy:F3} after 600 updates (0.895 measured with 2 threads); last log: {log[^3]}");
+        EvaluationResult final = trainer.Evaluate(corpus);
+        Assert.IsTrue(final.Metrics["accuracy"] > 0.85, $"accuracy {final.Metrics["accuracy"]:F3} after 600 updates (0.895 measured with 2 threads); last log: {log[^3]}");
         Assert.IsTrue(File.Exists(Path.Combine(TempDirectory, "run", "final", "model.safetensors")));
     }
 
@@ -51,11 +65,11 @@ public sealed class PreTrainerTests : TempDirectoryTest
     {
         AudioDataset corpus = Corpus();
         // Dropout and layer drop on, to exercise the model's random stream too.
-        Wav2Vec2Config config = (Options(6) with { Dropout = 0.1f, LayerDrop = 0.1f }).Configure(PreTrainableConfig());
+        Wav2Vec2Config config = WithDropout(Options(6), 2).Configure(PreTrainableConfig());
         float[] Straight()
         {
             var model = new Wav2Vec2ForPreTraining(config, new RandomSource(3));
-            new PreTrainer(model, Options(6) with { UpdateFreq = 2, Dropout = 0.1f, LayerDrop = 0.1f }, Path.Combine(TempDirectory, "straight")) { Log = _ => { } }.Train(corpus);
+            new PreTrainer(model, WithDropout(Options(6), 2), Path.Combine(TempDirectory, "straight")) { Log = _ => { } }.Train(corpus);
             return model.Parameters().SelectMany(p => p.ToArray()).ToArray();
         }
         float[] Resumed()
@@ -64,13 +78,13 @@ public sealed class PreTrainerTests : TempDirectoryTest
             var first = new Wav2Vec2ForPreTraining(config, new RandomSource(3));
             using (var stop = new CancellationTokenSource())
             {
-                var trainer = new PreTrainer(first, Options(6) with { UpdateFreq = 2, SaveInterval = 3, Dropout = 0.1f, LayerDrop = 0.1f }, run) { Log = _ => { } };
+                var trainer = new PreTrainer(first, WithDropout(Options(6), 2, saveInterval: 3), run) { Log = _ => { } };
                 trainer.Log = line => { if (line.StartsWith("saved", StringComparison.Ordinal)) stop.Cancel(); };
                 trainer.Train(corpus, null, stop.Token);
                 Assert.AreEqual(3, trainer.State.Update, "stopped after the first checkpoint");
             }
             var second = new Wav2Vec2ForPreTraining(config, new RandomSource(99));   // different init: everything comes from the checkpoint
-            var resumed = new PreTrainer(second, Options(6) with { UpdateFreq = 2, SaveInterval = 3, Dropout = 0.1f, LayerDrop = 0.1f }, run) { Log = _ => { } };
+            var resumed = new PreTrainer(second, WithDropout(Options(6), 2, saveInterval: 3), run) { Log = _ => { } };
             Assert.IsTrue(resumed.TryResume());
             resumed.Train(corpus);
             return second.Parameters().SelectMany(p => p.ToArray()).ToArray();
@@ -87,12 +101,13 @@ public sealed class PreTrainerTests : TempDirectoryTest
     [TestMethod]
     public void LearningRateWarmsUpThenDecaysWithFairseqsStepIndexingAndTemperatureFollowsFairseq()
     {
-        var options = new PreTrainingOptions { MaxUpdates = 100, LearningRate = 1e-3f, WarmupUpdates = 10 };
-        Assert.AreEqual(0f, options.LearningRateAt(1), "update 1 runs at the rate set before any update: 0");
-        Assert.AreEqual(1e-4f, options.LearningRateAt(2), 1e-9f);
-        Assert.AreEqual(1e-3f, options.LearningRateAt(11), 1e-9f);
-        Assert.AreEqual(5e-4f, options.LearningRateAt(56), 1e-9f);
-        Assert.AreEqual(1e-3f / 90, options.LearningRateAt(100), 1e-9f);
+        var options = new TrainingOverrides { MaxUpdates = 100, LearningRate = 1e-3f, WarmupUpdates = 10 }.ApplyTo(new PreTrainingOptions());
+        OptimizationOptions o = options.Optimization;
+        Assert.AreEqual(0f, o.LearningRateAt(1), "update 1 runs at the rate set before any update: 0");
+        Assert.AreEqual(1e-4f, o.LearningRateAt(2), 1e-9f);
+        Assert.AreEqual(1e-3f, o.LearningRateAt(11), 1e-9f);
+        Assert.AreEqual(5e-4f, o.LearningRateAt(56), 1e-9f);
+        Assert.AreEqual(1e-3f / 90, o.LearningRateAt(100), 1e-9f);
         Assert.AreEqual(2f, options.TemperatureAt(0));
         Assert.AreEqual(2 * Math.Pow(0.999995, 1000), options.TemperatureAt(1000), 1e-6);
         Assert.AreEqual(0.5f, options.TemperatureAt(10_000_000));
@@ -101,13 +116,21 @@ public sealed class PreTrainerTests : TempDirectoryTest
     [TestMethod]
     public void WarmupIsANumberOfUpdatesExceptForTheTinyRecipeWhichScalesToTheRun()
     {
-        PreTrainingOptions base1k = PreTrainingOptions.Preset("base") with { MaxUpdates = 1000 };
-        Assert.AreEqual((32_000, 0.999995), (base1k.WarmupUpdates, base1k.TemperatureDecay), "fairseq's numbers do not follow --max-updates");
-        Assert.AreEqual(32_000, PreTrainingOptions.Preset("large").WarmupUpdates);
-        PreTrainingOptions tiny = PreTrainingOptions.Tiny(1000);
-        Assert.AreEqual(80, tiny.WarmupUpdates);
+        CollectionAssert.AreEqual(new[] { "base", "large", "tiny" }, PreTrainingOptions.Presets.Keys.ToArray());
+        Assert.AreEqual(new PreTrainingOptions(), PreTrainingOptions.Presets["base"], "the defaults are fairseq's BASE recipe");
+        var shorter = new TrainingOverrides { MaxUpdates = 1000 };
+        PreTrainingOptions base1k = shorter.ApplyTo(PreTrainingOptions.Presets["base"]);
+        Assert.AreEqual(new PolynomialDecaySchedule { WarmupUpdates = 32_000 }, base1k.Optimization.Schedule, "fairseq's numbers do not follow --max-updates");
+        Assert.AreEqual(2 * Math.Pow(0.999995, 600), base1k.TemperatureAt(600), 1e-6);
+        Assert.AreEqual(new PolynomialDecaySchedule { WarmupUpdates = 32_000 }, PreTrainingOptions.Presets["large"].Optimization.Schedule);
+        PreTrainingOptions tiny = shorter.ApplyTo(PreTrainingOptions.Presets["tiny"]);
+        Assert.AreEqual(0f, tiny.Optimization.LearningRateAt(1));
+        Assert.AreEqual(1e-3f, tiny.Optimization.LearningRateAt(81), 1e-9f, "the peak after 80 warm-up updates (8% of the run)");
+        Assert.AreEqual(1e-3f * 79 / 80, tiny.Optimization.LearningRateAt(80), 1e-9f);
         Assert.AreEqual(0.5, tiny.TemperatureAt(600), 1e-6, "the temperature reaches its floor at 60% of the run");
-        Assert.IsTrue(tiny.TemperatureAt(300) > 0.65);
+        Assert.AreEqual(Math.Pow(0.5, 300 / 600.0), tiny.TemperatureAt(300), 1e-6);
+        Assert.AreEqual(Math.Pow(0.5, 300 / 1200.0), new TrainingOverrides { MaxUpdates = 2000 }.ApplyTo(PreTrainingOptions.Presets["tiny"]).TemperatureAt(300), 1e-6,
+            "a longer run decays more slowly");
     }
 
     [TestMethod]

@@ -24,12 +24,16 @@ public sealed class SequenceClassificationTrainerTests : TempDirectoryTest
         return (AudioDataset.FromEntries(entries), pretrained);
     }
 
-    private static SequenceClassificationOptions Quick(int updates) => new()
-    {
-        MaxUpdates = updates, LearningRate = 2e-3f, FeatureGradMult = 1f, MaskTimeProb = 0f, LayerDrop = 0f, HiddenDropout = 0f,
-        AttentionDropout = 0f, ActivationDropout = 0f, ClassifierProjSize = 16, Seed = 7, LogInterval = 10, ValidateInterval = 0,
-        SaveInterval = 0, Batching = new SequenceClassificationOptions().Batching with { MaxTokens = 20_000 },
-    };
+    private static SequenceClassificationOptions Quick(int updates) =>
+        new TrainingOverrides { MaxUpdates = updates, LearningRate = 2e-3f, Seed = 7, LogInterval = 10, ValidateInterval = 0, SaveInterval = 0, MaxTokens = 20_000 }
+            .ApplyTo(new SequenceClassificationOptions
+            {
+                ClassifierProjSize = 16,
+                Regularization = new RegularizationOptions
+                {
+                    FeatureGradMult = 1f, MaskTimeProb = 0f, LayerDrop = 0f, HiddenDropout = 0f, AttentionDropout = 0f, ActivationDropout = 0f,
+                },
+            });
 
     [TestMethod]
     public void LearnsToTellThreePitchesApartFromInMemoryClips()
@@ -44,8 +48,8 @@ public sealed class SequenceClassificationTrainerTests : TempDirectoryTest
         var entries = new List<TrainingLogEntry>();
         var trainer = new SequenceClassificationTrainer(model, Quick(80), Path.Combine(TempDirectory, "run")) { Log = log.Add, Logged = entries.Add };
         trainer.Train(data);
-        (double accuracy, double loss) = trainer.Evaluate(data);
-        Assert.AreEqual(1.0, accuracy, $"accuracy after 80 updates (loss {loss:F3}); log:\n{string.Join("\n", log)}");
+        EvaluationResult result = trainer.Evaluate(data);
+        Assert.AreEqual(1.0, result.Metrics["accuracy"], $"accuracy after 80 updates (loss {result.Loss:F3}); log:\n{string.Join("\n", log)}");
         Assert.AreEqual(8, entries.Count, "one entry per logged update");
         Assert.IsTrue(entries[^1].Metrics["loss"] < entries[0].Metrics["loss"], "the loss falls");
         CollectionAssert.IsSubsetOf(new[] { "loss", "accuracy", "lr", "grad_norm" }, entries[0].Metrics.Keys.ToArray());
@@ -61,10 +65,16 @@ public sealed class SequenceClassificationTrainerTests : TempDirectoryTest
         (AudioDataset data, string pretrained) = Setup();
         IReadOnlyList<string> classes = SequenceClassificationTrainer.CollectLabels(data);
         // Masks, dropout, layer drop, a frozen phase that ends mid-run and accumulation all on.
-        SequenceClassificationOptions options = Quick(6) with
+        SequenceClassificationOptions quick = Quick(6);
+        SequenceClassificationOptions options = quick with
         {
-            FreezeBackboneUpdates = 2, MaskTimeProb = 0.3f, MaskTimeLength = 4, MaskFeatureProb = 0.2f, MaskFeatureLength = 8,
-            LayerDrop = 0.2f, HiddenDropout = 0.1f, UpdateFreq = 2, FeatureGradMult = 0f, LogInterval = 1, UseWeightedLayerSum = true,
+            FreezeBackboneUpdates = 2, UseWeightedLayerSum = true,
+            Regularization = quick.Regularization with
+            {
+                MaskTimeProb = 0.3f, MaskTimeLength = 4, MaskFeatureProb = 0.2f, MaskFeatureLength = 8, LayerDrop = 0.2f, HiddenDropout = 0.1f, FeatureGradMult = 0f,
+            },
+            Optimization = quick.Optimization with { UpdateFreq = 2 },
+            Run = quick.Run with { LogInterval = 1 },
         };
         float[] Straight()
         {
@@ -78,13 +88,13 @@ public sealed class SequenceClassificationTrainerTests : TempDirectoryTest
             using (var stop = new CancellationTokenSource())
             {
                 var first = new SequenceClassificationTrainer(SequenceClassificationTrainer.CreateModel(pretrained, classes, options, out _),
-                    options with { SaveInterval = 3 }, run);
+                    options with { Run = options.Run with { SaveInterval = 3 } }, run);
                 first.Log = line => { if (line.StartsWith("saved", StringComparison.Ordinal)) stop.Cancel(); };
                 first.Train(data, null, stop.Token);
                 Assert.AreEqual(3, first.State.Update, "stopped after the first checkpoint");
             }
-            var second = SequenceClassificationTrainer.CreateModel(pretrained, classes, options with { Seed = 99 }, out _);
-            var resumed = new SequenceClassificationTrainer(second, options with { SaveInterval = 3 }, run) { Log = _ => { } };
+            var second = SequenceClassificationTrainer.CreateModel(pretrained, classes, options with { Run = options.Run with { Seed = 99 } }, out _);
+            var resumed = new SequenceClassificationTrainer(second, options with { Run = options.Run with { SaveInterval = 3 } }, run) { Log = _ => { } };
             Assert.IsTrue(resumed.TryResume());
             resumed.Train(data);
             return second.Parameters().SelectMany(p => p.ToArray()).ToArray();

@@ -1,0 +1,95 @@
+using Wav2Vec2.Data;
+
+namespace Wav2Vec2.Training;
+
+/// <summary>One line of train_log.jsonl: the numeric figures of a logged update or a validation.</summary>
+/// <param name="Split">"train" or "valid".</param>
+/// <param name="Update">Completed updates.</param>
+/// <param name="Metrics">The figures by their train_log.jsonl names ("loss", "lr", "grad_norm", "accuracy", "wer", ...).</param>
+/// <example><code>
+/// trainer.Logged = entry => { if (entry.Split == "valid") Console.WriteLine(entry.Metrics["accuracy"]); };
+/// </code></example>
+public sealed record TrainingLogEntry(string Split, int Update, IReadOnlyDictionary<string, double> Metrics);
+
+/// <summary>
+/// The figures of a model on a labeled dataset, named as train_log.jsonl's validation lines name them: "loss" and
+/// "utterances" always, then the task's ("wer", "cer", "substitutions", ... for CTC; "accuracy" for classification;
+/// "accuracy", "code_perplexity", ... for pre-training).
+/// </summary>
+/// <param name="Metrics">The figures by name.</param>
+/// <example><code>
+/// EvaluationResult test = tuner.Evaluate(AudioDataset.OpenTranscribed("test"));
+/// Console.WriteLine($"WER {test.Metrics["wer"]:P2} over {test.Utterances} utterances");
+/// </code></example>
+public sealed record EvaluationResult(IReadOnlyDictionary<string, double> Metrics)
+{
+    /// <summary>The task's loss (as train_log.jsonl logs it).</summary>
+    public double Loss => Metrics["loss"];
+
+    /// <summary>Recordings evaluated.</summary>
+    public int Utterances => (int)Metrics["utterances"];
+}
+
+/// <summary>
+/// What the trainers share (<see cref="PreTrainer"/>, <see cref="CtcFineTuner"/>, <see cref="SequenceClassificationTrainer"/>):
+/// the run directory with its resumable checkpoints, training on datasets with cancellation, evaluation, and what
+/// progress displays (the command line's progress bar, ML.NET's progress channel) need: the log, the updates, the
+/// logged figures and where the run stands.
+/// </summary>
+/// <example><code>
+/// Trainer trainer = CtcFineTuner.Prepare("pretrained", train, CtcFineTuningOptions.Presets["tiny"], "run");
+/// trainer.UpdateCompleted = update => Console.Title = $"{update}/{trainer.MaxUpdates}";
+/// trainer.Logged = entry => Console.WriteLine($"{entry.Split} {entry.Update}: loss {entry.Metrics["loss"]}");
+/// trainer.Train(train, dev);
+/// </code></example>
+public abstract class Trainer
+{
+    private protected Trainer()
+    {
+    }
+
+    /// <summary>The shared loop; set by the task's constructor.</summary>
+    private protected TrainingLoop Loop { get; init; } = null!;
+
+    /// <summary>Progress and warnings, one line each (console by default).</summary>
+    public Action<string> Log { get => Loop.Log; set => Loop.Log = value; }
+
+    /// <summary>Called after every update with the number of completed updates.</summary>
+    public Action<int>? UpdateCompleted { get => Loop.UpdateCompleted; set => Loop.UpdateCompleted = value; }
+
+    /// <summary>Called with the figures of each logged update and each validation, as train_log.jsonl records them.</summary>
+    public Action<TrainingLogEntry>? Logged { get => Loop.Logged; set => Loop.Logged = value; }
+
+    /// <summary>Where the run stands.</summary>
+    public TrainerState State => Loop.State;
+
+    /// <summary>The update the run stops at.</summary>
+    public int MaxUpdates => Loop.MaxUpdates;
+
+    /// <summary>The run directory: train_log.jsonl, checkpoint-N/, best/ (with validation data) and final/.</summary>
+    public string RunDirectory => Loop.RunDirectory;
+
+    /// <summary>Recordings that could not be decoded so far (also counted as "skipped_files" in train_log.jsonl).</summary>
+    public int SkippedFiles => Loop.SkippedFiles;
+
+    /// <summary>Training recordings left out because they cannot fit the task (too short for their labels or for one frame).</summary>
+    public int SkippedUtterances { get; private protected set; }
+
+    /// <summary>Restores the newest complete checkpoint-N of the run directory (model, optimizer, data position, random
+    /// streams): training then continues exactly. False when there is none.</summary>
+    /// <example><code>
+    /// if (!trainer.TryResume()) Console.WriteLine("starting from update 0");
+    /// </code></example>
+    public bool TryResume() => Loop.TryResume();
+
+    /// <summary>
+    /// Trains until the recipe's last update or cancellation (the last completed update is then saved as a checkpoint);
+    /// the final model goes to final/, and with <paramref name="valid"/> the best one by validation to best/.
+    /// </summary>
+    /// <exception cref="InvalidDataException">A training entry lacks what the task needs (the file is named), or no
+    /// training recording is usable.</exception>
+    public abstract void Train(AudioDataset train, AudioDataset? valid = null, CancellationToken cancellationToken = default);
+
+    /// <summary>The model's figures on a dataset, one recording at a time, in evaluation mode.</summary>
+    public abstract EvaluationResult Evaluate(AudioDataset data);
+}
