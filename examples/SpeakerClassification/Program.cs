@@ -29,7 +29,7 @@ if (pretrain >= 0)
     IDataView unlabeled = mlContext.Data.LoadFromTextFile<Clip>(Path.Combine(args[pretrain + 1], "labels.tsv"), hasHeader: true);
     Wav2Vec2FeaturesTransformer preTrained = mlContext.Transforms.Wav2Vec2PreTrain(new Wav2Vec2PreTrainingOptions
     {
-        InitialModelDirectory = modelDir, Preset = "tiny", MaxUpdates = int.Parse(args[pretrain + 2]), AudioColumnName = "Path",
+        ModelDirectory = modelDir, Preset = "tiny", MaxUpdates = int.Parse(args[pretrain + 2]), AudioColumnName = "Path",
         AudioFolder = Path.Combine(args[pretrain + 1], "clips"), Seed = 1,
     }).Fit(unlabeled);
     modelDir = Path.Combine(Path.GetTempPath(), "wav2vec2-voices-pretrained");
@@ -80,7 +80,7 @@ if (finetune >= 0)
     var fineTuning = mlContext.Transforms.Conversion.MapValueToKey("Label")
         .Append(mlContext.MulticlassClassification.Trainers.Wav2Vec2AudioClassification(new Wav2Vec2AudioClassificationOptions
         {
-            PretrainedModelDirectory = modelDir, AudioColumnName = "Path", AudioFolder = Path.Combine(dataDir, "clips"),
+            ModelDirectory = modelDir, AudioColumnName = "Path", AudioFolder = Path.Combine(dataDir, "clips"),
             MaxUpdates = int.Parse(args[finetune + 1]), LearningRate = 3e-4f, MaxTokens = 320_000, Seed = 1,
         }))
         .Append(mlContext.Transforms.Conversion.MapKeyToValue("PredictedLabel"));

@@ -32,7 +32,7 @@ Wav2Vec2FeaturesTransformer preTrained = mlContext.Transforms.Wav2Vec2PreTrain(n
 // 2. CTC fine-tuning of that model on the transcripts (mlContext.SpeechRecognition: ML.NET has no catalog for the task).
 Wav2Vec2TranscribeTransformer asr = mlContext.SpeechRecognition.Trainers.Wav2Vec2Ctc(new Wav2Vec2CtcTrainerOptions
 {
-    PretrainedModel = preTrained.Model, TranscriptColumnName = "Transcript", AudioColumnName = "Path", AudioFolder = dataDir,
+    Model = preTrained.Model, TranscriptColumnName = "Transcript", AudioColumnName = "Path", AudioFolder = dataDir,
     Preset = "tiny", MaxUpdates = fineTuneUpdates, ValidationData = split.TestSet,
     OutputDirectory = "runs/asr", ResumeFromCheckpoint = true, CancellationToken = stop.Token,
 }).Fit(split.TrainSet);

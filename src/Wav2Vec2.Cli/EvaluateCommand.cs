@@ -1,6 +1,5 @@
 using System.CommandLine;
 using System.Globalization;
-using System.Text;
 using Wav2Vec2.Data;
 using Wav2Vec2.Decoding;
 using Wav2Vec2.IO;
@@ -41,7 +40,7 @@ internal static class EvaluateCommand
             output.WriteLine(Line("CER", metrics.Characters, "characters"));
             if (target != null)
             {
-                AtomicFile.WriteText(target, Table(results));
+                TranscriptionResult.WriteTsv(target, results);
                 output.WriteLine($"{target}: {results.Count} utterances");
             }
             return 0;
@@ -64,13 +63,4 @@ internal static class EvaluateCommand
     private static string Line(string name, EditCounts counts, string units) => string.Create(CultureInfo.InvariantCulture,
         $"{name}: {counts.Rate:P2} ({counts.Errors} errors in {counts.ReferenceLength} {units}: {counts.Substitutions} substitutions, " +
         $"{counts.Deletions} deletions, {counts.Insertions} insertions)");
-
-    private static string Table(IEnumerable<TranscriptionResult> results)
-    {
-        var text = new StringBuilder("id\treference\thypothesis\tword_errors\treference_words\tsubstitutions\tdeletions\tinsertions\tchar_errors\treference_chars\n");
-        foreach (TranscriptionResult r in results)
-            text.Append(CultureInfo.InvariantCulture, $"{r.Id}\t{r.Reference}\t{r.Hypothesis}\t{r.Words.Errors}\t{r.Words.ReferenceLength}\t")
-                .Append(CultureInfo.InvariantCulture, $"{r.Words.Substitutions}\t{r.Words.Deletions}\t{r.Words.Insertions}\t{r.Characters.Errors}\t{r.Characters.ReferenceLength}\n");
-        return text.ToString();
-    }
 }

@@ -120,10 +120,8 @@ internal static class ModelCommands
         command.SetAction(parse =>
         {
             string directory = parse.GetValue(model)!;
-            Wav2Vec2Config c = PretrainedDirectory.LoadConfig(directory);
-            using ITensorSource weights = CheckpointLoader.OpenWeights(directory);
-            long parameters = weights.Names.Sum(n => (long)weights.Shape(n).Aggregate(1L, (a, b) => a * b));
-            bool hasHead = weights.Names.Any(n => Wav2Vec2ForCtc.HeadTensorPrefixes.Any(p => n.StartsWith(p, StringComparison.Ordinal)));
+            ModelSummary summary = ModelSummary.Read(directory);
+            Wav2Vec2Config c = summary.Config;
             string Join(int[] values) => string.Join(",", values);
             output.WriteLine($"model:        {directory}");
             output.WriteLine($"transformer:  {c.NumHiddenLayers} layers x {c.HiddenSize} ({c.NumAttentionHeads} heads, feed-forward {c.IntermediateSize}), " +
@@ -132,8 +130,8 @@ internal static class ModelCommands
                              $"{c.FeatExtractNorm.ToString().ToLowerInvariant()} norm, bias {(c.ConvBias ? "yes" : "no")}; {c.InputsToLogitsRatio} samples per frame");
             output.WriteLine($"positional:   conv kernel {c.NumConvPosEmbeddings}, {c.NumConvPosEmbeddingGroups} groups");
             output.WriteLine($"quantizer:    {c.NumCodevectorGroups} x {c.NumCodevectorsPerGroup} codevectors, dim {c.CodevectorDim}");
-            output.WriteLine($"head:         {(hasHead ? $"CTC, vocab_size {c.VocabSize}" : "none (backbone only)")}");
-            output.WriteLine($"parameters:   {parameters.ToString("N0", CultureInfo.InvariantCulture)} in {weights.Names.Count} tensors");
+            output.WriteLine($"head:         {summary.Head switch { "CTC" => $"CTC, vocab_size {c.VocabSize}", "none" => "none (backbone only)", string h => h }}");
+            output.WriteLine($"parameters:   {summary.ParameterCount.ToString("N0", CultureInfo.InvariantCulture)} in {summary.TensorCount} tensors");
             string[] unknown = c.UnknownFields.ToArray();
             if (unknown.Length > 0)
                 output.WriteLine($"other fields: {string.Join(", ", unknown)}");

@@ -64,7 +64,7 @@ internal static class TrainingRun
             {
                 var progress = context.AddTask(caption, maxValue: trainer.MaxUpdates);
                 var status = context.AddTask("starting", maxValue: 1);
-                progress.Value = trainer.State.Update;
+                progress.Value = trainer.Update;
                 trainer.UpdateCompleted = update => progress.Value = update;
                 trainer.Log = line =>
                 {

@@ -31,7 +31,7 @@ internal static class TuneLmCommand
             var decoder = (CtcBeamSearchDecoder)decoding.Settings(parse).Create(tokenizer);
             AudioDataset dev = AudioDataset.OpenTranscribed(parse.GetValue(data)!);
             var utterances = dev.Entries.Select(e => (ctc.Logits(Audio.AudioFile.Read(e.Path), ModelCommands.Chunking(parse.GetValue(chunk))), e.Transcript!)).ToList();
-            IReadOnlyList<LanguageModelTrial> trials = LanguageModelTuning.Grid(decoder, utterances, alphaValues, betaValues);
+            IReadOnlyList<LanguageModelTrial> trials = decoder.TuneLanguageModel(utterances, alphaValues, betaValues);
             output.WriteLine("lm_weight\tword_score\twer\tcer");
             foreach (LanguageModelTrial t in trials.OrderBy(t => t.LanguageModelWeight).ThenBy(t => t.WordInsertionBonus))
                 output.WriteLine(string.Create(CultureInfo.InvariantCulture,

@@ -70,7 +70,7 @@ public sealed class SpeechRecognitionCatalog
 
     /// <summary>The trainers of <c>mlContext.SpeechRecognition.Trainers</c>.</summary>
     /// <example><code>
-    /// var trainer = mlContext.SpeechRecognition.Trainers.Wav2Vec2Ctc(new Wav2Vec2CtcTrainerOptions { PretrainedModelDirectory = "pretrained" });
+    /// var trainer = mlContext.SpeechRecognition.Trainers.Wav2Vec2Ctc(new Wav2Vec2CtcTrainerOptions { ModelDirectory = "pretrained" });
     /// </code></example>
     public sealed class SpeechRecognitionTrainers
     {
@@ -94,7 +94,7 @@ public sealed class SpeechRecognitionCatalog
             int? maxUpdates = null, string? audioFolder = null) =>
             Wav2Vec2Ctc(new Wav2Vec2CtcTrainerOptions
             {
-                PretrainedModelDirectory = pretrainedModelDirectory, TranscriptColumnName = labelColumnName, AudioColumnName = audioColumnName,
+                ModelDirectory = pretrainedModelDirectory, TranscriptColumnName = labelColumnName, AudioColumnName = audioColumnName,
                 OutputColumnName = outputColumnName, Preset = preset, MaxUpdates = maxUpdates, AudioFolder = audioFolder,
             });
 
@@ -115,7 +115,7 @@ public sealed class SpeechRecognitionCatalog
             int? maxUpdates = null, string? audioFolder = null) =>
             Wav2Vec2Ctc(new Wav2Vec2CtcTrainerOptions
             {
-                PretrainedModel = (pretrained ?? throw new ArgumentNullException(nameof(pretrained))).Model, TranscriptColumnName = labelColumnName,
+                Model = (pretrained ?? throw new ArgumentNullException(nameof(pretrained))).Model, TranscriptColumnName = labelColumnName,
                 AudioColumnName = audioColumnName, OutputColumnName = outputColumnName, Preset = preset, MaxUpdates = maxUpdates,
                 AudioFolder = audioFolder,
             });
@@ -125,7 +125,7 @@ public sealed class SpeechRecognitionCatalog
         /// <example><code>
         /// var trainer = mlContext.SpeechRecognition.Trainers.Wav2Vec2Ctc(new Wav2Vec2CtcTrainerOptions
         /// {
-        ///     PretrainedModelDirectory = "wav2vec2-base", Preset = "1h", UpdateFreq = 8, ValidationData = dev, OutputDirectory = "asr-run",
+        ///     ModelDirectory = "wav2vec2-base", Preset = "1h", UpdateFreq = 8, ValidationData = dev, OutputDirectory = "asr-run",
         /// });
         /// </code></example>
         public Wav2Vec2CtcTrainer Wav2Vec2Ctc(Wav2Vec2CtcTrainerOptions options) =>

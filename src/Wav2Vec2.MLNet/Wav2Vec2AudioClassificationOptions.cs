@@ -12,11 +12,11 @@ namespace Wav2Vec2.MLNet;
 /// <example><code>
 /// var options = new Wav2Vec2AudioClassificationOptions
 /// {
-///     PretrainedModelDirectory = "wav2vec2-base", AudioColumnName = "Path", AudioFolder = "clips", MaxUpdates = 600,
+///     ModelDirectory = "wav2vec2-base", AudioColumnName = "Path", AudioFolder = "clips", MaxUpdates = 600,
 ///     LearningRate = 1e-4f, FreezeBackbone = true, UseWeightedLayerSum = true, ValidationData = dev,
 /// };
 /// </code></example>
-public sealed class Wav2Vec2AudioClassificationOptions : Wav2Vec2FineTuningOptions
+public sealed class Wav2Vec2AudioClassificationOptions : Wav2Vec2TrainingOptions
 {
     /// <summary>The key-typed label column (MapValueToKey makes one; its key values name the classes).</summary>
     public string LabelColumnName { get; set; } = "Label";
@@ -56,7 +56,7 @@ public sealed class Wav2Vec2AudioClassificationOptions : Wav2Vec2FineTuningOptio
 
     internal void Validate()
     {
-        ValidateFineTuning((nameof(LabelColumnName), LabelColumnName), (nameof(ScoreColumnName), ScoreColumnName),
+        ValidateCommon(modelRequired: true, (nameof(LabelColumnName), LabelColumnName), (nameof(ScoreColumnName), ScoreColumnName),
             (nameof(PredictedLabelColumnName), PredictedLabelColumnName));
         if (ClassifierProjSize < 1)
             throw new ArgumentOutOfRangeException(nameof(ClassifierProjSize), ClassifierProjSize, "ClassifierProjSize must be at least 1");

@@ -51,7 +51,7 @@ public sealed class Wav2Vec2AudioClassificationTrainer : Wav2Vec2TrainerBase<Wav
     {
         IReadOnlyList<string> classes = Classes(schema);
         SequenceClassificationOptions recipe = _options.ResolveRecipe();
-        string pretrained = session.Pretrained(_options.PretrainedModelDirectory, _options.PretrainedModel);
+        string pretrained = session.StartingModel(_options.ModelDirectory, _options.Model)!;
         SequenceClassificationTrainer trainer = session.Prepare((run, resume, log) => SequenceClassificationTrainer.Prepare(pretrained, classes,
             recipe, run, resume, log));
         session.Train(trainer, token => trainer.Train(train, valid, token));

@@ -43,7 +43,7 @@ public sealed class Wav2Vec2CtcTrainer : Wav2Vec2TrainerBase<Wav2Vec2TranscribeT
     private protected override Wav2Vec2TranscribeTransformer Train(TrainingSession session, AudioDataset train, AudioDataset? valid, DataViewSchema schema)
     {
         CtcFineTuningOptions recipe = _options.ResolveRecipe();
-        string pretrained = session.Pretrained(_options.PretrainedModelDirectory, _options.PretrainedModel);
+        string pretrained = session.StartingModel(_options.ModelDirectory, _options.Model)!;
         CtcFineTuner tuner = session.Prepare((run, resume, log) => CtcFineTuner.Prepare(pretrained, train, recipe, run, resume, _options.Vocabulary, log));
         session.Train(tuner, token => tuner.Train(train, valid, token));
         var settings = new TranscribeSettings(_options.OutputColumnName, _options.Decoding, _options.Chunking, _options.ThreadCount);

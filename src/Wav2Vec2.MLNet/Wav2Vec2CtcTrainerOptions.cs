@@ -14,11 +14,11 @@ namespace Wav2Vec2.MLNet;
 /// <example><code>
 /// var options = new Wav2Vec2CtcTrainerOptions
 /// {
-///     PretrainedModel = preTrained.Model, AudioColumnName = "Path", AudioFolder = "clips", Preset = "tiny", MaxUpdates = 1500,
+///     Model = preTrained.Model, AudioColumnName = "Path", AudioFolder = "clips", Preset = "tiny", MaxUpdates = 1500,
 ///     FreezeFineTuneUpdates = 100, ValidationData = dev, OutputDirectory = "asr-run",
 /// };
 /// </code></example>
-public sealed class Wav2Vec2CtcTrainerOptions : Wav2Vec2FineTuningOptions
+public sealed class Wav2Vec2CtcTrainerOptions : Wav2Vec2TrainingOptions
 {
     /// <summary>The Text column of reference transcripts (normalised as <see cref="TranscriptNormalizer"/> says).</summary>
     public string TranscriptColumnName { get; set; } = "Transcript";
@@ -60,7 +60,7 @@ public sealed class Wav2Vec2CtcTrainerOptions : Wav2Vec2FineTuningOptions
 
     internal void Validate()
     {
-        ValidateFineTuning((nameof(TranscriptColumnName), TranscriptColumnName), (nameof(OutputColumnName), OutputColumnName));
+        ValidateCommon(modelRequired: true, (nameof(TranscriptColumnName), TranscriptColumnName), (nameof(OutputColumnName), OutputColumnName));
         if (Recipe == null && !CtcFineTuningOptions.Presets.ContainsKey(Preset))
             throw new ArgumentException($"Preset must be one of {string.Join(", ", CtcFineTuningOptions.Presets.Keys)}, got '{Preset}'", nameof(Preset));
         if (FreezeFineTuneUpdates < 0)

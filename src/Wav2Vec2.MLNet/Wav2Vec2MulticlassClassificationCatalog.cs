@@ -31,7 +31,7 @@ public static class Wav2Vec2MulticlassClassificationCatalog
         string predictedLabelColumnName = "PredictedLabel", int? maxUpdates = null, string? audioFolder = null) =>
         catalog.Wav2Vec2AudioClassification(new Wav2Vec2AudioClassificationOptions
         {
-            PretrainedModelDirectory = pretrainedModelDirectory, LabelColumnName = labelColumnName, AudioColumnName = audioColumnName,
+            ModelDirectory = pretrainedModelDirectory, LabelColumnName = labelColumnName, AudioColumnName = audioColumnName,
             ScoreColumnName = scoreColumnName, PredictedLabelColumnName = predictedLabelColumnName, MaxUpdates = maxUpdates, AudioFolder = audioFolder,
         });
 
@@ -40,7 +40,7 @@ public static class Wav2Vec2MulticlassClassificationCatalog
     /// <example><code>
     /// var trainer = mlContext.MulticlassClassification.Trainers.Wav2Vec2AudioClassification(new Wav2Vec2AudioClassificationOptions
     /// {
-    ///     PretrainedModel = preTrained.Model, AudioColumnName = "Audio", FreezeBackbone = true, UseWeightedLayerSum = true,
+    ///     Model = preTrained.Model, AudioColumnName = "Audio", FreezeBackbone = true, UseWeightedLayerSum = true,
     /// });
     /// </code></example>
     public static Wav2Vec2AudioClassificationTrainer Wav2Vec2AudioClassification(this MulticlassClassificationCatalog.MulticlassClassificationTrainers catalog,

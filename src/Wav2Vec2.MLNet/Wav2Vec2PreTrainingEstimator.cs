@@ -51,8 +51,8 @@ public sealed class Wav2Vec2PreTrainingEstimator : Wav2Vec2TrainerBase<Wav2Vec2F
         PreTrainingOptions recipe = _options.ResolveRecipe(_architecture);
         if (_options.ValidationFraction > 0)
             (train, valid) = Split(train, _options.ValidationFraction, recipe.Run.Seed);
-        PreTrainer trainer = session.Prepare((run, resume, log) => PreTrainer.Prepare(_architecture, recipe, run, resume,
-            _options.InitialModelDirectory, log));
+        string? start = session.StartingModel(_options.ModelDirectory, _options.Model);
+        PreTrainer trainer = session.Prepare((run, resume, log) => PreTrainer.Prepare(_architecture, recipe, run, resume, start, log));
         session.Train(trainer, token => trainer.Train(train, valid, token));
         return new Wav2Vec2FeaturesTransformer(new FeaturesMapper(_options.InputSettings(Environment), trainer.Model.Backbone, _features));
     }

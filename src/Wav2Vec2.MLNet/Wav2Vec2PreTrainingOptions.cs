@@ -23,7 +23,7 @@ public sealed class Wav2Vec2PreTrainingOptions : Wav2Vec2TrainingOptions
 
     /// <summary>
     /// The recipe ("base", "large" or "tiny", see <see cref="PreTrainingOptions.Presets"/>) and, without
-    /// <see cref="Config"/> or <see cref="InitialModelDirectory"/>, the architecture. Null: "large" for a layer-norm
+    /// <see cref="Config"/> or a starting model, the architecture. Null: "large" for a layer-norm
     /// architecture, else "base". "tiny"'s warm-up and temperature decay stretch with
     /// <see cref="Wav2Vec2TrainingOptions.MaxUpdates"/>.
     /// </summary>
@@ -31,9 +31,6 @@ public sealed class Wav2Vec2PreTrainingOptions : Wav2Vec2TrainingOptions
 
     /// <summary>The architecture to pre-train from scratch (its training settings are ignored: the recipe's apply).</summary>
     public Wav2Vec2Config? Config { get; set; }
-
-    /// <summary>Start from the weights (and architecture) of this Hugging Face model directory.</summary>
-    public string? InitialModelDirectory { get; set; }
 
     /// <summary>A complete recipe instead of the preset's (the shared overrides still apply).</summary>
     public PreTrainingOptions? Recipe { get; set; }
@@ -48,8 +45,8 @@ public sealed class Wav2Vec2PreTrainingOptions : Wav2Vec2TrainingOptions
     /// <summary>Pooling of the returned features transformer.</summary>
     public Wav2Vec2Pooling Pooling { get; set; } = Wav2Vec2Pooling.Mean;
 
-    /// <summary>The architecture: <see cref="Config"/>, else the initial model's config.json, else the preset's.</summary>
-    internal Wav2Vec2Config Architecture() => PreTrainer.Architecture(Config, InitialModelDirectory, Preset);
+    /// <summary>The architecture: <see cref="Config"/>, else the starting model's, else the preset's.</summary>
+    internal Wav2Vec2Config Architecture() => PreTrainer.Architecture(Config ?? Model?.Config, ModelDirectory, Preset);
 
     /// <summary>The recipe with the overrides applied.</summary>
     internal PreTrainingOptions ResolveRecipe(Wav2Vec2Config architecture) =>
@@ -57,15 +54,11 @@ public sealed class Wav2Vec2PreTrainingOptions : Wav2Vec2TrainingOptions
 
     internal void Validate()
     {
-        ValidateCommon();
-        if (string.IsNullOrWhiteSpace(OutputColumnName))
-            throw new ArgumentException("an output column name is needed", nameof(OutputColumnName));
-        if (Preset == null && Config == null && InitialModelDirectory == null)
-            throw new ArgumentException("set Preset, Config or InitialModelDirectory (the architecture to pre-train)", nameof(Preset));
+        ValidateCommon(modelRequired: false, (nameof(OutputColumnName), OutputColumnName));
+        if (Preset == null && Config == null && ModelDirectory == null && Model == null)
+            throw new ArgumentException("set Preset, Config, ModelDirectory or Model (the architecture to pre-train)", nameof(Preset));
         if (Preset != null && !PreTrainingOptions.Presets.ContainsKey(Preset))
             throw new ArgumentException($"Preset must be one of {string.Join(", ", PreTrainingOptions.Presets.Keys)}, got '{Preset}'", nameof(Preset));
-        if (InitialModelDirectory != null && !Directory.Exists(InitialModelDirectory))
-            throw new DirectoryNotFoundException($"initial model directory '{InitialModelDirectory}' does not exist");
         if (ValidationFraction is < 0 or > 0.5 || double.IsNaN(ValidationFraction))
             throw new ArgumentOutOfRangeException(nameof(ValidationFraction), ValidationFraction, "ValidationFraction must be in [0, 0.5]");
         if (ValidationFraction > 0 && ValidationData != null)

@@ -7,14 +7,15 @@ namespace Wav2Vec2.MLNet;
 
 /// <summary>
 /// What the three training estimators share (<see cref="Wav2Vec2PreTrainingOptions"/>, <see cref="Wav2Vec2CtcTrainerOptions"/>,
-/// <see cref="Wav2Vec2AudioClassificationOptions"/>): the audio column, the run directory and resuming, validation
-/// data, the overrides of the recipe every trainer has (updates, accumulation, batch size, learning rate, seed), threads,
-/// cancellation, and the batch size of the transformer that Fit returns.
+/// <see cref="Wav2Vec2AudioClassificationOptions"/>): the model to start from (a directory or an in-memory backbone,
+/// as the transforms take theirs), the audio column, the run directory and resuming, validation data, the overrides of
+/// the recipe every trainer has (updates, accumulation, batch size, learning rate, seed), threads, cancellation, and the
+/// batch size of the transformer that Fit returns.
 /// </summary>
 /// <example><code>
 /// var options = new Wav2Vec2CtcTrainerOptions
 /// {
-///     PretrainedModelDirectory = "pretrained", AudioColumnName = "Path", AudioFolder = "clips", OutputDirectory = "asr-run",
+///     ModelDirectory = "pretrained", AudioColumnName = "Path", AudioFolder = "clips", OutputDirectory = "asr-run",
 ///     MaxUpdates = 2000, Seed = 1, ThreadCount = 2, ValidationData = dev,
 /// };
 /// </code></example>
@@ -23,6 +24,15 @@ public abstract class Wav2Vec2TrainingOptions
     private protected Wav2Vec2TrainingOptions()
     {
     }
+
+    /// <summary>A Hugging Face directory of the model to start from (a backbone, pre-training or task checkpoint; other
+    /// heads are ignored and reported in mlContext.Log). Fine-tuning needs it or <see cref="Model"/>; pre-training
+    /// continues from it when given.</summary>
+    public string? ModelDirectory { get; set; }
+
+    /// <summary>An in-memory backbone to start from instead of <see cref="ModelDirectory"/>, such as the
+    /// <see cref="Wav2Vec2FeaturesTransformer.Model"/> of a Wav2Vec2PreTrain Fit (it is copied, not changed).</summary>
+    public Wav2Vec2Model? Model { get; set; }
 
     /// <summary>The audio column: Text (a WAV or FLAC path, relative to <see cref="AudioFolder"/>) or a vector of Single
     /// (16 kHz mono samples, as LoadAudio produces; such rows are held in memory for the run).</summary>
@@ -85,9 +95,20 @@ public abstract class Wav2Vec2TrainingOptions
         MaxUpdates = MaxUpdates, UpdateFreq = UpdateFreq, LearningRate = LearningRate, MaxTokens = MaxTokens, Seed = Seed, LogInterval = LogInterval,
     };
 
-    /// <summary>Checks the settings every trainer shares.</summary>
-    private protected void ValidateCommon()
+    /// <summary>Where the model came from, for messages.</summary>
+    internal string Source => ModelDirectory ?? "the given model";
+
+    /// <summary>Checks the settings every trainer shares and the output columns, and that at most (with
+    /// <paramref name="modelRequired"/>, exactly) one starting model is given.</summary>
+    private protected void ValidateCommon(bool modelRequired, params (string Name, string? Value)[] columns)
     {
+        foreach (var (name, value) in columns)
+            if (string.IsNullOrWhiteSpace(value))
+                throw new ArgumentException($"{name} is needed", name);
+        if (ModelDirectory != null && Model != null || modelRequired && ModelDirectory == null && Model == null)
+            throw new ArgumentException($"set ModelDirectory or Model ({(modelRequired ? "one" : "at most one")} of them)", nameof(ModelDirectory));
+        if (ModelDirectory != null && !Directory.Exists(ModelDirectory))
+            throw new DirectoryNotFoundException($"model directory '{ModelDirectory}' does not exist");
         if (string.IsNullOrWhiteSpace(AudioColumnName))
             throw new ArgumentException("an audio column name is needed", nameof(AudioColumnName));
         foreach (var (name, value) in new[] { (nameof(MaxUpdates), MaxUpdates), (nameof(UpdateFreq), UpdateFreq),

@@ -124,7 +124,7 @@ public static class Wav2Vec2TransformsCatalog
     /// <example><code>
     /// var preTrain = mlContext.Transforms.Wav2Vec2PreTrain(new Wav2Vec2PreTrainingOptions
     /// {
-    ///     InitialModelDirectory = "wav2vec2-base", MaxUpdates = 20_000, UpdateFreq = 8, AudioColumnName = "Audio",
+    ///     ModelDirectory = "wav2vec2-base", MaxUpdates = 20_000, UpdateFreq = 8, AudioColumnName = "Audio",
     ///     OutputDirectory = "pretrain-run", ValidationFraction = 0.02, CancellationToken = stop.Token,
     /// });
     /// </code></example>

@@ -32,12 +32,12 @@ internal sealed class TrainingSession : IDisposable
     /// <summary>Where the trainer writes train_log.jsonl, checkpoints, best/ and final/.</summary>
     public string OutputDirectory { get; }
 
-    /// <summary>The pre-trained model as a directory: <paramref name="directory"/>, or <paramref name="model"/> written to a
-    /// temporary one (the core's fine-tuners start from directories) that is deleted with the session.</summary>
-    public string Pretrained(string? directory, Wav2Vec2.Models.Wav2Vec2Model? model)
+    /// <summary>The model to start from as a directory: <paramref name="directory"/>, or <paramref name="model"/> written to a
+    /// temporary one (the core's run setups start from directories) that is deleted with the session; null for neither.</summary>
+    public string? StartingModel(string? directory, Wav2Vec2.Models.Wav2Vec2Model? model)
     {
         if (model == null)
-            return directory!;
+            return directory;
         _scratch ??= Directory.CreateTempSubdirectory("wav2vec2-mlnet-init-").FullName;
         model.SavePretrained(_scratch);
         return _scratch;
@@ -74,7 +74,7 @@ internal sealed class TrainingSession : IDisposable
         token.ThrowIfCancellationRequested();
         using IProgressChannel? progress = _environment?.StartProgressChannel(_name);
         double?[] last = new double?[ProgressMetrics.Length];
-        int update = trainer.State.Update;
+        int update = trainer.Update;
         progress?.SetHeader(new ProgressHeader(["Loss", "Learning Rate", "Gradient Norm"], ["updates"]), entry =>
         {
             for (int i = 0; i < last.Length; i++)
@@ -93,11 +93,11 @@ internal sealed class TrainingSession : IDisposable
             progress?.Checkpoint([.. last, entry.Update, trainer.MaxUpdates]);
         };
         train(token);
-        if (!token.IsCancellationRequested || trainer.State.Update >= trainer.MaxUpdates)
+        if (!token.IsCancellationRequested || trainer.Update >= trainer.MaxUpdates)
             return;
         _keep = true;
-        throw new OperationCanceledException($"{_name}: cancelled after update {trainer.State.Update} of {trainer.MaxUpdates}; " +
-            $"{Path.Combine(OutputDirectory, $"checkpoint-{trainer.State.Update}")} holds it (Fit again with OutputDirectory = " +
+        throw new OperationCanceledException($"{_name}: cancelled after update {trainer.Update} of {trainer.MaxUpdates}; " +
+            $"{Path.Combine(OutputDirectory, $"checkpoint-{trainer.Update}")} holds it (Fit again with OutputDirectory = " +
             $"\"{OutputDirectory}\" and ResumeFromCheckpoint = true to continue)", token);
     }
 

@@ -28,7 +28,7 @@ public sealed class CtcBeamSearchDecoder : ICtcDecoder
 
     /// <summary>Lexicon-constrained decoding: only the words of <paramref name="lexicon"/>, by its spellings.</summary>
     /// <exception cref="ArgumentException">Invalid options, or a tokenizer without its word delimiter.</exception>
-    public CtcBeamSearchDecoder(CtcTokenizer tokenizer, Lexicon lexicon, ILanguageModel? languageModel = null,
+    internal CtcBeamSearchDecoder(CtcTokenizer tokenizer, Lexicon lexicon, ILanguageModel? languageModel = null,
         BeamSearchOptions? options = null)
         : this(tokenizer, options, unknown => WordModel.FromLexicon(lexicon, languageModel, unknown))
     {
@@ -127,5 +127,38 @@ public sealed class CtcBeamSearchDecoder : ICtcDecoder
             throw new ArgumentException($"logits hold {logits.Length} values, not {frames} frames x {VocabularySize} tokens");
         IReadOnlyList<DecodingHypothesis> best = Decode(logits);
         return best.Count > 0 ? best[0].Text : "";
+    }
+
+    /// <summary>
+    /// Grid search of the language-model weight (alpha) and word insertion bonus (beta) on a dev set, as pyctcdecode
+    /// users and fairseq's infer.py do: the acoustic model ran once per utterance, every grid point only re-decodes the
+    /// logits; the other settings (beam width, lexicon, language model) stay this decoder's. Never tune on the test set.
+    /// Returns every (alpha, beta) of the grid, best (lowest WER, then CER) first.
+    /// </summary>
+    /// <param name="utterances">Logits (frames, vocab_size) of each dev utterance with its reference transcript.</param>
+    /// <param name="alphas">Language-model weights to try.</param>
+    /// <param name="betas">Word insertion bonuses to try.</param>
+    /// <example><code>
+    /// var best = decoder.TuneLanguageModel(dev, alphas: [0.5f, 1f, 1.5f], betas: [0f, 1f, 2f])[0];
+    /// </code></example>
+    public IReadOnlyList<LanguageModelTrial> TuneLanguageModel(IReadOnlyList<(Tensor Logits, string Reference)> utterances,
+        IEnumerable<float> alphas, IEnumerable<float> betas)
+    {
+        var trials = new List<LanguageModelTrial>();
+        float[] betaValues = betas.ToArray();
+        foreach (float alpha in alphas)
+            foreach (float beta in betaValues)
+            {
+                ICtcDecoder candidate = WithOptions(Options with { LanguageModelWeight = alpha, WordInsertionBonus = beta });
+                var results = new TranscriptionResult[utterances.Count];
+                Threading.Parallelism.For(utterances.Count, i =>
+                {
+                    (Tensor logits, string reference) = utterances[i];
+                    results[i] = TranscriptionResult.Score(i.ToString(System.Globalization.CultureInfo.InvariantCulture), reference,
+                        candidate.Decode(logits.Span, logits.Size(0)));
+                });
+                trials.Add(new LanguageModelTrial(alpha, beta, TranscriptionMetrics.From(results)));
+            }
+        return [.. trials.OrderBy(t => t.Metrics.WordErrorRate).ThenBy(t => t.Metrics.CharacterErrorRate)];
     }
 }

@@ -7,7 +7,7 @@ namespace Wav2Vec2.Decoding;
 /// flashlight's and torchaudio's lexicon file, one <c>word&lt;TAB&gt;spelling</c> line per spelling, the spelling
 /// being space-separated tokens (a trailing word delimiter "|" is allowed and ignored), e.g. <c>HELLO	H E L L O |</c>.
 /// </summary>
-public sealed class Lexicon
+internal sealed class Lexicon
 {
     private Lexicon(string[] words, (int Word, int[] Tokens)[] spellings)
     {

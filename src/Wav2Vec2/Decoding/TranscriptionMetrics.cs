@@ -1,3 +1,6 @@
+using System.Globalization;
+using System.Text;
+using Wav2Vec2.IO;
 using Wav2Vec2.Models;
 
 namespace Wav2Vec2.Decoding;
@@ -15,6 +18,24 @@ public sealed record TranscriptionResult(string Id, string Reference, string Hyp
     {
         string r = TranscriptNormalizer.Normalize(reference), h = TranscriptNormalizer.Normalize(hypothesis);
         return new TranscriptionResult(id, r, h, EditCounts.Words(r, h), EditCounts.Characters(r, h));
+    }
+
+    /// <summary>
+    /// Writes <paramref name="results"/> as a TSV with a header and one line per utterance (id, reference, hypothesis,
+    /// word errors, reference words, substitutions, deletions, insertions, character errors, reference characters),
+    /// atomically: a failed write leaves no file behind.
+    /// </summary>
+    /// <example><code>
+    /// var (metrics, results) = recognizer.Evaluate(test);
+    /// TranscriptionResult.WriteTsv("results.tsv", results);
+    /// </code></example>
+    public static void WriteTsv(string path, IEnumerable<TranscriptionResult> results)
+    {
+        var text = new StringBuilder("id\treference\thypothesis\tword_errors\treference_words\tsubstitutions\tdeletions\tinsertions\tchar_errors\treference_chars\n");
+        foreach (TranscriptionResult r in results)
+            text.Append(CultureInfo.InvariantCulture, $"{r.Id}\t{r.Reference}\t{r.Hypothesis}\t{r.Words.Errors}\t{r.Words.ReferenceLength}\t")
+                .Append(CultureInfo.InvariantCulture, $"{r.Words.Substitutions}\t{r.Words.Deletions}\t{r.Words.Insertions}\t{r.Characters.Errors}\t{r.Characters.ReferenceLength}\n");
+        AtomicFile.WriteText(path, text.ToString());
     }
 }
 

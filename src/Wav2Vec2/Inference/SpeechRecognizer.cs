@@ -1,4 +1,5 @@
 using Wav2Vec2.Audio;
+using Wav2Vec2.Data;
 using Wav2Vec2.Decoding;
 using Wav2Vec2.Models;
 using Wav2Vec2.Tensors;
@@ -57,4 +58,28 @@ public sealed class SpeechRecognizer
     /// <summary>Transcribes on a worker thread.</summary>
     public Task<string> TranscribeAsync(AudioClip audio, ChunkingOptions? chunking = null, CancellationToken cancellationToken = default) =>
         Task.Run(() => Transcribe(audio, chunking, cancellationToken), cancellationToken);
+
+    /// <summary>
+    /// Transcribes every entry of <paramref name="data"/> (which needs transcripts) one at a time, in dataset order,
+    /// reporting progress as the fraction done.
+    /// </summary>
+    /// <example><code>
+    /// var (metrics, results) = recognizer.Evaluate(AudioDataset.OpenTranscribed("dev"));
+    /// Console.WriteLine($"WER {metrics.WordErrorRate:P2}, CER {metrics.CharacterErrorRate:P2}");
+    /// TranscriptionResult.WriteTsv("dev-results.tsv", results);
+    /// </code></example>
+    /// <exception cref="ArgumentException">An entry has no transcript.</exception>
+    public (TranscriptionMetrics Metrics, IReadOnlyList<TranscriptionResult> Results) Evaluate(AudioDataset data, IProgress<double>? progress = null, CancellationToken cancellationToken = default)
+    {
+        var results = new List<TranscriptionResult>(data.Entries.Count);
+        foreach (AudioEntry entry in data.Entries)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            string reference = entry.Transcript ?? throw new ArgumentException($"{entry.Path}: no transcript to score against");
+            string hypothesis = Transcribe(entry.Read(), cancellationToken: cancellationToken);
+            results.Add(TranscriptionResult.Score(Path.GetFileNameWithoutExtension(entry.Path), reference, hypothesis));
+            progress?.Report((double)results.Count / data.Entries.Count);
+        }
+        return (TranscriptionMetrics.From(results), results);
+    }
 }

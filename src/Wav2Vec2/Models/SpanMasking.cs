@@ -6,7 +6,7 @@ namespace Wav2Vec2.Models;
 /// Time masking and distractor sampling of wav2vec 2.0 pre-training, with fairseq's semantics (compute_mask_indices
 /// with static span lengths and require_same_masks; sample_negatives).
 /// </summary>
-public static class SpanMasking
+internal static class SpanMasking
 {
     /// <summary>
     /// Masked frames of a (batch, frames) batch: each utterance starts int(probability * length / spanLength + u)

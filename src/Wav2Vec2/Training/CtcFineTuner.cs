@@ -162,7 +162,7 @@ public sealed class CtcFineTuner : Trainer, ITrainingTask<CtcBatchMetrics>
     /// "reference_characters", "utterances"; transcript
     /// characters outside the vocabulary count as &lt;unk&gt; in the loss (the model cannot write them).
     /// </summary>
-    public override EvaluationResult Evaluate(AudioDataset data)
+    private protected override IReadOnlyDictionary<string, double> EvaluateMetrics(AudioDataset data)
     {
         (AudioDataset usable, int[][] labels, _) = PrepareLabels(data, skipUnfit: false, unknown: new HashSet<char>());
         var decoder = new GreedyCtcDecoder(_tokenizer);
@@ -176,13 +176,13 @@ public sealed class CtcFineTuner : Trainer, ITrainingTask<CtcBatchMetrics>
             results.Add(TranscriptionResult.Score(Path.GetFileNameWithoutExtension(usable.Entries[i].Path), usable.Entries[i].Transcript!, hypothesis));
         });
         var m = TranscriptionMetrics.From(results);
-        return new EvaluationResult(new Dictionary<string, double>
+        return new Dictionary<string, double>
         {
             ["loss"] = Math.Round(loss / Math.Max(1, results.Count) / Math.Log(2), 6), ["wer"] = Math.Round(m.WordErrorRate, 6),
             ["cer"] = Math.Round(m.CharacterErrorRate, 6), ["substitutions"] = m.Words.Substitutions, ["deletions"] = m.Words.Deletions,
             ["insertions"] = m.Words.Insertions, ["reference_words"] = m.Words.ReferenceLength,
             ["reference_characters"] = m.Characters.ReferenceLength, ["utterances"] = m.Utterances,
-        });
+        };
     }
 
     private void WarnAboutUnknownCharacters(AudioDataset data, string what)
@@ -253,13 +253,13 @@ public sealed class CtcFineTuner : Trainer, ITrainingTask<CtcBatchMetrics>
         line.Add(string.Create(CultureInfo.InvariantCulture, $"loss {loss / utterances / Math.Log(2):F3} nll_loss {loss / Math.Max(1, tokens) / Math.Log(2):F3}"));
     }
 
-    EvaluationResult ITrainingTask<CtcBatchMetrics>.Evaluate(AudioDataset data) => Evaluate(data);
+    IReadOnlyDictionary<string, double> ITrainingTask<CtcBatchMetrics>.Evaluate(AudioDataset data) => EvaluateMetrics(data);
 
-    double? ITrainingTask<CtcBatchMetrics>.Score(EvaluationResult result) =>
-        result.Metrics[_options.BestModelMetric == BestModelMetric.CharacterErrorRate ? "cer" : "wer"];
+    double? ITrainingTask<CtcBatchMetrics>.Score(IReadOnlyDictionary<string, double> metrics) =>
+        metrics[_options.BestModelMetric == BestModelMetric.CharacterErrorRate ? "cer" : "wer"];
 
-    string ITrainingTask<CtcBatchMetrics>.Describe(EvaluationResult result) => string.Create(CultureInfo.InvariantCulture,
-        $"loss {result.Loss:F3} wer {result.Metrics["wer"]:P2} cer {result.Metrics["cer"]:P2}");
+    string ITrainingTask<CtcBatchMetrics>.Describe(IReadOnlyDictionary<string, double> metrics) => string.Create(CultureInfo.InvariantCulture,
+        $"loss {metrics["loss"]:F3} wer {metrics["wer"]:P2} cer {metrics["cer"]:P2}");
 
     void ITrainingTask<CtcBatchMetrics>.SaveModel(string directory) => _model.SavePretrained(directory);
 

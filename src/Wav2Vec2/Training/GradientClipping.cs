@@ -3,7 +3,7 @@ using Wav2Vec2.Nn;
 namespace Wav2Vec2.Training;
 
 /// <summary>Gradient-norm clipping, as torch.nn.utils.clip_grad_norm_.</summary>
-public static class GradientClipping
+internal static class GradientClipping
 {
     /// <summary>
     /// Scales all gradients by maxNorm / (norm + 1e-6) when their global L2 norm exceeds <paramref name="maxNorm"/>;

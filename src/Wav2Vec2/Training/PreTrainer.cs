@@ -103,7 +103,7 @@ public sealed class PreTrainer : Trainer, ITrainingTask<PreTrainingMetrics>
 
     /// <summary>Evaluation-mode loss and metrics over a dataset (fixed masks and distractors), named as train_log.jsonl
     /// names them (loss and contrastive loss in bits per masked frame, accuracy, code and prob perplexity, ...).</summary>
-    public override EvaluationResult Evaluate(AudioDataset data)
+    private protected override IReadOnlyDictionary<string, double> EvaluateMetrics(AudioDataset data)
     {
         _model.Train(false);
         var random = new RandomSource(_options.Run.Seed ^ 0x5EEDUL);
@@ -122,7 +122,7 @@ public sealed class PreTrainer : Trainer, ITrainingTask<PreTrainingMetrics>
         AddMetrics(Combine(all), fields);
         var metrics = fields.ToDictionary(f => f.Key, f => f.Value!.GetValue<double>());
         metrics["utterances"] = data.Entries.Count;
-        return new EvaluationResult(metrics);
+        return metrics;
     }
 
     Module ITrainingTask<PreTrainingMetrics>.Model => _model;
@@ -153,12 +153,12 @@ public sealed class PreTrainer : Trainer, ITrainingTask<PreTrainingMetrics>
         CheckCollapse(m);
     }
 
-    EvaluationResult ITrainingTask<PreTrainingMetrics>.Evaluate(AudioDataset data) => Evaluate(data);
+    IReadOnlyDictionary<string, double> ITrainingTask<PreTrainingMetrics>.Evaluate(AudioDataset data) => EvaluateMetrics(data);
 
-    double? ITrainingTask<PreTrainingMetrics>.Score(EvaluationResult result) => null;
+    double? ITrainingTask<PreTrainingMetrics>.Score(IReadOnlyDictionary<string, double> metrics) => null;
 
-    string ITrainingTask<PreTrainingMetrics>.Describe(EvaluationResult result) =>
-        string.Create(CultureInfo.InvariantCulture, $"loss {result.Loss:F3} acc {result.Metrics["accuracy"]:F3}");
+    string ITrainingTask<PreTrainingMetrics>.Describe(IReadOnlyDictionary<string, double> metrics) =>
+        string.Create(CultureInfo.InvariantCulture, $"loss {metrics["loss"]:F3} acc {metrics["accuracy"]:F3}");
 
     void ITrainingTask<PreTrainingMetrics>.SaveModel(string directory) => _model.SavePretrained(directory);
 

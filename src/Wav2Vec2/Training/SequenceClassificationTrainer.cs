@@ -136,7 +136,7 @@ public sealed class SequenceClassificationTrainer : Trainer, ITrainingTask<Class
     /// <example><code>
     /// double accuracy = trainer.Evaluate(test).Metrics["accuracy"];
     /// </code></example>
-    public override EvaluationResult Evaluate(AudioDataset data)
+    private protected override IReadOnlyDictionary<string, double> EvaluateMetrics(AudioDataset data)
     {
         (AudioDataset usable, int[] labels, _) = PrepareLabels(data, skipShort: false);
         double loss = 0;
@@ -148,10 +148,10 @@ public sealed class SequenceClassificationTrainer : Trainer, ITrainingTask<Class
             correct += System.Numerics.Tensors.TensorPrimitives.IndexOfMax(output.Logits.Span) == labels[i] ? 1 : 0;
         });
         int count = Math.Max(1, usable.Entries.Count);
-        return new EvaluationResult(new Dictionary<string, double>
+        return new Dictionary<string, double>
         {
             ["loss"] = Math.Round(loss / count, 6), ["accuracy"] = Math.Round((double)correct / count, 6), ["utterances"] = usable.Entries.Count,
-        });
+        };
     }
 
     // Class ids of every entry; drops (and counts) recordings too short for one frame.
@@ -206,12 +206,12 @@ public sealed class SequenceClassificationTrainer : Trainer, ITrainingTask<Class
         line.Add(string.Create(CultureInfo.InvariantCulture, $"loss {loss / utterances:F3} accuracy {(double)correct / utterances:F3}"));
     }
 
-    EvaluationResult ITrainingTask<ClassificationBatchMetrics>.Evaluate(AudioDataset data) => Evaluate(data);
+    IReadOnlyDictionary<string, double> ITrainingTask<ClassificationBatchMetrics>.Evaluate(AudioDataset data) => EvaluateMetrics(data);
 
-    double? ITrainingTask<ClassificationBatchMetrics>.Score(EvaluationResult result) => 1 - result.Metrics["accuracy"];
+    double? ITrainingTask<ClassificationBatchMetrics>.Score(IReadOnlyDictionary<string, double> metrics) => 1 - metrics["accuracy"];
 
-    string ITrainingTask<ClassificationBatchMetrics>.Describe(EvaluationResult result) => string.Create(CultureInfo.InvariantCulture,
-        $"loss {result.Loss:F3} accuracy {result.Metrics["accuracy"]:P2}");
+    string ITrainingTask<ClassificationBatchMetrics>.Describe(IReadOnlyDictionary<string, double> metrics) => string.Create(CultureInfo.InvariantCulture,
+        $"loss {metrics["loss"]:F3} accuracy {metrics["accuracy"]:P2}");
 
     void ITrainingTask<ClassificationBatchMetrics>.SaveModel(string directory) => _model.SavePretrained(directory);
 

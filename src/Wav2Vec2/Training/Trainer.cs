@@ -2,33 +2,15 @@ using Wav2Vec2.Data;
 
 namespace Wav2Vec2.Training;
 
-/// <summary>One line of train_log.jsonl: the numeric figures of a logged update or a validation.</summary>
-/// <param name="Split">"train" or "valid".</param>
+/// <summary>One line of train_log.jsonl: the numeric figures of a logged update or a validation; and what
+/// <see cref="Trainer.Evaluate"/> returns, named the same way.</summary>
+/// <param name="Split">"train", "valid", or "eval" (<see cref="Trainer.Evaluate"/>).</param>
 /// <param name="Update">Completed updates.</param>
 /// <param name="Metrics">The figures by their train_log.jsonl names ("loss", "lr", "grad_norm", "accuracy", "wer", ...).</param>
 /// <example><code>
 /// trainer.Logged = entry => { if (entry.Split == "valid") Console.WriteLine(entry.Metrics["accuracy"]); };
 /// </code></example>
 public sealed record TrainingLogEntry(string Split, int Update, IReadOnlyDictionary<string, double> Metrics);
-
-/// <summary>
-/// The figures of a model on a labeled dataset, named as train_log.jsonl's validation lines name them: "loss" and
-/// "utterances" always, then the task's ("wer", "cer", "substitutions", ... for CTC; "accuracy" for classification;
-/// "accuracy", "code_perplexity", ... for pre-training).
-/// </summary>
-/// <param name="Metrics">The figures by name.</param>
-/// <example><code>
-/// EvaluationResult test = tuner.Evaluate(AudioDataset.OpenTranscribed("test"));
-/// Console.WriteLine($"WER {test.Metrics["wer"]:P2} over {test.Utterances} utterances");
-/// </code></example>
-public sealed record EvaluationResult(IReadOnlyDictionary<string, double> Metrics)
-{
-    /// <summary>The task's loss (as train_log.jsonl logs it).</summary>
-    public double Loss => Metrics["loss"];
-
-    /// <summary>Recordings evaluated.</summary>
-    public int Utterances => (int)Metrics["utterances"];
-}
 
 /// <summary>
 /// What the trainers share (<see cref="PreTrainer"/>, <see cref="CtcFineTuner"/>, <see cref="SequenceClassificationTrainer"/>):
@@ -60,8 +42,11 @@ public abstract class Trainer
     /// <summary>Called with the figures of each logged update and each validation, as train_log.jsonl records them.</summary>
     public Action<TrainingLogEntry>? Logged { get => Loop.Logged; set => Loop.Logged = value; }
 
-    /// <summary>Where the run stands.</summary>
-    public TrainerState State => Loop.State;
+    /// <summary>Completed updates: where the run stands.</summary>
+    public int Update => Loop.State.Update;
+
+    /// <summary>Where the run stands, as checkpoints save it.</summary>
+    internal TrainerState State => Loop.State;
 
     /// <summary>The update the run stops at.</summary>
     public int MaxUpdates => Loop.MaxUpdates;
@@ -90,6 +75,17 @@ public abstract class Trainer
     /// training recording is usable.</exception>
     public abstract void Train(AudioDataset train, AudioDataset? valid = null, CancellationToken cancellationToken = default);
 
-    /// <summary>The model's figures on a dataset, one recording at a time, in evaluation mode.</summary>
-    public abstract EvaluationResult Evaluate(AudioDataset data);
+    /// <summary>
+    /// The model's figures on a labeled dataset, one recording at a time, in evaluation mode, named as validation logs
+    /// them: "loss" and "utterances" always, then the task's ("wer", "cer", "substitutions", ... for CTC; "accuracy"
+    /// for classification; "accuracy", "code_perplexity", ... for pre-training).
+    /// </summary>
+    /// <example><code>
+    /// TrainingLogEntry test = tuner.Evaluate(AudioDataset.OpenTranscribed("test"));
+    /// Console.WriteLine($"WER {test.Metrics["wer"]:P2} after {test.Update} updates");
+    /// </code></example>
+    public TrainingLogEntry Evaluate(AudioDataset data) => new("eval", Update, EvaluateMetrics(data));
+
+    /// <summary>The figures of <see cref="Evaluate"/>.</summary>
+    private protected abstract IReadOnlyDictionary<string, double> EvaluateMetrics(AudioDataset data);
 }

@@ -1,7 +1,7 @@
 namespace Wav2Vec2.Training;
 
 /// <summary>Where a run stands: enough to resume it exactly.</summary>
-public sealed record TrainerState
+internal sealed record TrainerState
 {
     /// <summary>Completed updates.</summary>
     public int Update { get; init; }

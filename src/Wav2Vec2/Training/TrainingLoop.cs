@@ -33,13 +33,13 @@ internal interface ITrainingTask<TMetrics>
     void Describe(IReadOnlyList<TMetrics> batches, JsonObject entry, List<string> line);
 
     /// <summary>The model's figures on a labeled dataset (the validation set), named as train_log.jsonl names them.</summary>
-    EvaluationResult Evaluate(AudioDataset data);
+    IReadOnlyDictionary<string, double> Evaluate(AudioDataset data);
 
     /// <summary>The validation figure to minimise for best/, or null to keep no best model.</summary>
-    double? Score(EvaluationResult result);
+    double? Score(IReadOnlyDictionary<string, double> metrics);
 
     /// <summary>The console text of a validation.</summary>
-    string Describe(EvaluationResult result);
+    string Describe(IReadOnlyDictionary<string, double> metrics);
 
     /// <summary>Writes the model as a Hugging Face directory.</summary>
     void SaveModel(string directory);
@@ -201,13 +201,13 @@ internal sealed class TrainingLoop<TMetrics>(ITrainingTask<TMetrics> task, AdamW
 
     private void Validate(AudioDataset valid, StreamWriter log)
     {
-        EvaluationResult result = task.Evaluate(valid);
+        IReadOnlyDictionary<string, double> metrics = task.Evaluate(valid);
         var entry = new JsonObject { ["split"] = "valid", ["update"] = State.Update };
-        foreach (var (key, value) in result.Metrics)
+        foreach (var (key, value) in metrics)
             entry[key] = value;
         Write(log, entry);
-        Log($"valid at update {State.Update}: {task.Describe(result)}");
-        if (task.Score(result) is double current && (State.BestScore == null || current < State.BestScore))
+        Log($"valid at update {State.Update}: {task.Describe(metrics)}");
+        if (task.Score(metrics) is double current && (State.BestScore == null || current < State.BestScore))
         {
             State = State with { BestScore = current };
             Log($"saved {Store.SaveModel("best", task.SaveModel)} (best so far)");

@@ -33,7 +33,7 @@ public sealed class AudioClassificationTrainerTests : TempDirectoryTest
     {
         var options = new Wav2Vec2AudioClassificationOptions
         {
-            PretrainedModelDirectory = pretrained, AudioColumnName = "Path", AudioFolder = folder, MaxUpdates = updates, Seed = 7, ThreadCount = 2,
+            ModelDirectory = pretrained, AudioColumnName = "Path", AudioFolder = folder, MaxUpdates = updates, Seed = 7, ThreadCount = 2,
             MaxTokens = 20_000, ClassifierProjSize = 16, LogInterval = 5,
             Recipe = new TrainingOverrides { LearningRate = 2e-3f, ValidateInterval = 0, SaveInterval = 0 }.ApplyTo(new SequenceClassificationOptions
             {
@@ -163,7 +163,7 @@ public sealed class AudioClassificationTrainerTests : TempDirectoryTest
                 Batching = new Wav2Vec2.Data.BatchingOptions { MinSampleSize = 4000, MaxSampleSize = 4800, MaxTokens = 20_000 },
             }),
         }).Fit(data);
-        var model = Pipeline(ml, Options("unused", folder, 3, o => (o.PretrainedModelDirectory, o.PretrainedModel) = (null, preTrained.Model))).Fit(data);
+        var model = Pipeline(ml, Options("unused", folder, 3, o => (o.ModelDirectory, o.Model) = (null, preTrained.Model))).Fit(data);
         Assert.AreEqual(12, model.Transform(data).GetColumn<string>("PredictedLabel").Count());
     }
 }

@@ -43,7 +43,7 @@ public sealed class CtcTrainerTests : TempDirectoryTest
     // The tiny preset with a flat, higher learning rate, no frozen phase and small batches: what the CLI flags below say.
     private static Wav2Vec2CtcTrainerOptions Options(string pretrained, string tsv, int updates, string? run = null) => new()
     {
-        PretrainedModelDirectory = pretrained, AudioColumnName = "Path", AudioFolder = Path.GetDirectoryName(tsv), OutputDirectory = run,
+        ModelDirectory = pretrained, AudioColumnName = "Path", AudioFolder = Path.GetDirectoryName(tsv), OutputDirectory = run,
         Preset = "tiny", MaxUpdates = updates, LearningRate = 2e-3f, FreezeFineTuneUpdates = 0, Seed = 11, MaxTokens = 48_000, ThreadCount = 2,
     };
 
@@ -145,8 +145,8 @@ public sealed class CtcTrainerTests : TempDirectoryTest
         var (ml, data, tsv, pretrained) = Setup();
         IDataView samples = ml.Transforms.LoadAudio("Audio", Path.GetDirectoryName(tsv), "Path").Fit(data).Transform(data);
         var options = Options(pretrained, tsv, 3);
-        (options.AudioColumnName, options.AudioFolder, options.PretrainedModelDirectory) = ("Audio", null, null);
-        options.PretrainedModel = Wav2Vec2Model.FromPretrained(pretrained, strict: false, out _);
+        (options.AudioColumnName, options.AudioFolder, options.ModelDirectory) = ("Audio", null, null);
+        options.Model = Wav2Vec2Model.FromPretrained(pretrained, strict: false, out _);
         options.ValidationData = samples;
         CtcFineTuningOptions tiny = CtcFineTuningOptions.Presets["tiny"];
         options.Recipe = tiny with { Run = tiny.Run with { ValidateInterval = 1, ValidateAfterUpdates = 0 } };
@@ -179,7 +179,7 @@ public sealed class CtcTrainerTests : TempDirectoryTest
         SchemaShape shape = ml.SpeechRecognition.Trainers.Wav2Vec2Ctc(Options(pretrained, tsv, 1)).GetOutputSchema(MLNetTestData.ShapeOf(data));
         Assert.AreEqual(TextDataViewType.Instance, shape.Single(c => c.Name == "PredictedTranscript").ItemType);
         StringAssert.Contains(Assert.ThrowsExactly<ArgumentException>(() => ml.SpeechRecognition.Trainers.Wav2Vec2Ctc(new Wav2Vec2CtcTrainerOptions())).Message,
-            "set PretrainedModelDirectory or PretrainedModel");
+            "set ModelDirectory or Model (one of them)");
     }
 
     [TestMethod]

@@ -181,7 +181,7 @@ public sealed class PreTrainingEstimatorTests : TempDirectoryTest
         StringAssert.Contains(Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => ml.Transforms.Wav2Vec2PreTrain(Options(folder, 2)).Fit(numbers)).Message,
             "Wav2Vec2PreTrain: schema mismatch for input column 'Path': expected Text (an audio file path) or a vector of Single (16 kHz mono samples), got Single");
         StringAssert.Contains(Assert.ThrowsExactly<ArgumentException>(() => ml.Transforms.Wav2Vec2PreTrain(new Wav2Vec2PreTrainingOptions())).Message,
-            "set Preset, Config or InitialModelDirectory");
+            "set Preset, Config, ModelDirectory or Model");
         Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => ml.Transforms.Wav2Vec2PreTrain(Options(folder, 2, change: o => o.Layers = [5])));
     }
 }

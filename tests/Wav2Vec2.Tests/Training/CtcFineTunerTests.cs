@@ -59,8 +59,8 @@ public sealed class CtcFineTunerTests : TempDirectoryTest
         var log = new List<string>();
         var tuner = new CtcFineTuner(model, Overfit(450), Path.Combine(TempDirectory, "run")) { Log = log.Add };
         tuner.Train(data);
-        EvaluationResult result = tuner.Evaluate(data);
-        Assert.AreEqual(0, result.Metrics["cer"], $"CER after 450 updates (loss {result.Loss:F3}); log:\n{string.Join("\n", log)}");
+        TrainingLogEntry result = tuner.Evaluate(data);
+        Assert.AreEqual(0, result.Metrics["cer"], $"CER after 450 updates (loss {result.Metrics["loss"]:F3}); log:\n{string.Join("\n", log)}");
 
         var recognizer = SpeechRecognizer.FromPretrained(Path.Combine(TempDirectory, "run", "final"));
         Assert.AreEqual(Transcripts[0], recognizer.Transcribe(data.Entries[0].Path), "final/ is a complete recognizer");
@@ -102,7 +102,7 @@ public sealed class CtcFineTunerTests : TempDirectoryTest
                 var first = new CtcFineTuner(CtcFineTuner.CreateModel(pretrained, vocabulary, options, out _), options with { Run = options.Run with { SaveInterval = 3 } }, run);
                 first.Log = line => { if (line.StartsWith("saved", StringComparison.Ordinal)) stop.Cancel(); };
                 first.Train(data, null, stop.Token);
-                Assert.AreEqual(3, first.State.Update, "stopped after the first checkpoint");
+                Assert.AreEqual(3, first.Update, "stopped after the first checkpoint");
             }
             // A differently seeded model: everything must come from the checkpoint.
             var second = CtcFineTuner.CreateModel(pretrained, vocabulary, options with { Run = options.Run with { Seed = 99 } }, out _);
@@ -196,9 +196,9 @@ public sealed class CtcFineTunerTests : TempDirectoryTest
         var tuner = new CtcFineTuner(model, options, Path.Combine(TempDirectory, "run")) { Log = log.Add };
         tuner.Train(data, valid);
         Assert.IsTrue(log.Any(l => l.Contains("validation transcripts have characters outside the vocabulary ('Z')")), string.Join("\n", log));
-        EvaluationResult result = tuner.Evaluate(valid);
+        TrainingLogEntry result = tuner.Evaluate(valid);
         Assert.AreEqual(8, result.Metrics["reference_characters"], "the reference keeps its Z");
-        Assert.IsTrue(double.IsFinite(result.Loss));
+        Assert.IsTrue(double.IsFinite(result.Metrics["loss"]));
         Assert.IsTrue(Directory.Exists(Path.Combine(TempDirectory, "run", "best")), "validation ran");
     }
 
@@ -211,9 +211,9 @@ public sealed class CtcFineTunerTests : TempDirectoryTest
         CtcFineTuningOptions options = Overfit(1) with { BestModelMetric = metric };
         var model = CtcFineTuner.CreateModel(pretrained, CtcFineTuner.BuildVocabulary(data), options, out _);
         var tuner = new CtcFineTuner(model, options, Path.Combine(TempDirectory, "run")) { Log = _ => { } };
-        EvaluationResult result = tuner.Evaluate(data);   // the random head writes random letters
+        TrainingLogEntry result = tuner.Evaluate(data);   // the random head writes random letters
         Assert.AreNotEqual(result.Metrics["wer"], result.Metrics["cer"], "the two rates must differ for this test to mean anything");
-        double? score = ((ITrainingTask<CtcBatchMetrics>)tuner).Score(result);
+        double? score = ((ITrainingTask<CtcBatchMetrics>)tuner).Score(result.Metrics);
         Assert.AreEqual(metric == BestModelMetric.CharacterErrorRate ? result.Metrics["cer"] : result.Metrics["wer"], score);
     }
 

@@ -55,7 +55,7 @@ public sealed class PreTrainerTests : TempDirectoryTest
         var log = new List<string>();
         var trainer = new PreTrainer(model, options, Path.Combine(TempDirectory, "run")) { Log = log.Add };
         trainer.Train(corpus);
-        EvaluationResult final = trainer.Evaluate(corpus);
+        TrainingLogEntry final = trainer.Evaluate(corpus);
         Assert.IsTrue(final.Metrics["accuracy"] > 0.85, $"accuracy {final.Metrics["accuracy"]:F3} after 600 updates (0.895 measured with 2 threads); last log: {log[^3]}");
         Assert.IsTrue(File.Exists(Path.Combine(TempDirectory, "run", "final", "model.safetensors")));
     }
@@ -81,7 +81,7 @@ public sealed class PreTrainerTests : TempDirectoryTest
                 var trainer = new PreTrainer(first, WithDropout(Options(6), 2, saveInterval: 3), run) { Log = _ => { } };
                 trainer.Log = line => { if (line.StartsWith("saved", StringComparison.Ordinal)) stop.Cancel(); };
                 trainer.Train(corpus, null, stop.Token);
-                Assert.AreEqual(3, trainer.State.Update, "stopped after the first checkpoint");
+                Assert.AreEqual(3, trainer.Update, "stopped after the first checkpoint");
             }
             var second = new Wav2Vec2ForPreTraining(config, new RandomSource(99));   // different init: everything comes from the checkpoint
             var resumed = new PreTrainer(second, WithDropout(Options(6), 2, saveInterval: 3), run) { Log = _ => { } };

@@ -48,8 +48,8 @@ public sealed class SequenceClassificationTrainerTests : TempDirectoryTest
         var entries = new List<TrainingLogEntry>();
         var trainer = new SequenceClassificationTrainer(model, Quick(80), Path.Combine(TempDirectory, "run")) { Log = log.Add, Logged = entries.Add };
         trainer.Train(data);
-        EvaluationResult result = trainer.Evaluate(data);
-        Assert.AreEqual(1.0, result.Metrics["accuracy"], $"accuracy after 80 updates (loss {result.Loss:F3}); log:\n{string.Join("\n", log)}");
+        TrainingLogEntry result = trainer.Evaluate(data);
+        Assert.AreEqual(1.0, result.Metrics["accuracy"], $"accuracy after 80 updates (loss {result.Metrics["loss"]:F3}); log:\n{string.Join("\n", log)}");
         Assert.AreEqual(8, entries.Count, "one entry per logged update");
         Assert.IsTrue(entries[^1].Metrics["loss"] < entries[0].Metrics["loss"], "the loss falls");
         CollectionAssert.IsSubsetOf(new[] { "loss", "accuracy", "lr", "grad_norm" }, entries[0].Metrics.Keys.ToArray());
@@ -91,7 +91,7 @@ public sealed class SequenceClassificationTrainerTests : TempDirectoryTest
                     options with { Run = options.Run with { SaveInterval = 3 } }, run);
                 first.Log = line => { if (line.StartsWith("saved", StringComparison.Ordinal)) stop.Cancel(); };
                 first.Train(data, null, stop.Token);
-                Assert.AreEqual(3, first.State.Update, "stopped after the first checkpoint");
+                Assert.AreEqual(3, first.Update, "stopped after the first checkpoint");
             }
             var second = SequenceClassificationTrainer.CreateModel(pretrained, classes, options with { Run = options.Run with { Seed = 99 } }, out _);
             var resumed = new SequenceClassificationTrainer(second, options with { Run = options.Run with { SaveInterval = 3 } }, run) { Log = _ => { } };
