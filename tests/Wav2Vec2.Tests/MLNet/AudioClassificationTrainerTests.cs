@@ -65,7 +65,7 @@ public sealed class AudioClassificationTrainerTests : TempDirectoryTest
         var model = pipeline.Fit(data);
         MulticlassClassificationMetrics metrics = ml.MulticlassClassification.Evaluate(model.Transform(data));
         Assert.AreEqual(1.0, metrics.MacroAccuracy, "training accuracy after 60 updates; log:\n" + string.Join("\n", log));
-        Assert.IsTrue(metrics.LogLoss < 0.5, $"log-loss {metrics.LogLoss}");
+        Assert.AreEqual(0.17, metrics.LogLoss, 0.08, "the seeded log-loss (0.1695 on a Zen 5, 2 threads)");
         Assert.IsTrue(log.Any(l => l.StartsWith("update 60/60 loss", StringComparison.Ordinal)), string.Join("\n", log));
         Assert.IsTrue(log.Any(l => l.Contains("head over 3 classes: class0, class1, class2")), string.Join("\n", log));
 

@@ -57,7 +57,7 @@ public sealed class ExperimentTests : TempDirectoryTest
         Assert.IsTrue(result.Completed);
         Assert.IsTrue(result.Leaderboard.Zip(result.Leaderboard.Skip(1)).All(p => p.First.Mean >= p.Second.Mean), "best first");
         Assert.AreEqual(3, result.Best.Folds.Count);
-        Assert.IsTrue(result.Best.Mean > 0.5, $"tones are separable: {result}");
+        Assert.AreEqual(0.71, result.Best.Mean, 0.05, $"the seeded best cross-validated macro accuracy (0.713 on a Zen 5): {result}");
         Assert.IsTrue(log.Any(m => m.Contains("18/18: layer")), string.Join("\n", log));
         Assert.IsTrue(log.Any(m => m.Contains("best: layer")), string.Join("\n", log));
         StringAssert.Contains(result.ToString(), "| 1 | ");
@@ -65,7 +65,7 @@ public sealed class ExperimentTests : TempDirectoryTest
         // The refitted model reads the audio column itself; its predictions match the labels it was trained on.
         IDataView predictions = result.Model.Transform(data);
         var metrics = ml.MulticlassClassification.Evaluate(predictions);
-        Assert.IsTrue(metrics.MacroAccuracy > 0.5, $"refit macro accuracy {metrics.MacroAccuracy}");
+        Assert.AreEqual(0.82, metrics.MacroAccuracy, 0.05, "the seeded refit macro accuracy on its training rows");
         Assert.AreEqual(100, result.ClipsExtracted, "the refit reused the cached features");
     }
 

@@ -49,6 +49,7 @@ public sealed class CtcFineTunerTests : TempDirectoryTest
     }
 
     [TestMethod]
+    [TestCategory("LongTraining")]   // hundreds of updates; .ci/run runs them all
     public void OverfitsThreeUtterancesUntilGreedyDecodingReproducesThem()
     {
         (AudioDataset data, string pretrained) = Setup();

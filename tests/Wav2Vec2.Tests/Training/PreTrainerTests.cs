@@ -38,6 +38,7 @@ public sealed class PreTrainerTests : TempDirectoryTest
     };
 
     [TestMethod]
+    [TestCategory("LongTraining")]   // hundreds of updates; .ci/run runs them all
     public void OverfitsAFewSecondsOfAudioToHighAccuracy()
     {
         AudioDataset corpus = Corpus();
@@ -56,7 +57,9 @@ public sealed class PreTrainerTests : TempDirectoryTest
         var trainer = new PreTrainer(model, options, Path.Combine(TempDirectory, "run")) { Log = log.Add };
         trainer.Train(corpus);
         TrainingLogEntry final = trainer.Evaluate(corpus);
-        Assert.IsTrue(final.Metrics["accuracy"] > 0.85, $"accuracy {final.Metrics["accuracy"]:F3} after 600 updates (0.895 measured with 2 threads); last log: {log[^3]}");
+        // The seeded figure: 0.926 on a Zen 5 and 0.895 on a Zen 4 (2 threads; the AVX-512 and AVX2 paths and the
+        // runtime's reductions round differently, so the last digits move between machines, not the figure).
+        Assert.AreEqual(0.91, final.Metrics["accuracy"], 0.04, $"accuracy after 600 updates; last log: {log[^3]}");
         Assert.IsTrue(File.Exists(Path.Combine(TempDirectory, "run", "final", "model.safetensors")));
     }
 

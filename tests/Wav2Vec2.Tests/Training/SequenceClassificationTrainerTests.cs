@@ -51,7 +51,8 @@ public sealed class SequenceClassificationTrainerTests : TempDirectoryTest
         TrainingLogEntry result = trainer.Evaluate(data);
         Assert.AreEqual(1.0, result.Metrics["accuracy"], $"accuracy after 80 updates (loss {result.Metrics["loss"]:F3}); log:\n{string.Join("\n", log)}");
         Assert.AreEqual(8, entries.Count, "one entry per logged update");
-        Assert.IsTrue(entries[^1].Metrics["loss"] < entries[0].Metrics["loss"], "the loss falls");
+        Assert.AreEqual(1.0875, entries[0].Metrics["loss"], 0.01, "the seeded loss at update 10");
+        Assert.AreEqual(0.034, entries[^1].Metrics["loss"], 0.02, "the seeded loss at update 80 (0.0337 on a Zen 5, 2 threads)");
         CollectionAssert.IsSubsetOf(new[] { "loss", "accuracy", "lr", "grad_norm" }, entries[0].Metrics.Keys.ToArray());
 
         var final = Wav2Vec2ForSequenceClassification.FromPretrained(Path.Combine(TempDirectory, "run", "final"));
