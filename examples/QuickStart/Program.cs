@@ -12,9 +12,13 @@ string examples = Path.Combine(AppContext.BaseDirectory, "examples");
 string modelDirectory = args.Length > 0 ? args[0] : Path.Combine(examples, "models", "tiny-en");
 string audioPath = args.Length > 1 ? args[1] : Path.Combine(examples, "data", "speech.wav");
 
+const int layer = 2;   // hidden_states index: 0 is the Transformer's input, 4 the tiny model's last layer
+
 AudioClip audio = AudioFile.Read(audioPath);                     // any rate and channel count
 var recognizer = SpeechRecognizer.FromPretrained(modelDirectory);  // Wav2Vec2ForCTC + vocab.json, greedy decoding
 string text = recognizer.Transcribe(audio);
+Tensor features = recognizer.Model.Backbone.ExtractFeatures(audio, layer);
+
 Console.WriteLine($"{audioPath} ({audio.Seconds:F1} s): {text}");
 
 const string spoken = "THE QUICK BROWN FOX JUMPS OVER THE LAZY DOG SPEECH REPRESENTATIONS ARE LEARNED FROM RAW AUDIO";
@@ -23,7 +27,4 @@ if (args.Length < 2)
     TranscriptionResult scored = TranscriptionResult.Score("speech", spoken, text);
     Console.WriteLine($"character error rate {scored.Characters.Rate:P1}, word error rate {scored.Words.Rate:P1}");
 }
-
-int layer = recognizer.Model.Config.NumHiddenLayers / 2;
-Tensor features = recognizer.Model.Backbone.ExtractFeatures(audio, layer);
 Console.WriteLine($"layer {layer} features: {features.Size(0)} frames x {features.Size(1)}");

@@ -3,21 +3,23 @@ using System.Text.RegularExpressions;
 namespace Wav2Vec2.Tests.MLNet;
 
 /// <summary>
-/// The README's ML.NET code is compiled: every C# block of the sections "Using it from ML.NET" and "Training in ML.NET"
-/// must stand, line for line, in the examples the solution builds.
+/// The code the README and the ML.NET guide show is compiled: every C# block of the checked sections must stand, line
+/// for line, in the examples the solution builds.
 /// </summary>
 [TestClass]
-public sealed class ReadmeSnippetTests
+public sealed class DocumentationSnippetTests
 {
     [TestMethod]
-    [DataRow("## Using it from ML.NET", new[] { "SpeakerClassification" }, "AppendCacheCheckpoint")]
-    [DataRow("## Training in ML.NET", new[] { "SpeechRecognition", "SpeakerClassification" }, "mlContext.SpeechRecognition")]
-    public void EveryMLNetSnippetOfTheReadmeIsPartOfABuiltExample(string heading, string[] examples, string mustMention)
+    [DataRow("README.md", "## From C#", new[] { "QuickStart" }, "SpeechRecognizer.FromPretrained")]
+    [DataRow("README.md", "## From ML.NET", new[] { "SpeakerClassification" }, "AppendCacheCheckpoint")]
+    [DataRow("docs/mlnet.md", "## Features, transcription and sweeps", new[] { "SpeakerClassification" }, "AppendCacheCheckpoint")]
+    [DataRow("docs/mlnet.md", "## Training", new[] { "SpeechRecognition", "SpeakerClassification" }, "mlContext.SpeechRecognition")]
+    public void EveryShownSnippetIsPartOfABuiltExample(string page, string heading, string[] examples, string mustMention)
     {
         string root = RepositoryRoot();
-        string readme = File.ReadAllText(Path.Combine(root, "README.md"));
+        string readme = File.ReadAllText(Path.Combine(root, page));
         int start = readme.IndexOf(heading + "\n", StringComparison.Ordinal);
-        Assert.IsTrue(start >= 0, $"README has a section \"{heading}\"");
+        Assert.IsTrue(start >= 0, $"{page} has a section \"{heading}\"");
         int end = readme.IndexOf("\n## ", start + 1, StringComparison.Ordinal);
         string section = readme[start..(end < 0 ? readme.Length : end)];
         string[] code = examples.Select(e => string.Join("\n", Directory.GetFiles(Path.Combine(root, "examples", e), "*.cs")
@@ -26,15 +28,15 @@ public sealed class ReadmeSnippetTests
         Assert.IsTrue(blocks.Count >= 1, "the section shows the program");
         foreach (Match block in blocks)
             Assert.IsTrue(code.Any(c => c.Contains(Normalize(block.Groups[1].Value), StringComparison.Ordinal)),
-                $"this README block is not in examples/{string.Join(" or examples/", examples)}:\n{block.Groups[1].Value}");
+                $"this {page} block is not in examples/{string.Join(" or examples/", examples)}:\n{block.Groups[1].Value}");
         StringAssert.Contains(section, mustMention);
     }
 
     [TestMethod]
     public void TheTrainingSectionShowsAWholeProgramThatPreTrainsFineTunesEvaluatesSavesLoadsAndTranscribes()
     {
-        string readme = File.ReadAllText(Path.Combine(RepositoryRoot(), "README.md"));
-        int start = readme.IndexOf("## Training in ML.NET\n", StringComparison.Ordinal);
+        string readme = File.ReadAllText(Path.Combine(RepositoryRoot(), "docs", "mlnet.md"));
+        int start = readme.IndexOf("## Training\n", StringComparison.Ordinal);
         string program = Regex.Match(readme[start..], "```csharp\n(.*?)```", RegexOptions.Singleline).Groups[1].Value;
         foreach (string step in new[] { "Wav2Vec2PreTrain(", "SpeechRecognition.Trainers.Wav2Vec2Ctc(", "SpeechRecognition.Evaluate(",
             "WordErrorRate", "SaveWav2Vec2(", "LoadWav2Vec2(", "CreatePredictionEngine<", "PredictedTranscript" })
