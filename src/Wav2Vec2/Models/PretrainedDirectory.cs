@@ -39,6 +39,13 @@ internal static class PretrainedDirectory
         return model;
     }
 
+    /// <summary>Restores a task model (every weight, strictly, and the input preparation) from one of its checkpoints.</summary>
+    public static void Restore(Wav2Vec2TaskModel model, string directory)
+    {
+        LoadWeights(model, directory, strict: true);
+        model.Preprocessor = InputValuesPreprocessor.Load(Path.Combine(directory, "preprocessor_config.json"));
+    }
+
     /// <summary>Loads the directory's weights into <paramref name="module"/>.</summary>
     public static LoadReport LoadWeights(Module module, string directory, bool strict)
     {

@@ -1,12 +1,10 @@
 using System.Globalization;
 using System.Text.Json.Nodes;
-using Wav2Vec2.Audio;
 using Wav2Vec2.Autograd;
 using Wav2Vec2.Data;
 using Wav2Vec2.Decoding;
 using Wav2Vec2.IO;
 using Wav2Vec2.Models;
-using Wav2Vec2.Nn;
 using Wav2Vec2.Tensors;
 
 namespace Wav2Vec2.Training;
@@ -38,7 +36,6 @@ public sealed class CtcFineTuner : Trainer, ITrainingTask<CtcBatchMetrics>
     private readonly Wav2Vec2ForCtc _model;
     private readonly CtcTokenizer _tokenizer;
     private readonly CtcFineTuningOptions _options;
-    private readonly RandomSource _maskRandom;
     private int[][] _labels = [];
 
     /// <summary>Prepares a run writing to <paramref name="runDirectory"/>; <paramref name="model"/> needs a vocabulary.</summary>
@@ -53,9 +50,7 @@ public sealed class CtcFineTuner : Trainer, ITrainingTask<CtcBatchMetrics>
                 $"CTC head (vocab_size {model.Config.VocabSize}, pad_token_id {model.Config.PadTokenId})");
         _model = model;
         _options = options;
-        model.Backbone.Random = new RandomSource(options.Run.Seed);
-        _maskRandom = new RandomSource(options.Run.Seed + 0x9E3779B9UL);
-        Loop = new TrainingLoop<CtcBatchMetrics>(this, new AdamW(model.Parameters(), options.Optimization.Optimizer), options, runDirectory);
+        Start(model, this, options, runDirectory);
     }
 
     /// <summary>The model being trained (its weights are the newest update's).</summary>
@@ -82,12 +77,8 @@ public sealed class CtcFineTuner : Trainer, ITrainingTask<CtcBatchMetrics>
         CheckpointStore.CheckNewRun(runDirectory, resume);
         vocabulary ??= Vocabulary(resume ? new CheckpointStore(runDirectory, 0).Latest() : null, pretrainedDirectory, train, log);
         Wav2Vec2ForCtc model = CreateModel(pretrainedDirectory, vocabulary, options, out LoadReport report);
-        log($"initialised from {pretrainedDirectory}: {report.Ignored.Count} head tensor(s) ignored, {report.Missing.Count} new " +
-            $"(CTC head of {vocabulary.Count} tokens)");
-        var tuner = new CtcFineTuner(model, options, runDirectory) { Log = log };
-        if (resume && !tuner.TryResume())
-            log($"no checkpoint in {runDirectory} yet: starting from update 0");
-        return tuner;
+        log(Initialised(pretrainedDirectory, report, $"CTC head of {vocabulary.Count} tokens"));
+        return Resumed(new CtcFineTuner(model, options, runDirectory), resume, log);
     }
 
     // The resumed checkpoint's vocabulary, else the pre-trained model's own, else the training transcripts'.
@@ -216,19 +207,11 @@ public sealed class CtcFineTuner : Trainer, ITrainingTask<CtcBatchMetrics>
             return FineTuning.Frames(entry, _model.Backbone) >= Math.Max(1, ids.Length + repeats);
         }, skipUnfit);
 
-    Module ITrainingTask<CtcBatchMetrics>.Model => _model;
-
-    InputValuesPreprocessor ITrainingTask<CtcBatchMetrics>.Preprocessor => _model.Preprocessor;
-
-    RandomSource ITrainingTask<CtcBatchMetrics>.ModelRandom => _model.Backbone.Random;
-
-    RandomSource ITrainingTask<CtcBatchMetrics>.MaskRandom => _maskRandom;
-
     CtcBatchMetrics ITrainingTask<CtcBatchMetrics>.Step(LoadedBatch batch)
     {
         int size = batch.BatchSize;
         int[][] labels = batch.Entries.Select(i => _labels[i]).ToArray();
-        Wav2Vec2ForwardOptions forward = FineTuning.BatchOptions(batch, _model.Backbone, _options.Regularization, _maskRandom);
+        Wav2Vec2ForwardOptions forward = FineTuning.BatchOptions(batch, _model.Backbone, _options.Regularization, MaskRandom);
         _model.FreezeBackbone = State.Update < _options.FreezeFineTuneUpdates;
         using var arena = new TensorArena();
         using var tape = new Tape();
@@ -261,7 +244,4 @@ public sealed class CtcFineTuner : Trainer, ITrainingTask<CtcBatchMetrics>
     string ITrainingTask<CtcBatchMetrics>.Describe(IReadOnlyDictionary<string, double> metrics) => string.Create(CultureInfo.InvariantCulture,
         $"loss {metrics["loss"]:F3} wer {metrics["wer"]:P2} cer {metrics["cer"]:P2}");
 
-    void ITrainingTask<CtcBatchMetrics>.SaveModel(string directory) => _model.SavePretrained(directory);
-
-    void ITrainingTask<CtcBatchMetrics>.LoadModel(string directory) => FineTuning.Restore(_model, _model.Backbone, directory);
 }

@@ -112,11 +112,4 @@ internal static class FineTuning
             model.Train(training);
         }
     }
-
-    /// <summary>Restores a task model (weights and input preparation) from one of its checkpoint directories.</summary>
-    public static void Restore(Module model, Wav2Vec2Model backbone, string directory)
-    {
-        PretrainedDirectory.LoadWeights(model, directory, strict: true);
-        backbone.Preprocessor = InputValuesPreprocessor.Load(Path.Combine(directory, "preprocessor_config.json"));
-    }
 }

@@ -3,9 +3,7 @@ using System.Text.Json.Nodes;
 using Wav2Vec2.Audio;
 using Wav2Vec2.Autograd;
 using Wav2Vec2.Data;
-using Wav2Vec2.IO;
 using Wav2Vec2.Models;
-using Wav2Vec2.Nn;
 using Wav2Vec2.Tensors;
 
 namespace Wav2Vec2.Training;
@@ -21,7 +19,6 @@ public sealed class PreTrainer : Trainer, ITrainingTask<PreTrainingMetrics>
 {
     private readonly Wav2Vec2ForPreTraining _model;
     private readonly PreTrainingOptions _options;
-    private readonly RandomSource _maskRandom;
     private int _lowPerplexityStreak;
 
     /// <summary>Prepares a run writing to <paramref name="runDirectory"/>.</summary>
@@ -35,12 +32,9 @@ public sealed class PreTrainer : Trainer, ITrainingTask<PreTrainingMetrics>
         _model = model;
         model.Backbone.Preprocessor = model.Backbone.Preprocessor with { DoNormalize = options.Normalize };
         _options = options;
-        var optimizer = new AdamW(model.Parameters(), options.Optimization.Optimizer with { LearningRate = options.Optimization.LearningRate });
         model.FeatureGradMult = options.Regularization.FeatureGradMult;
         model.FeaturePenaltyWeight = options.FeaturePenaltyWeight;
-        model.Backbone.Random = new RandomSource(options.Run.Seed);
-        _maskRandom = new RandomSource(options.Run.Seed + 0x9E3779B9UL);
-        Loop = new TrainingLoop<PreTrainingMetrics>(this, optimizer, options, runDirectory);
+        Start(model, this, options, runDirectory);
     }
 
     /// <summary>The model being trained (its weights are the newest update's).</summary>
@@ -74,9 +68,7 @@ public sealed class PreTrainer : Trainer, ITrainingTask<PreTrainingMetrics>
                     $"the recipe trains on {(options.Normalize ? "normalised input" : "raw waveforms")}");
             log($"initialised from {initialModelDirectory}");
         }
-        var trainer = new PreTrainer(model, options, runDirectory) { Log = log };
-        if (resume && !trainer.TryResume())
-            log($"no checkpoint in {runDirectory} yet: starting from update 0");
+        PreTrainer trainer = Resumed(new PreTrainer(model, options, runDirectory), resume, log);
         log($"{model.ParameterCount():N0} parameters");
         foreach (string line in options.Describe())
             log(line);
@@ -125,19 +117,11 @@ public sealed class PreTrainer : Trainer, ITrainingTask<PreTrainingMetrics>
         return metrics;
     }
 
-    Module ITrainingTask<PreTrainingMetrics>.Model => _model;
-
-    InputValuesPreprocessor ITrainingTask<PreTrainingMetrics>.Preprocessor => _model.Backbone.Preprocessor;
-
-    RandomSource ITrainingTask<PreTrainingMetrics>.ModelRandom => _model.Backbone.Random;
-
-    RandomSource ITrainingTask<PreTrainingMetrics>.MaskRandom => _maskRandom;
-
     PreTrainingMetrics ITrainingTask<PreTrainingMetrics>.Step(LoadedBatch batch)
     {
         using var arena = new TensorArena();
         using var tape = new Tape();
-        PreTrainingOutput output = Forward(batch, _maskRandom);
+        PreTrainingOutput output = Forward(batch, MaskRandom);
         tape.Backward(output.Loss);
         return output.Metrics;
     }
@@ -159,14 +143,6 @@ public sealed class PreTrainer : Trainer, ITrainingTask<PreTrainingMetrics>
 
     string ITrainingTask<PreTrainingMetrics>.Describe(IReadOnlyDictionary<string, double> metrics) =>
         string.Create(CultureInfo.InvariantCulture, $"loss {metrics["loss"]:F3} acc {metrics["accuracy"]:F3}");
-
-    void ITrainingTask<PreTrainingMetrics>.SaveModel(string directory) => _model.SavePretrained(directory);
-
-    void ITrainingTask<PreTrainingMetrics>.LoadModel(string directory)
-    {
-        PretrainedDirectory.LoadWeights(_model, directory, strict: true);
-        _model.Backbone.Preprocessor = InputValuesPreprocessor.Load(Path.Combine(directory, "preprocessor_config.json"));
-    }
 
     private PreTrainingOutput Forward(LoadedBatch batch, RandomSource random)
     {

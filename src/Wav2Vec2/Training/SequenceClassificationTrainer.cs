@@ -1,11 +1,9 @@
 using System.Globalization;
 using System.Text.Json.Nodes;
-using Wav2Vec2.Audio;
 using Wav2Vec2.Autograd;
 using Wav2Vec2.Data;
 using Wav2Vec2.IO;
 using Wav2Vec2.Models;
-using Wav2Vec2.Nn;
 using Wav2Vec2.Tensors;
 
 namespace Wav2Vec2.Training;
@@ -35,7 +33,6 @@ public sealed class SequenceClassificationTrainer : Trainer, ITrainingTask<Class
 {
     private readonly Wav2Vec2ForSequenceClassification _model;
     private readonly SequenceClassificationOptions _options;
-    private readonly RandomSource _maskRandom;
     private int[] _labels = [];
 
     /// <summary>Prepares a run writing to <paramref name="runDirectory"/>.</summary>
@@ -45,9 +42,7 @@ public sealed class SequenceClassificationTrainer : Trainer, ITrainingTask<Class
         options.Validate();
         _model = model;
         _options = options;
-        model.Backbone.Random = new RandomSource(options.Run.Seed);
-        _maskRandom = new RandomSource(options.Run.Seed + 0x9E3779B9UL);
-        Loop = new TrainingLoop<ClassificationBatchMetrics>(this, new AdamW(model.Parameters(), options.Optimization.Optimizer), options, runDirectory);
+        Start(model, this, options, runDirectory);
     }
 
     /// <summary>The model being trained (its weights are the newest update's).</summary>
@@ -71,12 +66,8 @@ public sealed class SequenceClassificationTrainer : Trainer, ITrainingTask<Class
         log ??= Console.WriteLine;
         CheckpointStore.CheckNewRun(runDirectory, resume);
         Wav2Vec2ForSequenceClassification model = CreateModel(pretrainedDirectory, labels, options, out LoadReport report);
-        log($"initialised from {pretrainedDirectory}: {report.Ignored.Count} head tensor(s) ignored, {report.Missing.Count} new " +
-            $"(head over {labels.Count} classes: {string.Join(", ", labels)})");
-        var trainer = new SequenceClassificationTrainer(model, options, runDirectory) { Log = log };
-        if (resume && !trainer.TryResume())
-            log($"no checkpoint in {runDirectory} yet: starting from update 0");
-        return trainer;
+        log(Initialised(pretrainedDirectory, report, $"head over {labels.Count} classes: {string.Join(", ", labels)}"));
+        return Resumed(new SequenceClassificationTrainer(model, options, runDirectory), resume, log);
     }
 
     /// <summary>The distinct labels of a dataset's entries in ordinal order: the classes of a new head.</summary>
@@ -167,19 +158,11 @@ public sealed class SequenceClassificationTrainer : Trainer, ITrainingTask<Class
         }, (entry, _) => FineTuning.Frames(entry, _model.Backbone) >= 1, skipShort);
     }
 
-    Module ITrainingTask<ClassificationBatchMetrics>.Model => _model;
-
-    InputValuesPreprocessor ITrainingTask<ClassificationBatchMetrics>.Preprocessor => _model.Preprocessor;
-
-    RandomSource ITrainingTask<ClassificationBatchMetrics>.ModelRandom => _model.Backbone.Random;
-
-    RandomSource ITrainingTask<ClassificationBatchMetrics>.MaskRandom => _maskRandom;
-
     ClassificationBatchMetrics ITrainingTask<ClassificationBatchMetrics>.Step(LoadedBatch batch)
     {
         int size = batch.BatchSize;
         int[] labels = batch.Entries.Select(i => _labels[i]).ToArray();
-        Wav2Vec2ForwardOptions forward = FineTuning.BatchOptions(batch, _model.Backbone, _options.Regularization, _maskRandom);
+        Wav2Vec2ForwardOptions forward = FineTuning.BatchOptions(batch, _model.Backbone, _options.Regularization, MaskRandom);
         _model.FreezeBackbone = State.Update < _options.FreezeBackboneUpdates;
         using var arena = new TensorArena();
         using var tape = new Tape();
@@ -213,7 +196,4 @@ public sealed class SequenceClassificationTrainer : Trainer, ITrainingTask<Class
     string ITrainingTask<ClassificationBatchMetrics>.Describe(IReadOnlyDictionary<string, double> metrics) => string.Create(CultureInfo.InvariantCulture,
         $"loss {metrics["loss"]:F3} accuracy {metrics["accuracy"]:P2}");
 
-    void ITrainingTask<ClassificationBatchMetrics>.SaveModel(string directory) => _model.SavePretrained(directory);
-
-    void ITrainingTask<ClassificationBatchMetrics>.LoadModel(string directory) => FineTuning.Restore(_model, _model.Backbone, directory);
 }

@@ -1,4 +1,7 @@
 using Wav2Vec2.Data;
+using Wav2Vec2.IO;
+using Wav2Vec2.Models;
+using Wav2Vec2.Tensors;
 
 namespace Wav2Vec2.Training;
 
@@ -30,8 +33,33 @@ public abstract class Trainer
     {
     }
 
-    /// <summary>The shared loop; set by the task's constructor.</summary>
-    private protected TrainingLoop Loop { get; init; } = null!;
+    /// <summary>The shared loop; set by the task's constructor through <see cref="Start{TMetrics}"/>.</summary>
+    private protected TrainingLoop Loop { get; private set; } = null!;
+
+    /// <summary>The data-side random stream (masks, distractors), seeded beside the model's (dropout, layer drop, Gumbel noise).</summary>
+    private protected RandomSource MaskRandom { get; private set; } = null!;
+
+    /// <summary>Seeds the model's and the data's random streams and builds the loop that trains <paramref name="model"/>.</summary>
+    private protected void Start<TMetrics>(Wav2Vec2TaskModel model, ITrainingTask<TMetrics> task, TrainingOptions options, string runDirectory)
+    {
+        model.Backbone.Random = new RandomSource(options.Run.Seed);
+        MaskRandom = new RandomSource(options.Run.Seed + 0x9E3779B9UL);
+        var optimizer = new AdamW(model.Parameters(), options.Optimization.Optimizer with { LearningRate = options.Optimization.LearningRate });
+        Loop = new TrainingLoop<TMetrics>(model, MaskRandom, task, optimizer, options, runDirectory);
+    }
+
+    /// <summary>The end of a run setup: the trainer logs through <paramref name="log"/> and resumes when asked.</summary>
+    private protected static T Resumed<T>(T trainer, bool resume, Action<string> log) where T : Trainer
+    {
+        trainer.Log = log;
+        if (resume && !trainer.TryResume())
+            log($"no checkpoint in {trainer.RunDirectory} yet: starting from update 0");
+        return trainer;
+    }
+
+    /// <summary>The line a run setup reports after building a fine-tuning model from <paramref name="directory"/>.</summary>
+    private protected static string Initialised(string directory, LoadReport report, string head) =>
+        $"initialised from {directory}: {report.Ignored.Count} head tensor(s) ignored, {report.Missing.Count} new ({head})";
 
     /// <summary>Progress and warnings, one line each (console by default).</summary>
     public Action<string> Log { get => Loop.Log; set => Loop.Log = value; }

@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text.Json.Nodes;
 using Wav2Vec2.Audio;
 using Wav2Vec2.Data;
+using Wav2Vec2.Models;
 using Wav2Vec2.Nn;
 using Wav2Vec2.Tensors;
 
@@ -11,18 +12,6 @@ namespace Wav2Vec2.Training;
 /// <summary>What a training loop needs from the task it trains (pre-training, CTC or classification fine-tuning).</summary>
 internal interface ITrainingTask<TMetrics>
 {
-    /// <summary>The module whose parameters the optimizer updates.</summary>
-    Module Model { get; }
-
-    /// <summary>How files become input values.</summary>
-    InputValuesPreprocessor Preprocessor { get; }
-
-    /// <summary>The model's random stream (dropout, layer drop, Gumbel noise) and the data-side one (masks, distractors).</summary>
-    RandomSource ModelRandom { get; }
-
-    /// <inheritdoc cref="ModelRandom"/>
-    RandomSource MaskRandom { get; }
-
     /// <summary>Forward and backward of one batch (gradients accumulate); returns its metrics.</summary>
     TMetrics Step(LoadedBatch batch);
 
@@ -40,12 +29,6 @@ internal interface ITrainingTask<TMetrics>
 
     /// <summary>The console text of a validation.</summary>
     string Describe(IReadOnlyDictionary<string, double> metrics);
-
-    /// <summary>Writes the model as a Hugging Face directory.</summary>
-    void SaveModel(string directory);
-
-    /// <summary>Restores the model (weights and input preparation) from a checkpoint directory.</summary>
-    void LoadModel(string directory);
 }
 
 /// <summary>What the trainers reach of their loop, whatever their metrics.</summary>
@@ -81,7 +64,8 @@ internal abstract class TrainingLoop(CheckpointStore store, int maxUpdates)
 /// best model kept in best/, and atomic resumable checkpoints: training 2N updates equals training N, resuming, and
 /// training N more. Ctrl+C-style cancellation finishes the current batch and saves the last completed update.
 /// </summary>
-internal sealed class TrainingLoop<TMetrics>(ITrainingTask<TMetrics> task, AdamW optimizer, TrainingOptions options, string runDirectory)
+internal sealed class TrainingLoop<TMetrics>(Wav2Vec2TaskModel model, RandomSource maskRandom, ITrainingTask<TMetrics> task,
+    AdamW optimizer, TrainingOptions options, string runDirectory)
     : TrainingLoop(new CheckpointStore(Path.GetFullPath(runDirectory), options.Run.KeepLastCheckpoints), options.Optimization.MaxUpdates)
 {
     private readonly RunOptions _run = options.Run;
@@ -93,10 +77,10 @@ internal sealed class TrainingLoop<TMetrics>(ITrainingTask<TMetrics> task, AdamW
         string? latest = Store.Latest();
         if (latest == null)
             return false;
-        task.LoadModel(latest);
+        PretrainedDirectory.Restore(model, latest);
         State = CheckpointStore.Restore(latest, optimizer);
-        task.ModelRandom.Offset = State.ModelRandomOffset;
-        task.MaskRandom.Offset = State.MaskRandomOffset;
+        model.Backbone.Random.Offset = State.ModelRandomOffset;
+        maskRandom.Offset = State.MaskRandomOffset;
         Log($"resumed from {latest} at update {State.Update}");
         return true;
     }
@@ -113,14 +97,14 @@ internal sealed class TrainingLoop<TMetrics>(ITrainingTask<TMetrics> task, AdamW
         var clock = Stopwatch.StartNew();
         long samplesSinceLog = 0;
         bool cancelled = false;
-        task.Model.Train(true);
+        model.Train(true);
         while (State.Update < _optimization.MaxUpdates && !cancelled)
         {
             IReadOnlyList<BatchPlan> plans = BatchSampler.Plan(train.Entries, _batching, _run.Seed, State.Epoch,
-                task.Preprocessor.SamplingRate);
+                model.Preprocessor.SamplingRate);
             if (plans.Count == 0)
                 throw new InvalidDataException($"no recording is at least {_batching.MinSampleSize} samples long");
-            using (var loader = new BatchLoader(train, plans, State.BatchPosition, task.Preprocessor, _run.Seed, State.Epoch,
+            using (var loader = new BatchLoader(train, plans, State.BatchPosition, model.Preprocessor, _run.Seed, State.Epoch,
                 _batching.PadToLongest))
             {
                 foreach (LoadedBatch batch in loader.Batches)
@@ -155,14 +139,14 @@ internal sealed class TrainingLoop<TMetrics>(ITrainingTask<TMetrics> task, AdamW
             if (!cancelled && State.Update < _optimization.MaxUpdates)
                 State = State with { Epoch = State.Epoch + 1, BatchPosition = 0 };
         }
-        task.Model.ZeroGrad();
+        model.ZeroGrad();
         // Batches accumulated after the last update are dropped: the saved state resumes right after that update.
         State = boundary with { Update = State.Update, BestScore = State.BestScore };
-        task.ModelRandom.Offset = State.ModelRandomOffset;
-        task.MaskRandom.Offset = State.MaskRandomOffset;
+        model.Backbone.Random.Offset = State.ModelRandomOffset;
+        maskRandom.Offset = State.MaskRandomOffset;
         SaveCheckpoint();
         if (!cancelled)
-            Store.SaveModel("final", task.SaveModel);
+            Store.SaveModel("final", model.SavePretrained);
         Log(cancelled ? $"stopped at update {State.Update}: {Store.Latest()} holds the run's state" : $"finished {State.Update} updates");
         return cancelled;
     }
@@ -170,7 +154,7 @@ internal sealed class TrainingLoop<TMetrics>(ITrainingTask<TMetrics> task, AdamW
     private void Update(List<TMetrics> batches, StreamWriter log, Stopwatch clock, ref long samples)
     {
         double sampleSize = task.SampleSize(batches);
-        var parameters = task.Model.Parameters();
+        var parameters = model.Parameters();
         foreach (Parameter p in parameters)
             if (p.Grad != null)
                 System.Numerics.Tensors.TensorPrimitives.Multiply(p.Grad.Span, 1f / (float)sampleSize, p.Grad.Span);
@@ -191,7 +175,7 @@ internal sealed class TrainingLoop<TMetrics>(ITrainingTask<TMetrics> task, AdamW
         entry["lr"] = (double)(decimal)lr;
         entry["grad_norm"] = Math.Round(gradNorm, 6);
         entry["samples_per_second"] = Math.Round(samples / seconds, 1);
-        entry["audio_seconds_per_second"] = Math.Round(samples / (double)task.Preprocessor.SamplingRate / seconds, 3);
+        entry["audio_seconds_per_second"] = Math.Round(samples / (double)model.Preprocessor.SamplingRate / seconds, 3);
         entry["skipped_files"] = SkippedFiles;
         samples = 0;
         Write(log, entry);
@@ -210,7 +194,7 @@ internal sealed class TrainingLoop<TMetrics>(ITrainingTask<TMetrics> task, AdamW
         if (task.Score(metrics) is double current && (State.BestScore == null || current < State.BestScore))
         {
             State = State with { BestScore = current };
-            Log($"saved {Store.SaveModel("best", task.SaveModel)} (best so far)");
+            Log($"saved {Store.SaveModel("best", model.SavePretrained)} (best so far)");
         }
     }
 
@@ -228,10 +212,10 @@ internal sealed class TrainingLoop<TMetrics>(ITrainingTask<TMetrics> task, AdamW
         Logged(new TrainingLogEntry((string)entry["split"]!, State.Update, metrics));
     }
 
-    private void SaveCheckpoint() => Log($"saved {Store.Save(State.Update, task.SaveModel, optimizer, Snapshot())}");
+    private void SaveCheckpoint() => Log($"saved {Store.Save(State.Update, model.SavePretrained, optimizer, Snapshot())}");
 
     private TrainerState Snapshot() => State with
     {
-        ModelRandomOffset = task.ModelRandom.Offset, MaskRandomOffset = task.MaskRandom.Offset,
+        ModelRandomOffset = model.Backbone.Random.Offset, MaskRandomOffset = maskRandom.Offset,
     };
 }
