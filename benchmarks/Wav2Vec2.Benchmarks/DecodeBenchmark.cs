@@ -32,7 +32,7 @@ internal static class DecodeBenchmark
             BeamThreshold = NamedFloat(options, "beam-threshold", defaults.BeamThreshold),
             MinTokenLogProbability = -NamedFloat(options, "token-min-logp", -defaults.MinTokenLogProbability),
         });
-        int frames = (int)Math.Round(seconds / decoder.Options.SecondsPerFrame);
+        int frames = (int)Math.Round(seconds / 0.02);   // 320 samples a frame at 16 kHz
         float[] logits = SyntheticLogits(tokenizer, lm, frames, out string reference);
         string text = "";
         double median = BenchmarkApp.MedianSeconds(() => text = decoder.Decode(logits)[0].Text, options.Runs);

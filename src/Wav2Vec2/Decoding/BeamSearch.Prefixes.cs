@@ -20,12 +20,8 @@ internal sealed partial class BeamSearch
             ref PrefixNode child = ref _nodes[c];
             if (child.Token != token)
                 continue;
-            if (child.ActiveFrame != t - 1 && child.CandidateFrame != t)
-            {
-                if (child.FirstChild >= 0)
-                    break;   // it left the beam and has descendants whose timings rely on it: a fresh prefix instead
-                Enter(ref child, _nodes[parent], t);
-            }
+            if (child.ActiveFrame != t - 1 && child.CandidateFrame != t && child.FirstChild >= 0)
+                break;   // it left the beam and has descendants: a fresh prefix instead
             Add(c, t, float.NegativeInfinity, nonBlank);
             return;
         }
@@ -62,7 +58,6 @@ internal sealed partial class BeamSearch
             Parent = parent, Token = token, FirstChild = -1, Spelling = spelling, LmState = lmState, Words = words,
             Word = word, LmScore = lmScore, Bonus = Bonus(lmScore, words, spelling), ActiveFrame = -2, CandidateFrame = -1,
         };
-        Enter(ref _pending[p], from, t);
         AddSlot(-1 - p, float.NegativeInfinity, nonBlank);
     }
 
@@ -77,19 +72,6 @@ internal sealed partial class BeamSearch
         _nodes[node.Parent].FirstChild = n;
         _nodes[n] = node;
         return n;
-    }
-
-    /// <summary>Timings of a prefix entering the beam at frame <paramref name="t"/> from its parent <paramref name="from"/>.</summary>
-    private void Enter(ref PrefixNode node, in PrefixNode from, int t)
-    {
-        if (node.Token == _delimiter)
-        {
-            node.WordStart = from.WordStart;
-            node.WordEnd = from.LastEmit + 1;
-        }
-        else
-            node.WordStart = from.Spelling == SpellingTrie.Root ? t : from.WordStart;
-        node.LastEmit = t;
     }
 
     /// <summary>The ranking term of a prefix: weighted LM score, word bonus and, for a partial word, its look-ahead.</summary>
@@ -115,7 +97,7 @@ internal sealed partial class BeamSearch
         return _stateCount++;
     }
 
-    /// <summary>A finished beam: its transcript and score parts (word timings are read back only for the N best).</summary>
+    /// <summary>A finished beam: its transcript and score parts (its tokens are read back only for the N best).</summary>
     private record struct Finished(string Text, int Node, int LastWord, float Acoustic, float LmScore, int Words, float Score);
 
     /// <summary>Completes each beam's last word, adds the end of sentence, merges equal transcripts, ranks them.</summary>
@@ -140,12 +122,12 @@ internal sealed partial class BeamSearch
             }
             if (lm is not null)
                 lmScore += lm.EndSentence(state);
-            Traceback(beam.Node, lastWord, null);
+            Traceback(beam.Node, lastWord);
             var result = new Finished(_text.ToString(), beam.Node, lastWord, acoustic, lmScore, words, Total(acoustic, lmScore, words));
             if (byText.TryGetValue(result.Text, out int index))
             {
                 // Another alignment class of the same transcript ("A B" and "A B|", other spellings): probabilities
-                // add; the timings are those of the more probable one.
+                // add; the tokens are those of the more probable one.
                 Finished other = finished[index];
                 float merged = LogAdd(other.Acoustic, acoustic);
                 finished[index] = (other.Score >= result.Score ? other : result) with { Acoustic = merged, Score = Total(merged, lmScore, words) };
@@ -161,9 +143,8 @@ internal sealed partial class BeamSearch
         for (int i = 0; i < hypotheses.Capacity; i++)
         {
             Finished f = finished[i];
-            var words = new List<DecodedWord>(f.Words);
-            Traceback(f.Node, f.LastWord, words);
-            hypotheses.Add(new DecodingHypothesis(f.Text, f.Score, f.Acoustic, f.LmScore, words));
+            Traceback(f.Node, f.LastWord);
+            hypotheses.Add(new DecodingHypothesis(f.Text, f.Score, f.Acoustic, f.LmScore) { TokenIds = _path.Select(n => _nodes[n].Token).Reverse().ToArray() });
         }
         return hypotheses;
     }
@@ -171,15 +152,14 @@ internal sealed partial class BeamSearch
     private float Total(float acoustic, float lmScore, int words) => acoustic + _lmScale * lmScore + _beta * words;
 
     /// <summary>
-    /// Writes the transcript of the path to <paramref name="leaf"/> into _text and, if asked, its words with their
-    /// frames into <paramref name="words"/>; <paramref name="lastWord"/> is the word index chosen for a final partial word.
+    /// Writes the transcript of the path to <paramref name="leaf"/> into _text (and its nodes, leaf first, into _path);
+    /// <paramref name="lastWord"/> is the word index chosen for a final partial word.
     /// </summary>
-    private void Traceback(int leaf, int lastWord, List<DecodedWord>? words)
+    private void Traceback(int leaf, int lastWord)
     {
         _path.Clear();
         for (int n = leaf; _nodes[n].Parent >= 0; n = _nodes[n].Parent)
             _path.Add(n);
-        double seconds = _decoder.Options.SecondsPerFrame;
         _text.Clear();
         int wordStart = 0;   // where the current word starts in _text
         for (int i = _path.Count - 1; i >= 0; i--)
@@ -188,14 +168,14 @@ internal sealed partial class BeamSearch
             if (node.Token != _delimiter)
                 _text.Append(_decoder.TokenText(node.Token));
             else
-                EndWord(node.Word, node.WordStart, node.WordEnd);
+                EndWord(node.Word);
         }
         if (_nodes[leaf].Spelling != SpellingTrie.Root)
-            EndWord(lastWord, _nodes[leaf].WordStart, _nodes[leaf].LastEmit + 1);
+            EndWord(lastWord);
         if (_text.Length > 0)
             _text.Length--;   // the space after the last word
 
-        void EndWord(int word, int start, int end)
+        void EndWord(int word)
         {
             // A lexicon word is written as the lexicon writes it; otherwise as its tokens.
             if (_words.Constrained)
@@ -203,7 +183,6 @@ internal sealed partial class BeamSearch
                 _text.Length = wordStart;
                 _text.Append(_words.WordText(word));
             }
-            words?.Add(new DecodedWord(_text.ToString(wordStart, _text.Length - wordStart), start, end, start * seconds, end * seconds));
             _text.Append(' ');
             wordStart = _text.Length;
         }

@@ -83,7 +83,7 @@ internal sealed partial class BeamSearch
         _nodes[root] = new PrefixNode
         {
             Parent = -1, Token = _delimiter, FirstChild = -1, NextSibling = -1, Spelling = SpellingTrie.Root,
-            LmState = state, Word = -1, ActiveFrame = -1, CandidateFrame = -1, LastEmit = -1,
+            LmState = state, Word = -1, ActiveFrame = -1, CandidateFrame = -1,
         };
         _beams[0] = new Beam { Node = root, Blank = 0f, NonBlank = float.NegativeInfinity };
         _beamCount = 1;
@@ -234,10 +234,7 @@ internal sealed partial class BeamSearch
             if (beam.Node < 0)
                 beam.Node = Materialize(-1 - beam.Node);
             _nextBeams[i] = beam;
-            ref PrefixNode node = ref _nodes[beam.Node];
-            node.ActiveFrame = t;
-            if (beam.NonBlank > beam.Blank)
-                node.LastEmit = t;
+            _nodes[beam.Node].ActiveFrame = t;
         }
         (_beams, _nextBeams) = (_nextBeams, _beams);
         _beamCount = kept;

@@ -47,9 +47,6 @@ public sealed record BeamSearchOptions
     /// <summary>Number of distinct transcripts returned, best first.</summary>
     public int NBest { get; init; } = 1;
 
-    /// <summary>Seconds per output frame: the model's inputs_to_logits_ratio / sampling rate (320 / 16000 = 0.02).</summary>
-    public double SecondsPerFrame { get; init; } = 0.02;
-
     /// <summary>Throws <see cref="ArgumentException"/> naming the first invalid setting.</summary>
     internal void Validate()
     {
@@ -63,7 +60,6 @@ public sealed record BeamSearchOptions
             $"MinTokenLogProbability must be <= 0 (or -infinity), got {MinTokenLogProbability}");
         Require(float.IsFinite(UnknownWordScore), $"UnknownWordScore must be a finite number, got {UnknownWordScore}");
         Require(NBest >= 1, $"NBest must be at least 1, got {NBest}");
-        Require(double.IsFinite(SecondsPerFrame) && SecondsPerFrame > 0, $"SecondsPerFrame must be positive, got {SecondsPerFrame}");
     }
 
     private static void Require(bool condition, string message)

@@ -120,6 +120,33 @@ public sealed class CtcBeamSearchDecoder : ICtcDecoder
         return Decode(logits.Span);
     }
 
+    /// <summary>
+    /// The best transcript with the time of each word and token: its tokens are force-aligned to the frames (the most
+    /// probable CTC path that spells them, <see cref="AlignmentOptions"/>' defaults), so the times are those of the
+    /// transcript's best alignment; an empty transcript when no hypothesis survives.
+    /// </summary>
+    /// <example><code>
+    /// TimedTranscript timed = decoder.DecodeWithTimestamps(logits.Span, logits.Size(0), 320 / 16000.0);
+    /// </code></example>
+    public TimedTranscript DecodeWithTimestamps(ReadOnlySpan<float> logits, int frames, double secondsPerFrame)
+    {
+        if (logits.Length != frames * VocabularySize)
+            throw new ArgumentException($"logits hold {logits.Length} values, not {frames} frames x {VocabularySize} tokens");
+        IReadOnlyList<DecodingHypothesis> best = Decode(logits);
+        if (best.Count == 0 || best[0].TokenIds.Length == 0)
+            return new TimedTranscript("", [], []);
+        float[] logProbs = TimedTranscript.LogSoftmax(logits, VocabularySize);
+        var defaults = new AlignmentOptions();
+        int[] path = CtcViterbi.Align(logProbs, frames, VocabularySize, best[0].TokenIds, Blank, defaults.MaxExactStates,
+            defaults.WindowFrames(secondsPerFrame), Delimiter);
+        TimedTranscript timed = TimedTranscript.FromTokenPath(path, logProbs, _tokenizer, secondsPerFrame);
+        // Words as the hypothesis writes them: a lexicon's spelling of a word may differ from its text.
+        string[] words = best[0].Text.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        return words.Length == timed.Words.Count
+            ? timed with { Text = best[0].Text, Words = [.. timed.Words.Zip(words, (span, word) => span with { Word = word })] }
+            : timed;
+    }
+
     /// <summary>The best transcript ("" when no hypothesis survives).</summary>
     string ICtcDecoder.Decode(ReadOnlySpan<float> logits, int frames)
     {

@@ -19,7 +19,20 @@ public sealed class GreedyCtcDecoder(CtcTokenizer tokenizer) : ICtcDecoder
     public CtcTokenizer Tokenizer { get; } = tokenizer;
 
     /// <inheritdoc/>
-    public string Decode(ReadOnlySpan<float> logits, int frames)
+    public string Decode(ReadOnlySpan<float> logits, int frames) => Collapse(BestPath(logits, frames));
+
+    /// <summary>
+    /// The transcript and the times of its words and tokens on the best path, exactly as Hugging Face's
+    /// Wav2Vec2CTCTokenizer computes char and word offsets from the argmax ids (a token's end is one past its last
+    /// frame; a word runs from its first token's start to its last token's end).
+    /// </summary>
+    /// <example><code>
+    /// TimedTranscript timed = new GreedyCtcDecoder(tokenizer).DecodeWithTimestamps(logits.Span, logits.Size(0), 320 / 16000.0);
+    /// </code></example>
+    public TimedTranscript DecodeWithTimestamps(ReadOnlySpan<float> logits, int frames, double secondsPerFrame) =>
+        TimedTranscript.FromTokenPath(BestPath(logits, frames), TimedTranscript.LogSoftmax(logits, Tokenizer.Count), Tokenizer, secondsPerFrame);
+
+    private int[] BestPath(ReadOnlySpan<float> logits, int frames)
     {
         int vocab = Tokenizer.Count;
         if (logits.Length != frames * vocab)
@@ -27,7 +40,7 @@ public sealed class GreedyCtcDecoder(CtcTokenizer tokenizer) : ICtcDecoder
         var ids = new int[frames];
         for (int t = 0; t < frames; t++)
             ids[t] = TensorPrimitives.IndexOfMax(logits.Slice(t * vocab, vocab));
-        return Collapse(ids);
+        return ids;
     }
 
     /// <summary>The text of per-frame token ids: repeats merged, blanks and special tokens dropped, delimiter to space.</summary>

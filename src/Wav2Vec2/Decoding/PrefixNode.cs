@@ -3,9 +3,8 @@ namespace Wav2Vec2.Decoding;
 /// <summary>
 /// A labelling prefix of the beam search: a node of a per-call trie over emitted tokens (parent pointers, first-child /
 /// next-sibling links), holding what depends only on the prefix (partial word, LM state and score, word count) and the
-/// per-path timing of its last token. A candidate prefix becomes a node only once it survives pruning. A node that has
-/// left the beam is reused only if it has no children: a prefix that comes back after its descendants moved on gets a
-/// fresh node, so the timings along any surviving path stay those of that path.
+/// bookkeeping of the beam. A candidate prefix becomes a node only once it survives pruning. A node that has left the
+/// beam is reused only if it has no children: a prefix that comes back after its descendants moved on gets a fresh node.
 /// </summary>
 internal struct PrefixNode
 {
@@ -35,15 +34,6 @@ internal struct PrefixNode
 
     /// <summary>What the LM and word bonus add to the ranking score (partial-word look-ahead included).</summary>
     public float Bonus;
-
-    /// <summary>Frame the current partial word started at; on a delimiter node, the completed word's.</summary>
-    public int WordStart;
-
-    /// <summary>On a delimiter node, one past the completed word's last emitting frame.</summary>
-    public int WordEnd;
-
-    /// <summary>Last frame at which this token was more likely being emitted than followed by a blank.</summary>
-    public int LastEmit;
 
     /// <summary>Last frame the node was kept in the beam.</summary>
     public int ActiveFrame;

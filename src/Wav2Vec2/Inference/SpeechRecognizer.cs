@@ -51,6 +51,20 @@ public sealed class SpeechRecognizer
         return Decoder.Decode(logits.Span, logits.Size(0));
     }
 
+    /// <summary>
+    /// The transcript with the time of each word and token (Hugging Face's <c>return_timestamps="word"</c> and
+    /// <c>"char"</c>; frames counted over the whole recording, long audio in windows) and a score per word and token.
+    /// </summary>
+    /// <example><code>
+    /// TimedTranscript timed = recognizer.TranscribeWithTimestamps(AudioFile.Read("talk.flac"));
+    /// File.WriteAllText("talk.srt", timed.ToSrt());
+    /// </code></example>
+    public TimedTranscript TranscribeWithTimestamps(AudioClip audio, ChunkingOptions? chunking = null, CancellationToken cancellationToken = default)
+    {
+        Tensor logits = Model.Logits(audio, chunking, null, cancellationToken);
+        return Decoder.DecodeWithTimestamps(logits.Span, logits.Size(0), Model.Backbone.SecondsPerFrame);
+    }
+
     /// <summary>The transcript of a WAV or FLAC file.</summary>
     public string Transcribe(string path, ChunkingOptions? chunking = null, CancellationToken cancellationToken = default) =>
         Transcribe(AudioFile.Read(path), chunking, cancellationToken);

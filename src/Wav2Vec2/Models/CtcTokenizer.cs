@@ -58,6 +58,9 @@ public sealed class CtcTokenizer
     /// <summary>Token text of <paramref name="id"/> ("" for an unknown id).</summary>
     public string Token(int id) => (uint)id < (uint)_tokens.Length ? _tokens[id] ?? "" : "";
 
+    /// <summary>Id of <paramref name="token"/>, or -1 when the vocabulary has none.</summary>
+    internal int Id(string token) => _ids.GetValueOrDefault(token, -1);
+
     /// <summary>True for the pad and the other special tokens (&lt;s&gt;, &lt;/s&gt;, &lt;unk&gt;), which are never transcribed.</summary>
     public bool IsSpecial(int id) => _special.Contains(id);
 

@@ -114,6 +114,10 @@ public sealed partial class Wav2Vec2Model : Module
     /// <summary>The learned embedding that replaces masked frames, if the config masks.</summary>
     public Parameter? MaskedSpecEmbed { get; }
 
+    /// <summary>Seconds of audio per output frame: inputs_to_logits_ratio / sampling rate (320 / 16000 = 0.02 for the
+    /// standard encoder), the unit of every timestamp.</summary>
+    public double SecondsPerFrame => (double)Config.InputsToLogitsRatio / Preprocessor.SamplingRate;
+
     /// <summary>Frames produced by <paramref name="samples"/> input samples (the conv encoder's output length).</summary>
     public int FrameCount(int samples)
     {

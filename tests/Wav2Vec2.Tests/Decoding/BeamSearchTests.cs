@@ -160,10 +160,10 @@ public sealed class BeamSearchTests
     }
 
     [TestMethod]
-    public void NBestIsSortedDistinctAndTimedInsideTheInput()
+    public void NBestIsSortedAndDistinctAndTheBestIsTimedInsideTheInput()
     {
         CtcTokenizer tokenizer = LibriSpeechTokenizer();
-        var options = new BeamSearchOptions { NBest = 10, SecondsPerFrame = 0.025 };
+        var options = new BeamSearchOptions { NBest = 10 };
         // Lexicon-free on softened peaked logits, lexicon-constrained on random ones.
         var cases = new (CtcBeamSearchDecoder Decoder, Func<int, int, float[]> Logits)[]
         {
@@ -182,33 +182,41 @@ public sealed class BeamSearchTests
                 Assert.AreEqual(hypotheses.Count, hypotheses.Select(h => h.Text).Distinct().Count(), "distinct transcripts");
                 for (int i = 1; i < hypotheses.Count; i++)
                     Assert.IsGreaterThanOrEqualTo(hypotheses[i].Score, hypotheses[i - 1].Score, "sorted best first");
-                foreach (DecodingHypothesis hypothesis in hypotheses)
+
+                TimedTranscript timed = decoder.DecodeWithTimestamps(logits, frames, 0.025);
+                Assert.AreEqual(hypotheses[0].Text, timed.Text, $"seed {seed}: the timed transcript is the best one ({string.Join(",", hypotheses[0].TokenIds)})");
+                int previousEnd = 0;
+                foreach (WordSpan word in timed.Words)
                 {
-                    CollectionAssert.AreEqual(hypothesis.Text.Split(' ', StringSplitOptions.RemoveEmptyEntries),
-                        hypothesis.Words.Select(w => w.Text).ToArray());
-                    int previousEnd = 0;
-                    foreach (DecodedWord word in hypothesis.Words)
-                    {
-                        Assert.IsTrue(previousEnd <= word.StartFrame && word.StartFrame < word.EndFrame && word.EndFrame <= frames,
-                            $"seed {seed} '{hypothesis.Text}': {word} after frame {previousEnd}");
-                        Assert.AreEqual(word.StartFrame * 0.025, word.StartSeconds, 1e-9);
-                        Assert.AreEqual(word.EndFrame * 0.025, word.EndSeconds, 1e-9);
-                        previousEnd = word.EndFrame;
-                    }
+                    Assert.IsTrue(previousEnd <= word.StartFrame && word.StartFrame < word.EndFrame && word.EndFrame <= frames,
+                        $"seed {seed} '{timed.Text}': {word} after frame {previousEnd}");
+                    Assert.AreEqual((word.StartFrame * 0.025, word.EndFrame * 0.025), (word.Start, word.End));
+                    Assert.IsTrue(word.Score is <= 0 and > -50, $"{word}: a mean log-posterior");
+                    previousEnd = word.EndFrame;
                 }
             }
     }
 
     [TestMethod]
-    public void WordTimingsFollowTheFrames()
+    public void TimestampsFollowHuggingFacesOffsetsForBothDecoders()
     {
         CtcTokenizer tokenizer = TinyTokenizer();
-        var decoder = new CtcBeamSearchDecoder(tokenizer, options: new BeamSearchOptions { LanguageModelWeight = 0 });
-        // frames: blank A A blank | | B A blank
-        DecodingHypothesis hypothesis = decoder.Decode(OneHot(tokenizer, 0, 2, 2, 0, 1, 1, 3, 2, 0))[0];
-        Assert.AreEqual("A BA", hypothesis.Text);
-        Assert.AreEqual(new DecodedWord("A", 1, 3, 0.02, 0.06), hypothesis.Words[0]);
-        Assert.AreEqual((6, 8), (hypothesis.Words[1].StartFrame, hypothesis.Words[1].EndFrame));
+        // frames 0-8: blank A A blank | | B A blank. Hugging Face's _compute_offsets groups equal ids and drops blanks:
+        // A [1, 3), " " [4, 6), B [6, 7), A [7, 8); _get_word_offsets: A [1, 3), BA [6, 8); seconds = frame x 0.02.
+        float[] logits = OneHot(tokenizer, 0, 2, 2, 0, 1, 1, 3, 2, 0);
+        double certain = -Math.Log(1 + 3 * Math.Exp(-10));   // log-softmax of a one-hot 10 among four
+        foreach (ICtcDecoder decoder in new ICtcDecoder[] { new GreedyCtcDecoder(tokenizer),
+            new CtcBeamSearchDecoder(tokenizer, options: new BeamSearchOptions { LanguageModelWeight = 0 }) })
+        {
+            TimedTranscript timed = decoder.DecodeWithTimestamps(logits, 9, 0.02);
+            Assert.AreEqual("A BA", timed.Text);
+            CollectionAssert.AreEqual(new[] { ("A", 1, 3, 1 * 0.02, 3 * 0.02), ("BA", 6, 8, 6 * 0.02, 8 * 0.02) },
+                timed.Words.Select(w => (w.Word, w.StartFrame, w.EndFrame, w.Start, w.End)).ToArray(), decoder.GetType().Name);
+            foreach (WordSpan word in timed.Words)
+                Assert.AreEqual(certain, word.Score, 1e-6, $"{word}: the mean log-posterior of its frames");
+            CollectionAssert.AreEqual(new[] { ("A", 1, 3), (" ", 4, 6), ("B", 6, 7), ("A", 7, 8) },
+                timed.Tokens.Select(t => (t.Token, t.StartFrame, t.EndFrame)).ToArray(), decoder.GetType().Name);
+        }
     }
 
     [TestMethod]
