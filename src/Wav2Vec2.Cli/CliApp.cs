@@ -18,10 +18,10 @@ public static class CliApp
     /// <summary>Runs the command line; returns the process exit code.</summary>
     public static int Run(string[] args, TextWriter output, TextWriter error)
     {
-        var root = new RootCommand("wav2vec 2.0 for .NET: feature extraction, CTC logits and transcription with Hugging Face checkpoints.")
+        var root = new RootCommand("wav2vec 2.0 for .NET: feature extraction, transcription with timestamps, forced alignment, pre-training and fine-tuning.")
         {
             Verbose, Threads,
-            ModelCommands.Features(output, error), ModelCommands.Logits(output), ModelCommands.Transcribe(output),
+            ModelCommands.Features(output, error), ModelCommands.Logits(output), ModelCommands.Transcribe(output, error), ModelCommands.Align(output),
             ModelCommands.Init(output), ModelCommands.Inspect(output), PretrainCommand.Create(output), FinetuneCommand.Create(output),
             EvaluateCommand.Create(output), TuneLmCommand.Create(output),
         };

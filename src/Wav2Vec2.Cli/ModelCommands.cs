@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
+using System.Text;
 using Wav2Vec2.Audio;
 using Wav2Vec2.Decoding;
 using Wav2Vec2.IO;
@@ -66,28 +67,103 @@ internal static class ModelCommands
         return command;
     }
 
-    public static Command Transcribe(TextWriter output)
+    public static Command Transcribe(TextWriter output, TextWriter error)
     {
         Option<string> model = ModelOption();
-        var audio = new Option<string[]>("--audio") { Description = "WAV or FLAC file(s).", Required = true, AllowMultipleArgumentsPerToken = true };
+        var audio = new Option<string[]>("--audio") { Description = "Audio file(s).", Required = true, AllowMultipleArgumentsPerToken = true };
         Option<double> chunk = ChunkOption();
         var decoding = new DecoderFlags();
-        var command = new Command("transcribe", "Print the transcript of each recording (greedy, or beam search with --lm/--beam-width), one line per file.")
+        var formats = new TimestampFlags("text", "text", "json", "srt", "vtt", "tsv");
+        var command = new Command("transcribe", "Print the transcript of each recording (greedy, or beam search with --lm/--beam-width), " +
+            "one line per file, or with word and character times (--timestamps, --format json|srt|vtt|tsv). A file that fails is " +
+            "reported by name and the others go on; the exit code is 1 if any failed.")
         {
             model, audio, chunk,
         };
-        foreach (Option option in decoding.All)
+        foreach (Option option in decoding.All.Concat(formats.All))
             command.Options.Add(option);
         command.SetAction(parse =>
         {
-            var recognizer = SpeechRecognizer.FromPretrained(parse.GetValue(model)!, decoding.Settings(parse));
             string[] files = parse.GetValue(audio)!;
-            var clips = files.Select(ReadAudio).ToList();   // every file is checked before any output
-            for (int i = 0; i < files.Length; i++)
+            string? target = formats.Check(parse, files.Length);
+            var recognizer = SpeechRecognizer.FromPretrained(parse.GetValue(model)!, decoding.Settings(parse));
+            ChunkingOptions chunking = Chunking(parse.GetValue(chunk));
+            var text = new StringBuilder();
+            int failed = 0;
+            foreach (string file in files)
             {
-                string text = recognizer.Transcribe(clips[i], Chunking(parse.GetValue(chunk)));
-                output.WriteLine(files.Length == 1 ? text : $"{files[i]}\t{text}");
+                try
+                {
+                    AudioClip clip = ReadAudio(file);
+                    if (formats.Timed(parse))
+                        text.Append(formats.Render(parse, file, recognizer.TranscribeWithTimestamps(clip, chunking)));
+                    else
+                        text.Append(files.Length == 1 ? "" : $"{file}\t").Append(recognizer.Transcribe(clip, chunking)).Append('\n');
+                }
+                catch (Exception e) when (e is CliException or InvalidDataException or ArgumentException or IOException)
+                {
+                    error.WriteLine($"error: {file}: {e.Message}");
+                    failed++;
+                }
+                if (target == null)
+                {
+                    TimestampFlags.Write(null, output, text);   // each result as soon as it is there
+                    text.Clear();
+                }
             }
+            TimestampFlags.Write(target, output, text);
+            return failed == 0 ? 0 : 1;
+        });
+        return command;
+    }
+
+    public static Command Align(TextWriter output)
+    {
+        Option<string> model = ModelOption();
+        var audio = new Option<string>("--audio") { Description = "The recording.", Required = true };
+        var text = new Option<string?>("--text") { Description = "The transcript of the recording." };
+        var textFile = new Option<string?>("--text-file") { Description = "A file holding the transcript of the recording." };
+        var unknown = new Option<string>("--unknown")
+        {
+            Description = "Transcript characters outside the vocabulary: error, map (to <unk>) or drop.",
+            DefaultValueFactory = _ => "error",
+        };
+        unknown.AcceptOnlyFromAmong("error", "map", "drop");
+        Option<double> chunk = ChunkOption();
+        var formats = new TimestampFlags("json", "json", "srt", "vtt", "tsv", "text");
+        var command = new Command("align", "Force-align a known transcript to a recording (CTC Viterbi; long recordings in windows) " +
+            "and write each word's and character's start, end and score.") { model, audio, text, textFile, unknown, chunk };
+        foreach (Option option in formats.All)
+            command.Options.Add(option);
+        command.SetAction(parse =>
+        {
+            string? target = formats.Check(parse, 1);
+            string transcript = (parse.GetValue(text), parse.GetValue(textFile)) switch
+            {
+                (string given, null) => given,
+                (null, string path) => File.Exists(path) ? File.ReadAllText(path) : throw new CliException($"text file '{path}' does not exist"),
+                _ => throw new CliException("give the transcript with --text or --text-file (one of them)"),
+            };
+            var options = new AlignmentOptions
+            {
+                UnknownCharacters = parse.GetValue(unknown) switch
+                {
+                    "map" => UnknownCharacters.MapToUnknown, "drop" => UnknownCharacters.Drop, _ => UnknownCharacters.Error,
+                },
+            };
+            string file = parse.GetValue(audio)!;
+            AudioClip clip = ReadAudio(file);
+            var aligner = CtcAligner.FromPretrained(parse.GetValue(model)!, options);
+            TimedTranscript aligned;
+            try
+            {
+                aligned = aligner.Align(clip, transcript, Chunking(parse.GetValue(chunk)));
+            }
+            catch (ArgumentException e)
+            {
+                throw new CliException($"{file}: {e.Message}");
+            }
+            TimestampFlags.Write(target, output, new StringBuilder(formats.Render(parse, file, aligned)));
             return 0;
         });
         return command;
@@ -144,7 +220,8 @@ internal static class ModelCommands
     {
         if (!File.Exists(path))
             throw new CliException($"audio file '{path}' does not exist");
-        return AudioFile.Read(path);   // WAV or FLAC, by content
+        AudioClip clip = AudioFile.Read(path);   // by content
+        return clip.Samples.Length > 0 ? clip : throw new CliException($"audio file '{path}' holds no samples");
     }
 
     internal static string OutputPath(string path)

@@ -88,6 +88,15 @@ internal static class TestSupport
     }
 
     /// <summary>A committed fixture file (tests/Wav2Vec2.Tests/Fixtures/...).</summary>
+    /// <summary>The examples folder of the checkout the tests were built from (the test binaries live below it).</summary>
+    public static string ExamplesPath(params string[] parts)
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir != null; dir = dir.Parent)
+            if (Directory.Exists(Path.Combine(dir.FullName, "examples", "models", "tiny-en")))
+                return Path.Combine([dir.FullName, "examples", .. parts]);
+        throw new AssertFailedException($"examples/models/tiny-en not found above {AppContext.BaseDirectory}");
+    }
+
     public static string FixturePath(params string[] parts) => Path.Combine([AppContext.BaseDirectory, "Fixtures", .. parts]);
 
     /// <summary>A 2-layer, 16-wide model with two conv layers: for shape, loading and CLI tests.</summary>
