@@ -22,7 +22,8 @@ public sealed class Wav2Vec2TranscribeEstimator : AudioEstimatorBase<Wav2Vec2Tra
     {
         options.Validate();
         AudioInputSettings input = options.InputSettings(environment);
-        var settings = new TranscribeSettings(options.OutputColumnName, options.Decoding, options.Chunking, options.ThreadCount);
+        var settings = new TranscribeSettings(options.OutputColumnName, options.Decoding, options.Chunking, options.ThreadCount,
+            options.WordTimeColumns());
         Wav2Vec2ForCtc? model = options.Model;
         string? directory = options.ModelDirectory;
         return () => new TranscribeMapper(input, model ?? ModelLoading.Ctc(environment, directory!), settings);

@@ -26,9 +26,29 @@ public sealed class Wav2Vec2TranscribeOptions : Wav2Vec2TransformOptions
     /// <summary>The decoder (default greedy).</summary>
     public CtcDecoderSettings Decoding { get; set; } = new();
 
+    /// <summary>Also add each word and its start and end in seconds (Hugging Face's word timestamps, see
+    /// <see cref="TimedTranscript"/>) as the columns <see cref="WordsColumnName"/>, <see cref="WordStartsColumnName"/> and
+    /// <see cref="WordEndsColumnName"/>.</summary>
+    public bool WordTimes { get; set; }
+
+    /// <summary>The words column (a vector of Text) when <see cref="WordTimes"/>.</summary>
+    public string WordsColumnName { get; set; } = "Words";
+
+    /// <summary>The word starts column (a vector of Single, seconds) when <see cref="WordTimes"/>.</summary>
+    public string WordStartsColumnName { get; set; } = "WordStarts";
+
+    /// <summary>The word ends column (a vector of Single, seconds) when <see cref="WordTimes"/>.</summary>
+    public string WordEndsColumnName { get; set; } = "WordEnds";
+
+    /// <summary>The word columns, when asked for.</summary>
+    internal Internal.WordTimeColumns? WordTimeColumns() =>
+        WordTimes ? new Internal.WordTimeColumns(WordsColumnName, WordStartsColumnName, WordEndsColumnName) : null;
+
     internal void Validate()
     {
         ValidateCommon(Model != null);
         ArgumentNullException.ThrowIfNull(Decoding);
+        if (WordTimes)
+            ValidateColumnNames(WordsColumnName, WordStartsColumnName, WordEndsColumnName);
     }
 }

@@ -49,6 +49,14 @@ public abstract class Wav2Vec2TransformOptions
         new(InputColumnName, string.IsNullOrEmpty(AudioFolder) ? null : Path.GetFullPath(AudioFolder), BadAudio, BatchSize,
             environment, CancellationToken);
 
+    /// <summary>Checks that the new columns have names, distinct from the output column's and each other's.</summary>
+    private protected void ValidateColumnNames(params string[] names)
+    {
+        string[] all = [OutputColumnName, .. names];
+        if (all.Any(string.IsNullOrWhiteSpace) || all.Distinct().Count() != all.Length)
+            throw new ArgumentException($"the new columns need distinct names, got {string.Join(", ", all.Select(n => $"'{n}'"))}");
+    }
+
     /// <summary>Checks the settings every transform shares.</summary>
     private protected void ValidateCommon(bool hasModel)
     {

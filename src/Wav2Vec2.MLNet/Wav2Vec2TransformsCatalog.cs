@@ -97,6 +97,36 @@ public static class Wav2Vec2TransformsCatalog
         new(MLNetInterop.Environment(catalog), options ?? throw new ArgumentNullException(nameof(options)));
 
     /// <summary>
+    /// Forced alignment: each row's transcript (a Text column, any case and punctuation) placed on its audio, giving the
+    /// words (a vector of Text, <paramref name="outputColumnName"/>) and their starts and ends in seconds ("WordStarts",
+    /// "WordEnds"; vectors of Single).
+    /// </summary>
+    /// <param name="catalog">mlContext.Transforms.</param>
+    /// <param name="outputColumnName">The words column.</param>
+    /// <param name="inputColumnName">Text (audio file paths) or a vector of Single (16 kHz samples).</param>
+    /// <param name="transcriptColumnName">The Text column of transcripts.</param>
+    /// <param name="modelDirectory">A Hugging Face Wav2Vec2ForCTC directory with vocab.json.</param>
+    /// <param name="audioFolder">The folder relative paths are resolved against.</param>
+    /// <example><code>
+    /// var align = mlContext.Transforms.Wav2Vec2Align("Words", "Path", "Transcript", "wav2vec2-base-960h", audioFolder: "clips");
+    /// </code></example>
+    public static Wav2Vec2AlignEstimator Wav2Vec2Align(this TransformsCatalog catalog, string outputColumnName, string inputColumnName,
+        string transcriptColumnName, string modelDirectory, string? audioFolder = null) =>
+        catalog.Wav2Vec2Align(new Wav2Vec2AlignOptions
+        {
+            OutputColumnName = outputColumnName, InputColumnName = inputColumnName, TranscriptColumnName = transcriptColumnName,
+            ModelDirectory = modelDirectory, AudioFolder = audioFolder,
+        });
+
+    /// <summary>Forced alignment with every option (an in-memory model, column names, unknown characters, chunking,
+    /// batching, bad rows).</summary>
+    /// <example><code>
+    /// var align = mlContext.Transforms.Wav2Vec2Align(new Wav2Vec2AlignOptions { ModelDirectory = "model", InputColumnName = "Audio", BatchSize = 4 });
+    /// </code></example>
+    public static Wav2Vec2AlignEstimator Wav2Vec2Align(this TransformsCatalog catalog, Wav2Vec2AlignOptions options) =>
+        new(MLNetInterop.Environment(catalog), options ?? throw new ArgumentNullException(nameof(options)));
+
+    /// <summary>
     /// Self-supervised pre-training on an audio column (no labels needed): Fit runs fairseq's wav2vec 2.0 recipe and
     /// returns the <see cref="Wav2Vec2FeaturesTransformer"/> of the pre-trained model (last layer, mean-pooled).
     /// </summary>

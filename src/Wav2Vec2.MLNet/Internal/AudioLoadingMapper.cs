@@ -24,5 +24,5 @@ internal sealed class AudioLoadingMapper(AudioInputSettings input, string output
         return clip.ResampleTo(SampleRate);
     }
 
-    public override object[][] Compute(IReadOnlyList<AudioClip> clips) => clips.Select(c => new object[] { c.Samples }).ToArray();
+    public override object[][] Compute(IReadOnlyList<AudioItem> items) => items.Select(i => new object[] { i.Require().Samples }).ToArray();
 }

@@ -49,13 +49,20 @@ internal abstract class AudioMapper(AudioInputSettings input)
     /// <summary>Whether the input may be a vector of 16 kHz samples besides a text column of paths.</summary>
     public abstract bool AcceptsSamples { get; }
 
+    /// <summary>A Text column read beside the audio (a transcript to align), or null.</summary>
+    public virtual string? TextColumnName => null;
+
+    /// <summary>Why a row's text cannot go with its prepared clip (an error text naming no row), or null.</summary>
+    public virtual string? CheckText(AudioClip clip, string text) => null;
+
     public abstract IReadOnlyList<OutputColumn> Outputs { get; }
 
     /// <summary>The clip this transform works on (resampled), or an error text (too short) naming no row.</summary>
     public abstract AudioClip Prepare(AudioClip clip, out string? error);
 
-    /// <summary>Output values of several prepared clips: [row][output] (float[] for vectors, int, string).</summary>
-    public abstract object[][] Compute(IReadOnlyList<AudioClip> clips);
+    /// <summary>Output values of several rows' prepared clips (and texts): [row][output] (float[] or string[] for
+    /// vectors, int, uint, string).</summary>
+    public abstract object[][] Compute(IReadOnlyList<AudioItem> items);
 
     /// <summary>Checks the input column (missing or of the wrong type fails here, not in a cursor) and binds it.</summary>
     public BoundMapping Bind(DataViewSchema inputSchema) => new(this, inputSchema);
@@ -64,6 +71,8 @@ internal abstract class AudioMapper(AudioInputSettings input)
     public SchemaShape OutputShape(SchemaShape inputShape)
     {
         SchemaErrors.CheckAudio(Name, inputShape, Input.InputColumnName, AcceptsSamples);
+        if (TextColumnName != null)
+            SchemaErrors.Check(Name, inputShape, TextColumnName, "Text", type => type is TextDataViewType);
         return SchemaErrors.WithColumns(inputShape, Outputs);
     }
 }

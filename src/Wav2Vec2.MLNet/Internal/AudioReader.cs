@@ -4,8 +4,9 @@ using Wav2Vec2.Audio;
 
 namespace Wav2Vec2.MLNet.Internal;
 
-/// <summary>A row's prepared clip, or the reason it has none (a message naming the transform, the row and the file).</summary>
-internal readonly record struct AudioItem(AudioClip? Clip, string? Error)
+/// <summary>A row's prepared clip (and text, for a transform that reads one), or the reason it has none (a message naming
+/// the transform, the row and the file).</summary>
+internal readonly record struct AudioItem(AudioClip? Clip, string? Error, string? Text = null)
 {
     public AudioClip Require() => Clip ?? throw new InvalidDataException(Error);
 }
@@ -17,7 +18,8 @@ internal sealed class AudioReader
     private readonly DataViewRow _row;
     private readonly ValueGetter<ReadOnlyMemory<char>>? _path;
     private readonly ValueGetter<VBuffer<float>>? _samples;
-    private ReadOnlyMemory<char> _text;
+    private readonly ValueGetter<ReadOnlyMemory<char>>? _companion;
+    private ReadOnlyMemory<char> _text, _companionText;
     private VBuffer<float> _vector;
 
     public AudioReader(BoundMapping binding, DataViewRow row)
@@ -29,6 +31,8 @@ internal sealed class AudioReader
             _path = row.GetGetter<ReadOnlyMemory<char>>(column);
         else
             _samples = row.GetGetter<VBuffer<float>>(column);
+        if (binding.TextColumn is DataViewSchema.Column text)
+            _companion = row.GetGetter<ReadOnlyMemory<char>>(row.Schema[text.Index]);
     }
 
     /// <summary>The current row's clip, prepared by the mapper, or its error.</summary>
@@ -61,6 +65,13 @@ internal sealed class AudioReader
             clip = new AudioClip(samples, 16000);
         }
         AudioClip prepared = mapper.Prepare(clip, out string? error);
-        return error == null ? new AudioItem(prepared, null) : new AudioItem(null, $"{where}: {error}");
+        string? text = null;
+        if (error == null && _companion != null)
+        {
+            _companion(ref _companionText);
+            text = _companionText.ToString();
+            error = mapper.CheckText(prepared, text);
+        }
+        return error == null ? new AudioItem(prepared, null, text) : new AudioItem(null, $"{where}: {error}");
     }
 }

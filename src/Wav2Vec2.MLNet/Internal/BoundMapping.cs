@@ -16,6 +16,8 @@ internal sealed class BoundMapping
         IsPath = SchemaErrors.CheckAudio(mapper.Name, inputSchema, mapper.Input.InputColumnName, mapper.AcceptsSamples,
             out DataViewSchema.Column column);
         InputColumn = column;
+        if (mapper.TextColumnName != null)
+            TextColumn = SchemaErrors.Check(mapper.Name, inputSchema, mapper.TextColumnName, "Text", type => type is TextDataViewType);
         var builder = new DataViewSchema.Builder();
         builder.AddColumns(inputSchema);
         foreach (OutputColumn output in mapper.Outputs)
@@ -27,6 +29,12 @@ internal sealed class BoundMapping
     public DataViewSchema InputSchema { get; }
     public DataViewSchema OutputSchema { get; }
     public DataViewSchema.Column InputColumn { get; }
+
+    /// <summary>The Text column read beside the audio, if the mapper reads one.</summary>
+    public DataViewSchema.Column? TextColumn { get; }
+
+    /// <summary>The input columns a row's values come from: the audio and, if any, the text.</summary>
+    public DataViewSchema.Column[] SourceColumns => TextColumn is DataViewSchema.Column text ? [InputColumn, text] : [InputColumn];
 
     /// <summary>True when the input column holds file paths (false: 16 kHz samples).</summary>
     public bool IsPath { get; }
@@ -46,8 +54,10 @@ internal sealed class BoundMapping
             else
                 needed.Add(InputSchema[column.Index]);
         }
-        if (readAudio && !needed.Any(c => c.Index == InputColumn.Index))
-            needed.Add(InputColumn);
+        if (readAudio)
+            foreach (DataViewSchema.Column source in SourceColumns)
+                if (!needed.Any(c => c.Index == source.Index))
+                    needed.Add(source);
         return needed;
     }
 
@@ -72,6 +82,14 @@ internal sealed class BoundMapping
         DataViewType type = Mapper.Outputs[output].Type;
         Delegate getter = type switch
         {
+            VectorDataViewType { ItemType: TextDataViewType } => (ValueGetter<VBuffer<ReadOnlyMemory<char>>>)((ref VBuffer<ReadOnlyMemory<char>> dst) =>
+            {
+                var source = (string[])values()[output];
+                var editor = VBufferEditor.Create(ref dst, source.Length);
+                for (int i = 0; i < source.Length; i++)
+                    editor.Values[i] = source[i].AsMemory();
+                dst = editor.Commit();
+            }),
             VectorDataViewType => (ValueGetter<VBuffer<float>>)((ref VBuffer<float> dst) =>
             {
                 var source = (float[])values()[output];

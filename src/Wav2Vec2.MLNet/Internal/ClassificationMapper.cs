@@ -32,8 +32,8 @@ internal sealed class ClassificationMapper : ModelMapper
         new(settings.PredictedLabelColumnName, new KeyDataViewType(typeof(uint), classes.Count), ColumnAnnotations.Text("KeyValues", classes)),
     ];
 
-    protected override object[][] ComputeWithModel(IReadOnlyList<AudioClip> clips) =>
-        Model.Probabilities(clips, Input.BatchSize, Settings.Chunking, Input.CancellationToken)
+    protected override object[][] ComputeWithModel(IReadOnlyList<AudioItem> items) =>
+        Model.Probabilities(Clips(items), Input.BatchSize, Settings.Chunking, Input.CancellationToken)
             .Select(p => new object[] { p, (uint)System.Numerics.Tensors.TensorPrimitives.IndexOfMax(p) + 1 }).ToArray();
 }
 

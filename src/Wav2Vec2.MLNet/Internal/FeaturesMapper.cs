@@ -57,8 +57,8 @@ internal sealed class FeaturesMapper : ModelMapper
 
     public override IReadOnlyList<OutputColumn> Outputs { get; }
 
-    protected override object[][] ComputeWithModel(IReadOnlyList<AudioClip> clips) =>
-        Model.ExtractHiddenStates(clips, Layers, Input.BatchSize, Settings.Chunking, Input.CancellationToken)
+    protected override object[][] ComputeWithModel(IReadOnlyList<AudioItem> items) =>
+        Model.ExtractHiddenStates(Clips(items), Layers, Input.BatchSize, Settings.Chunking, Input.CancellationToken)
             .Select(Values).ToArray();
 
     private object[] Values(Tensor[] layers)

@@ -48,8 +48,8 @@ internal sealed class LayerStatisticsMapper : ModelMapper
         _ => throw new ArgumentOutOfRangeException(nameof(pooling), pooling, "a sweep needs known-size features: Mean, MeanAndStd or Max"),
     };
 
-    protected override object[][] ComputeWithModel(IReadOnlyList<AudioClip> clips) =>
-        Model.ExtractHiddenStates(clips, Layers, Input.BatchSize, Chunking, Input.CancellationToken).Select(states =>
+    protected override object[][] ComputeWithModel(IReadOnlyList<AudioItem> items) =>
+        Model.ExtractHiddenStates(Clips(items), Layers, Input.BatchSize, Chunking, Input.CancellationToken).Select(states =>
         {
             var values = new List<object>();
             int hidden = Model.Config.HiddenSize;

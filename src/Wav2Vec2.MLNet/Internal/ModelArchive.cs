@@ -57,6 +57,7 @@ internal static class ModelArchive
                     Wav2Vec2FeaturesTransformer => "features",
                     Wav2Vec2TranscribeTransformer => "transcribe",
                     Wav2Vec2AudioClassificationTransformer => "classification",
+                    Wav2Vec2AlignTransformer => "align",
                     _ => "load_audio",
                 }, prefix, scope, WriteDecoderFiles(zip, prefix, Settings(audio))));
                 WriteModel(zip, prefix + "model/", audio.Mapper);
@@ -102,6 +103,7 @@ internal static class ModelArchive
             FeaturesMapper f => settings with { Features = f.Settings },
             TranscribeMapper t => settings with { Transcribe = t.Settings },
             ClassificationMapper c => settings with { Classification = c.Settings },
+            AlignMapper a => settings with { Align = a.Settings },
             AudioLoadingMapper l => settings with { OutputColumnName = l.OutputColumnName },
             _ => throw new InvalidOperationException($"unknown audio transformer {audio.GetType().Name}"),
         };
@@ -124,6 +126,7 @@ internal static class ModelArchive
                     Wav2Vec2ForCtc.FromPretrained(directory), ReadDecoderFiles(zip, part.Entry, s.Transcribe!))),
                 "classification" => new Wav2Vec2AudioClassificationTransformer(new ClassificationMapper(input,
                     Wav2Vec2ForSequenceClassification.FromPretrained(directory), s.Classification!)),
+                "align" => new Wav2Vec2AlignTransformer(new AlignMapper(input, Wav2Vec2ForCtc.FromPretrained(directory), s.Align!)),
                 _ => throw new InvalidDataException($"{part.Entry}: unknown part kind '{part.Kind}'"),
             };
         }
@@ -186,6 +189,8 @@ internal static class ModelArchive
                 features.Model.SavePretrained(directory);
             else if (mapper is TranscribeMapper transcribe)
                 transcribe.Model.SavePretrained(directory);   // with the vocabulary files
+            else if (mapper is AlignMapper align)
+                align.Model.SavePretrained(directory);
             else if (mapper is ClassificationMapper classification)
                 classification.Model.SavePretrained(directory);   // the classes in config.json's id2label
             foreach (string file in Directory.GetFiles(directory))
@@ -238,5 +243,6 @@ internal static class ModelArchive
         public FeaturesSettings? Features { get; init; }
         public TranscribeSettings? Transcribe { get; init; }
         public ClassificationSettings? Classification { get; init; }
+        public AlignSettings? Align { get; init; }
     }
 }

@@ -37,13 +37,16 @@ internal abstract class ModelMapper : AudioMapper
         return resampled;
     }
 
-    public sealed override object[][] Compute(IReadOnlyList<AudioClip> clips)
+    public sealed override object[][] Compute(IReadOnlyList<AudioItem> items)
     {
         using IDisposable? threads = _threadCount is int count ? Threading.Parallelism.Scope(count) : null;
-        object[][] values = ComputeWithModel(clips);
-        Interlocked.Add(ref _clipsComputed, clips.Count);
+        object[][] values = ComputeWithModel(items);
+        Interlocked.Add(ref _clipsComputed, items.Count);
         return values;
     }
 
-    protected abstract object[][] ComputeWithModel(IReadOnlyList<AudioClip> clips);
+    protected abstract object[][] ComputeWithModel(IReadOnlyList<AudioItem> items);
+
+    /// <summary>The prepared clips of <paramref name="items"/>.</summary>
+    protected static AudioClip[] Clips(IReadOnlyList<AudioItem> items) => items.Select(item => item.Require()).ToArray();
 }

@@ -58,14 +58,14 @@ internal sealed class RowValues : IDisposable
         item.Require();
         // This row and the readable rows queued after it, in one call.
         var positions = new List<long> { position };
-        var clips = new List<Wav2Vec2.Audio.AudioClip> { item.Clip! };
+        var items = new List<AudioItem> { item };
         foreach (var (p, _, queued) in _queue)
-            if (p > position && queued.Clip != null && clips.Count < _binding.Mapper.Input.BatchSize)
+            if (p > position && queued.Clip != null && items.Count < _binding.Mapper.Input.BatchSize)
             {
                 positions.Add(p);
-                clips.Add(queued.Clip);
+                items.Add(queued);
             }
-        object[][] results = _binding.Mapper.Compute(clips);
+        object[][] results = _binding.Mapper.Compute(items);
         for (int i = 0; i < positions.Count; i++)
             _computed[positions[i]] = results[i];
         return results[0];
@@ -93,7 +93,7 @@ internal sealed class RowValues : IDisposable
     {
         if (_ahead == null)
         {
-            _ahead = _source!.GetRowCursor([_binding.InputColumn]);
+            _ahead = _source!.GetRowCursor(_binding.SourceColumns);
             _aheadReader = new AudioReader(_binding, _ahead);
             _aheadId = _ahead.GetIdGetter();
         }

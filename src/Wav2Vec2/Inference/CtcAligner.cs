@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using Wav2Vec2.Audio;
 using Wav2Vec2.Decoding;
 using Wav2Vec2.Models;
@@ -67,6 +68,29 @@ public sealed class CtcAligner
     {
         (int[] targets, string[] text) = Spell(transcript);
         return Align(logits, frames, targets, text);
+    }
+
+    /// <summary>
+    /// Whether <paramref name="transcript"/> can be aligned to <paramref name="frames"/> frames (the model's
+    /// <see cref="Wav2Vec2Model.FrameCount"/> of a recording), and if not, why: checks a row before any audio runs
+    /// through the model.
+    /// </summary>
+    /// <example><code>
+    /// if (!aligner.CanAlign(text, aligner.Model.Backbone.FrameCount(samples), out string? problem)) Console.WriteLine(problem);
+    /// </code></example>
+    public bool CanAlign(string transcript, int frames, [NotNullWhen(false)] out string? problem)
+    {
+        try
+        {
+            (int[] targets, _) = Spell(transcript);
+            int needed = targets.Length + targets.Skip(1).Where((id, i) => id == targets[i]).Count();
+            problem = needed <= frames ? null : $"the transcript needs at least {needed} frames but the audio gives {frames}";
+        }
+        catch (ArgumentException e)
+        {
+            problem = e.Message;
+        }
+        return problem == null;
     }
 
     private TimedTranscript Align(ReadOnlySpan<float> logits, int frames, int[] targets, string[] text)

@@ -1,7 +1,8 @@
 using System.Reflection;
-using Microsoft.ML;
 using Microsoft.ML.Data;
+using Microsoft.ML;
 using Wav2Vec2.Audio;
+using Wav2Vec2.MLNet;
 using Wav2Vec2.Models;
 using Wav2Vec2.Tensors;
 
@@ -90,8 +91,7 @@ internal static class MLNetTestData
     }
 
     /// <summary>The schema shape of a data view (SchemaShape.Create is internal to ML.NET).</summary>
-    public static SchemaShape ShapeOf(IDataView data) => new(data.Schema.Select(c => Wav2Vec2.MLNet.Internal.MLNetInterop.ShapeColumn(c.Name, c.Type,
-        c.Annotations.Schema.Count > 0 ? new SchemaShape(c.Annotations.Schema.Select(a => Wav2Vec2.MLNet.Internal.MLNetInterop.ShapeColumn(a.Name, a.Type))) : null)));
+    public static SchemaShape ShapeOf(IDataView data) => data.Schema.ToSchemaShape();
 
     /// <summary>Every value of a float-vector column.</summary>
     public static List<float[]> Column(IDataView data, string name) => Columns(data, name)[0];
