@@ -37,6 +37,12 @@ internal static class BenchmarkApp
                          CTC beam search with an n-gram LM on synthetic peaked logits of an S-second
                          utterance (default 30 s, width 100, 32-token vocabulary, the committed test LM,
                          threshold 10, tokens down to log-probability -5); prints realtime_factor=<audio s per s>
+          align [--seconds S] [--vocab V]
+                         forced alignment of S seconds (default 600) of synthetic emissions over V characters
+                         (default 60): exact and windowed, their real-time factors and boundary differences
+          align --audio FILE --text-file F [--model DIR | --preset base] [--compare]
+                         forced alignment of a recording (model and alignment times, peak RSS); --compare also
+                         aligns exactly and reports the windowed alignment's boundary differences
           lmload FILE    loads an ARPA file once (make a big one with tools/make-big-arpa.py); prints
                          bytes_per_ngram and peak_rss_mb
 
@@ -76,6 +82,7 @@ internal static class BenchmarkApp
                 "decode" => DecodeBenchmark.RunDecode(options),
                 "lmload" => DecodeBenchmark.RunLoad(options),
                 "pipeline" => PipelineBenchmark.Run(options),
+                "align" => AlignBenchmark.Run(options),
                 _ => throw new BenchmarkUsageException($"unknown benchmark '{options.Benchmark}' (see --help)"),
             };
         }

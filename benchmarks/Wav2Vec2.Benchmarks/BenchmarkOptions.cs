@@ -29,7 +29,7 @@ internal sealed record BenchmarkOptions(string Benchmark, IReadOnlyList<string> 
                 case "--reference-ort":
                     referenceOrt = true;
                     break;
-                case "--transpose-a" or "--transpose-b":
+                case "--transpose-a" or "--transpose-b" or "--compare":
                     named[arg[2..]] = "";
                     break;
                 case "--profile":

@@ -4,7 +4,7 @@ namespace Wav2Vec2.Audio;
 
 /// <summary>
 /// Turns recordings into a model's input values (Hugging Face's <c>input_values</c>), as the model's
-/// preprocessor_config.json (Wav2Vec2FeatureExtractor) says: read (WAV or FLAC), mix down, resample to the model's rate,
+/// preprocessor_config.json (Wav2Vec2FeatureExtractor) says: read (any format AudioFile reads), mix down, resample to the model's rate,
 /// and normalise each utterance to zero mean and unit variance when configured. Inference, training, the command line
 /// and the ML.NET transforms all prepare audio through this one type.
 /// </summary>
@@ -69,7 +69,7 @@ public sealed record InputValuesPreprocessor
         ["sampling_rate"] = SamplingRate,
     }, new JsonSerializerOptions { WriteIndented = true });
 
-    /// <summary>The input values of a WAV or FLAC file (see <see cref="AudioFile.Read"/>).</summary>
+    /// <summary>The input values of an audio file (see <see cref="AudioFile.Read(string)"/>).</summary>
     public float[] Prepare(string path) => Prepare(AudioFile.Read(path));
 
     /// <summary>The input values of <paramref name="audio"/>: resampled to <see cref="SamplingRate"/>, then normalised if configured.</summary>
@@ -84,8 +84,21 @@ public sealed record InputValuesPreprocessor
     /// </summary>
     public float[] Normalize(ReadOnlySpan<float> samples, double epsilon = InferenceEpsilon)
     {
+        var values = samples.ToArray();
+        Input(values, epsilon).CopyTo(0, values);   // in place: each value is read before it is written
+        return values;
+    }
+
+    /// <summary>
+    /// <paramref name="audio"/> as the model reads it, normalisation left to be applied window by window (inference
+    /// on long recordings).
+    /// </summary>
+    internal ModelInput PrepareInput(AudioClip audio) => Input(Resample(audio).Samples, InferenceEpsilon);
+
+    private ModelInput Input(float[] samples, double epsilon)
+    {
         if (!DoNormalize)
-            return samples.ToArray();
+            return ModelInput.Ready(samples);
         double mean = 0, variance = 0;
         foreach (float v in samples)
             mean += v;
@@ -93,10 +106,6 @@ public sealed record InputValuesPreprocessor
         foreach (float v in samples)
             variance += (v - mean) * (v - mean);
         variance /= Math.Max(1, samples.Length);
-        double scale = 1 / Math.Sqrt(variance + epsilon);
-        var result = new float[samples.Length];
-        for (int i = 0; i < result.Length; i++)
-            result[i] = (float)((samples[i] - mean) * scale);
-        return result;
+        return ModelInput.Normalized(samples, mean, 1 / Math.Sqrt(variance + epsilon));
     }
 }

@@ -8,10 +8,11 @@ namespace Wav2Vec2.Decoding;
 /// <para>
 /// Exact when frames x states stays within a bound (the backpointers take two bits each). Longer inputs are aligned in
 /// windows of a fixed number of frames with a cost linear in the length: each
-/// window is aligned exactly against the transcript from where the previous one stopped, with a free end; the path is
-/// kept up to the start of the last word that begins before the window's last quarter, and the next window continues
-/// exactly from the state the kept path ends in. The approximation is only that a window cannot see audio beyond its
-/// end when it places the words it keeps.
+/// window is aligned exactly against the transcript from where the previous one stopped, with a free end among the
+/// states that leave the remaining frames enough room for the remaining tokens; the path is kept up to the start of
+/// the last word that begins before the window's last quarter, and the next window continues exactly from the state
+/// the kept path ends in. The approximation is only that a window cannot see audio beyond its end when it places the
+/// words it keeps.
 /// </para>
 /// </summary>
 internal static class CtcViterbi
@@ -45,27 +46,32 @@ internal static class CtcViterbi
                 $"repeated letters that need a blank between them) but the audio gives {frames}");
         var path = new int[frames];
         positions = new int[frames];
+        byte[]? scratch = null;
         int[] targetArray = targets.ToArray();
         long states = 2L * length + 1;
         if ((long)frames * states <= maxExactStates || frames <= windowFrames)
-            Solve(logProbs, vocab, targetArray, blank, new Window(0, frames, 0, (int)states - 1, -1, OpenEnd: false), path, positions);
+            Solve(logProbs, vocab, targetArray, blank, new Window(0, frames, 0, (int)states - 1, -1, OpenEnd: false), path, positions, ref scratch);
         else
             AlignInWindows(logProbs, frames, vocab, targetArray, blank, windowFrames, wordDelimiter, path, positions);
         return path;
     }
 
     // A sub-problem: frames [Start, End), full-problem states [FirstState, LastState]; Carried is the state the path was
-    // in at frame Start - 1 (-1 at the very beginning, where the path starts in state 0 or 1).
-    private readonly record struct Window(int Start, int End, int FirstState, int LastState, int Carried, bool OpenEnd);
+    // in at frame Start - 1 (-1 at the very beginning, where the path starts in state 0 or 1). An open end may stop in
+    // any state from MinEndState on; a closed one stops on the last token or the blank after it.
+    private readonly record struct Window(int Start, int End, int FirstState, int LastState, int Carried, bool OpenEnd, int MinEndState = 0);
 
     private static void AlignInWindows(ReadOnlySpan<float> logProbs, int frames, int vocab, int[] targets, int blank, int windowFrames,
         int delimiter, int[] path, int[] positions)
     {
         int length = targets.Length, lastState = 2 * length;
-        // needed[k]: frames that tokens [k, length) need at least (one each, one more per repeated letter).
+        // needed[k]: frames that tokens [k, length) need at least (one each, one more per repeated letter); from state
+        // 2k (the blank before token k) the rest needs needed[k] frames, from 2k + 1 (in token k) one fewer.
         var needed = new int[length + 1];
         for (int k = length - 1; k >= 0; k--)
             needed[k] = needed[k + 1] + 1 + (k + 1 < length && targets[k + 1] == targets[k] ? 1 : 0);
+        int minEndState = 0;
+        byte[]? scratch = null;   // one backpointer buffer for every window
         int start = 0, carried = -1;
         while (true)
         {
@@ -76,27 +82,33 @@ internal static class CtcViterbi
             int lastToken = (int)Math.Min(length, firstToken + Math.Ceiling(windowFrames * rate * 2) + 32);
             bool last = start + windowFrames >= frames || (lastToken == length && frames - start <= 2 * windowFrames);
             int end = last ? frames : start + windowFrames;
-            var window = new Window(start, end, firstState, last ? lastState : Math.Min(lastState, 2 * lastToken), carried, OpenEnd: !last);
-            int[] states = Solve(logProbs, vocab, targets, blank, window, path, positions);
+            // The lowest state the window may end in: the remaining frames must hold the remaining tokens, else a
+            // window that would rather stay on blank (an untrained model) pushes the transcript out of the audio.
+            while (minEndState < lastState && needed[minEndState / 2] - minEndState % 2 > frames - end)
+                minEndState++;
+            var window = new Window(start, end, firstState, last ? lastState : Math.Min(lastState, Math.Max(2 * lastToken, minEndState + 2)),
+                carried, OpenEnd: !last, minEndState);
+            int[] states = Solve(logProbs, vocab, targets, blank, window, path, positions, ref scratch);
             if (last)
                 return;
-            int keep = KeptFrames(states, targets, needed, delimiter, window, frames);
+            int keep = KeptFrames(states, targets, delimiter, window);
             start += keep;
             carried = states[keep - 1];
         }
     }
 
     // How many frames of a window's path to keep: up to the start of the last word (else token) that begins before the
-    // window's last quarter and leaves enough frames for the rest of the transcript.
-    private static int KeptFrames(int[] states, int[] targets, int[] needed, int delimiter, Window window, int frames)
+    // window's last quarter. The rest of the transcript fits after any cut, as the window's path ends in a state that
+    // leaves it room.
+    private static int KeptFrames(int[] states, int[] targets, int delimiter, Window window)
     {
         int cutoff = Math.Max(1, (window.End - window.Start) * 3 / 4);
         int bestToken = -1, bestWord = -1;
         for (int f = 1; f <= cutoff; f++)
         {
             int s = states[f];
-            if (s == states[f - 1] || s % 2 == 0 || needed[s / 2] > frames - window.Start - f)
-                continue;   // not the first frame of a token, or too late for the rest
+            if (s == states[f - 1] || s % 2 == 0)
+                continue;   // not the first frame of a token
             bestToken = f;
             if (targets[s / 2] == delimiter)
                 bestWord = f;
@@ -105,11 +117,16 @@ internal static class CtcViterbi
     }
 
     // Exact Viterbi over one window; writes the labels and target positions of its frames into path and positions and
-    // returns each frame's state.
-    private static int[] Solve(ReadOnlySpan<float> logProbs, int vocab, int[] targets, int blank, Window w, int[] path, int[] positions)
+    // returns each frame's state. The backpointers go to `scratch`, grown by half when too small (windows
+    // grow a little at a time, and each discarded buffer would stay in the large-object heap until a full collection).
+    private static int[] Solve(ReadOnlySpan<float> logProbs, int vocab, int[] targets, int blank, Window w, int[] path, int[] positions,
+        ref byte[]? scratch)
     {
         int frames = w.End - w.Start, count = w.LastState - w.FirstState + 1;
-        var back = new byte[((long)frames * count + 3) / 4];   // 2 bits per (frame, state): 0 stay, 1 from s - 1, 2 from s - 2
+        long bytes = ((long)frames * count + 3) / 4;   // 2 bits per (frame, state): 0 stay, 1 from s - 1, 2 from s - 2
+        if (scratch == null || scratch.LongLength < bytes)
+            scratch = new byte[Math.Min(Array.MaxLength, Math.Max(bytes, (scratch?.LongLength ?? 0) * 3 / 2))];   // geometric: few large-object allocations
+        byte[] back = scratch;
         var previous = new float[count];
         var current = new float[count];
         int Label(int s) => (s & 1) == 0 ? blank : targets[s >> 1];
@@ -152,8 +169,8 @@ internal static class CtcViterbi
         int state;
         if (w.OpenEnd)
         {
-            state = 0;
-            for (int i = 1; i < count; i++)
+            state = Math.Max(0, w.MinEndState - w.FirstState);
+            for (int i = state + 1; i < count; i++)
                 if (previous[i] > previous[state])
                     state = i;
         }

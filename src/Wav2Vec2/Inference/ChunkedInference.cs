@@ -1,3 +1,4 @@
+using Wav2Vec2.Audio;
 using Wav2Vec2.Autograd;
 using Wav2Vec2.Models;
 using Wav2Vec2.Tensors;
@@ -12,8 +13,8 @@ namespace Wav2Vec2.Inference;
 /// into exactly the frames of an unchunked pass: identical from the conv encoder, and equal up to the attention's
 /// limited context in the Transformer (every kept frame sees at least ContextSeconds of audio on both sides).
 /// Group-norm feature encoders (BASE) normalise each channel over the window, so their chunks see window statistics,
-/// as in Hugging Face's chunked pipeline. Input normalisation (do_normalize) is applied once to the whole recording.
-/// Memory is that of one window, whatever the recording's length.
+/// as in Hugging Face's chunked pipeline. Input normalisation (do_normalize) takes its statistics from the whole recording
+/// and is applied to each window as it is copied. Memory is that of one window beside the recording and the output.
 /// </summary>
 internal static class ChunkedInference
 {
@@ -21,7 +22,7 @@ internal static class ChunkedInference
     /// Runs <paramref name="forward"/> (normalised (1, samples) -> (1, frames, <paramref name="width"/>)) over
     /// <paramref name="input"/> in evaluation mode and returns (frames, width).
     /// </summary>
-    public static Tensor Run(Wav2Vec2Model model, float[] input, ChunkingOptions? options, Func<Tensor, Tensor> forward,
+    public static Tensor Run(Wav2Vec2Model model, ModelInput input, ChunkingOptions? options, Func<Tensor, Tensor> forward,
         int width, IProgress<double>? progress, CancellationToken cancellationToken)
     {
         var result = new Tensor([model.FrameCount(input.Length), width], clear: false, pooled: false);
@@ -38,7 +39,7 @@ internal static class ChunkedInference
     /// As <see cref="Run"/>, but hands each chunk's frames (rows of width values, in order) to <paramref name="rows"/>
     /// instead of keeping them: memory is that of one window whatever the recording's length.
     /// </summary>
-    public static void Stream(Wav2Vec2Model model, float[] input, ChunkingOptions? options, Func<Tensor, Tensor> forward,
+    public static void Stream(Wav2Vec2Model model, ModelInput input, ChunkingOptions? options, Func<Tensor, Tensor> forward,
         IProgress<double>? progress, CancellationToken cancellationToken, Action<ReadOnlySpan<float>> rows)
     {
         options ??= new ChunkingOptions();
@@ -70,7 +71,8 @@ internal static class ChunkedInference
             int windowEnd = (int)Math.Min(input.Length, Math.Max((long)windowStart + windowLength, needed));
             using (new TensorArena())
             {
-                Tensor values = Tensor.FromArray(input[windowStart..windowEnd], 1, windowEnd - windowStart);
+                var values = new Tensor([1, windowEnd - windowStart], clear: false);   // pooled: no garbage per window
+                input.CopyTo(windowStart, values.Span);
                 Tensor frames = forward(values);                                        // (1, window frames, width)
                 int offset = windowStart / stride, width = frames.Size(-1);
                 rows(frames.Span.Slice((coreStart - offset) * width, (coreEnd - coreStart) * width));
@@ -86,7 +88,7 @@ internal static class ChunkedInference
     /// consecutive recordings (of equal length for group-norm encoders, which have no padding mask; padded otherwise);
     /// longer ones go through <see cref="Run"/> one at a time.
     /// </summary>
-    public static Tensor[] RunBatch(Wav2Vec2Model model, IReadOnlyList<float[]> inputs, int batchSize,
+    public static Tensor[] RunBatch(Wav2Vec2Model model, IReadOnlyList<ModelInput> inputs, int batchSize,
         ChunkingOptions? options, Func<Tensor, int[]?, Tensor> forward, int width, CancellationToken cancellationToken)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(batchSize, 1);
@@ -115,7 +117,7 @@ internal static class ChunkedInference
     }
 
     // One padded forward pass over the recordings `group` (each fits one window).
-    private static void RunGroup(Wav2Vec2Model model, IReadOnlyList<float[]> inputs, List<int> group,
+    private static void RunGroup(Wav2Vec2Model model, IReadOnlyList<ModelInput> inputs, List<int> group,
         Func<Tensor, int[]?, Tensor> forward, int width, Tensor[] results, CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
@@ -130,7 +132,7 @@ internal static class ChunkedInference
         for (int b = 0; b < group.Count; b++)
         {
             Span<float> row = values.Span.Slice(b * longest, longest);
-            inputs[group[b]].CopyTo(row);
+            inputs[group[b]].CopyTo(0, row[..lengths[b]]);
             row[lengths[b]..].Fill(model.Preprocessor.PaddingValue);
         }
         Tensor output = forward(values, lengths.All(l => l == longest) ? null : lengths);   // (B, frames, width)

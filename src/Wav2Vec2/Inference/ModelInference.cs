@@ -26,21 +26,21 @@ public static class ModelInference
         IProgress<double>? progress = null, CancellationToken cancellationToken = default)
     {
         int n = CheckLayer(model, layer);
-        float[] input = model.Preprocessor.Prepare(audio);
+        ModelInput input = model.Preprocessor.PrepareInput(audio);
         return ChunkedInference.Run(model, input, chunking, values => LayerOutput(model, values, n), model.Config.HiddenSize,
             progress, cancellationToken);
     }
 
     /// <summary>
-    /// As <see cref="ExtractFeatures"/>, but hands the frames to <paramref name="frames"/> a chunk at a time, in order
-    /// (rows of hidden_size values), instead of returning them: memory stays that of one chunk whatever the recording's
+    /// As <see cref="ExtractFeatures(Wav2Vec2Model, AudioClip, int?, ChunkingOptions?, IProgress{double}?, CancellationToken)"/>,
+    /// but hands the frames to <paramref name="frames"/> a chunk at a time, in order (rows of hidden_size values), instead of returning them: memory stays that of one chunk whatever the recording's
     /// length (e.g. to stream them to a file). Returns the number of frames.
     /// </summary>
     public static int StreamFeatures(this Wav2Vec2Model model, AudioClip audio, Action<ReadOnlySpan<float>> frames, int? layer = null,
         ChunkingOptions? chunking = null, IProgress<double>? progress = null, CancellationToken cancellationToken = default)
     {
         int n = CheckLayer(model, layer);
-        float[] input = model.Preprocessor.Prepare(audio);
+        ModelInput input = model.Preprocessor.PrepareInput(audio);
         ChunkedInference.Stream(model, input, chunking, values => LayerOutput(model, values, n), progress, cancellationToken, frames);
         return model.FrameCount(input.Length);
     }
@@ -70,7 +70,7 @@ public static class ModelInference
         foreach (int n in layers)
             CheckLayer(model, n, nameof(layers));
         int deepest = layers.Max(), hidden = model.Config.HiddenSize;
-        float[][] inputs = audio.Select(model.Preprocessor.Prepare).ToArray();
+        ModelInput[] inputs = audio.Select(model.Preprocessor.PrepareInput).ToArray();
         // The requested layers side by side, (B, frames, layers x hidden), so that chunking and batching stitch them together.
         Tensor[] joined = ChunkedInference.RunBatch(model, inputs, batchSize, chunking, (values, lengths) =>
         {
@@ -89,7 +89,7 @@ public static class ModelInference
     public static Tensor Logits(this Wav2Vec2ForCtc model, AudioClip audio, ChunkingOptions? chunking = null,
         IProgress<double>? progress = null, CancellationToken cancellationToken = default)
     {
-        float[] input = model.Preprocessor.Prepare(audio);
+        ModelInput input = model.Preprocessor.PrepareInput(audio);
         return ChunkedInference.Run(model.Backbone, input, chunking, values => model.Forward(values).Logits, model.Config.VocabSize,
             progress, cancellationToken);
     }
@@ -105,7 +105,7 @@ public static class ModelInference
     /// </code></example>
     public static Tensor[] Logits(this Wav2Vec2ForCtc model, IReadOnlyList<AudioClip> audio, int batchSize = 1,
         ChunkingOptions? chunking = null, CancellationToken cancellationToken = default) =>
-        ChunkedInference.RunBatch(model.Backbone, audio.Select(model.Preprocessor.Prepare).ToArray(), batchSize, chunking,
+        ChunkedInference.RunBatch(model.Backbone, audio.Select(model.Preprocessor.PrepareInput).ToArray(), batchSize, chunking,
             (values, lengths) => model.Forward(values, options: new Wav2Vec2ForwardOptions { SampleLengths = lengths }).Logits,
             model.Config.VocabSize, cancellationToken);
 

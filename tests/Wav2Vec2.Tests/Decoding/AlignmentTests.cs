@@ -71,6 +71,26 @@ public sealed class AlignmentTests
     }
 
     [TestMethod]
+    public void WindowsThatWouldRatherStayOnBlankStillLeaveRoomForTheRestOfTheTranscript()
+    {
+        // An untrained model: blank wins every frame, so a window's best free end is to spell nothing; each window
+        // must still end where the remaining frames can hold the remaining tokens.
+        int frames = 3000, vocab = 6;
+        var random = new Random(5);
+        float[] logits = new float[frames * vocab];
+        for (int t = 0; t < frames; t++)
+            for (int k = 0; k < vocab; k++)
+                logits[t * vocab + k] = k == 0 ? 2f : (float)random.NextDouble();
+        int[] targets = [.. Enumerable.Range(0, 2000).Select(i => i % 7 == 6 ? 1 : 2 + i % 4)];
+        float[] logProbs = TimedTranscript.LogSoftmax(logits, vocab);
+        int[] path = CtcViterbi.Align(logProbs, frames, vocab, targets, 0, maxExactStates: 0, windowFrames: 200, wordDelimiter: 1);
+        CollectionAssert.AreEqual(targets, Collapse(path), "the path spells the whole transcript");
+    }
+
+    private static int[] Collapse(int[] path) =>
+        [.. path.Where((label, t) => label != 0 && (t == 0 || path[t - 1] != label))];
+
+    [TestMethod]
     public void TheAlignerNormalisesTheTranscriptAndTimesEveryWordAndToken()
     {
         CtcTokenizer tokenizer = TinyTokenizer();
