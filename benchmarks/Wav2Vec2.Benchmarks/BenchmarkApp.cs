@@ -43,6 +43,13 @@ internal static class BenchmarkApp
           align --audio FILE --text-file F [--model DIR | --preset base] [--compare]
                          forced alignment of a recording (model and alignment times, peak RSS); --compare also
                          aligns exactly and reports the windowed alignment's boundary differences
+          resample INPUT REFERENCE... [--rate R]
+                         our resampler and NAudio's WDL resampler (default and sinc modes) against references at
+                         rate R (default 16000; tools/compare-resamplers.sh makes sox VHQ and torchaudio ones):
+                         error energy in dB relative to each reference, and speed
+          audiodecode FILE [--wav ORIGINAL.wav] [--preset base]
+                         decoding FILE (MP3, Ogg, ...) with AudioFile against ffmpeg -f f32le, interleaved;
+                         --wav: relative difference of a random model's hidden states on FILE and on the WAV
           lmload FILE    loads an ARPA file once (make a big one with tools/make-big-arpa.py); prints
                          bytes_per_ngram and peak_rss_mb
 
@@ -83,6 +90,8 @@ internal static class BenchmarkApp
                 "lmload" => DecodeBenchmark.RunLoad(options),
                 "pipeline" => PipelineBenchmark.Run(options),
                 "align" => AlignBenchmark.Run(options),
+                "resample" => AudioBenchmark.RunResample(options),
+                "audiodecode" => AudioBenchmark.RunDecode(options),
                 _ => throw new BenchmarkUsageException($"unknown benchmark '{options.Benchmark}' (see --help)"),
             };
         }

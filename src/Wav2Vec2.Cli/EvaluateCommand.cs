@@ -13,7 +13,7 @@ internal static class EvaluateCommand
     public static Command Create(TextWriter output)
     {
         Option<string> model = ModelCommands.ModelOption();
-        var data = new Option<string>("--data") { Description = "Labeled audio: LibriSpeech-style directory, fairseq manifest with .wrd/.ltr, or path<TAB>transcript .tsv.", Required = true };
+        var data = new Option<string>("--data") { Description = "Labeled audio: Common Voice .tsv, audio folder (metadata.csv), LibriSpeech-style directory, fairseq manifest with .wrd/.ltr, or path<TAB>transcript .tsv.", Required = true };
         var outPath = new Option<string?>("--out") { Description = "TSV with a header and one line per utterance: id, reference, hypothesis and error counts." };
         Option<double> chunk = ModelCommands.ChunkOption();
         var decoding = new DecoderFlags();

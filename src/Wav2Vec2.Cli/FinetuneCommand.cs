@@ -11,7 +11,7 @@ internal static class FinetuneCommand
     public static Command Create(TextWriter output)
     {
         var init = new Option<string>("--init") { Description = "Pre-trained model directory (backbone, pre-training or CTC checkpoint).", Required = true };
-        var train = new Option<string>("--train") { Description = "Labeled training audio: LibriSpeech-style directory (*.trans.txt), fairseq manifest with .wrd/.ltr, or path<TAB>transcript .tsv.", Required = true };
+        var train = new Option<string>("--train") { Description = "Labeled training audio: Common Voice .tsv (clips/ beside it), audio folder (metadata.csv), LibriSpeech-style directory (*.trans.txt), fairseq manifest with .wrd/.ltr, or path<TAB>transcript .tsv.", Required = true };
         var valid = new Option<string?>("--valid") { Description = "Labeled validation audio (same forms); the best model by WER goes to OUT/best." };
         var outDir = new Option<string>("--out") { Description = "Run directory: train_log.jsonl, checkpoint-N/, best/, final/.", Required = true };
         var preset = new Option<string>("--preset")

@@ -24,7 +24,7 @@ internal static class ModelCommands
     public static Command Features(TextWriter output, TextWriter error)
     {
         Option<string> model = ModelOption();
-        var audio = new Option<string>("--audio") { Description = "WAV or FLAC file.", Required = true };
+        var audio = new Option<string>("--audio") { Description = "Audio file (WAV, FLAC, MP3, Ogg Vorbis or Opus, AIFF).", Required = true };
         var outPath = new Option<string>("--out") { Description = "Output .npy file: float32 (frames, hidden_size).", Required = true };
         var layer = new Option<int?>("--layer") { Description = "Hidden state index: 0 = encoder input, num_hidden_layers = last (default)." };
         Option<double> chunk = ChunkOption();
@@ -51,7 +51,7 @@ internal static class ModelCommands
     public static Command Logits(TextWriter output)
     {
         Option<string> model = ModelOption();
-        var audio = new Option<string>("--audio") { Description = "WAV or FLAC file.", Required = true };
+        var audio = new Option<string>("--audio") { Description = "Audio file (WAV, FLAC, MP3, Ogg Vorbis or Opus, AIFF).", Required = true };
         var outPath = new Option<string>("--out") { Description = "Output .npy file: float32 (frames, vocab_size).", Required = true };
         Option<double> chunk = ChunkOption();
         var command = new Command("logits", "Write the CTC logits of a recording.") { model, audio, outPath, chunk };

@@ -10,8 +10,8 @@ internal static class PretrainCommand
 {
     public static Command Create(TextWriter output)
     {
-        var data = new Option<string>("--data") { Description = "Training audio: a directory (.wav/.flac, searched recursively) or a fairseq .tsv manifest.", Required = true };
-        var valid = new Option<string?>("--valid") { Description = "Validation audio (directory or manifest)." };
+        var data = new Option<string>("--data") { Description = "Training audio: a directory (searched recursively for .wav .flac .mp3 .ogg .opus .aiff), a fairseq .tsv manifest, a Common Voice .tsv or an audio folder's metadata.csv.", Required = true };
+        var valid = new Option<string?>("--valid") { Description = "Validation audio (same forms as --data)." };
         var preset = new Option<string?>("--preset")
         {
             Description = "Recipe (objective, regularisation, optimisation) and, without --config/--init, architecture: base, large or tiny. " +

@@ -13,7 +13,7 @@ internal static class TuneLmCommand
     public static Command Create(TextWriter output)
     {
         Option<string> model = ModelCommands.ModelOption();
-        var data = new Option<string>("--data") { Description = "Labeled dev audio (never the test set): LibriSpeech-style directory, manifest with .wrd/.ltr, or path<TAB>transcript .tsv.", Required = true };
+        var data = new Option<string>("--data") { Description = "Labeled dev audio (never the test set): Common Voice .tsv, audio folder, LibriSpeech-style directory, manifest with .wrd/.ltr, or path<TAB>transcript .tsv.", Required = true };
         var alphas = new Option<string>("--lm-weights") { Description = "Comma-separated alphas to try.", DefaultValueFactory = _ => "0,0.25,0.5,0.75,1,1.5,2" };
         var betas = new Option<string>("--word-scores") { Description = "Comma-separated betas to try.", DefaultValueFactory = _ => "-1,0,1,2,3" };
         var decoding = new DecoderFlags();

@@ -34,7 +34,7 @@ public abstract class Wav2Vec2TrainingOptions
     /// <see cref="Wav2Vec2FeaturesTransformer.Model"/> of a Wav2Vec2PreTrain Fit (it is copied, not changed).</summary>
     public Wav2Vec2Model? Model { get; set; }
 
-    /// <summary>The audio column: Text (a WAV or FLAC path, relative to <see cref="AudioFolder"/>) or a vector of Single
+    /// <summary>The audio column: Text (an audio file path, relative to <see cref="AudioFolder"/>) or a vector of Single
     /// (16 kHz mono samples, as LoadAudio produces; such rows are held in memory for the run).</summary>
     public string AudioColumnName { get; set; } = "Audio";
 

@@ -17,7 +17,7 @@ public abstract class Wav2Vec2TransformOptions
     /// <summary>The new column.</summary>
     public string OutputColumnName { get; set; }
 
-    /// <summary>The audio column: Text (a WAV or FLAC path, relative to <see cref="AudioFolder"/>) or a vector of Single
+    /// <summary>The audio column: Text (an audio file path, relative to <see cref="AudioFolder"/>) or a vector of Single
     /// (16 kHz mono samples, as <see cref="Wav2Vec2TransformsCatalog.LoadAudio"/> produces).</summary>
     public string InputColumnName { get; set; } = "Audio";
 

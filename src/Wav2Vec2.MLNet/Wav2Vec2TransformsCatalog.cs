@@ -19,7 +19,7 @@ namespace Wav2Vec2.MLNet;
 public static class Wav2Vec2TransformsCatalog
 {
     /// <summary>
-    /// Reads audio files named in a Text column (WAV or FLAC, any rate and channel count) into a variable-length vector of
+    /// Reads audio files named in a Text column (WAV, FLAC, MP3, Ogg Vorbis or Opus, AIFF; any rate and channel count) into a variable-length vector of
     /// 16 kHz mono samples (channels averaged, resampled).
     /// </summary>
     /// <param name="catalog">mlContext.Transforms.</param>

@@ -3,7 +3,7 @@ using Wav2Vec2.Audio;
 
 namespace Wav2Vec2.MLNet.Internal;
 
-/// <summary>LoadAudio: a WAV or FLAC path to 16 kHz mono samples (read, mixed down and resampled by the core's AudioFile).</summary>
+/// <summary>LoadAudio: an audio file path to 16 kHz mono samples (read, mixed down and resampled by the core's AudioFile).</summary>
 internal sealed class AudioLoadingMapper(AudioInputSettings input, string outputColumnName) : AudioMapper(input)
 {
     /// <summary>The rate of the samples LoadAudio produces, the rate of every wav2vec 2.0 model.</summary>

@@ -11,7 +11,7 @@ internal readonly record struct AudioItem(AudioClip? Clip, string? Error, string
     public AudioClip Require() => Clip ?? throw new InvalidDataException(Error);
 }
 
-/// <summary>Reads the audio column of the current row of one cursor or row: a file path (WAV or FLAC) or 16 kHz samples.</summary>
+/// <summary>Reads the audio column of the current row of one cursor or row: a file path (any format AudioFile reads) or 16 kHz samples.</summary>
 internal sealed class AudioReader
 {
     private readonly BoundMapping _binding;

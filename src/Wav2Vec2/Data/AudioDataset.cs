@@ -53,27 +53,34 @@ public sealed class AudioDataset
         Skipped = skipped;
     }
 
+    private static readonly HashSet<string> AudioExtensions = new([".wav", ".flac", ".mp3", ".ogg", ".opus", ".aif", ".aiff"], StringComparer.OrdinalIgnoreCase);
+
     /// <summary>The usable recordings, in a stable order (sorted paths, or manifest order).</summary>
     public IReadOnlyList<AudioEntry> Entries { get; }
 
     /// <summary>Files that were skipped, each with the reason.</summary>
     public IReadOnlyList<string> Skipped { get; }
 
-    /// <summary>Opens a directory or a .tsv manifest.</summary>
+    /// <summary>
+    /// Opens a directory of audio files, a fairseq .tsv manifest, or the clips a Common Voice TSV or an audio folder's
+    /// metadata.csv lists (their transcripts come along, unused by pre-training).
+    /// </summary>
     public static AudioDataset Open(string source)
     {
         if (Directory.Exists(source))
             return FromDirectory(source);
         if (File.Exists(source))
-            return FromManifest(source);
+            return TranscriptSources.IsLabeledList(source) ? TranscriptSources.Open(source) : FromManifest(source);
         throw new FileNotFoundException($"data source '{source}' is neither a directory nor a manifest file");
     }
 
     /// <summary>
-    /// Opens labeled data: a directory in the LibriSpeech layout (speaker/chapter/ID.flac with speaker-chapter.trans.txt
-    /// lines "ID TRANSCRIPT"), a fairseq manifest (.tsv) with train.wrd (words) or train.ltr (letters separated by spaces,
-    /// "|" between words) beside it, or a TSV of "relative/path&lt;TAB&gt;transcript" lines (no header; paths relative
-    /// to the TSV's folder). Every entry has a <see cref="AudioEntry.Transcript"/>.
+    /// Opens labeled data: a Common Voice TSV (a header row with path and sentence columns; clips in clips/ beside it),
+    /// a Hugging Face audio folder (a directory with metadata.csv, or the CSV itself: file_name and the first of
+    /// transcription, sentence, text), a directory in the LibriSpeech layout (speaker/chapter/ID.flac with
+    /// speaker-chapter.trans.txt lines "ID TRANSCRIPT"), a fairseq manifest (.tsv) with train.wrd (words) or train.ltr
+    /// (letters separated by spaces, "|" between words) beside it, or a TSV of "relative/path&lt;TAB&gt;transcript" lines
+    /// (no header; paths relative to the TSV's folder). Every entry has a <see cref="AudioEntry.Transcript"/>.
     /// </summary>
     /// <exception cref="InvalidDataException">No transcripts, a malformed line (named with its file and line number),
     /// label and manifest line counts that differ, or nothing usable.</exception>
@@ -97,13 +104,16 @@ public sealed class AudioDataset
     /// <summary>Total duration of the entries in seconds.</summary>
     public double TotalSeconds => Entries.Sum(e => e.Seconds);
 
-    /// <summary>Every .wav / .flac below <paramref name="directory"/>; lengths read from the file headers.</summary>
+    /// <summary>
+    /// Every audio file below <paramref name="directory"/> (.wav, .flac, .mp3, .ogg, .opus, .aif, .aiff); lengths read
+    /// from the file headers.
+    /// </summary>
     public static AudioDataset FromDirectory(string directory)
     {
         var entries = new List<AudioEntry>();
         var skipped = new List<string>();
         var files = Directory.EnumerateFiles(directory, "*", SearchOption.AllDirectories)
-            .Where(f => f.EndsWith(".wav", StringComparison.OrdinalIgnoreCase) || f.EndsWith(".flac", StringComparison.OrdinalIgnoreCase))
+            .Where(f => AudioExtensions.Contains(Path.GetExtension(f)))
             .OrderBy(f => f, StringComparer.Ordinal);
         foreach (string file in files)
         {
@@ -118,7 +128,7 @@ public sealed class AudioDataset
             }
         }
         if (entries.Count == 0)
-            throw new InvalidDataException($"{directory}: no readable .wav or .flac files{(skipped.Count > 0 ? $" ({skipped.Count} skipped)" : "")}");
+            throw new InvalidDataException($"{directory}: no readable audio files ({string.Join(" ", AudioExtensions)}){(skipped.Count > 0 ? $" ({skipped.Count} skipped)" : "")}");
         return new AudioDataset(entries, skipped);
     }
 

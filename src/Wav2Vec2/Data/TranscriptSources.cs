@@ -2,20 +2,94 @@ using Wav2Vec2.Audio;
 
 namespace Wav2Vec2.Data;
 
-/// <summary>The three layouts of labeled audio that <see cref="AudioDataset.OpenTranscribed"/> reads.</summary>
+/// <summary>The layouts of labeled audio that <see cref="AudioDataset.OpenTranscribed"/> reads.</summary>
 internal static class TranscriptSources
 {
+    private const string AudioFolderMetadata = "metadata.csv";
+
+    // Hugging Face's audiofolder takes the first of these columns as the transcript.
+    private static readonly string[] AudioFolderTextColumns = ["transcription", "sentence", "text"];
+
     public static AudioDataset Open(string source)
     {
         if (Directory.Exists(source))
-            return FromLibriSpeech(source);
+        {
+            string metadata = Path.Combine(source, AudioFolderMetadata);
+            return File.Exists(metadata) ? FromAudioFolder(metadata) : FromLibriSpeech(source);
+        }
         if (!File.Exists(source))
-            throw new FileNotFoundException($"data source '{source}' is neither a directory nor a .tsv file");
+            throw new FileNotFoundException($"data source '{source}' is neither a directory nor a .tsv or .csv file");
         string? first = File.ReadLines(source).FirstOrDefault(line => line.Trim().Length > 0);
         if (first == null)
             throw new InvalidDataException($"{source}: empty file");
+        if (IsAudioFolderMetadata(source, first))
+            return FromAudioFolder(source);
+        if (IsCommonVoiceHeader(first))
+            return FromCommonVoice(source, first);
         // A fairseq manifest starts with its root directory alone on a line; a transcript TSV with "path<TAB>text".
         return first.Contains('\t') ? FromTranscriptTsv(source) : FromManifestWithLabels(source);
+    }
+
+    /// <summary>Whether <paramref name="source"/> is a Common Voice TSV or an audio folder's metadata (labeled layouts
+    /// that also serve as lists of unlabeled audio).</summary>
+    public static bool IsLabeledList(string source)
+    {
+        string? first = File.ReadLines(source).FirstOrDefault(line => line.Trim().Length > 0);
+        return first != null && (IsCommonVoiceHeader(first) || IsAudioFolderMetadata(source, first));
+    }
+
+    private static bool IsCommonVoiceHeader(string line)
+    {
+        string[] columns = line.Split('\t');
+        return columns.Contains("path") && columns.Contains("sentence");
+    }
+
+    private static bool IsAudioFolderMetadata(string path, string firstLine) =>
+        path.EndsWith(".csv", StringComparison.OrdinalIgnoreCase) && firstLine.Split(',').Select(c => c.Trim('"', ' ')).Contains("file_name");
+
+    // Common Voice: a header row naming its columns (client_id, path, sentence, ...), clips in clips/ beside the TSV.
+    // Fields are never quoted (Common Voice and Hugging Face read them with quoting off), so a sentence may hold quotes.
+    private static AudioDataset FromCommonVoice(string tsv, string header)
+    {
+        string[] columns = header.Split('\t');
+        int pathColumn = Array.IndexOf(columns, "path"), sentenceColumn = Array.IndexOf(columns, "sentence");
+        string clips = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(tsv))!, "clips");
+        var lines = new List<(string Path, string Transcript)>();
+        int number = 0;
+        foreach (string line in File.ReadLines(tsv).Skip(1))
+        {
+            number++;
+            if (line.Trim().Length == 0)
+                continue;
+            string[] fields = line.Split('\t');
+            if (fields.Length <= Math.Max(pathColumn, sentenceColumn) || fields[pathColumn].Length == 0)
+                throw new InvalidDataException($"{tsv}:{number + 1}: expected {columns.Length} tab-separated columns with a path, got '{line}'");
+            lines.Add((Path.Combine(clips, fields[pathColumn]), fields[sentenceColumn].Trim()));
+        }
+        return Build(tsv, lines);
+    }
+
+    // Hugging Face audiofolder: metadata.csv with a file_name column (relative to the CSV's folder) and a transcript
+    // column; fields may be quoted and hold commas or line breaks.
+    private static AudioDataset FromAudioFolder(string metadata)
+    {
+        string root = Path.GetDirectoryName(Path.GetFullPath(metadata))!;
+        using var csv = Sylvan.Data.Csv.CsvDataReader.Create(metadata, new Sylvan.Data.Csv.CsvDataReaderOptions { Delimiter = ',' });
+        string[] columns = [.. Enumerable.Range(0, csv.FieldCount).Select(csv.GetName)];
+        string? textColumn = AudioFolderTextColumns.FirstOrDefault(columns.Contains);
+        if (!columns.Contains("file_name") || textColumn == null)
+            throw new InvalidDataException($"{metadata}: an audio folder's metadata needs a file_name column and one of " +
+                $"{string.Join(", ", AudioFolderTextColumns)} (it has {string.Join(", ", columns)})");
+        int file = csv.GetOrdinal("file_name"), text = csv.GetOrdinal(textColumn);
+        var lines = new List<(string Path, string Transcript)>();
+        while (csv.Read())
+        {
+            string name = csv.GetString(file);
+            if (name.Length == 0)
+                throw new InvalidDataException($"{metadata}: row {lines.Count + 1} has no file_name");
+            lines.Add((Path.Combine(root, name), csv.GetString(text).Trim()));
+        }
+        return Build(metadata, lines);
     }
 
     // LibriSpeech: speaker/chapter/speaker-chapter.trans.txt lines "ID TEXT" beside ID.flac (or ID.wav).

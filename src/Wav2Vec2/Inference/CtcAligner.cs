@@ -122,7 +122,7 @@ public sealed class CtcAligner
         var targets = new List<int>();
         var text = new List<string>();
         var unknown = new SortedSet<char>();
-        foreach (string word in TranscriptNormalizer.Normalize(transcript).Split(' ', StringSplitOptions.RemoveEmptyEntries))
+        foreach (string word in Tokenizer.Normalize(transcript).Split(' ', StringSplitOptions.RemoveEmptyEntries))
         {
             int before = targets.Count;
             if (before > 0)

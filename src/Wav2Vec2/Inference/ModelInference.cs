@@ -31,6 +31,12 @@ public static class ModelInference
             progress, cancellationToken);
     }
 
+    /// <summary>As <see cref="ExtractFeatures(Wav2Vec2Model, AudioClip, int?, ChunkingOptions?, IProgress{double}?, CancellationToken)"/>
+    /// for NAudio audio (a file reader, a mixer, a capture), read to its end without a temporary file.</summary>
+    public static Tensor ExtractFeatures(this Wav2Vec2Model model, NAudio.Wave.ISampleProvider audio, int? layer = null,
+        ChunkingOptions? chunking = null, IProgress<double>? progress = null, CancellationToken cancellationToken = default) =>
+        model.ExtractFeatures(AudioFile.Read(audio), layer, chunking, progress, cancellationToken);
+
     /// <summary>
     /// As <see cref="ExtractFeatures(Wav2Vec2Model, AudioClip, int?, ChunkingOptions?, IProgress{double}?, CancellationToken)"/>,
     /// but hands the frames to <paramref name="frames"/> a chunk at a time, in order (rows of hidden_size values), instead of returning them: memory stays that of one chunk whatever the recording's

@@ -65,9 +65,17 @@ public sealed class SpeechRecognizer
         return Decoder.DecodeWithTimestamps(logits.Span, logits.Size(0), Model.Backbone.SecondsPerFrame);
     }
 
-    /// <summary>The transcript of a WAV or FLAC file.</summary>
+    /// <summary>The transcript of an audio file (WAV, FLAC, MP3, Ogg Vorbis or Opus, AIFF; see <see cref="AudioFile"/>).</summary>
     public string Transcribe(string path, ChunkingOptions? chunking = null, CancellationToken cancellationToken = default) =>
         Transcribe(AudioFile.Read(path), chunking, cancellationToken);
+
+    /// <summary>The transcript of NAudio audio (a file reader, a mixer, a capture), read to its end without a temporary file.</summary>
+    /// <example><code>
+    /// using var reader = new WaveFileReader("call.wav");
+    /// string text = recognizer.Transcribe(reader.ToSampleProvider());
+    /// </code></example>
+    public string Transcribe(NAudio.Wave.ISampleProvider audio, ChunkingOptions? chunking = null, CancellationToken cancellationToken = default) =>
+        Transcribe(AudioFile.Read(audio), chunking, cancellationToken);
 
     /// <summary>Transcribes on a worker thread.</summary>
     public Task<string> TranscribeAsync(AudioClip audio, ChunkingOptions? chunking = null, CancellationToken cancellationToken = default) =>

@@ -35,6 +35,7 @@ public sealed class CtcTokenizer
             : throw new InvalidDataException($"vocabulary has no pad token '{padToken}'");
         PadToken = padToken;
         WordDelimiter = wordDelimiter;
+        LetterCase = CaseOf(vocabulary.Keys);
         foreach (string token in specialTokens ?? [.. DefaultSpecialTokens.Skip(1), padToken])
             if (vocabulary.TryGetValue(token, out int id))
                 _special.Add(id);
@@ -57,6 +58,33 @@ public sealed class CtcTokenizer
 
     /// <summary>Token text of <paramref name="id"/> ("" for an unknown id).</summary>
     public string Token(int id) => (uint)id < (uint)_tokens.Length ? _tokens[id] ?? "" : "";
+
+    /// <summary>
+    /// The case the vocabulary's letters are in: <see cref="LetterCase.Lower"/> when every cased letter is lower case,
+    /// <see cref="LetterCase.Keep"/> when both cases have tokens, else <see cref="LetterCase.Upper"/>.
+    /// </summary>
+    public LetterCase LetterCase { get; }
+
+    /// <summary>
+    /// <paramref name="text"/> normalised as <see cref="TranscriptNormalizer"/> does, in the vocabulary's
+    /// <see cref="LetterCase"/>: the form <see cref="Encode"/> expects.
+    /// </summary>
+    public string Normalize(string text) => TranscriptNormalizer.Normalize(text, LetterCase);
+
+    // Single-character tokens that are letters with a case decide; special tokens are words, not letters.
+    private static LetterCase CaseOf(IEnumerable<string> tokens)
+    {
+        bool upper = false, lower = false;
+        foreach (string token in tokens)
+        {
+            if (token.Length == 1 && char.IsLetter(token[0]))
+            {
+                upper |= char.IsUpper(token[0]);
+                lower |= char.IsLower(token[0]);
+            }
+        }
+        return upper && lower ? LetterCase.Keep : lower ? LetterCase.Lower : LetterCase.Upper;
+    }
 
     /// <summary>Id of <paramref name="token"/>, or -1 when the vocabulary has none.</summary>
     internal int Id(string token) => _ids.GetValueOrDefault(token, -1);

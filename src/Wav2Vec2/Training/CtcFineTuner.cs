@@ -191,7 +191,7 @@ public sealed class CtcFineTuner : Trainer, ITrainingTask<CtcBatchMetrics>
         ICollection<char>? unknown = null) =>
         FineTuning.Encode(data, entry =>
         {
-            string text = TranscriptNormalizer.Normalize(entry.Transcript
+            string text = _tokenizer.Normalize(entry.Transcript
                 ?? throw new InvalidDataException($"{entry.Path}: no transcript (fine-tuning needs labeled data)"));
             try
             {

@@ -40,6 +40,18 @@ public sealed class CliTests : TempDirectoryTest
     }
 
     [TestMethod]
+    public void TranscribeReadsMp3OggAndOpus()
+    {
+        string[] files = [.. new[] { "cbr.mp3", "stereo44.ogg", "speech.opus" }.Select(f => FixturePath("compressed", f))];
+        var (code, output, error) = Run(["transcribe", "--model", Model, "--audio", .. files]);
+        Assert.AreEqual(0, code, error);
+        string[] lines = output.TrimEnd().Split('\n');
+        CollectionAssert.AreEqual(files, lines.Select(l => l.Split('\t')[0]).ToArray());
+        var recognizer = Wav2Vec2.Inference.SpeechRecognizer.FromPretrained(Model);
+        Assert.AreEqual(recognizer.Transcribe(files[0]), lines[0].Split('\t')[1], "the CLI reads the MP3 as the library does");
+    }
+
+    [TestMethod]
     public void InitWritesAModelThatFeaturesAndInspectAccept()
     {
         string model = Path.Combine(TempDirectory, "tiny");
@@ -58,7 +70,7 @@ public sealed class CliTests : TempDirectoryTest
 
     [TestMethod]
     [DataRow("no-model", "error: model directory")]
-    [DataRow("bad-audio", "not a WAV file")]
+    [DataRow("bad-audio", "not an audio file")]
     [DataRow("missing-audio", "does not exist")]
     [DataRow("bad-layer", "--layer must be in [0, 2]")]
     [DataRow("bad-out-dir", "output directory")]

@@ -55,7 +55,7 @@ public sealed class PretrainCliTests : TempDirectoryTest
         StringAssert.Contains(Run("pretrain", "--data", data, "--preset", "tiny", "--out", Path.Combine(TempDirectory, "r"), "--max-updates", "0").Error, "--max-updates must be positive");
         var (code, _, error) = Run("pretrain", "--data", data, "--preset", "tiny", "--out", Path.Combine(TempDirectory, "r"));
         Assert.AreEqual(1, code);
-        StringAssert.Contains(error, "no readable .wav or .flac files");
+        StringAssert.Contains(error, "no readable audio files (.wav .flac .mp3");
         StringAssert.Contains(Run("pretrain", "--data", Path.Combine(TempDirectory, "none"), "--preset", "tiny", "--out", Path.Combine(TempDirectory, "r")).Error,
             "neither a directory nor a manifest");
     }

@@ -13,17 +13,17 @@ namespace Wav2Vec2.Tests.MLNet;
 public sealed class AudioTransformsTests : TempDirectoryTest
 {
     [TestMethod]
-    public void LoadAudioReadsWavAndFlacRelativeToTheFolderAt16KHzMono()
+    public void LoadAudioReadsEveryFormatRelativeToTheFolderAt16KHzMono()
     {
         var ml = new MLContext(seed: 0);
-        string[] files = ["speech8.wav", "stereo24.flac", "speech16.flac"];
+        string[] files = ["flac/speech8.wav", "flac/stereo24.flac", "compressed/cbr.mp3", "compressed/stereo44.ogg", "compressed/stereo.opus"];
         IDataView data = ml.Data.LoadFromEnumerable(files.Select(f => new ClipRow { Path = f }));
-        IDataView loaded = ml.Transforms.LoadAudio("Audio", FixturePath("flac"), "Path").Fit(data).Transform(data);
+        IDataView loaded = ml.Transforms.LoadAudio("Audio", FixturePath(), "Path").Fit(data).Transform(data);
         Assert.IsInstanceOfType<VectorDataViewType>(loaded.Schema["Audio"].Type);
         Assert.AreEqual(NumberDataViewType.Single, ((VectorDataViewType)loaded.Schema["Audio"].Type).ItemType);
         var samples = MLNetTestData.Column(loaded, "Audio");
         for (int i = 0; i < files.Length; i++)
-            CollectionAssert.AreEqual(AudioFile.Read(FixturePath("flac", files[i])).ResampleTo(16000).Samples, samples[i], files[i]);
+            CollectionAssert.AreEqual(AudioFile.Read(FixturePath(files[i])).ResampleTo(16000).Samples, samples[i], files[i]);
     }
 
     [TestMethod]
