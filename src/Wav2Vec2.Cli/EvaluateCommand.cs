@@ -26,7 +26,7 @@ internal static class EvaluateCommand
         command.SetAction(parse =>
         {
             string? target = parse.GetValue(outPath) is string path ? ModelCommands.OutputPath(path) : null;
-            var recognizer = SpeechRecognizer.FromPretrained(parse.GetValue(model)!, decoding.Settings(parse));
+            SpeechRecognizer recognizer = decoding.Recognizer(parse, model);
             AudioDataset dataset = AudioDataset.OpenTranscribed(parse.GetValue(data)!);
             foreach (string skipped in dataset.Skipped)
                 output.WriteLine($"warning: skipped {skipped}");

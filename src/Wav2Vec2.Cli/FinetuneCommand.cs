@@ -10,7 +10,7 @@ internal static class FinetuneCommand
 {
     public static Command Create(TextWriter output)
     {
-        var init = new Option<string>("--init") { Description = "Pre-trained model directory (backbone, pre-training or CTC checkpoint).", Required = true };
+        var init = new Option<string>("--init") { Description = "Pre-trained model directory or Hugging Face repo id (backbone, pre-training or CTC checkpoint).", Required = true };
         var train = new Option<string>("--train") { Description = "Labeled training audio: Common Voice .tsv (clips/ beside it), audio folder (metadata.csv), LibriSpeech-style directory (*.trans.txt), fairseq manifest with .wrd/.ltr, or path<TAB>transcript .tsv.", Required = true };
         var valid = new Option<string?>("--valid") { Description = "Labeled validation audio (same forms); the best model by WER goes to OUT/best." };
         var outDir = new Option<string>("--out") { Description = "Run directory: train_log.jsonl, checkpoint-N/, best/, final/.", Required = true };
@@ -68,7 +68,7 @@ internal static class FinetuneCommand
             CtcTokenizer? vocabulary = parse.GetValue(vocab) is string directory ? CtcTokenizer.Load(directory) : null;
             if (vocabulary != null)
                 output.WriteLine($"vocabulary: {Path.Combine(parse.GetValue(vocab)!, "vocab.json")}");
-            var tuner = TrainingRun.Prepare(() => CtcFineTuner.Prepare(parse.GetValue(init)!, trainData, recipe, run, parse.GetValue(resume),
+            var tuner = TrainingRun.Prepare(() => CtcFineTuner.Prepare(ModelSource.Resolve(parse.GetValue(init)!), trainData, recipe, run, parse.GetValue(resume),
                 vocabulary, output.WriteLine));
             return TrainingRun.Run(tuner, "fine-tuning", output, token => tuner.Train(trainData, validData, token));
         });

@@ -13,7 +13,12 @@ namespace Wav2Vec2.Cli;
 /// <summary>The model commands: features, logits, transcribe, init, inspect.</summary>
 internal static class ModelCommands
 {
-    internal static Option<string> ModelOption() => new("--model") { Description = "Hugging Face model directory (config.json + weights).", Required = true };
+    internal static Option<string> ModelOption() => new("--model")
+    {
+        Description = "Hugging Face model directory (config.json + weights), or a repo id such as facebook/wav2vec2-base-960h " +
+                      "(fetched through the Hugging Face cache; HF_TOKEN, HF_HUB_OFFLINE and the other HF_* variables apply).",
+        Required = true,
+    };
 
     internal static Option<double> ChunkOption() => new("--chunk-seconds")
     {
@@ -32,7 +37,7 @@ internal static class ModelCommands
         command.SetAction(parse =>
         {
             string target = OutputPath(parse.GetValue(outPath)!);
-            var backbone = Wav2Vec2Model.FromPretrained(parse.GetValue(model)!, strict: true, out LoadReport report);
+            var backbone = Wav2Vec2Model.FromPretrained(ModelSource.Resolve(parse.GetValue(model)!), strict: true, out LoadReport report);
             ReportLoad(parse, report, error);
             int? index = parse.GetValue(layer);
             if (index is int n && (n < 0 || n > backbone.Config.NumHiddenLayers))
@@ -58,7 +63,7 @@ internal static class ModelCommands
         command.SetAction(parse =>
         {
             string target = OutputPath(parse.GetValue(outPath)!);
-            var ctc = Wav2Vec2ForCtc.FromPretrained(parse.GetValue(model)!);
+            var ctc = Wav2Vec2ForCtc.FromPretrained(ModelSource.Resolve(parse.GetValue(model)!));
             Tensor logits = ctc.Logits(ReadAudio(parse.GetValue(audio)!), Chunking(parse.GetValue(chunk)));
             Npy.Write(target, logits);
             output.WriteLine($"{target}: {logits.Size(0)} frames x {logits.Size(1)} classes");
@@ -86,7 +91,7 @@ internal static class ModelCommands
         {
             string[] files = parse.GetValue(audio)!;
             string? target = formats.Check(parse, files.Length);
-            var recognizer = SpeechRecognizer.FromPretrained(parse.GetValue(model)!, decoding.Settings(parse));
+            SpeechRecognizer recognizer = decoding.Recognizer(parse, model);
             ChunkingOptions chunking = Chunking(parse.GetValue(chunk));
             var text = new StringBuilder();
             int failed = 0;
@@ -153,7 +158,7 @@ internal static class ModelCommands
             };
             string file = parse.GetValue(audio)!;
             AudioClip clip = ReadAudio(file);
-            var aligner = CtcAligner.FromPretrained(parse.GetValue(model)!, options);
+            var aligner = CtcAligner.FromPretrained(ModelSource.Resolve(parse.GetValue(model)!), options);
             TimedTranscript aligned;
             try
             {
@@ -195,7 +200,7 @@ internal static class ModelCommands
         var command = new Command("inspect", "Print a model directory's configuration summary and parameter count.") { model };
         command.SetAction(parse =>
         {
-            string directory = parse.GetValue(model)!;
+            string directory = ModelSource.Resolve(parse.GetValue(model)!);
             ModelSummary summary = ModelSummary.Read(directory);
             Wav2Vec2Config c = summary.Config;
             string Join(int[] values) => string.Join(",", values);

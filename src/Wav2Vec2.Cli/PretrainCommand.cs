@@ -31,7 +31,7 @@ internal static class PretrainCommand
         var validInterval = new Option<int?>("--valid-interval") { Description = "Validate every N updates." };
         var minSample = new Option<int?>("--min-sample-size") { Description = "Skip recordings shorter than this many samples." };
         var maxSample = new Option<int?>("--max-sample-size") { Description = "Crop recordings to at most this many samples." };
-        var init = new Option<string?>("--init") { Description = "Start from the weights (and architecture) of this model directory (backbone or pre-training checkpoint)." };
+        var init = new Option<string?>("--init") { Description = "Start from the weights (and architecture) of this model directory or Hugging Face repo id (backbone or pre-training checkpoint)." };
         var resume = new Option<bool>("--resume") { Description = "Continue from the newest checkpoint in --out." };
         var command = new Command("pretrain", "Pre-train wav2vec 2.0 on unlabeled audio (fairseq's objective and defaults). " +
             "fairseq trains BASE on 64 GPUs and LARGE on 128: the effective batch per update is printed at the start; raise --update-freq to approach it.")
@@ -41,7 +41,7 @@ internal static class PretrainCommand
         };
         command.SetAction(parse =>
         {
-            string? presetName = parse.GetValue(preset), configPath = parse.GetValue(config), initDirectory = parse.GetValue(init);
+            string? presetName = parse.GetValue(preset), configPath = parse.GetValue(config), initDirectory = parse.GetValue(init) is string i ? ModelSource.Resolve(i) : null;
             if (presetName == null && configPath == null && initDirectory == null)
                 throw new CliException("give --preset, --config or --init (the architecture to train)");
             if (presetName != null && !PreTrainingOptions.Presets.ContainsKey(presetName))

@@ -17,18 +17,20 @@ internal static class TuneLmCommand
         var alphas = new Option<string>("--lm-weights") { Description = "Comma-separated alphas to try.", DefaultValueFactory = _ => "0,0.25,0.5,0.75,1,1.5,2" };
         var betas = new Option<string>("--word-scores") { Description = "Comma-separated betas to try.", DefaultValueFactory = _ => "-1,0,1,2,3" };
         var decoding = new DecoderFlags();
-        decoding.LanguageModel.Required = true;
         Option<double> chunk = ModelCommands.ChunkOption();
         var command = new Command("tune-lm", "Grid-search the language-model weight (alpha) and word score (beta) of beam-search decoding on a dev set; " +
             "the acoustic model runs once per utterance.") { model, data, alphas, betas, chunk };
-        foreach (Option option in new Option[] { decoding.LanguageModel, decoding.Lexicon, decoding.BeamWidth })
+        foreach (Option option in new Option[] { decoding.LanguageModel, decoding.ModelLanguageModel, decoding.Lexicon, decoding.BeamWidth })
             command.Options.Add(option);
         command.SetAction(parse =>
         {
             float[] alphaValues = Floats(parse.GetValue(alphas)!, "--lm-weights"), betaValues = Floats(parse.GetValue(betas)!, "--word-scores");
-            var ctc = Wav2Vec2ForCtc.FromPretrained(parse.GetValue(model)!);
+            if (parse.GetValue(decoding.LanguageModel) == null && !parse.GetValue(decoding.ModelLanguageModel))
+                throw new CliException("tune-lm needs a language model: --lm or --model-lm");
+            string directory = decoding.ModelDirectory(parse, model);
+            var ctc = Wav2Vec2ForCtc.FromPretrained(directory);
             CtcTokenizer tokenizer = ctc.Tokenizer ?? throw new CliException($"{parse.GetValue(model)}: no vocab.json, cannot transcribe");
-            var decoder = (CtcBeamSearchDecoder)decoding.Settings(parse).Create(tokenizer);
+            var decoder = (CtcBeamSearchDecoder)decoding.Settings(parse, directory).Create(tokenizer);
             AudioDataset dev = AudioDataset.OpenTranscribed(parse.GetValue(data)!);
             var utterances = dev.Entries.Select(e => (ctc.Logits(Audio.AudioFile.Read(e.Path), ModelCommands.Chunking(parse.GetValue(chunk))), e.Transcript!)).ToList();
             IReadOnlyList<LanguageModelTrial> trials = decoder.TuneLanguageModel(utterances, alphaValues, betaValues);

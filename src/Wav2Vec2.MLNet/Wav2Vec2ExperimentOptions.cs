@@ -31,7 +31,7 @@ public enum Wav2Vec2ExperimentMetric
 /// </code></example>
 public sealed class Wav2Vec2ExperimentOptions
 {
-    /// <summary>A Hugging Face model directory.</summary>
+    /// <summary>A Hugging Face model directory or repo id ("org/name", fetched through the hub cache).</summary>
     public string? ModelDirectory { get; set; }
 
     /// <summary>An in-memory model instead of <see cref="ModelDirectory"/>.</summary>

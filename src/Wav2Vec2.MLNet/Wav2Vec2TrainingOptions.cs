@@ -25,7 +25,8 @@ public abstract class Wav2Vec2TrainingOptions
     {
     }
 
-    /// <summary>A Hugging Face directory of the model to start from (a backbone, pre-training or task checkpoint; other
+    /// <summary>A Hugging Face directory or repo id ("org/name", fetched through the hub cache with the HF_* environment
+    /// settings, downloads logged in mlContext.Log) of the model to start from (a backbone, pre-training or task checkpoint; other
     /// heads are ignored and reported in mlContext.Log). Fine-tuning needs it or <see cref="Model"/>; pre-training
     /// continues from it when given.</summary>
     public string? ModelDirectory { get; set; }
@@ -107,8 +108,8 @@ public abstract class Wav2Vec2TrainingOptions
                 throw new ArgumentException($"{name} is needed", name);
         if (ModelDirectory != null && Model != null || modelRequired && ModelDirectory == null && Model == null)
             throw new ArgumentException($"set ModelDirectory or Model ({(modelRequired ? "one" : "at most one")} of them)", nameof(ModelDirectory));
-        if (ModelDirectory != null && !Directory.Exists(ModelDirectory))
-            throw new DirectoryNotFoundException($"model directory '{ModelDirectory}' does not exist");
+        if (ModelDirectory != null && !Directory.Exists(ModelDirectory) && !IO.ModelHub.IsRepoId(ModelDirectory))
+            throw new DirectoryNotFoundException($"model directory '{ModelDirectory}' does not exist, and it is not a Hugging Face repo id");
         if (string.IsNullOrWhiteSpace(AudioColumnName))
             throw new ArgumentException("an audio column name is needed", nameof(AudioColumnName));
         foreach (var (name, value) in new[] { (nameof(MaxUpdates), MaxUpdates), (nameof(UpdateFreq), UpdateFreq),

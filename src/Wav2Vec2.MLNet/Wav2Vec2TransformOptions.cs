@@ -21,7 +21,9 @@ public abstract class Wav2Vec2TransformOptions
     /// (16 kHz mono samples, as <see cref="Wav2Vec2TransformsCatalog.LoadAudio"/> produces).</summary>
     public string InputColumnName { get; set; } = "Audio";
 
-    /// <summary>A Hugging Face model directory (config.json, weights, preprocessor_config.json), loaded once per estimator.</summary>
+    /// <summary>A Hugging Face model directory (config.json, weights, preprocessor_config.json) or repo id ("org/name",
+    /// fetched through the hub cache with the HF_* environment settings, downloads logged in mlContext.Log), loaded once
+    /// per estimator.</summary>
     public string? ModelDirectory { get; set; }
 
     /// <summary>The folder that relative paths are resolved against (as LoadImages' imageFolder).</summary>

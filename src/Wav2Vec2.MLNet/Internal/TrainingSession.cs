@@ -32,12 +32,13 @@ internal sealed class TrainingSession : IDisposable
     /// <summary>Where the trainer writes train_log.jsonl, checkpoints, best/ and final/.</summary>
     public string OutputDirectory { get; }
 
-    /// <summary>The model to start from as a directory: <paramref name="directory"/>, or <paramref name="model"/> written to a
-    /// temporary one (the core's run setups start from directories) that is deleted with the session; null for neither.</summary>
+    /// <summary>The model to start from as a directory: <paramref name="directory"/> (a repo id is fetched first), or
+    /// <paramref name="model"/> written to a temporary one (the core's run setups start from directories) that is deleted
+    /// with the session; null for neither.</summary>
     public string? StartingModel(string? directory, Wav2Vec2.Models.Wav2Vec2Model? model)
     {
         if (model == null)
-            return directory;
+            return directory == null ? null : ModelLoading.Resolve(_environment, _name, directory);
         _scratch ??= Directory.CreateTempSubdirectory("wav2vec2-mlnet-init-").FullName;
         model.SavePretrained(_scratch);
         return _scratch;

@@ -120,7 +120,7 @@ internal sealed partial class BeamSearch
                 lmScore += _words.CompleteWord(state, node.Spelling, out state, out lastWord);
                 words++;
             }
-            if (lm is not null)
+            if (lm is not null && _decoder.Options.ScoreSentenceBoundaries)
                 lmScore += lm.EndSentence(state);
             Traceback(beam.Node, lastWord);
             var result = new Finished(_text.ToString(), beam.Node, lastWord, acoustic, lmScore, words, Total(acoustic, lmScore, words));

@@ -78,7 +78,7 @@ internal sealed partial class BeamSearch
         }
         _nodeCount = _stateCount = 0;
         ILanguageModel? lm = _words.LanguageModel;
-        int state = AddState(lm is null ? default : lm.BeginSentence());
+        int state = AddState(lm is null ? default : decoder.Options.ScoreSentenceBoundaries ? lm.BeginSentence() : lm.NullContext());
         int root = NewNode();
         _nodes[root] = new PrefixNode
         {

@@ -44,6 +44,12 @@ public sealed record BeamSearchOptions
     /// </summary>
     public bool ScorePartialWords { get; init; } = true;
 
+    /// <summary>
+    /// Score the transcript as a sentence: its first word after &lt;s&gt; and its end with &lt;/s&gt; (pyctcdecode's
+    /// score_boundary); false scores the first word without context and the end not at all.
+    /// </summary>
+    public bool ScoreSentenceBoundaries { get; init; } = true;
+
     /// <summary>Number of distinct transcripts returned, best first.</summary>
     public int NBest { get; init; } = 1;
 

@@ -184,8 +184,26 @@ public sealed class NGramLanguageModel : ILanguageModel
         return total + EndSentence(state);
     }
 
+    /// <summary>
+    /// Whether <paramref name="path"/> starts with the header of KenLM's binary format ("mmap lm
+    /// http://kheafield.com/code"), which only KenLM can read.
+    /// </summary>
+    internal static bool IsKenLmBinary(string path)
+    {
+        ReadOnlySpan<byte> magic = "mmap lm http://kheafield.com/code"u8;
+        using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read);
+        Span<byte> head = stackalloc byte[magic.Length];
+        return file.ReadAtLeast(head, head.Length, throwOnEndOfStream: false) == head.Length && head.SequenceEqual(magic);
+    }
+
+    /// <summary>The one-line refusal of a KenLM binary file.</summary>
+    internal static InvalidDataException KenLmBinaryError(string path) =>
+        new($"{path} is a KenLM binary language model; an ARPA file (plain or .gz) is needed, such as the one it was built from");
+
     private static Stream Open(string path)
     {
+        if (IsKenLmBinary(path))
+            throw KenLmBinaryError(path);
         var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16);
         Span<byte> magic = stackalloc byte[2];
         int read = file.ReadAtLeast(magic, 2, throwOnEndOfStream: false);

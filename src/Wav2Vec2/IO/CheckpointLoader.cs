@@ -7,20 +7,26 @@ namespace Wav2Vec2.IO;
 internal static class CheckpointLoader
 {
     /// <summary>
-    /// Opens the weights of a model directory: model.safetensors, sharded safetensors (model.safetensors.index.json),
-    /// pytorch_model.bin, or sharded pytorch_model.bin (pytorch_model.bin.index.json), in that order of preference.
+    /// The weight files a model directory may hold, in order of preference (transformers' order), and whether each is
+    /// a shard index (<see cref="ShardFiles"/>).
+    /// </summary>
+    public static readonly (string File, bool Sharded)[] WeightFiles =
+        [("model.safetensors", false), ("model.safetensors.index.json", true), ("pytorch_model.bin", false), ("pytorch_model.bin.index.json", true)];
+
+    /// <summary>
+    /// Opens the weights of a model directory: the first of <see cref="WeightFiles"/> it holds.
     /// </summary>
     public static ITensorSource OpenWeights(string directory)
     {
-        string Path(string file) => System.IO.Path.Combine(directory, file);
-        if (File.Exists(Path("model.safetensors")))
-            return new SafeTensorsSource(SafeTensorsFile.Open(Path("model.safetensors")));
-        if (File.Exists(Path("model.safetensors.index.json")))
-            return OpenShards(directory, "model.safetensors.index.json", f => new SafeTensorsSource(SafeTensorsFile.Open(f)));
-        if (File.Exists(Path("pytorch_model.bin")))
-            return TorchCheckpoint.Open(Path("pytorch_model.bin"));
-        if (File.Exists(Path("pytorch_model.bin.index.json")))
-            return OpenShards(directory, "pytorch_model.bin.index.json", TorchCheckpoint.Open);
+        foreach (var (file, sharded) in WeightFiles)
+        {
+            string path = System.IO.Path.Combine(directory, file);
+            if (!File.Exists(path))
+                continue;
+            bool safetensors = file.StartsWith("model.safetensors", StringComparison.Ordinal);
+            Func<string, ITensorSource> open = safetensors ? f => new SafeTensorsSource(SafeTensorsFile.Open(f)) : TorchCheckpoint.Open;
+            return sharded ? OpenShards(directory, path, open) : open(path);
+        }
         throw new FileNotFoundException(
             $"{directory}: no weights found (model.safetensors, model.safetensors.index.json, pytorch_model.bin or pytorch_model.bin.index.json)");
     }
@@ -81,24 +87,28 @@ internal static class CheckpointLoader
     private static bool SameElements(int[] stored, Tensor parameter) =>
         stored.Where(d => d != 1).SequenceEqual(parameter.ShapeArray.Where(d => d != 1));
 
-    private static ShardedSource OpenShards(string directory, string indexFile, Func<string, ITensorSource> open)
+    /// <summary>The distinct shard files a shard index (<c>weight_map</c>) names.</summary>
+    /// <exception cref="InvalidDataException">Not a valid shard index.</exception>
+    public static IReadOnlyList<string> ShardFiles(string indexPath)
     {
-        string indexPath = System.IO.Path.Combine(directory, indexFile);
-        List<string> files;
         try
         {
             using JsonDocument index = JsonDocument.Parse(File.ReadAllText(indexPath));
-            files = index.RootElement.GetProperty("weight_map").EnumerateObject().Select(p => p.Value.GetString()!)
+            return index.RootElement.GetProperty("weight_map").EnumerateObject().Select(p => p.Value.GetString()!)
                 .Distinct().ToList();
         }
         catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException)
         {
             throw new InvalidDataException($"{indexPath}: not a valid shard index ({e.Message})");
         }
+    }
+
+    private static ShardedSource OpenShards(string directory, string indexPath, Func<string, ITensorSource> open)
+    {
         var shards = new List<ITensorSource>();
         try
         {
-            foreach (string file in files)
+            foreach (string file in ShardFiles(indexPath))
             {
                 string full = System.IO.Path.GetFullPath(System.IO.Path.Combine(directory, file));
                 if (!full.StartsWith(System.IO.Path.GetFullPath(directory), StringComparison.Ordinal))

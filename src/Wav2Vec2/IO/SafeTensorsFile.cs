@@ -57,7 +57,9 @@ internal sealed unsafe class SafeTensorsFile : IDisposable
     /// <exception cref="InvalidDataException">The file is not a well-formed safetensors file.</exception>
     public static SafeTensorsFile Open(string path)
     {
-        long fileLength = new FileInfo(path).Length;
+        long fileLength;
+        using (FileStream stream = File.OpenRead(path))
+            fileLength = stream.Length;   // the target's length: FileInfo gives a symbolic link's own (hub cache snapshots)
         if (fileLength < 8)
             throw new InvalidDataException($"{path}: not a safetensors file (only {fileLength} bytes)");
         var map = MemoryMappedFile.CreateFromFile(path, FileMode.Open, null, 0, MemoryMappedFileAccess.Read);

@@ -18,11 +18,13 @@ namespace Wav2Vec2.Models;
 /// </code></example>
 public sealed record ModelSummary(string Directory, Wav2Vec2Config Config, string Head, long ParameterCount, int TensorCount)
 {
-    /// <summary>Reads <paramref name="directory"/>'s config.json and its checkpoint's index.</summary>
+    /// <summary>Reads <paramref name="directory"/>'s config.json and its checkpoint's index (a repo id is fetched through
+    /// <see cref="IO.ModelHub"/>).</summary>
     /// <exception cref="FileNotFoundException">No config.json or no weights.</exception>
     /// <exception cref="InvalidDataException">A malformed config or checkpoint (the file is named).</exception>
     public static ModelSummary Read(string directory)
     {
+        directory = PretrainedDirectory.Resolve(directory);
         Wav2Vec2Config config = PretrainedDirectory.LoadConfig(directory);
         using ITensorSource weights = CheckpointLoader.OpenWeights(directory);
         bool Has(string[] prefixes) => weights.Names.Any(n => prefixes.Any(p => n.StartsWith(p, StringComparison.Ordinal)));

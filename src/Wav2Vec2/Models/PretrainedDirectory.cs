@@ -14,6 +14,12 @@ internal static class PretrainedDirectory
     private static readonly CheckpointLayout Layout = new(BackboneName + ".",
         [.. Wav2Vec2ForCtc.HeadTensorPrefixes, .. Wav2Vec2ForPreTraining.HeadTensorPrefixes, .. Wav2Vec2ForSequenceClassification.HeadTensorPrefixes]);
 
+    /// <summary>
+    /// The directory of a model named by its directory or by a Hugging Face repo id (fetched through the hub cache with
+    /// the environment's settings): where every FromPretrained, summary and trainer turns a name into files.
+    /// </summary>
+    public static string Resolve(string nameOrDirectory) => ModelHub.Resolve(nameOrDirectory);
+
     /// <summary>Reads <paramref name="directory"/>/config.json.</summary>
     public static Wav2Vec2Config LoadConfig(string directory)
     {
@@ -26,12 +32,14 @@ internal static class PretrainedDirectory
     }
 
     /// <summary>
-    /// Builds a model from the directory's config.json with <paramref name="create"/>, loads its weights, reads
-    /// preprocessor_config.json into its backbone, and leaves it in evaluation mode.
+    /// Builds a model from the config.json of the directory or repo <paramref name="name"/> names with
+    /// <paramref name="create"/>, loads its weights, reads preprocessor_config.json into its backbone, and leaves it in
+    /// evaluation mode.
     /// </summary>
-    public static T Load<T>(string directory, bool strict, Func<Wav2Vec2Config, T> create, Func<T, Wav2Vec2Model> backbone,
+    public static T Load<T>(string name, bool strict, Func<Wav2Vec2Config, T> create, Func<T, Wav2Vec2Model> backbone,
         out LoadReport report) where T : Module
     {
+        string directory = Resolve(name);
         T model = create(LoadConfig(directory));
         report = LoadWeights(model, directory, strict);
         backbone(model).Preprocessor = InputValuesPreprocessor.Load(Path.Combine(directory, "preprocessor_config.json"));

@@ -42,7 +42,8 @@ public sealed class Wav2Vec2ForCtc : Wav2Vec2TaskModel
     private protected override string ArchitectureName => "Wav2Vec2ForCTC";
 
     /// <summary>Loads a Hugging Face model directory (config.json, weights, preprocessor_config.json, vocab.json).</summary>
-    /// <param name="directory">The model directory.</param>
+    /// <param name="directory">The model directory, or a Hugging Face repo id ("org/name", fetched through the hub
+    /// cache: <see cref="ModelHub"/>).</param>
     /// <param name="strict">Require every tensor; false starts a CTC head from a pre-trained backbone checkpoint,
     /// leaving the head randomly initialised.</param>
     public static Wav2Vec2ForCtc FromPretrained(string directory, bool strict = true) => FromPretrained(directory, strict, out _);
@@ -50,6 +51,7 @@ public sealed class Wav2Vec2ForCtc : Wav2Vec2TaskModel
     /// <summary>As <see cref="FromPretrained(string, bool)"/>, also reporting missing and ignored tensors.</summary>
     public static Wav2Vec2ForCtc FromPretrained(string directory, bool strict, out LoadReport report)
     {
+        directory = PretrainedDirectory.Resolve(directory);
         Wav2Vec2ForCtc model = Load(directory, strict, (config, random) => new Wav2Vec2ForCtc(config, random), out report);
         if (File.Exists(Path.Combine(directory, "vocab.json")))
             model.Tokenizer = CtcTokenizer.Load(directory);

@@ -112,8 +112,8 @@ public sealed class Wav2Vec2ForPreTraining : Wav2Vec2TaskModel
         return new PreTrainingOutput(loss, metrics);
     }
 
-    /// <summary>Loads a pre-training checkpoint (in evaluation mode); with strict = false a backbone-only or CTC
-    /// checkpoint initialises it.</summary>
+    /// <summary>Loads a pre-training checkpoint (a directory, or a Hugging Face repo id: <see cref="IO.ModelHub"/>) in
+    /// evaluation mode; with strict = false a backbone-only or CTC checkpoint initialises it.</summary>
     public static Wav2Vec2ForPreTraining FromPretrained(string directory, bool strict = true) => FromPretrained(directory, strict, out _);
 
     /// <summary>As <see cref="FromPretrained(string, bool)"/>, also reporting missing and ignored tensors.</summary>

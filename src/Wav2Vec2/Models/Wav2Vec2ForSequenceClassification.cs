@@ -52,7 +52,7 @@ public sealed class Wav2Vec2ForSequenceClassification : Wav2Vec2TaskModel
     private protected override string ArchitectureName => "Wav2Vec2ForSequenceClassification";
 
     /// <summary>Loads a Hugging Face model directory (config.json with id2label, weights, preprocessor_config.json).</summary>
-    /// <param name="directory">The model directory.</param>
+    /// <param name="directory">The model directory, or a Hugging Face repo id (see <see cref="IO.ModelHub"/>).</param>
     /// <param name="strict">Require every tensor; false starts the head from a backbone checkpoint, randomly initialised.</param>
     /// <example><code>
     /// var classifier = Wav2Vec2ForSequenceClassification.FromPretrained("run/final");

@@ -91,7 +91,8 @@ public sealed partial class Wav2Vec2Model : Module
     public InputValuesPreprocessor Preprocessor { get; set; } = new();
 
     /// <summary>
-    /// Loads the backbone from a Hugging Face model directory. A task checkpoint (Wav2Vec2ForCTC,
+    /// Loads the backbone from a Hugging Face model directory (or a repo id such as "facebook/wav2vec2-base", fetched
+    /// through the hub cache: <see cref="IO.ModelHub"/>). A task checkpoint (Wav2Vec2ForCTC,
     /// Wav2Vec2ForPreTraining, ...) works too: its head tensors are reported in <paramref name="report"/> as ignored.
     /// Strict: every backbone tensor must be present and nothing unknown may be stored.
     /// </summary>

@@ -75,6 +75,7 @@ public sealed class CtcFineTuner : Trainer, ITrainingTask<CtcBatchMetrics>
     {
         log ??= Console.WriteLine;
         CheckpointStore.CheckNewRun(runDirectory, resume);
+        pretrainedDirectory = PretrainedDirectory.Resolve(pretrainedDirectory);
         vocabulary ??= Vocabulary(resume ? new CheckpointStore(runDirectory, 0).Latest() : null, pretrainedDirectory, train, log);
         Wav2Vec2ForCtc model = CreateModel(pretrainedDirectory, vocabulary, options, out LoadReport report);
         log(Initialised(pretrainedDirectory, report, $"CTC head of {vocabulary.Count} tokens"));
@@ -110,6 +111,7 @@ public sealed class CtcFineTuner : Trainer, ITrainingTask<CtcBatchMetrics>
     public static Wav2Vec2ForCtc CreateModel(string pretrainedDirectory, CtcTokenizer tokenizer, CtcFineTuningOptions options,
         out LoadReport report)
     {
+        pretrainedDirectory = PretrainedDirectory.Resolve(pretrainedDirectory);
         Wav2Vec2Config config = options.Regularization.ApplyTo(PretrainedDirectory.LoadConfig(pretrainedDirectory));
         (config.VocabSize, config.PadTokenId) = (tokenizer.Count, tokenizer.PadId);
         (config.CtcLossReduction, config.CtcZeroInfinity) = (Reduction.Sum, true);

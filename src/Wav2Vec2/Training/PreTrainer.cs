@@ -61,6 +61,7 @@ public sealed class PreTrainer : Trainer, ITrainingTask<PreTrainingMetrics>
         var model = new Wav2Vec2ForPreTraining(options.Configure(architecture), new RandomSource(options.Run.Seed));
         if (initialModelDirectory != null)
         {
+            initialModelDirectory = PretrainedDirectory.Resolve(initialModelDirectory);
             PretrainedDirectory.LoadWeights(model, initialModelDirectory, strict: false);
             var stored = InputValuesPreprocessor.Load(Path.Combine(initialModelDirectory, "preprocessor_config.json"));
             if (stored.DoNormalize != options.Normalize)
@@ -81,7 +82,7 @@ public sealed class PreTrainer : Trainer, ITrainingTask<PreTrainingMetrics>
     /// </summary>
     /// <exception cref="ArgumentException">None of the three is given.</exception>
     public static Wav2Vec2Config Architecture(Wav2Vec2Config? config, string? initialModelDirectory, string? preset) =>
-        config?.Clone() ?? (initialModelDirectory != null ? PretrainedDirectory.LoadConfig(initialModelDirectory)
+        config?.Clone() ?? (initialModelDirectory != null ? PretrainedDirectory.LoadConfig(PretrainedDirectory.Resolve(initialModelDirectory))
             : preset != null ? Wav2Vec2Config.Preset(preset)
             : throw new ArgumentException("an architecture is needed: a config, an initial model or a preset"));
 

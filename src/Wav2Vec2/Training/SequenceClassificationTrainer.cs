@@ -93,6 +93,7 @@ public sealed class SequenceClassificationTrainer : Trainer, ITrainingTask<Class
     public static Wav2Vec2ForSequenceClassification CreateModel(string pretrainedDirectory, IReadOnlyList<string> labels,
         SequenceClassificationOptions options, out LoadReport report)
     {
+        pretrainedDirectory = PretrainedDirectory.Resolve(pretrainedDirectory);
         Wav2Vec2Config config = options.Regularization.ApplyTo(PretrainedDirectory.LoadConfig(pretrainedDirectory));
         bool sameHead = config.Id2Label != null && config.Labels.SequenceEqual(labels)
             && config.Architectures?.Contains("Wav2Vec2ForSequenceClassification") == true;
