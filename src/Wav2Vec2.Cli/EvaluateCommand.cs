@@ -27,7 +27,7 @@ internal static class EvaluateCommand
         {
             string? target = parse.GetValue(outPath) is string path ? ModelCommands.OutputPath(path) : null;
             SpeechRecognizer recognizer = decoding.Recognizer(parse, model);
-            AudioDataset dataset = AudioDataset.OpenTranscribed(parse.GetValue(data)!);
+            AudioDataset dataset = DatasetSource.Transcribed(parse.GetValue(data)!);
             foreach (string skipped in dataset.Skipped)
                 output.WriteLine($"warning: skipped {skipped}");
             var results = new List<TranscriptionResult>();

@@ -63,8 +63,8 @@ internal static class FinetuneCommand
                 BestModelMetric = parse.GetValue(bestMetric) == "cer" ? BestModelMetric.CharacterErrorRate : BestModelMetric.WordErrorRate,
             };
             string run = parse.GetValue(outDir)!;
-            AudioDataset trainData = AudioDataset.OpenTranscribed(parse.GetValue(train)!);
-            AudioDataset? validData = parse.GetValue(valid) is string v ? AudioDataset.OpenTranscribed(v) : null;
+            AudioDataset trainData = DatasetSource.Transcribed(parse.GetValue(train)!);
+            AudioDataset? validData = parse.GetValue(valid) is string v ? DatasetSource.Transcribed(v) : null;
             CtcTokenizer? vocabulary = parse.GetValue(vocab) is string directory ? CtcTokenizer.Load(directory) : null;
             if (vocabulary != null)
                 output.WriteLine($"vocabulary: {Path.Combine(parse.GetValue(vocab)!, "vocab.json")}");

@@ -66,8 +66,8 @@ internal static class PretrainCommand
             if (parse.GetValue(temperatureDecay) is double d)
                 recipe = recipe with { TemperatureDecay = d is > 0 and <= 1 ? d : throw new CliException("--temperature-decay must be in (0, 1]"), TemperatureFloorFraction = 0 };
             recipe = recipe with { Normalize = parse.GetValue(normalize) ?? recipe.Normalize };
-            AudioDataset train = AudioDataset.Open(parse.GetValue(data)!);
-            AudioDataset? validation = parse.GetValue(valid) is string v ? AudioDataset.Open(v) : null;
+            AudioDataset train = DatasetSource.Unlabeled(parse.GetValue(data)!);
+            AudioDataset? validation = parse.GetValue(valid) is string v ? DatasetSource.Unlabeled(v) : null;
             output.WriteLine($"recipe {presetName}");
             var trainer = TrainingRun.Prepare(() => PreTrainer.Prepare(architecture, recipe, parse.GetValue(outDir)!, parse.GetValue(resume),
                 initDirectory, output.WriteLine));

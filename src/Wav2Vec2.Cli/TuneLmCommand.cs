@@ -31,7 +31,7 @@ internal static class TuneLmCommand
             var ctc = Wav2Vec2ForCtc.FromPretrained(directory);
             CtcTokenizer tokenizer = ctc.Tokenizer ?? throw new CliException($"{parse.GetValue(model)}: no vocab.json, cannot transcribe");
             var decoder = (CtcBeamSearchDecoder)decoding.Settings(parse, directory).Create(tokenizer);
-            AudioDataset dev = AudioDataset.OpenTranscribed(parse.GetValue(data)!);
+            AudioDataset dev = DatasetSource.Transcribed(parse.GetValue(data)!);
             var utterances = dev.Entries.Select(e => (ctc.Logits(Audio.AudioFile.Read(e.Path), ModelCommands.Chunking(parse.GetValue(chunk))), e.Transcript!)).ToList();
             IReadOnlyList<LanguageModelTrial> trials = decoder.TuneLanguageModel(utterances, alphaValues, betaValues);
             output.WriteLine("lm_weight\tword_score\twer\tcer");

@@ -21,8 +21,11 @@ namespace Wav2Vec2.MLNet;
 /// </code></example>
 public sealed class SpeechRecognitionCatalog
 {
+    private readonly MLContext _mlContext;
+
     internal SpeechRecognitionCatalog(MLContext mlContext)
     {
+        _mlContext = mlContext;
         Environment = MLNetInterop.Environment(mlContext);
         Trainers = new SpeechRecognitionTrainers(this);
     }
@@ -31,6 +34,35 @@ public sealed class SpeechRecognitionCatalog
 
     /// <summary>The speech recognition trainers.</summary>
     public SpeechRecognitionTrainers Trainers { get; }
+
+    /// <summary>
+    /// Labeled audio in any layout the core reads (a Common Voice TSV with its clips/ folder, a Hugging Face audio
+    /// folder's metadata.csv, a LibriSpeech tree, a fairseq manifest with .wrd/.ltr, a path&lt;TAB&gt;transcript TSV; see
+    /// <see cref="Data.AudioDataset.OpenTranscribed"/>) as rows of <see cref="TranscribedAudio"/>: an absolute Path for
+    /// <c>LoadAudio</c> or the trainers, and its Transcript as given. Files that are missing or unreadable are left
+    /// out, each named in a warning on mlContext.Log; reading the headers of a large corpus reports on ML.NET's
+    /// progress channel.
+    /// </summary>
+    /// <example><code>
+    /// IDataView train = mlContext.SpeechRecognition.LoadTranscribedAudio("cv-corpus/fr/train.tsv");
+    /// var asr = mlContext.SpeechRecognition.Trainers.Wav2Vec2Ctc("facebook/wav2vec2-base", audioColumnName: "Path").Fit(train);
+    /// </code></example>
+    /// <exception cref="InvalidDataException">A malformed layout, or no readable recording.</exception>
+    public IDataView LoadTranscribedAudio(string source)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(source);
+        const string name = "LoadTranscribedAudio";
+        Data.DatasetScanProgress last = default;
+        Data.AudioDataset data;
+        using (Microsoft.ML.Runtime.IProgressChannel? channel = Environment?.StartProgressChannel(name))
+        {
+            channel?.SetHeader(new Microsoft.ML.Runtime.ProgressHeader(["files"], ["file"]), entry => entry.SetProgress(0, last.Done, last.Total));
+            data = Data.AudioDataset.OpenTranscribed(source, new ProgressSink<Data.DatasetScanProgress>(p => last = p));
+        }
+        foreach (string skipped in data.Skipped)
+            MLNetInterop.Warning(Environment, name, $"skipped {skipped}");
+        return _mlContext.Data.LoadFromEnumerable(data.Entries.Select(e => new TranscribedAudio { Path = e.Path, Transcript = e.Transcript ?? "" }));
+    }
 
     /// <summary>
     /// Scores predicted transcripts against references, both normalised (<see cref="Models.TranscriptNormalizer"/>): word
@@ -150,4 +182,14 @@ public static class SpeechRecognitionMLContextExtensions
         /// </code></example>
         public SpeechRecognitionCatalog SpeechRecognition => new(mlContext ?? throw new ArgumentNullException(nameof(mlContext)));
     }
+}
+
+/// <summary>A row of <see cref="SpeechRecognitionCatalog.LoadTranscribedAudio"/>: a recording and its transcript.</summary>
+public sealed class TranscribedAudio
+{
+    /// <summary>The audio file, an absolute path.</summary>
+    public string Path { get; set; } = "";
+
+    /// <summary>The transcript as the dataset gives it (normalised later, in the vocabulary's case).</summary>
+    public string Transcript { get; set; } = "";
 }

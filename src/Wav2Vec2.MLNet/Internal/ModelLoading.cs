@@ -22,10 +22,20 @@ internal static class ModelLoading
     }
 
     /// <summary>The directory of a model directory or repo id (fetched through the hub cache with the HF_* environment
-    /// settings), each downloaded file logged under <paramref name="channel"/>.</summary>
-    public static string Resolve(IChannelProvider? environment, string channel, string nameOrDirectory) =>
-        Directory.Exists(nameOrDirectory) ? nameOrDirectory
-            : ModelHub.Resolve(nameOrDirectory, progress: new DownloadLog(environment, channel));
+    /// settings), each downloaded file logged under <paramref name="channel"/> and its bytes on ML.NET's progress channel.</summary>
+    public static string Resolve(IChannelProvider? environment, string channel, string nameOrDirectory)
+    {
+        if (Directory.Exists(nameOrDirectory))
+            return nameOrDirectory;
+        HubProgress? last = null;
+        using IProgressChannel? progress = (environment as IProgressChannelProvider)?.StartProgressChannel(channel);
+        progress?.SetHeader(new ProgressHeader(["bytes"], ["byte"]), entry =>
+        {
+            if (last is { } p)
+                entry.SetProgress(0, p.BytesDone, p.TotalBytes);
+        });
+        return ModelHub.Resolve(nameOrDirectory, progress: new DownloadLog(environment, channel, p => last = p));
+    }
 
     private static void Report(IHostEnvironment? environment, string channel, string directory, Wav2Vec2Config config,
         LoadReport report) =>
@@ -33,12 +43,13 @@ internal static class ModelLoading
             $"{config.HiddenSize}" + (report.Ignored.Count > 0 ? $", {report.Ignored.Count} head tensors ignored" : ""));
 
     // A line when a file's download starts and one when it is complete (not one per chunk).
-    private sealed class DownloadLog(IChannelProvider? environment, string channel) : IProgress<HubProgress>
+    private sealed class DownloadLog(IChannelProvider? environment, string channel, Action<HubProgress> latest) : IProgress<HubProgress>
     {
         private string? _file;
 
         public void Report(HubProgress value)
         {
+            latest(value);
             if (value.File != _file)
             {
                 _file = value.File;

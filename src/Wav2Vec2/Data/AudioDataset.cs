@@ -37,6 +37,11 @@ public sealed record AudioEntry(string Path, long Samples, string? Transcript = 
     public AudioClip Read() => Clip ?? AudioFile.Read(Path);
 }
 
+/// <summary>How far the reading of a dataset's file headers has got.</summary>
+/// <param name="Done">Files read.</param>
+/// <param name="Total">Files listed.</param>
+public readonly record struct DatasetScanProgress(int Done, int Total);
+
 /// <summary>
 /// A list of recordings. Unlabeled (pre-training, <see cref="Open"/>): a directory scanned recursively for .wav and
 /// .flac files (which covers the LibriSpeech speaker/chapter/*.flac layout), or a fairseq manifest (.tsv: the root
@@ -65,12 +70,14 @@ public sealed class AudioDataset
     /// Opens a directory of audio files, a fairseq .tsv manifest, or the clips a Common Voice TSV or an audio folder's
     /// metadata.csv lists (their transcripts come along, unused by pre-training).
     /// </summary>
-    public static AudioDataset Open(string source)
+    /// <param name="source">The directory, manifest, Common Voice TSV or metadata.csv.</param>
+    /// <param name="progress">Reports the reading of file headers (lengths), which takes a while for large corpora.</param>
+    public static AudioDataset Open(string source, IProgress<DatasetScanProgress>? progress = null)
     {
         if (Directory.Exists(source))
-            return FromDirectory(source);
+            return FromDirectory(source, progress);
         if (File.Exists(source))
-            return TranscriptSources.IsLabeledList(source) ? TranscriptSources.Open(source) : FromManifest(source);
+            return TranscriptSources.IsLabeledList(source) ? TranscriptSources.Open(source, progress) : FromManifest(source);
         throw new FileNotFoundException($"data source '{source}' is neither a directory nor a manifest file");
     }
 
@@ -84,7 +91,10 @@ public sealed class AudioDataset
     /// </summary>
     /// <exception cref="InvalidDataException">No transcripts, a malformed line (named with its file and line number),
     /// label and manifest line counts that differ, or nothing usable.</exception>
-    public static AudioDataset OpenTranscribed(string source) => TranscriptSources.Open(source);
+    /// <param name="source">The TSV, directory, manifest or metadata.csv.</param>
+    /// <param name="progress">Reports the reading of file headers (lengths), which takes a while for large corpora.</param>
+    public static AudioDataset OpenTranscribed(string source, IProgress<DatasetScanProgress>? progress = null) =>
+        TranscriptSources.Open(source, progress);
 
     /// <summary>
     /// A dataset of the given entries, in order: files, in-memory clips (<see cref="AudioEntry.InMemory"/>) or both, as
@@ -108,27 +118,47 @@ public sealed class AudioDataset
     /// Every audio file below <paramref name="directory"/> (.wav, .flac, .mp3, .ogg, .opus, .aif, .aiff); lengths read
     /// from the file headers.
     /// </summary>
-    public static AudioDataset FromDirectory(string directory)
+    public static AudioDataset FromDirectory(string directory, IProgress<DatasetScanProgress>? progress = null)
+    {
+        string[] files = [.. Directory.EnumerateFiles(directory, "*", SearchOption.AllDirectories)
+            .Where(f => AudioExtensions.Contains(Path.GetExtension(f)))
+            .OrderBy(f => f, StringComparer.Ordinal)];
+        return Scan([.. files.Select(f => (f, (string?)null))], progress, skipped =>
+            $"{directory}: no readable audio files ({string.Join(" ", AudioExtensions)}){(skipped.Count > 0 ? $" ({skipped.Count} skipped)" : "")}");
+    }
+
+    /// <summary>
+    /// Entries for <paramref name="files"/> with lengths from their headers; a file that is missing or unreadable is
+    /// skipped with its reason; <paramref name="nothingUsable"/> words the error when no file is left.
+    /// </summary>
+    internal static AudioDataset Scan(IReadOnlyList<(string Path, string? Transcript)> files, IProgress<DatasetScanProgress>? progress,
+        Func<IReadOnlyList<string>, string> nothingUsable)
     {
         var entries = new List<AudioEntry>();
         var skipped = new List<string>();
-        var files = Directory.EnumerateFiles(directory, "*", SearchOption.AllDirectories)
-            .Where(f => AudioExtensions.Contains(Path.GetExtension(f)))
-            .OrderBy(f => f, StringComparer.Ordinal);
-        foreach (string file in files)
+        for (int i = 0; i < files.Count; i++)
         {
+            var (path, transcript) = files[i];
+            if (i % 64 == 0)
+                progress?.Report(new DatasetScanProgress(i, files.Count));
+            if (!File.Exists(path))
+            {
+                skipped.Add($"{path}: file not found");
+                continue;
+            }
             try
             {
-                (int rate, long samples) = AudioFile.ReadInfo(file);
-                entries.Add(new AudioEntry(file, samples, SampleRate: rate));
+                (int rate, long samples) = AudioFile.ReadInfo(path);
+                entries.Add(new AudioEntry(path, samples, transcript, rate));
             }
             catch (InvalidDataException e)
             {
                 skipped.Add(e.Message);
             }
         }
+        progress?.Report(new DatasetScanProgress(files.Count, files.Count));
         if (entries.Count == 0)
-            throw new InvalidDataException($"{directory}: no readable audio files ({string.Join(" ", AudioExtensions)}){(skipped.Count > 0 ? $" ({skipped.Count} skipped)" : "")}");
+            throw new InvalidDataException(nothingUsable(skipped));
         return new AudioDataset(entries, skipped);
     }
 

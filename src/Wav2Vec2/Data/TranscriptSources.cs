@@ -10,12 +10,12 @@ internal static class TranscriptSources
     // Hugging Face's audiofolder takes the first of these columns as the transcript.
     private static readonly string[] AudioFolderTextColumns = ["transcription", "sentence", "text"];
 
-    public static AudioDataset Open(string source)
+    public static AudioDataset Open(string source, IProgress<DatasetScanProgress>? progress)
     {
         if (Directory.Exists(source))
         {
             string metadata = Path.Combine(source, AudioFolderMetadata);
-            return File.Exists(metadata) ? FromAudioFolder(metadata) : FromLibriSpeech(source);
+            return File.Exists(metadata) ? FromAudioFolder(metadata, progress) : FromLibriSpeech(source, progress);
         }
         if (!File.Exists(source))
             throw new FileNotFoundException($"data source '{source}' is neither a directory nor a .tsv or .csv file");
@@ -23,11 +23,11 @@ internal static class TranscriptSources
         if (first == null)
             throw new InvalidDataException($"{source}: empty file");
         if (IsAudioFolderMetadata(source, first))
-            return FromAudioFolder(source);
+            return FromAudioFolder(source, progress);
         if (IsCommonVoiceHeader(first))
-            return FromCommonVoice(source, first);
+            return FromCommonVoice(source, first, progress);
         // A fairseq manifest starts with its root directory alone on a line; a transcript TSV with "path<TAB>text".
-        return first.Contains('\t') ? FromTranscriptTsv(source) : FromManifestWithLabels(source);
+        return first.Contains('\t') ? FromTranscriptTsv(source, progress) : FromManifestWithLabels(source);
     }
 
     /// <summary>Whether <paramref name="source"/> is a Common Voice TSV or an audio folder's metadata (labeled layouts
@@ -49,7 +49,7 @@ internal static class TranscriptSources
 
     // Common Voice: a header row naming its columns (client_id, path, sentence, ...), clips in clips/ beside the TSV.
     // Fields are never quoted (Common Voice and Hugging Face read them with quoting off), so a sentence may hold quotes.
-    private static AudioDataset FromCommonVoice(string tsv, string header)
+    private static AudioDataset FromCommonVoice(string tsv, string header, IProgress<DatasetScanProgress>? progress)
     {
         string[] columns = header.Split('\t');
         int pathColumn = Array.IndexOf(columns, "path"), sentenceColumn = Array.IndexOf(columns, "sentence");
@@ -66,12 +66,12 @@ internal static class TranscriptSources
                 throw new InvalidDataException($"{tsv}:{number + 1}: expected {columns.Length} tab-separated columns with a path, got '{line}'");
             lines.Add((Path.Combine(clips, fields[pathColumn]), fields[sentenceColumn].Trim()));
         }
-        return Build(tsv, lines);
+        return Build(tsv, lines, progress);
     }
 
     // Hugging Face audiofolder: metadata.csv with a file_name column (relative to the CSV's folder) and a transcript
     // column; fields may be quoted and hold commas or line breaks.
-    private static AudioDataset FromAudioFolder(string metadata)
+    private static AudioDataset FromAudioFolder(string metadata, IProgress<DatasetScanProgress>? progress)
     {
         string root = Path.GetDirectoryName(Path.GetFullPath(metadata))!;
         using var csv = Sylvan.Data.Csv.CsvDataReader.Create(metadata, new Sylvan.Data.Csv.CsvDataReaderOptions { Delimiter = ',' });
@@ -89,11 +89,11 @@ internal static class TranscriptSources
                 throw new InvalidDataException($"{metadata}: row {lines.Count + 1} has no file_name");
             lines.Add((Path.Combine(root, name), csv.GetString(text).Trim()));
         }
-        return Build(metadata, lines);
+        return Build(metadata, lines, progress);
     }
 
     // LibriSpeech: speaker/chapter/speaker-chapter.trans.txt lines "ID TEXT" beside ID.flac (or ID.wav).
-    private static AudioDataset FromLibriSpeech(string directory)
+    private static AudioDataset FromLibriSpeech(string directory, IProgress<DatasetScanProgress>? progress)
     {
         string[] transcriptFiles = Directory.EnumerateFiles(directory, "*.trans.txt", SearchOption.AllDirectories)
             .OrderBy(f => f, StringComparer.Ordinal).ToArray();
@@ -118,11 +118,11 @@ internal static class TranscriptSources
                 lines.Add((File.Exists(audio) ? audio : Path.Combine(folder, id + ".wav"), line[(space + 1)..].Trim()));
             }
         }
-        return Build(directory, lines);
+        return Build(directory, lines, progress);
     }
 
     // "relative/path<TAB>transcript" per line, relative to the TSV's folder.
-    private static AudioDataset FromTranscriptTsv(string tsv)
+    private static AudioDataset FromTranscriptTsv(string tsv, IProgress<DatasetScanProgress>? progress)
     {
         string root = Path.GetDirectoryName(Path.GetFullPath(tsv))!;
         var lines = new List<(string Path, string Transcript)>();
@@ -137,7 +137,7 @@ internal static class TranscriptSources
                 throw new InvalidDataException($"{tsv}:{number}: expected 'relative/path<TAB>transcript', got '{line}'");
             lines.Add((Path.Combine(root, fields[0]), fields[1].Trim()));
         }
-        return Build(tsv, lines);
+        return Build(tsv, lines, progress);
     }
 
     // fairseq: train.tsv (root, then "path<TAB>samples") with train.wrd (words) or train.ltr ("H I | T H E R E |").
@@ -155,29 +155,7 @@ internal static class TranscriptSources
     private static string LettersToText(string line) =>
         string.Join(' ', line.Replace(" ", "").Split('|', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
 
-    private static AudioDataset Build(string source, List<(string Path, string Transcript)> lines)
-    {
-        var entries = new List<AudioEntry>();
-        var skipped = new List<string>();
-        foreach (var (path, transcript) in lines)
-        {
-            if (!File.Exists(path))
-            {
-                skipped.Add($"{path}: file not found");
-                continue;
-            }
-            try
-            {
-                (int rate, long samples) = AudioFile.ReadInfo(path);
-                entries.Add(new AudioEntry(path, samples, transcript, rate));
-            }
-            catch (InvalidDataException e)
-            {
-                skipped.Add(e.Message);
-            }
-        }
-        if (entries.Count == 0)
-            throw new InvalidDataException($"{source}: no readable transcribed recordings{(skipped.Count > 0 ? $" ({skipped.Count} skipped, e.g. {skipped[0]})" : "")}");
-        return new AudioDataset(entries, skipped);
-    }
+    private static AudioDataset Build(string source, List<(string Path, string Transcript)> lines, IProgress<DatasetScanProgress>? progress) =>
+        AudioDataset.Scan([.. lines.Select(l => (l.Path, (string?)l.Transcript))], progress,
+            skipped => $"{source}: no readable transcribed recordings{(skipped.Count > 0 ? $" ({skipped.Count} skipped, e.g. {skipped[0]})" : "")}");
 }

@@ -27,6 +27,20 @@ public sealed class DatasetLayoutTests : TempDirectoryTest
     }
 
     [TestMethod]
+    public void ReadingTheHeadersReportsProgressToTheEnd()
+    {
+        var reports = new List<DatasetScanProgress>();
+        AudioDataset.OpenTranscribed(CommonVoice("train"), new Sink(reports.Add));
+        Assert.AreEqual(new DatasetScanProgress(0, 8), reports[0]);
+        Assert.AreEqual(new DatasetScanProgress(8, 8), reports[^1]);
+    }
+
+    private sealed class Sink(Action<DatasetScanProgress> report) : IProgress<DatasetScanProgress>
+    {
+        public void Report(DatasetScanProgress value) => report(value);
+    }
+
+    [TestMethod]
     public void AMissingClipIsSkippedByName()
     {
         string folder = Path.Combine(TempDirectory, "cv");
