@@ -33,11 +33,17 @@ public static class CliApp
             return 2;
         }
         bool verbose = parse.GetValue(Verbose);
+        using Interruption interruption = Interruption.Listen();
         try
         {
             if (parse.GetValue(Threads) is int threads)
                 Parallelism.DegreeOfParallelism = threads >= 1 ? threads : throw new CliException("--threads must be at least 1");
             return parse.Invoke(new InvocationConfiguration { Output = output, Error = error, EnableDefaultExceptionHandler = false });
+        }
+        catch (OperationCanceledException) when (Interruption.ExitCode is int code)
+        {
+            error.WriteLine($"error: stopped by {Interruption.SignalName}; no output was written");
+            return code;
         }
         catch (Exception e) when (IsUserError(e))
         {

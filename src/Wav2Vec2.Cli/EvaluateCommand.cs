@@ -52,7 +52,7 @@ internal static class EvaluateCommand
     {
         try
         {
-            return recognizer.Transcribe(entry.Path, chunking);
+            return recognizer.Transcribe(entry.Path, chunking, Interruption.Token);
         }
         catch (ArgumentException e) when (e.Message.Contains("too short", StringComparison.Ordinal))
         {

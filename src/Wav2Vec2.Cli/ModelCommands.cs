@@ -46,7 +46,7 @@ internal static class ModelCommands
             AudioClip clip = ReadAudio(parse.GetValue(audio)!);
             int width = backbone.Config.HiddenSize;
             int frames = Npy.WriteRows(target, width,
-                append => backbone.StreamFeatures(clip, append, index, Chunking(parse.GetValue(chunk))));
+                append => backbone.StreamFeatures(clip, append, index, Chunking(parse.GetValue(chunk)), cancellationToken: Interruption.Token));
             output.WriteLine($"{target}: {frames} frames x {width} (layer {index ?? backbone.Config.NumHiddenLayers})");
             return 0;
         });
@@ -64,7 +64,7 @@ internal static class ModelCommands
         {
             string target = OutputPath(parse.GetValue(outPath)!);
             var ctc = Wav2Vec2ForCtc.FromPretrained(ModelSource.Resolve(parse.GetValue(model)!));
-            Tensor logits = ctc.Logits(ReadAudio(parse.GetValue(audio)!), Chunking(parse.GetValue(chunk)));
+            Tensor logits = ctc.Logits(ReadAudio(parse.GetValue(audio)!), Chunking(parse.GetValue(chunk)), cancellationToken: Interruption.Token);
             Npy.Write(target, logits);
             output.WriteLine($"{target}: {logits.Size(0)} frames x {logits.Size(1)} classes");
             return 0;
@@ -101,9 +101,9 @@ internal static class ModelCommands
                 {
                     AudioClip clip = ReadAudio(file);
                     if (formats.Timed(parse))
-                        text.Append(formats.Render(parse, file, recognizer.TranscribeWithTimestamps(clip, chunking)));
+                        text.Append(formats.Render(parse, file, recognizer.TranscribeWithTimestamps(clip, chunking, Interruption.Token)));
                     else
-                        text.Append(files.Length == 1 ? "" : $"{file}\t").Append(recognizer.Transcribe(clip, chunking)).Append('\n');
+                        text.Append(files.Length == 1 ? "" : $"{file}\t").Append(recognizer.Transcribe(clip, chunking, Interruption.Token)).Append('\n');
                 }
                 catch (Exception e) when (e is CliException or InvalidDataException or ArgumentException or IOException)
                 {
@@ -162,7 +162,7 @@ internal static class ModelCommands
             TimedTranscript aligned;
             try
             {
-                aligned = aligner.Align(clip, transcript, Chunking(parse.GetValue(chunk)));
+                aligned = aligner.Align(clip, transcript, Chunking(parse.GetValue(chunk)), Interruption.Token);
             }
             catch (ArgumentException e)
             {

@@ -7,30 +7,18 @@ namespace Wav2Vec2.Cli;
 internal static class TrainingRun
 {
     /// <summary>
-    /// Runs <paramref name="train"/>: Ctrl+C finishes the current batch, saves a checkpoint and exits with 130; on a
-    /// terminal a progress bar shows the latest metrics, otherwise one line per logged update is printed.
+    /// Runs <paramref name="train"/>: Ctrl+C or SIGTERM finishes the current batch, saves a checkpoint and exits with
+    /// 130 or 143 (<see cref="Interruption"/>); on a terminal a progress bar shows the latest metrics, otherwise one line
+    /// per logged update is printed.
     /// </summary>
     public static int Run(Trainer trainer, string caption, TextWriter output, Action<CancellationToken> train)
     {
-        using var cancel = new CancellationTokenSource();
-        ConsoleCancelEventHandler onCancel = (_, e) =>
-        {
-            e.Cancel = true;   // finish the current step, save, exit
-            cancel.Cancel();
-        };
-        Console.CancelKeyPress += onCancel;
-        try
-        {
-            if (ReferenceEquals(output, Console.Out) && !Console.IsOutputRedirected)
-                TrainWithProgressBar(trainer, caption, () => train(cancel.Token));
-            else
-                train(cancel.Token);
-        }
-        finally
-        {
-            Console.CancelKeyPress -= onCancel;
-        }
-        return cancel.IsCancellationRequested ? 130 : 0;
+        CancellationToken token = Interruption.Token;
+        if (ReferenceEquals(output, Console.Out) && !Console.IsOutputRedirected)
+            TrainWithProgressBar(trainer, caption, () => train(token));
+        else
+            train(token);
+        return Interruption.ExitCode ?? 0;
     }
 
     /// <summary>A run setup, with a run directory in use reported as the command line's flags say.</summary>

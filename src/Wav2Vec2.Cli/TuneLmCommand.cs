@@ -32,7 +32,8 @@ internal static class TuneLmCommand
             CtcTokenizer tokenizer = ctc.Tokenizer ?? throw new CliException($"{parse.GetValue(model)}: no vocab.json, cannot transcribe");
             var decoder = (CtcBeamSearchDecoder)decoding.Settings(parse, directory).Create(tokenizer);
             AudioDataset dev = DatasetSource.Transcribed(parse.GetValue(data)!);
-            var utterances = dev.Entries.Select(e => (ctc.Logits(Audio.AudioFile.Read(e.Path), ModelCommands.Chunking(parse.GetValue(chunk))), e.Transcript!)).ToList();
+            var utterances = dev.Entries.Select(e => (ctc.Logits(Audio.AudioFile.Read(e.Path), ModelCommands.Chunking(parse.GetValue(chunk)),
+                cancellationToken: Interruption.Token), e.Transcript!)).ToList();
             IReadOnlyList<LanguageModelTrial> trials = decoder.TuneLanguageModel(utterances, alphaValues, betaValues);
             output.WriteLine("lm_weight\tword_score\twer\tcer");
             foreach (LanguageModelTrial t in trials.OrderBy(t => t.LanguageModelWeight).ThenBy(t => t.WordInsertionBonus))

@@ -1,4 +1,5 @@
 using Microsoft.ML;
+using Wav2Vec2.IO;
 using Wav2Vec2.MLNet.Internal;
 
 namespace Wav2Vec2.MLNet;
@@ -27,17 +28,7 @@ public static class Wav2Vec2ModelOperations
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(inputSchema);
-        string temporary = filePath + ".tmp";
-        try
-        {
-            using (FileStream stream = File.Create(temporary))
-                catalog.SaveWav2Vec2(model, inputSchema, stream);
-            File.Move(temporary, filePath, overwrite: true);
-        }
-        finally
-        {
-            File.Delete(temporary);
-        }
+        AtomicFile.Write(filePath, stream => catalog.SaveWav2Vec2(model, inputSchema, stream));
     }
 
     /// <summary>Saves <paramref name="model"/> and its input schema to a stream (as a zip).</summary>

@@ -4,6 +4,7 @@ using System.Text.Json.Serialization;
 using Microsoft.ML;
 using Microsoft.ML.Data;
 using Microsoft.ML.Runtime;
+using Wav2Vec2.IO;
 using Wav2Vec2.Models;
 
 namespace Wav2Vec2.MLNet.Internal;
@@ -169,8 +170,11 @@ internal static class ModelArchive
             string path = Path.Combine(folder, entry.Name);
             if (!File.Exists(path))
             {
-                entry.ExtractToFile(path + ".tmp", overwrite: true);
-                File.Move(path + ".tmp", path, overwrite: true);
+                AtomicFile.Write(path, stream =>
+                {
+                    using Stream source = entry.Open();
+                    source.CopyTo(stream);
+                });
             }
             return path;
         }

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Wav2Vec2.IO;
 
 namespace Wav2Vec2.Training;
 
@@ -69,12 +70,24 @@ internal sealed class CheckpointStore(string runDirectory, int keepLast)
             .Where(d => d.Ok && File.Exists(Path.Combine(d.Path, StateFile)))
             .OrderByDescending(d => d.N).Select(d => d.Path);
 
+    // Written into "name.tmp-PID" and renamed; a failed write (a full disk) deletes its own temporary directory, and
+    // the leftovers of a killed run are removed by the next one.
     private static void Replace(string directory, Action<string> write)
     {
-        string temporary = directory + $".tmp-{Environment.ProcessId}";
+        AtomicFile.RemoveStaleTemporaries(directory);
+        string temporary = AtomicFile.TemporaryName(directory);
         if (Directory.Exists(temporary))
             Directory.Delete(temporary, recursive: true);
-        write(temporary);
+        try
+        {
+            write(temporary);
+        }
+        catch
+        {
+            if (Directory.Exists(temporary))
+                Directory.Delete(temporary, recursive: true);
+            throw;
+        }
         if (Directory.Exists(directory))
             Directory.Delete(directory, recursive: true);
         Directory.Move(temporary, directory);

@@ -87,7 +87,6 @@ internal static class TestSupport
         return output;
     }
 
-    /// <summary>A committed fixture file (tests/Wav2Vec2.Tests/Fixtures/...).</summary>
     /// <summary>The examples folder of the checkout the tests were built from (the test binaries live below it).</summary>
     public static string ExamplesPath(params string[] parts)
     {
@@ -97,6 +96,7 @@ internal static class TestSupport
         throw new AssertFailedException($"examples/models/tiny-en not found above {AppContext.BaseDirectory}");
     }
 
+    /// <summary>A committed fixture file (tests/Wav2Vec2.Tests/Fixtures/...).</summary>
     public static string FixturePath(params string[] parts) => Path.Combine([AppContext.BaseDirectory, "Fixtures", .. parts]);
 
     /// <summary>A 2-layer, 16-wide model with two conv layers: for shape, loading and CLI tests.</summary>
