@@ -1,3 +1,4 @@
+using Microsoft.ML;
 using Microsoft.ML.Data;
 using Wav2Vec2.Audio;
 
@@ -15,8 +16,21 @@ internal sealed class AudioLoadingMapper(AudioInputSettings input, string output
 
     public override bool AcceptsSamples => false;
 
+    /// <summary>
+    /// The annotation on LoadAudio's output column naming the path column it read, so that a transform reading the
+    /// samples can name the file of a bad row, not only the row.
+    /// </summary>
+    public const string SourcePathAnnotation = "AudioSourcePathColumn";
+
     public override IReadOnlyList<OutputColumn> Outputs { get; } =
-        [new OutputColumn(outputColumnName, new VectorDataViewType(NumberDataViewType.Single))];
+        [new OutputColumn(outputColumnName, new VectorDataViewType(NumberDataViewType.Single), SourcePath(input.InputColumnName))];
+
+    private static DataViewSchema.Annotations SourcePath(string column)
+    {
+        var builder = new DataViewSchema.Annotations.Builder();
+        builder.Add(SourcePathAnnotation, TextDataViewType.Instance, (ValueGetter<ReadOnlyMemory<char>>)((ref ReadOnlyMemory<char> value) => value = column.AsMemory()));
+        return builder.ToAnnotations();
+    }
 
     public override AudioClip Prepare(AudioClip clip, out string? error)
     {

@@ -19,7 +19,8 @@ internal sealed class AudioReader
     private readonly ValueGetter<ReadOnlyMemory<char>>? _path;
     private readonly ValueGetter<VBuffer<float>>? _samples;
     private readonly ValueGetter<ReadOnlyMemory<char>>? _companion;
-    private ReadOnlyMemory<char> _text, _companionText;
+    private readonly ValueGetter<ReadOnlyMemory<char>>? _sourcePath;
+    private ReadOnlyMemory<char> _text, _companionText, _sourcePathText;
     private VBuffer<float> _vector;
 
     public AudioReader(BoundMapping binding, DataViewRow row)
@@ -33,6 +34,8 @@ internal sealed class AudioReader
             _samples = row.GetGetter<VBuffer<float>>(column);
         if (binding.TextColumn is DataViewSchema.Column text)
             _companion = row.GetGetter<ReadOnlyMemory<char>>(row.Schema[text.Index]);
+        if (binding.SourcePathColumn is DataViewSchema.Column source && row.IsColumnActive(row.Schema[source.Index]))
+            _sourcePath = row.GetGetter<ReadOnlyMemory<char>>(row.Schema[source.Index]);
     }
 
     /// <summary>The current row's clip, prepared by the mapper, or its error.</summary>
@@ -63,6 +66,11 @@ internal sealed class AudioReader
             var samples = new float[_vector.Length];
             _vector.CopyTo(samples);
             clip = new AudioClip(samples, 16000);
+            if (_sourcePath != null)
+            {
+                _sourcePath(ref _sourcePathText);
+                where = $"{where}: {_sourcePathText.ToString().Trim()}";
+            }
         }
         AudioClip prepared = mapper.Prepare(clip, out string? error);
         string? text = null;

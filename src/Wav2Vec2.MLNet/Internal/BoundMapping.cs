@@ -18,6 +18,8 @@ internal sealed class BoundMapping
         InputColumn = column;
         if (mapper.TextColumnName != null)
             TextColumn = SchemaErrors.Check(mapper.Name, inputSchema, mapper.TextColumnName, "Text", type => type is TextDataViewType);
+        if (!IsPath)
+            SourcePathColumn = SourcePathOf(inputSchema, column);
         var builder = new DataViewSchema.Builder();
         builder.AddColumns(inputSchema);
         foreach (OutputColumn output in mapper.Outputs)
@@ -33,8 +35,22 @@ internal sealed class BoundMapping
     /// <summary>The Text column read beside the audio, if the mapper reads one.</summary>
     public DataViewSchema.Column? TextColumn { get; }
 
-    /// <summary>The input columns a row's values come from: the audio and, if any, the text.</summary>
-    public DataViewSchema.Column[] SourceColumns => TextColumn is DataViewSchema.Column text ? [InputColumn, text] : [InputColumn];
+    /// <summary>For samples that LoadAudio read, the path column it read them from (named in a bad row's message).</summary>
+    public DataViewSchema.Column? SourcePathColumn { get; }
+
+    /// <summary>The input columns a row's values come from: the audio and, if any, the text and the samples' file path.</summary>
+    public DataViewSchema.Column[] SourceColumns =>
+        [InputColumn, .. new[] { TextColumn, SourcePathColumn }.OfType<DataViewSchema.Column>()];
+
+    // LoadAudio marks its output with the path column it read (AudioLoadingMapper.SourcePathAnnotation).
+    private static DataViewSchema.Column? SourcePathOf(DataViewSchema schema, DataViewSchema.Column samples)
+    {
+        if (samples.Annotations.Schema.GetColumnOrNull(AudioLoadingMapper.SourcePathAnnotation) is not DataViewSchema.Column annotation)
+            return null;
+        ReadOnlyMemory<char> name = default;
+        samples.Annotations.GetValue(annotation.Name, ref name);
+        return schema.GetColumnOrNull(name.ToString()) is DataViewSchema.Column path && path.Type is TextDataViewType ? path : null;
+    }
 
     /// <summary>True when the input column holds file paths (false: 16 kHz samples).</summary>
     public bool IsPath { get; }

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using Microsoft.ML;
 using Microsoft.ML.Data;
 
@@ -11,10 +12,17 @@ internal sealed class MappedCursor : DataViewRowCursor
     private readonly bool[] _activeOutputs;
     private readonly RowValues? _values;
     private readonly bool _skip;
-    private long _position = -1, _skipped;
+    private readonly ConcurrentDictionary<DataViewRowId, byte> _warned;
+    private readonly ValueGetter<DataViewRowId> _rowId;
+    private long _position = -1, _skipped, _newlySkipped;
 
-    public MappedCursor(BoundMapping binding, DataViewRowCursor input, bool[] activeOutputs, bool values, IDataView? source)
+    // `warned`: the rows of this data view already reported as skipped; a read-ahead cursor downstream, or a second
+    // pass, visits them again, and each is named once.
+    public MappedCursor(BoundMapping binding, DataViewRowCursor input, bool[] activeOutputs, bool values, IDataView? source,
+        ConcurrentDictionary<DataViewRowId, byte> warned)
     {
+        _warned = warned;
+        _rowId = input.GetIdGetter();
         _binding = binding;
         _input = input;
         _activeOutputs = activeOutputs;
@@ -35,6 +43,13 @@ internal sealed class MappedCursor : DataViewRowCursor
     public override ValueGetter<TValue> GetGetter<TValue>(DataViewSchema.Column column) =>
         _binding.Getter<TValue>(column, _activeOutputs, _input, _values!);
 
+    private DataViewRowId RowId()
+    {
+        DataViewRowId id = default;
+        _rowId(ref id);
+        return id;
+    }
+
     public override bool MoveNext()
     {
         while (_input.MoveNext())
@@ -43,7 +58,11 @@ internal sealed class MappedCursor : DataViewRowCursor
             if (_skip && _values!.Item(_input.Position) is { Error: string error })
             {
                 _skipped++;
-                MLNetInterop.Warning(_binding.Mapper.Input.Environment, _binding.Mapper.Name, $"skipped {error}");
+                if (_warned.TryAdd(RowId(), 0))
+                {
+                    _newlySkipped++;
+                    MLNetInterop.Warning(_binding.Mapper.Input.Environment, _binding.Mapper.Name, $"skipped {error}");
+                }
                 continue;
             }
             _position++;
@@ -56,7 +75,7 @@ internal sealed class MappedCursor : DataViewRowCursor
     {
         if (disposing)
         {
-            if (_skipped > 0)
+            if (_newlySkipped > 0)
                 MLNetInterop.Info(_binding.Mapper.Input.Environment, _binding.Mapper.Name,
                     $"skipped {_skipped} of {_skipped + _position + 1} rows with unusable audio");
             _values?.Dispose();

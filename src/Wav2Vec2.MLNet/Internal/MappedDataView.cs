@@ -1,4 +1,6 @@
+using System.Collections.Concurrent;
 using Microsoft.ML;
+using Microsoft.ML.Data;
 
 namespace Wav2Vec2.MLNet.Internal;
 
@@ -9,6 +11,8 @@ namespace Wav2Vec2.MLNet.Internal;
 /// </summary>
 internal sealed class MappedDataView(IDataView input, BoundMapping binding) : IDataView
 {
+    private readonly ConcurrentDictionary<DataViewRowId, byte> _warned = new();
+
     private bool Skips => binding.Mapper.Input.BadAudio == BadAudioHandling.Skip;
 
     public DataViewSchema Schema => binding.OutputSchema;
@@ -24,7 +28,7 @@ internal sealed class MappedDataView(IDataView input, BoundMapping binding) : ID
         bool values = Skips || outputs.Any(a => a);
         DataViewRowCursor cursor = input.GetRowCursor(binding.Dependencies(active, values), rand);
         // Reading ahead needs a second cursor that visits the same rows in the same order: serial and unshuffled only.
-        return new MappedCursor(binding, cursor, outputs, values, rand == null ? input : null);
+        return new MappedCursor(binding, cursor, outputs, values, rand == null ? input : null, _warned);
     }
 
     public DataViewRowCursor[] GetRowCursorSet(IEnumerable<DataViewSchema.Column> columnsNeeded, int n, Random? rand = null)
@@ -36,7 +40,7 @@ internal sealed class MappedDataView(IDataView input, BoundMapping binding) : ID
         bool values = Skips || outputs.Any(a => a);
         // Parallel cursors each compute their own rows, one at a time, with the one shared model.
         return input.GetRowCursorSet(binding.Dependencies(active, values), n, rand)
-            .Select(cursor => (DataViewRowCursor)new MappedCursor(binding, cursor, outputs, values, null)).ToArray();
+            .Select(cursor => (DataViewRowCursor)new MappedCursor(binding, cursor, outputs, values, null, _warned)).ToArray();
     }
 
     private bool[] ActiveOutputs(IEnumerable<DataViewSchema.Column> active)

@@ -42,6 +42,7 @@ public sealed class Wav2Vec2ForCtc : Wav2Vec2TaskModel
     private protected override string ArchitectureName => "Wav2Vec2ForCTC";
 
     /// <summary>Loads a Hugging Face model directory (config.json, weights, preprocessor_config.json, vocab.json).</summary>
+    /// <exception cref="InvalidDataException">A missing or malformed file, or a vocab.json whose size is not the head's.</exception>
     /// <param name="directory">The model directory, or a Hugging Face repo id ("org/name", fetched through the hub
     /// cache: <see cref="ModelHub"/>).</param>
     /// <param name="strict">Require every tensor; false starts a CTC head from a pre-trained backbone checkpoint,
@@ -54,7 +55,14 @@ public sealed class Wav2Vec2ForCtc : Wav2Vec2TaskModel
         directory = PretrainedDirectory.Resolve(directory);
         Wav2Vec2ForCtc model = Load(directory, strict, (config, random) => new Wav2Vec2ForCtc(config, random), out report);
         if (File.Exists(Path.Combine(directory, "vocab.json")))
-            model.Tokenizer = CtcTokenizer.Load(directory);
+        {
+            CtcTokenizer tokenizer = CtcTokenizer.Load(directory);
+            // Checked here, not when the first logits meet the decoder: one token per output of the CTC head.
+            if (tokenizer.Count != model.Config.VocabSize)
+                throw new InvalidDataException($"{directory}: vocab.json holds {tokenizer.Count} token ids but the CTC head " +
+                    $"(config.json vocab_size) has {model.Config.VocabSize} outputs: the vocabulary does not belong to this model");
+            model.Tokenizer = tokenizer;
+        }
         return model;
     }
 

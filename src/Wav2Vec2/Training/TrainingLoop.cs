@@ -1,8 +1,10 @@
 using System.Diagnostics;
 using System.Globalization;
+using System.Text.Json;
 using System.Text.Json.Nodes;
 using Wav2Vec2.Audio;
 using Wav2Vec2.Data;
+using Wav2Vec2.IO;
 using Wav2Vec2.Models;
 using Wav2Vec2.Nn;
 using Wav2Vec2.Tensors;
@@ -81,8 +83,35 @@ internal sealed class TrainingLoop<TMetrics>(Wav2Vec2TaskModel model, RandomSour
         State = CheckpointStore.Restore(latest, optimizer);
         model.Backbone.Random.Offset = State.ModelRandomOffset;
         maskRandom.Offset = State.MaskRandomOffset;
+        TrimLog(State.Update);
         Log($"resumed from {latest} at update {State.Update}");
         return true;
+    }
+
+    // The lines a killed or cancelled run wrote after its last checkpoint are written again by the resumed run: drop
+    // them, so that train_log.jsonl holds each update once.
+    private void TrimLog(int update)
+    {
+        string path = Path.Combine(Store.RunDirectory, "train_log.jsonl");
+        if (!File.Exists(path))
+            return;
+        string[] lines = File.ReadAllLines(path);
+        string[] kept = [.. lines.Where(line => LoggedUpdate(line) is not int logged || logged <= update)];
+        if (kept.Length < lines.Length)
+            AtomicFile.WriteText(path, string.Concat(kept.Select(line => line + "\n")));
+    }
+
+    private static int? LoggedUpdate(string line)
+    {
+        try
+        {
+            using var json = JsonDocument.Parse(line);
+            return json.RootElement.TryGetProperty("update", out var value) && value.TryGetInt32(out int update) ? update : null;
+        }
+        catch (JsonException)
+        {
+            return null;   // not ours to judge: kept
+        }
     }
 
     public override bool Run(AudioDataset train, AudioDataset? valid, CancellationToken cancellationToken)

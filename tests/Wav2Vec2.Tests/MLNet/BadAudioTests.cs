@@ -44,6 +44,14 @@ public sealed class BadAudioTests : TempDirectoryTest
         IDataView loaded = ml.Transforms.LoadAudio("Audio", TempDirectory, "Path").Fit(data).Transform(data);
         StringAssert.StartsWith(Assert.ThrowsExactly<InvalidDataException>(() => MLNetTestData.Column(loaded, "Audio")).Message,
             "LoadAudio: row 1: ");
+
+        // Samples that LoadAudio read: the transform reading them names the file as well as the row.
+        IDataView readable = ml.Data.LoadFromEnumerable(RowsWithBadOnes().Where(r => r.Path is not ("corrupt.wav" or "absent.wav")));
+        IDataView chained = ml.Transforms.LoadAudio("Audio", TempDirectory, "Path")
+            .Append(ml.Transforms.Wav2Vec2Features(new Wav2Vec2FeaturesOptions { Model = MLNetTestData.TinyModel(), InputColumnName = "Audio" }))
+            .Fit(readable).Transform(readable);
+        Assert.AreEqual("Wav2Vec2Features: row 2: short.wav: 5 samples at 16000 Hz are too short for the model (it needs at least 20)",
+            Assert.ThrowsExactly<InvalidDataException>(() => MLNetTestData.Column(chained, "Features")).Message);
     }
 
     [TestMethod]
@@ -73,5 +81,18 @@ public sealed class BadAudioTests : TempDirectoryTest
                 Model = MLNetTestData.TinyModel(), InputColumnName = "Audio", BadAudio = BadAudioHandling.Skip,
             })).Fit(data).Transform(data);
         Assert.AreEqual(3, MLNetTestData.Column(loaded, "Features").Count);
+
+        // Read in batches of 4 (a second cursor reads ahead over LoadAudio's rows): each bad row is still named once.
+        var batchedMl = new MLContext(seed: 0);
+        var batchedLog = new List<string>();
+        batchedMl.Log += (_, e) => { lock (batchedLog) batchedLog.Add(e.Message); };
+        IDataView batched = batchedMl.Transforms.LoadAudio("Audio", TempDirectory, "Path", BadAudioHandling.Skip)
+            .Append(batchedMl.Transforms.Wav2Vec2Features(new Wav2Vec2FeaturesOptions
+            {
+                Model = MLNetTestData.TinyModel(), InputColumnName = "Audio", BadAudio = BadAudioHandling.Skip, BatchSize = 4,
+            })).Fit(data).Transform(data);
+        Assert.AreEqual(3, MLNetTestData.Column(batched, "Features").Count);
+        Assert.AreEqual(2, batchedLog.Count(m => m.Contains("skipped LoadAudio: row")), string.Join("\n", batchedLog));
+        Assert.AreEqual(1, batchedLog.Count(m => m.Contains("skipped 2 of 6 rows")), string.Join("\n", batchedLog));
     }
 }

@@ -18,6 +18,20 @@ public sealed class CtcTokenizerTests : TempDirectoryTest
     }
 
     [TestMethod]
+    public void AVocabularyThatIsNotTheHeadsSizeIsRefusedAtLoad()
+    {
+        CtcTokenizer vocabulary = CtcTokenizer.FromTranscripts(["HELLO WORLD"]);
+        Wav2Vec2Config config = TinyConfig();
+        config.VocabSize = vocabulary.Count;
+        string directory = Path.Combine(TempDirectory, "model");
+        new Wav2Vec2ForCtc(config, new Wav2Vec2.Tensors.RandomSource(1)) { Tokenizer = vocabulary }.SavePretrained(directory);
+        Assert.AreEqual(vocabulary.Count, Wav2Vec2ForCtc.FromPretrained(directory).Tokenizer!.Count);
+        File.WriteAllText(Path.Combine(directory, "vocab.json"), """{"<pad>": 0, "|": 1}""");
+        StringAssert.Contains(Assert.ThrowsExactly<InvalidDataException>(() => Wav2Vec2ForCtc.FromPretrained(directory)).Message,
+            $"vocab.json holds 2 token ids but the CTC head (config.json vocab_size) has {vocabulary.Count} outputs");
+    }
+
+    [TestMethod]
     public void EncodingNamesEveryCharacterOutsideTheVocabulary()
     {
         var tokenizer = CtcTokenizer.FromTranscripts(["ABC"]);

@@ -99,6 +99,16 @@ public sealed class PreTrainerTests : TempDirectoryTest
         foreach (string name in new[] { "loss", "contrastive_loss", "diversity_loss", "feature_penalty", "accuracy", "code_perplexity",
             "prob_perplexity", "temperature", "lr", "grad_norm", "samples_per_second" })
             StringAssert.Contains(lines[0], $"\"{name}\":");
+
+        // A run killed after update 6 whose last checkpoint is 3 (checkpoint-6 never finished): updates 4-6 run again and
+        // are logged once.
+        string killed = Path.Combine(TempDirectory, "resumed");
+        Directory.Delete(Path.Combine(killed, "checkpoint-6"), recursive: true);
+        var again = new PreTrainer(new Wav2Vec2ForPreTraining(config, new RandomSource(5)), WithDropout(Options(6), 2, saveInterval: 3), killed) { Log = _ => { } };
+        Assert.IsTrue(again.TryResume());
+        again.Train(corpus);
+        CollectionAssert.AreEqual(Enumerable.Range(1, 6).ToArray(), File.ReadAllLines(Path.Combine(killed, "train_log.jsonl"))
+            .Select(l => System.Text.Json.JsonDocument.Parse(l).RootElement.GetProperty("update").GetInt32()).ToArray());
     }
 
     [TestMethod]
