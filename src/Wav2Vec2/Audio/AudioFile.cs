@@ -102,13 +102,15 @@ public static class AudioFile
     {
         using FileStream stream = File.OpenRead(path);
         AudioFormat format = Detect(stream, path);
-        return Decoding(format, path, () => format switch
+        (int rate, long samples) = Decoding(format, path, () => format switch
         {
             AudioFormat.Wav or AudioFormat.Aiff => WaveAudio.ReadInfo(stream, path, format == AudioFormat.Aiff),
             AudioFormat.Flac => FlacInfo(stream, path),
             AudioFormat.Mp3 => Mp3Audio.ReadInfo(stream, path),
             _ => OggAudio.ReadInfo(stream, path),
         });
+        return rate is >= MinRate and <= MaxRate ? (rate, samples)
+            : throw new InvalidDataException($"{path}: sample rate {rate} Hz is not an audio rate ({MinRate}-{MaxRate} Hz are read)");
     });
 
     private enum AudioFormat { Wav, Aiff, Flac, Mp3, Ogg }

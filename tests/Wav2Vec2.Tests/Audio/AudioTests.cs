@@ -52,6 +52,23 @@ public sealed class AudioTests
     }
 
     [TestMethod]
+    public void NonFiniteSamplesAndAbsurdRatesAreErrorsNotResults()
+    {
+        // A float WAV with a NaN (or an infinity): every feature would be NaN downstream.
+        foreach (float bad in new[] { float.NaN, float.PositiveInfinity })
+        {
+            string message = Assert.ThrowsExactly<InvalidDataException>(() => AudioFile.Decode(Build(3, 32, 1, [0.1f, 0.2f, bad, 0.3f], extensible: false), "nan.wav")).Message;
+            StringAssert.StartsWith(message, "nan.wav: sample 2 is ");
+            StringAssert.Contains(message, "not a finite number");
+        }
+        // A header saying 2 Hz would be upsampled 8000 times before anything else could fail.
+        byte[] twoHertz = Build(1, 16, 1, Ramp, extensible: false);
+        BinaryPrimitives.WriteInt32LittleEndian(twoHertz.AsSpan(24), 2);
+        StringAssert.Contains(Assert.ThrowsExactly<InvalidDataException>(() => AudioFile.Decode(twoHertz, "slow.wav")).Message,
+            "slow.wav: 1 channels at 2 Hz is not audio that can be read");
+    }
+
+    [TestMethod]
     public void HeaderOnlyInfoGivesRateAndLength()
     {
         string path = Path.GetTempFileName();
