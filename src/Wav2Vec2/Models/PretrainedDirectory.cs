@@ -20,15 +20,34 @@ internal static class PretrainedDirectory
     /// </summary>
     public static string Resolve(string nameOrDirectory) => ModelHub.Resolve(nameOrDirectory);
 
-    /// <summary>Reads <paramref name="directory"/>/config.json.</summary>
+    /// <summary>
+    /// Reads <paramref name="directory"/>/config.json and checks the sizes it declares against the shapes of the
+    /// directory's checkpoint, so that no model is built from sizes the weights do not have.
+    /// </summary>
     public static Wav2Vec2Config LoadConfig(string directory)
+    {
+        string path = ConfigPath(directory);
+        using ITensorSource weights = CheckpointLoader.OpenWeights(directory);
+        return LoadConfig(path, weights);
+    }
+
+    /// <summary>Reads the config.json at <paramref name="path"/> and checks its sizes against <paramref name="weights"/>.</summary>
+    public static Wav2Vec2Config LoadConfig(string path, ITensorSource weights)
+    {
+        Wav2Vec2Config config = Wav2Vec2Config.Load(path);
+        Wav2Vec2Model.CheckSizes(config, weights, path);
+        return config;
+    }
+
+    /// <summary>The path of <paramref name="directory"/>/config.json, which must exist.</summary>
+    public static string ConfigPath(string directory)
     {
         if (!Directory.Exists(directory))
             throw new DirectoryNotFoundException($"model directory '{directory}' does not exist");
         string path = Path.Combine(directory, "config.json");
         if (!File.Exists(path))
             throw new FileNotFoundException($"{directory}: no config.json (not a Hugging Face model directory)");
-        return Wav2Vec2Config.Load(path);
+        return path;
     }
 
     /// <summary>
@@ -40,8 +59,10 @@ internal static class PretrainedDirectory
         out LoadReport report) where T : Module
     {
         string directory = Resolve(name);
-        T model = create(LoadConfig(directory));
-        report = LoadWeights(model, directory, strict);
+        string configPath = ConfigPath(directory);
+        using ITensorSource weights = CheckpointLoader.OpenWeights(directory);
+        T model = create(LoadConfig(configPath, weights));
+        report = LoadWeights(model, weights, directory, strict);
         backbone(model).Preprocessor = InputValuesPreprocessor.Load(Path.Combine(directory, "preprocessor_config.json"));
         model.Train(false);
         return model;
@@ -58,6 +79,11 @@ internal static class PretrainedDirectory
     public static LoadReport LoadWeights(Module module, string directory, bool strict)
     {
         using ITensorSource weights = CheckpointLoader.OpenWeights(directory);
+        return LoadWeights(module, weights, directory, strict);
+    }
+
+    private static LoadReport LoadWeights(Module module, ITensorSource weights, string directory, bool strict)
+    {
         try
         {
             return CheckpointLoader.Load(module.NamedTensors(), weights, Layout, strict);
