@@ -64,6 +64,7 @@ internal static class PretrainedDirectory
         T model = create(LoadConfig(configPath, weights));
         report = LoadWeights(model, weights, directory, strict);
         backbone(model).Preprocessor = InputValuesPreprocessor.Load(Path.Combine(directory, "preprocessor_config.json"));
+        backbone(model).SourceDirectory = directory;
         model.Train(false);
         return model;
     }

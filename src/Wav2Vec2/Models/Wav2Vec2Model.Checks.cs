@@ -1,10 +1,11 @@
+using TensorPrimitives = System.Numerics.Tensors.TensorPrimitives;
 using Wav2Vec2.IO;
 using Wav2Vec2.Tensors;
 
 namespace Wav2Vec2.Models;
 
 // Checks that need the backbone's checkpoint names: the sizes config.json declares against the stored shapes (before
-// anything is allocated).
+// anything is allocated), and the stage of a forward pass where non-finite values first appear (after one was seen).
 public sealed partial class Wav2Vec2Model
 {
     private const string Layers = "encoder.layers.", ConvLayers = "feature_extractor.conv_layers.";
@@ -75,5 +76,33 @@ public sealed partial class Wav2Vec2Model
         while (indices.Contains(count))
             count++;
         return count;
+    }
+
+    /// <summary>
+    /// Re-runs the forward pass of <paramref name="inputValues"/> in evaluation mode, keeping every stage's output, and
+    /// returns the parameter-name prefixes of the first stage whose output holds a non-finite value (the stage's
+    /// modules), or null when every stage is finite. Meant for after a non-finite output was seen: it keeps all hidden
+    /// states.
+    /// </summary>
+    internal string[]? FirstNonFiniteStage(Tensor inputValues, int[]? sampleLengths)
+    {
+        Wav2Vec2Output output = Forward(inputValues, new Wav2Vec2ForwardOptions
+        {
+            SampleLengths = sampleLengths, OutputHiddenStates = true, AllowPaddedGroupNorm = true,
+        });
+        bool stable = Config.DoStableLayerNorm;
+        var stages = new List<(Tensor, string[])>
+        {
+            (output.ConvFeatures, ["feature_extractor."]),
+            (output.ExtractFeatures, ["feature_projection.layer_norm."]),
+            (output.HiddenStates[0], stable ? ["feature_projection.projection.", "encoder.pos_conv_embed."]
+                : ["feature_projection.projection.", "encoder.pos_conv_embed.", "encoder.layer_norm."]),
+        };
+        for (int i = 0; i < Config.NumHiddenLayers; i++)
+            stages.Add((output.HiddenStates[i + 1], stable && i == Config.NumHiddenLayers - 1 ? [$"{Layers}{i}.", "encoder.layer_norm."] : [$"{Layers}{i}."]));
+        foreach (var (activation, modules) in stages)
+            if (!TensorPrimitives.IsFiniteAll<float>(activation.Span))
+                return modules;
+        return null;
     }
 }
