@@ -26,28 +26,34 @@ internal static class PretrainedDirectory
     /// </summary>
     public static Wav2Vec2Config LoadConfig(string directory)
     {
-        string path = ConfigPath(directory);
-        using ITensorSource weights = CheckpointLoader.OpenWeights(directory);
-        return LoadConfig(path, weights);
-    }
-
-    /// <summary>Reads the config.json at <paramref name="path"/> and checks its sizes against <paramref name="weights"/>.</summary>
-    public static Wav2Vec2Config LoadConfig(string path, ITensorSource weights)
-    {
-        Wav2Vec2Config config = Wav2Vec2Config.Load(path);
-        Wav2Vec2Model.CheckSizes(config, weights, path);
+        (Wav2Vec2Config config, ITensorSource weights) = Open(directory);
+        weights.Dispose();
         return config;
     }
 
-    /// <summary>The path of <paramref name="directory"/>/config.json, which must exist.</summary>
-    public static string ConfigPath(string directory)
+    /// <summary>
+    /// Reads <paramref name="directory"/>/config.json, then opens its weights (the index only; the caller disposes
+    /// them) and checks the config's sizes against the stored shapes.
+    /// </summary>
+    public static (Wav2Vec2Config Config, ITensorSource Weights) Open(string directory)
     {
         if (!Directory.Exists(directory))
             throw new DirectoryNotFoundException($"model directory '{directory}' does not exist");
         string path = Path.Combine(directory, "config.json");
         if (!File.Exists(path))
             throw new FileNotFoundException($"{directory}: no config.json (not a Hugging Face model directory)");
-        return path;
+        Wav2Vec2Config config = Wav2Vec2Config.Load(path);
+        ITensorSource weights = CheckpointLoader.OpenWeights(directory);
+        try
+        {
+            Wav2Vec2Model.CheckSizes(config, weights, path);
+        }
+        catch
+        {
+            weights.Dispose();
+            throw;
+        }
+        return (config, weights);
     }
 
     /// <summary>
@@ -59,9 +65,9 @@ internal static class PretrainedDirectory
         out LoadReport report) where T : Module
     {
         string directory = Resolve(name);
-        string configPath = ConfigPath(directory);
-        using ITensorSource weights = CheckpointLoader.OpenWeights(directory);
-        T model = create(LoadConfig(configPath, weights));
+        (Wav2Vec2Config config, ITensorSource weights) = Open(directory);
+        using var _ = weights;
+        T model = create(config);
         report = LoadWeights(model, weights, directory, strict);
         backbone(model).Preprocessor = InputValuesPreprocessor.Load(Path.Combine(directory, "preprocessor_config.json"));
         backbone(model).SourceDirectory = directory;

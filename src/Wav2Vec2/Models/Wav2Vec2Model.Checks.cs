@@ -32,7 +32,8 @@ public sealed partial class Wav2Vec2Model
             return;
         void Fail(string field, string message) => throw new InvalidDataException($"{configPath}: {field} {message}");
         if (config.NumHiddenLayers > layers)
-            Fail("num_hidden_layers", $"is {config.NumHiddenLayers} but the checkpoint stores {layers} layers ({Layers}0 to {layers - 1})");
+            Fail("num_hidden_layers", $"is {config.NumHiddenLayers} but the checkpoint stores {layers} layers" +
+                (layers > 0 ? $" ({Layers}0 to {layers - 1})" : ""));
         if (config.ConvDim.Length > convLayers)
             Fail("conv_dim", $"lists {config.ConvDim.Length} conv layers but the checkpoint stores {convLayers}");
         foreach (var (field, declared, tensor, dim) in Witnesses(config, layers))
