@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.IO.Compression;
 using System.Text;
 
 namespace Wav2Vec2.Decoding;
@@ -13,15 +14,20 @@ internal interface IArpaSink
 /// <summary>
 /// Reads the ARPA back-off format (what KenLM, SRILM and IRSTLM write) line by line from UTF-8 bytes without
 /// allocating per line: a preamble, "\data\", "ngram k=N" counts, one "\k-grams:" section per order, "\end\". Every
-/// structural mistake throws an <see cref="InvalidDataException"/> naming the file and line.
+/// structural mistake, a probability above 1, a count the file cannot hold and corrupt compressed data throws an
+/// <see cref="InvalidDataException"/> naming the file and line.
 /// </summary>
 internal sealed class ArpaParser : IDisposable
 {
     /// <summary>The highest order a <see cref="LanguageModelState"/> can carry.</summary>
     public const int MaxOrder = LanguageModelState.Capacity + 1;
 
+    // Deflate expands at most about 1032 times: the most a gzip file of a given length can hold.
+    private const long MaxDeflateRatio = 1032;
+
     private readonly Stream _stream;
     private readonly string _name;
+    private readonly long _capacity;
     private byte[] _buffer = new byte[1 << 20];
     private int _start, _end;
     private bool _endOfStream;
@@ -30,10 +36,25 @@ internal sealed class ArpaParser : IDisposable
     private bool _pending;                   // that line is a section header still to be consumed
     private readonly Range[] _fields = new Range[MaxOrder + 3];
 
-    public ArpaParser(Stream stream, string name)
+    /// <summary>Reads <paramref name="stream"/>, which holds at most <paramref name="capacity"/> bytes, named
+    /// <paramref name="name"/> in errors.</summary>
+    public ArpaParser(Stream stream, string name, long capacity = long.MaxValue)
     {
         _stream = stream;
         _name = name;
+        _capacity = capacity;
+    }
+
+    /// <summary>Opens an ARPA file, plain or gzip-compressed (told by its first bytes).</summary>
+    public static ArpaParser Open(string path)
+    {
+        var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16);
+        Span<byte> magic = stackalloc byte[2];
+        int read = file.ReadAtLeast(magic, 2, throwOnEndOfStream: false);
+        file.Position = 0;
+        bool gzip = read == 2 && magic[0] == 0x1f && magic[1] == 0x8b;
+        return gzip ? new ArpaParser(new GZipStream(file, CompressionMode.Decompress), path, file.Length * MaxDeflateRatio)
+            : new ArpaParser(file, path, file.Length);
     }
 
     /// <summary>Declared number of n-grams per order (index 0 = unigrams), after <see cref="ReadHeader"/>.</summary>
@@ -56,6 +77,7 @@ internal sealed class ArpaParser : IDisposable
         } while (!line.Trim(" \t"u8).SequenceEqual(@"\data\"u8));
 
         var counts = new List<long>();
+        long needed = 0;
         while (TryReadLine(out line) && !(line = line.Trim(" \t"u8)).IsEmpty)
         {
             if (line[0] == (byte)'\\')
@@ -74,6 +96,11 @@ internal sealed class ArpaParser : IDisposable
                 throw Error($"order {order} is above the supported maximum of {MaxOrder}");
             if (count > Array.MaxLength)
                 throw Error($"{count} {order}-grams are more than one table can hold");
+            // A k-gram line takes at least 2k + 2 bytes (probability, k words, separators, newline): counts are checked
+            // against the file's size before any table is allocated from them.
+            needed += count * (2 * order + 2);
+            if (needed > _capacity)
+                throw Error($"{count} {order}-grams cannot fit in a file that holds at most {_capacity} bytes");
             counts.Add(count);
         }
         if (counts.Count == 0)
@@ -111,6 +138,8 @@ internal sealed class ArpaParser : IDisposable
             if (++found > declared)
                 throw Error($"more {order}-grams than the {declared} the header declares");
             float prob = Number(trimmed[_fields[0]], "probability");
+            if (prob > 0)
+                throw Error($"log10 probability {Text(trimmed[_fields[0]])} is above 0 (a probability above 1)");
             float backoff = fields == order + 2
                 ? Number(trimmed[_fields[order + 1]], "back-off weight", $" (or the line is not a {order}-gram)") : 0f;
             sink.Add(trimmed, _fields.AsSpan(1, order), prob, backoff);
@@ -206,7 +235,19 @@ internal sealed class ArpaParser : IDisposable
         }
         if (_end == _buffer.Length)
             Array.Resize(ref _buffer, _buffer.Length * 2);   // a line longer than the buffer
-        int read = _stream.Read(_buffer, _end, _buffer.Length - _end);
+        int read;
+        try
+        {
+            read = _stream.Read(_buffer, _end, _buffer.Length - _end);
+        }
+        catch (InvalidDataException)
+        {
+            throw Error("the compressed data is corrupt (not a valid gzip stream)");
+        }
+        catch (IOException e)
+        {
+            throw Error($"the file cannot be read ({e.Message})");
+        }
         if (read == 0)
             _endOfStream = true;
         _end += read;

@@ -1,4 +1,3 @@
-using System.IO.Compression;
 using System.Text;
 
 namespace Wav2Vec2.Decoding;
@@ -76,7 +75,7 @@ public sealed class NGramLanguageModel : ILanguageModel
         if (!float.IsFinite(unknownWordLog10Probability) || unknownWordLog10Probability > 0)
             throw new ArgumentException($"the unknown-word log10 probability must be finite and <= 0, got {unknownWordLog10Probability}",
                 nameof(unknownWordLog10Probability));
-        using var parser = new ArpaParser(Open(path), path);
+        using ArpaParser parser = Open(path);
         parser.ReadHeader();
         var builder = new Builder(parser);
         parser.ReadSection(1, builder);
@@ -200,21 +199,12 @@ public sealed class NGramLanguageModel : ILanguageModel
     internal static InvalidDataException KenLmBinaryError(string path) =>
         new($"{path} is a KenLM binary language model; an ARPA file (plain or .gz) is needed, such as the one it was built from");
 
-    private static Stream Open(string path)
-    {
-        if (IsKenLmBinary(path))
-            throw KenLmBinaryError(path);
-        var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16);
-        Span<byte> magic = stackalloc byte[2];
-        int read = file.ReadAtLeast(magic, 2, throwOnEndOfStream: false);
-        file.Position = 0;
-        return read == 2 && magic[0] == 0x1f && magic[1] == 0x8b ? new GZipStream(file, CompressionMode.Decompress) : file;
-    }
+    private static ArpaParser Open(string path) => IsKenLmBinary(path) ? throw KenLmBinaryError(path) : ArpaParser.Open(path);
 
     /// <summary>Re-reads the file to name the two lines of a repeated n-gram (an error path only).</summary>
     private static InvalidDataException DuplicateError(string path, Builder builder, int order, ulong key)
     {
-        using var parser = new ArpaParser(Open(path), path);
+        using ArpaParser parser = Open(path);
         parser.ReadHeader();
         var finder = new KeyFinder(builder, parser, key);
         for (int k = 1; k <= order; k++)

@@ -67,13 +67,18 @@ internal static class CheckpointLoader
         var unused = stored.Keys.Where(k => !used.Contains(k)).OrderBy(k => k, StringComparer.Ordinal).ToList();
         var unexpected = unused.Where(k => !layout.IsHeadTensor(k)).ToList();
         if (wrongShape.Count > 0)
-            throw new InvalidDataException($"shape mismatch for {wrongShape.Count} tensor(s): {string.Join("; ", wrongShape)}");
+            throw new InvalidDataException($"shape mismatch for {wrongShape.Count} tensor(s): {FirstFew(wrongShape, "; ")}");
         if (strict && missing.Count > 0)
-            throw new InvalidDataException($"missing {missing.Count} tensor(s) in the checkpoint: {string.Join(", ", missing)}");
+            throw new InvalidDataException($"missing {missing.Count} tensor(s) in the checkpoint: {FirstFew(missing)}");
         if (strict && unexpected.Count > 0)
-            throw new InvalidDataException($"unexpected {unexpected.Count} tensor(s) in the checkpoint: {string.Join(", ", unexpected)}");
+            throw new InvalidDataException($"unexpected {unexpected.Count} tensor(s) in the checkpoint: {FirstFew(unexpected)}");
         return new LoadReport(missing, unused);
     }
+
+    /// <summary>The first few of <paramref name="names"/> and how many more there are: an error line stays short whatever
+    /// the count (a config declaring 1000 layers misses 16,000 tensors).</summary>
+    public static string FirstFew(IReadOnlyList<string> names, string separator = ", ", int shown = 5) =>
+        string.Join(separator, names.Take(shown)) + (names.Count > shown ? $"{separator}... ({names.Count - shown} more)" : "");
 
     /// <summary>Writes named tensors to <paramref name="directory"/>/model.safetensors (Hugging Face names), atomically.</summary>
     public static void SaveWeights(IEnumerable<(string Name, Tensor Tensor)> parameters, string directory)

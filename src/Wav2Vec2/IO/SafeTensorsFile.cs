@@ -128,11 +128,16 @@ internal sealed unsafe class SafeTensorsFile : IDisposable
         _map.Dispose();
     }
 
+    // The one validation layer of the header: every field is checked for its JSON kind and range here, so that no
+    // raw System.Text.Json or arithmetic exception escapes, and the tensors must tile the data section exactly (as the
+    // reference reader requires): a header length off by a byte or a stray gap shifts every weight, and is refused.
     private static (Dictionary<string, SafeTensorsEntry>, IReadOnlyDictionary<string, string>) ParseHeader(
         string path, ReadOnlySpan<byte> header, long dataLength)
     {
         var entries = new Dictionary<string, SafeTensorsEntry>(StringComparer.Ordinal);
         var metadata = new Dictionary<string, string>(StringComparer.Ordinal);
+        if (!System.Text.Unicode.Utf8.IsValid(header))
+            throw new InvalidDataException($"{path}: safetensors header is not valid UTF-8");
         JsonDocument document;
         try
         {
@@ -150,38 +155,86 @@ internal sealed unsafe class SafeTensorsFile : IDisposable
             {
                 if (property.Name == "__metadata__")
                 {
+                    if (property.Value.ValueKind != JsonValueKind.Object
+                        || property.Value.EnumerateObject().Any(item => item.Value.ValueKind != JsonValueKind.String))
+                        throw new InvalidDataException($"{path}: safetensors __metadata__ must be an object of strings, got {Excerpt(property.Value)}");
                     foreach (JsonProperty item in property.Value.EnumerateObject())
-                        metadata[item.Name] = item.Value.ToString();
+                        metadata[item.Name] = item.Value.GetString()!;
                     continue;
                 }
-                entries[property.Name] = ParseEntry(path, property, dataLength);
+                if (!entries.TryAdd(property.Name, ParseEntry(path, property, dataLength)))
+                    throw new InvalidDataException($"{path}: tensor '{property.Name}' is listed twice in the header");
             }
         }
+        CheckTiling(path, entries.Values, dataLength);
         return (entries, metadata);
     }
 
     private static SafeTensorsEntry ParseEntry(string path, JsonProperty property, long dataLength)
     {
         string name = property.Name;
-        try
+        JsonElement value = property.Value;
+        InvalidDataException Malformed(string what) => new($"{path}: tensor '{name}' has a malformed header entry ({what})");
+        if (value.ValueKind != JsonValueKind.Object)
+            throw Malformed($"{Excerpt(value)} is not an object");
+        if (!value.TryGetProperty("dtype", out JsonElement dtypeElement) || dtypeElement.ValueKind != JsonValueKind.String)
+            throw Malformed("no dtype string");
+        SafeTensorsDType dtype = dtypeElement.GetString() switch
         {
-            JsonElement value = property.Value;
-            string dtypeText = value.GetProperty("dtype").GetString() ?? "";
-            if (!Enum.TryParse(dtypeText, out SafeTensorsDType dtype) || !Enum.IsDefined(dtype))
-                throw new InvalidDataException($"{path}: tensor '{name}' has unsupported dtype {dtypeText} (F32, F16 and BF16 are read)");
-            int[] shape = value.GetProperty("shape").EnumerateArray().Select(e => e.GetInt32()).ToArray();
-            long[] offsets = value.GetProperty("data_offsets").EnumerateArray().Select(e => e.GetInt64()).ToArray();
-            long elements = shape.Aggregate(1L, (a, b) => a * b);
-            int elementSize = dtype == SafeTensorsDType.F32 ? 4 : 2;
-            if (offsets.Length != 2 || offsets[0] < 0 || offsets[1] < offsets[0] || offsets[1] > dataLength
-                || shape.Any(d => d < 0) || offsets[1] - offsets[0] != elements * elementSize)
-                throw new InvalidDataException(
-                    $"{path}: tensor '{name}' has inconsistent shape/offsets ({Tensor.FormatShape(shape)}, [{string.Join(", ", offsets)}], data {dataLength} bytes)");
-            return new SafeTensorsEntry(name, dtype, shape, offsets[0], offsets[1]);
-        }
-        catch (Exception e) when (e is KeyNotFoundException or InvalidOperationException or FormatException)
+            "F32" => SafeTensorsDType.F32,
+            "F16" => SafeTensorsDType.F16,
+            "BF16" => SafeTensorsDType.BF16,
+            var other => throw new InvalidDataException(
+                $"{path}: tensor '{name}' has unsupported dtype {other} (F32, F16 and BF16 are read)"),
+        };
+        long[] shape = Integers(value, "shape", Malformed);
+        long[] offsets = Integers(value, "data_offsets", Malformed);
+        int elementSize = dtype == SafeTensorsDType.F32 ? 4 : 2;
+        // Elements are counted only up to what the data section can hold, so that no product of dimensions overflows.
+        long elements = 1;
+        foreach (long d in shape)
         {
-            throw new InvalidDataException($"{path}: tensor '{name}' has a malformed header entry ({e.Message})");
+            if (d < 0 || d > int.MaxValue)
+                elements = -1;
+            else if (elements > 0)
+                elements = d == 0 ? 0 : elements > dataLength / d ? dataLength + 1 : elements * d;
         }
+        if (offsets.Length != 2 || offsets[0] < 0 || offsets[1] < offsets[0] || offsets[1] > dataLength
+            || elements < 0 || elements > Array.MaxLength || offsets[1] - offsets[0] != elements * elementSize)
+            throw new InvalidDataException(
+                $"{path}: tensor '{name}' has inconsistent shape/offsets (({Join(shape)}), [{Join(offsets)}], data {dataLength} bytes)");
+        return new SafeTensorsEntry(name, dtype, [.. shape.Select(d => (int)d)], offsets[0], offsets[1]);
+    }
+
+    private static long[] Integers(JsonElement entry, string field, Func<string, InvalidDataException> malformed)
+    {
+        if (!entry.TryGetProperty(field, out JsonElement array) || array.ValueKind != JsonValueKind.Array)
+            throw malformed($"no {field} array");
+        return [.. array.EnumerateArray().Select(e => e.ValueKind == JsonValueKind.Number && e.TryGetInt64(out long v) ? v
+            : throw malformed($"{field} holds {Excerpt(e)}, not an integer"))];
+    }
+
+    private static void CheckTiling(string path, IEnumerable<SafeTensorsEntry> entries, long dataLength)
+    {
+        long end = 0;
+        foreach (SafeTensorsEntry entry in entries.OrderBy(e => e.Begin).ThenBy(e => e.End))
+        {
+            if (entry.Begin != end)
+                throw new InvalidDataException(entry.Begin < end
+                    ? $"{path}: tensor '{entry.Name}' overlaps another tensor's data (bytes {entry.Begin}-{end})"
+                    : $"{path}: bytes {end}-{entry.Begin} of the data section belong to no tensor (a shifted or corrupt header)");
+            end = entry.End;
+        }
+        if (end != dataLength)
+            throw new InvalidDataException(
+                $"{path}: the tensors end at byte {end} of a {dataLength}-byte data section (a shifted header or a truncated or padded file)");
+    }
+
+    private static string Join(long[] values) => values.Length <= 8 ? string.Join(", ", values) : string.Join(", ", values[..8]) + ", ...";
+
+    private static string Excerpt(JsonElement element)
+    {
+        string text = element.GetRawText();
+        return text.Length > 40 ? text[..40] + "..." : text;
     }
 }

@@ -46,14 +46,18 @@ internal sealed class TorchCheckpoint : ITensorSource
         }
         try
         {
-            ZipArchiveEntry pickle = zip.Entries.SingleOrDefault(e => e.FullName.EndsWith("data.pkl", StringComparison.Ordinal)
-                && e.FullName.Count(c => c == '/') == 1)
-                ?? throw new InvalidDataException($"{path}: no data.pkl in the archive (not a torch.save checkpoint)");
+            List<ZipArchiveEntry> pickles = zip.Entries.Where(e => e.FullName.EndsWith("/data.pkl", StringComparison.Ordinal)
+                && e.FullName.Count(c => c == '/') == 1).ToList();
+            if (pickles.Count != 1)
+                throw new InvalidDataException(pickles.Count == 0
+                    ? $"{path}: no data.pkl in the archive (not a torch.save checkpoint)"
+                    : $"{path}: the archive holds {pickles.Count} data.pkl entries ({string.Join(", ", pickles.Take(3).Select(e => e.FullName))}); a torch.save checkpoint has one");
+            ZipArchiveEntry pickle = pickles[0];
             string prefix = pickle.FullName[..^"data.pkl".Length];
             ZipArchiveEntry? byteOrder = zip.GetEntry(prefix + "byteorder");
-            if (byteOrder != null && ReadText(byteOrder).Trim() != "little")
+            if (byteOrder != null && ReadText(path, byteOrder).Trim() != "little")
                 throw new InvalidDataException($"{path}: big-endian checkpoints are not supported");
-            byte[] bytes = ReadAll(pickle);
+            byte[] bytes = ReadAll(path, pickle);
             object root = new RestrictedUnpickler(bytes, path).Load();
             var tensors = new Dictionary<string, TensorRecord>(StringComparer.Ordinal);
             if (root is not PickleDict dict)
@@ -63,7 +67,7 @@ internal sealed class TorchCheckpoint : ITensorSource
                 dict = dict.Items.Select(item => (PickleDict)item.Value).OrderByDescending(d => d.Items.Count).First();
             foreach (var (key, value) in dict.Items)
                 if (key is string name && value is TensorRecord tensor)
-                    tensors[name] = tensor;
+                    tensors[name] = Checked(path, zip, prefix, name, tensor);
             return new TorchCheckpoint(path, zip, prefix, tensors);
         }
         catch
@@ -81,9 +85,7 @@ internal sealed class TorchCheckpoint : ITensorSource
     {
         TensorRecord record = _tensors[name];
         StorageRecord storage = record.Storage;
-        ZipArchiveEntry entry = _zip.GetEntry(_prefix + "data/" + storage.Key)
-            ?? throw new InvalidDataException($"{Path}: storage {storage.Key} of '{name}' is missing");
-        byte[] bytes = ReadAll(entry);
+        byte[] bytes = ReadAll(Path, _zip.GetEntry(_prefix + "data/" + storage.Key)!);
         int size = storage.ElementSize;
         if (bytes.Length < storage.Count * size)
             throw new InvalidDataException($"{Path}: storage {storage.Key} of '{name}' is truncated");
@@ -96,15 +98,12 @@ internal sealed class TorchCheckpoint : ITensorSource
             long at = record.Offset;
             for (int d = 0; d < rank; d++)
                 at += (long)index[d] * record.Stride[d];
-            if (at < 0 || at >= storage.Count)
-                throw new InvalidDataException($"{Path}: '{name}' reads outside its storage");
             target[i] = storage.DType switch
             {
                 "FloatStorage" => BinaryPrimitives.ReadSingleLittleEndian(bytes.AsSpan((int)(at * 4))),
                 "HalfStorage" => (float)BitConverter.UInt16BitsToHalf(BinaryPrimitives.ReadUInt16LittleEndian(bytes.AsSpan((int)(at * 2)))),
                 "BFloat16Storage" => BitConverter.Int32BitsToSingle(BinaryPrimitives.ReadUInt16LittleEndian(bytes.AsSpan((int)(at * 2))) << 16),
-                "DoubleStorage" => (float)BinaryPrimitives.ReadDoubleLittleEndian(bytes.AsSpan((int)(at * 8))),
-                _ => throw new InvalidDataException($"{Path}: '{name}' has unsupported storage type {storage.DType}"),
+                _ => (float)BinaryPrimitives.ReadDoubleLittleEndian(bytes.AsSpan((int)(at * 8))),
             };
             for (int d = rank - 1; d >= 0 && ++index[d] == record.Shape[d]; d--)
                 index[d] = 0;
@@ -115,15 +114,59 @@ internal sealed class TorchCheckpoint : ITensorSource
     /// <inheritdoc/>
     public void Dispose() => _zip.Dispose();
 
-    private static byte[] ReadAll(ZipArchiveEntry entry)
+    // Every read of an archive entry goes through here, so that a corrupt entry is an error naming the file.
+    private static byte[] ReadAll(string path, ZipArchiveEntry entry)
     {
-        using Stream stream = entry.Open();
-        var memory = new MemoryStream();
-        stream.CopyTo(memory);
-        return memory.ToArray();
+        try
+        {
+            using Stream stream = entry.Open();
+            var memory = new MemoryStream();
+            stream.CopyTo(memory);
+            return memory.ToArray();
+        }
+        catch (Exception e) when (e is InvalidDataException or IOException or NotSupportedException)
+        {
+            throw new InvalidDataException($"{path}: archive entry '{entry.FullName}' cannot be read (corrupt or truncated archive)");
+        }
     }
 
-    private static string ReadText(ZipArchiveEntry entry) => Encoding.ASCII.GetString(ReadAll(entry));
+    private static string ReadText(string path, ZipArchiveEntry entry) => Encoding.ASCII.GetString(ReadAll(path, entry));
+
+    // A tensor's shape, strides and offset must stay inside its storage, and the storage inside its archive entry, before
+    // anything is allocated from them.
+    private static TensorRecord Checked(string path, ZipArchive zip, string prefix, string name, TensorRecord record)
+    {
+        StorageRecord storage = record.Storage;
+        InvalidDataException Bad(string what) => new($"{path}: tensor '{Printable(name)}' {what}");
+        if (!ReadableStorages.Contains(storage.DType))
+            throw Bad($"has unsupported storage type {storage.DType}");
+        ZipArchiveEntry entry = zip.GetEntry(prefix + "data/" + storage.Key) ?? throw Bad($"has no storage entry data/{Printable(storage.Key)}");
+        if (storage.Count < 0 || storage.Count > entry.Length / storage.ElementSize)
+            throw Bad($"declares a storage of {storage.Count} elements but data/{storage.Key} holds {entry.Length} bytes");
+        if (record.Stride.Length != record.Shape.Length || record.Shape.Any(d => d < 0) || record.Stride.Any(d => d < 0) || record.Offset < 0)
+            throw Bad("has a malformed shape, stride or offset");
+        if (record.Shape.Contains(0))
+            return record;
+        // In 128 bits, neither the element count nor the last element's index can overflow.
+        Int128 elements = 1, last = record.Offset;
+        for (int d = 0; d < record.Shape.Length; d++)
+        {
+            elements *= record.Shape[d];
+            last += (Int128)(record.Shape[d] - 1) * record.Stride[d];
+        }
+        if (elements > storage.Count || last >= storage.Count)
+            throw Bad($"reads outside its storage of {storage.Count} elements (shape {Tensor.FormatShape(record.Shape)}, offset {record.Offset})");
+        return record;
+    }
+
+    // Text from a pickle, fit for a one-line message: control characters replaced, cut to 60 characters.
+    private static string Printable(string text)
+    {
+        string clean = string.Concat(text.Take(60).Select(c => char.IsControl(c) ? '?' : c));
+        return text.Length > 60 ? clean + "..." : clean;
+    }
+
+    private static readonly HashSet<string> ReadableStorages = ["FloatStorage", "HalfStorage", "BFloat16Storage", "DoubleStorage"];
 
     internal sealed record StorageRecord(string DType, string Key, long Count)
     {
@@ -187,9 +230,9 @@ internal sealed class TorchCheckpoint : ITensorSource
                     case (byte)'j': _stack.Add(Memo(UInt32())); break;           // LONG_BINGET
                     case (byte)'X': _stack.Add(Utf8(UInt32())); break;           // BINUNICODE
                     case 0x8c: _stack.Add(Utf8(Byte())); break;                  // SHORT_BINUNICODE
-                    case 0x8d: _stack.Add(Utf8(checked((int)BinaryPrimitives.ReadInt64LittleEndian(Bytes(8))))); break;
+                    case 0x8d: _stack.Add(Utf8(BinaryPrimitives.ReadInt64LittleEndian(Bytes(8)))); break;
                     case (byte)'U': _stack.Add(Encoding.Latin1.GetString(Bytes(Byte()))); break;   // SHORT_BINSTRING
-                    case (byte)'T': _stack.Add(Encoding.Latin1.GetString(Bytes((int)UInt32()))); break;
+                    case (byte)'T': _stack.Add(Encoding.Latin1.GetString(Bytes(UInt32()))); break;
                     case (byte)'J': _stack.Add((long)BinaryPrimitives.ReadInt32LittleEndian(Bytes(4))); break;
                     case (byte)'K': _stack.Add((long)Byte()); break;             // BININT1
                     case (byte)'M': _stack.Add((long)BinaryPrimitives.ReadUInt16LittleEndian(Bytes(2))); break;
@@ -199,7 +242,7 @@ internal sealed class TorchCheckpoint : ITensorSource
                     case 0x89: _stack.Add(false); break;                         // NEWFALSE
                     case (byte)'G': _stack.Add(BinaryPrimitives.ReadDoubleBigEndian(Bytes(8))); break;
                     case (byte)'c': _stack.Add(CheckGlobal(Line(), Line())); break;                  // GLOBAL
-                    case 0x93: { object name = Pop(), module = Pop(); _stack.Add(CheckGlobal((string)module, (string)name)); break; }
+                    case 0x93: { string name = PopString(), module = PopString(); _stack.Add(CheckGlobal(module, name)); break; }
                     case (byte)'Q': _stack.Add(PersistentLoad(Pop())); break;   // BINPERSID
                     case (byte)'R': { object args = Pop(), callable = Pop(); _stack.Add(Reduce(callable, args)); break; }
                     case (byte)'b': Pop(); break;                                // BUILD: instance state (e.g. _metadata) is not needed
@@ -217,7 +260,7 @@ internal sealed class TorchCheckpoint : ITensorSource
         {
             var global = new Global(module, name);
             return AllowedGlobals.Contains(global.FullName) ? global
-                : throw Refuse($"refusing global '{global.FullName}': only tensors and containers are rebuilt from a checkpoint");
+                : throw Refuse($"refusing global '{Printable(global.FullName)}': only tensors and containers are rebuilt from a checkpoint");
         }
 
         private object PersistentLoad(object pid)
@@ -235,15 +278,16 @@ internal sealed class TorchCheckpoint : ITensorSource
             {
                 case "collections.OrderedDict":
                     return new PickleDict();
-                case "torch._utils._rebuild_tensor_v2" when a.Length >= 4 && a[0] is StorageRecord storage:
-                    return new TensorRecord(storage, ToLong(a[1]), ((object[])a[2]).Select(v => checked((int)ToLong(v))).ToArray(),
-                        ((object[])a[3]).Select(ToLong).ToArray());
+                case "torch._utils._rebuild_tensor_v2" when a.Length >= 4 && a[0] is StorageRecord storage && a[2] is object[] shape
+                    && a[3] is object[] stride:
+                    return new TensorRecord(storage, ToLong(a[1]), [.. shape.Select(Dimension)], [.. stride.Select(ToLong)]);
                 case "torch._utils._rebuild_parameter" when a.Length >= 1:
                     return a[0];
-                case "torch._tensor._rebuild_from_type_v2" when a.Length >= 3 && a[0] is Global inner && a[2] is object[] innerArgs:
+                // One level only: a chain of nested rebuilds would recurse as deep as the pickle is long.
+                case "torch._tensor._rebuild_from_type_v2" when a.Length >= 3 && a[0] is Global inner && inner != global && a[2] is object[] innerArgs:
                     return Reduce(inner, innerArgs);
                 default:
-                    throw Refuse($"refusing to call '{global.FullName}' with these arguments");
+                    throw Refuse($"refusing to call '{Printable(global.FullName)}' with these arguments");
             }
         }
 
@@ -259,7 +303,18 @@ internal sealed class TorchCheckpoint : ITensorSource
 
         private List<object> AsList(object value) => value as List<object> ?? throw Refuse("APPEND on a non-list");
 
-        private static long ToLong(object value) => value is long l ? l : throw new InvalidDataException("expected an integer");
+        private long ToLong(object value) => value is long l ? l : throw Refuse($"expected an integer, found {Describe(value)}");
+
+        private int Dimension(object value)
+        {
+            long d = ToLong(value);
+            return d is >= 0 and <= int.MaxValue ? (int)d : throw Refuse($"tensor dimension {d} is out of range");
+        }
+
+        private string PopString() => Pop() is string text ? text : throw Refuse("STACK_GLOBAL expects a module and a name (strings)");
+
+        private static string Describe(object value) =>
+            value switch { string => "a string", object[] => "a tuple", Global g => $"'{g.FullName}'", PickleDict => "a dictionary", _ => "another value" };
 
         private object Memo(long key) => _memo.TryGetValue(key, out object? value) ? value : throw Refuse($"memo key {key} is undefined");
 
@@ -284,17 +339,17 @@ internal sealed class TorchCheckpoint : ITensorSource
 
         private byte Byte() => _position < data.Length ? data[_position++] : throw Refuse("unexpected end of pickle");
 
-        private ReadOnlySpan<byte> Bytes(int count)
+        private ReadOnlySpan<byte> Bytes(long count)
         {
-            if (count < 0 || _position + count > data.Length)
-                throw Refuse("unexpected end of pickle");
-            _position += count;
-            return data.AsSpan(_position - count, count);
+            if (count < 0 || count > data.Length - _position)
+                throw Refuse($"a length of {count} bytes at byte {_position} runs past the end of the pickle");
+            _position += (int)count;
+            return data.AsSpan(_position - (int)count, (int)count);
         }
 
         private uint UInt32() => BinaryPrimitives.ReadUInt32LittleEndian(Bytes(4));
 
-        private string Utf8(long length) => Encoding.UTF8.GetString(Bytes(checked((int)length)));
+        private string Utf8(long length) => Encoding.UTF8.GetString(Bytes(length));
 
         private long Long1()
         {

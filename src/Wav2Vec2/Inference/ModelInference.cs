@@ -27,8 +27,8 @@ public static class ModelInference
     {
         int n = CheckLayer(model, layer);
         ModelInput input = model.Preprocessor.PrepareInput(audio);
-        return ChunkedInference.Run(model, input, chunking, values => LayerOutput(model, values, n), model.Config.HiddenSize,
-            progress, cancellationToken);
+        return ChunkedInference.Run(model, input, chunking, NonFiniteCheck.Guard(model, values => LayerOutput(model, values, n)),
+            model.Config.HiddenSize, progress, cancellationToken);
     }
 
     /// <summary>As <see cref="ExtractFeatures(Wav2Vec2Model, AudioClip, int?, ChunkingOptions?, IProgress{double}?, CancellationToken)"/>
@@ -47,7 +47,8 @@ public static class ModelInference
     {
         int n = CheckLayer(model, layer);
         ModelInput input = model.Preprocessor.PrepareInput(audio);
-        ChunkedInference.Stream(model, input, chunking, values => LayerOutput(model, values, n), progress, cancellationToken, frames);
+        ChunkedInference.Stream(model, input, chunking, NonFiniteCheck.Guard(model, values => LayerOutput(model, values, n)), progress,
+            cancellationToken, frames);
         return model.FrameCount(input.Length);
     }
 
@@ -78,14 +79,14 @@ public static class ModelInference
         int deepest = layers.Max(), hidden = model.Config.HiddenSize;
         ModelInput[] inputs = audio.Select(model.Preprocessor.PrepareInput).ToArray();
         // The requested layers side by side, (B, frames, layers x hidden), so that chunking and batching stitch them together.
-        Tensor[] joined = ChunkedInference.RunBatch(model, inputs, batchSize, chunking, (values, lengths) =>
+        Tensor[] joined = ChunkedInference.RunBatch(model, inputs, batchSize, chunking, NonFiniteCheck.Guard(model, (values, lengths) =>
         {
             Wav2Vec2Output output = model.Forward(values, new Wav2Vec2ForwardOptions
             {
                 SampleLengths = lengths, OutputHiddenStates = layers.Count > 1, StopAfterLayer = deepest,
             });
             return layers.Count == 1 ? output.LastHiddenState : Ops.Concat(layers.Select(n => output.HiddenStates[n]).ToList(), 2);
-        }, layers.Count * hidden, cancellationToken);
+        }), layers.Count * hidden, cancellationToken);
         return joined.Select(states => SplitColumns(states, layers.Count, hidden)).ToArray();
     }
 
@@ -96,8 +97,8 @@ public static class ModelInference
         IProgress<double>? progress = null, CancellationToken cancellationToken = default)
     {
         ModelInput input = model.Preprocessor.PrepareInput(audio);
-        return ChunkedInference.Run(model.Backbone, input, chunking, values => model.Forward(values).Logits, model.Config.VocabSize,
-            progress, cancellationToken);
+        return ChunkedInference.Run(model.Backbone, input, chunking, NonFiniteCheck.Guard(model, values => model.Forward(values).Logits),
+            model.Config.VocabSize, progress, cancellationToken);
     }
 
     /// <summary>
@@ -112,7 +113,7 @@ public static class ModelInference
     public static Tensor[] Logits(this Wav2Vec2ForCtc model, IReadOnlyList<AudioClip> audio, int batchSize = 1,
         ChunkingOptions? chunking = null, CancellationToken cancellationToken = default) =>
         ChunkedInference.RunBatch(model.Backbone, audio.Select(model.Preprocessor.PrepareInput).ToArray(), batchSize, chunking,
-            (values, lengths) => model.Forward(values, options: new Wav2Vec2ForwardOptions { SampleLengths = lengths }).Logits,
+            NonFiniteCheck.Guard(model, (values, lengths) => model.Forward(values, options: new Wav2Vec2ForwardOptions { SampleLengths = lengths }).Logits),
             model.Config.VocabSize, cancellationToken);
 
     /// <summary>
@@ -137,7 +138,9 @@ public static class ModelInference
                 using var noGrad = Tape.NoGrad();
                 int frames = clip[0].Size(0);
                 Tensor[] batched = clip.Select(s => Ops.Reshape(s, 1, frames, hidden)).ToArray();
-                return Ops.Softmax(model.Classify(batched, [frames])).ToArray();
+                float[] probabilities = Ops.Softmax(model.Classify(batched, [frames])).ToArray();
+                NonFiniteCheck.EnsureHeadOutput(model, probabilities);
+                return probabilities;
             }).ToArray();
         }
         finally

@@ -25,8 +25,8 @@ public sealed record ModelSummary(string Directory, Wav2Vec2Config Config, strin
     public static ModelSummary Read(string directory)
     {
         directory = PretrainedDirectory.Resolve(directory);
-        Wav2Vec2Config config = PretrainedDirectory.LoadConfig(directory);
-        using ITensorSource weights = CheckpointLoader.OpenWeights(directory);
+        (Wav2Vec2Config config, ITensorSource weights) = PretrainedDirectory.Open(directory);
+        using var _ = weights;
         bool Has(string[] prefixes) => weights.Names.Any(n => prefixes.Any(p => n.StartsWith(p, StringComparison.Ordinal)));
         string head = Has(Wav2Vec2ForCtc.HeadTensorPrefixes) ? "CTC"
             : Has(Wav2Vec2ForSequenceClassification.HeadTensorPrefixes) ? "sequence classification"

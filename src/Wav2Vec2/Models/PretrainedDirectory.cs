@@ -20,15 +20,40 @@ internal static class PretrainedDirectory
     /// </summary>
     public static string Resolve(string nameOrDirectory) => ModelHub.Resolve(nameOrDirectory);
 
-    /// <summary>Reads <paramref name="directory"/>/config.json.</summary>
+    /// <summary>
+    /// Reads <paramref name="directory"/>/config.json and checks the sizes it declares against the shapes of the
+    /// directory's checkpoint, so that no model is built from sizes the weights do not have.
+    /// </summary>
     public static Wav2Vec2Config LoadConfig(string directory)
+    {
+        (Wav2Vec2Config config, ITensorSource weights) = Open(directory);
+        weights.Dispose();
+        return config;
+    }
+
+    /// <summary>
+    /// Reads <paramref name="directory"/>/config.json, then opens its weights (the index only; the caller disposes
+    /// them) and checks the config's sizes against the stored shapes.
+    /// </summary>
+    public static (Wav2Vec2Config Config, ITensorSource Weights) Open(string directory)
     {
         if (!Directory.Exists(directory))
             throw new DirectoryNotFoundException($"model directory '{directory}' does not exist");
         string path = Path.Combine(directory, "config.json");
         if (!File.Exists(path))
             throw new FileNotFoundException($"{directory}: no config.json (not a Hugging Face model directory)");
-        return Wav2Vec2Config.Load(path);
+        Wav2Vec2Config config = Wav2Vec2Config.Load(path);
+        ITensorSource weights = CheckpointLoader.OpenWeights(directory);
+        try
+        {
+            Wav2Vec2Model.CheckSizes(config, weights, path);
+        }
+        catch
+        {
+            weights.Dispose();
+            throw;
+        }
+        return (config, weights);
     }
 
     /// <summary>
@@ -40,9 +65,12 @@ internal static class PretrainedDirectory
         out LoadReport report) where T : Module
     {
         string directory = Resolve(name);
-        T model = create(LoadConfig(directory));
-        report = LoadWeights(model, directory, strict);
+        (Wav2Vec2Config config, ITensorSource weights) = Open(directory);
+        using var _ = weights;
+        T model = create(config);
+        report = LoadWeights(model, weights, directory, strict);
         backbone(model).Preprocessor = InputValuesPreprocessor.Load(Path.Combine(directory, "preprocessor_config.json"));
+        backbone(model).SourceDirectory = directory;
         model.Train(false);
         return model;
     }
@@ -58,6 +86,11 @@ internal static class PretrainedDirectory
     public static LoadReport LoadWeights(Module module, string directory, bool strict)
     {
         using ITensorSource weights = CheckpointLoader.OpenWeights(directory);
+        return LoadWeights(module, weights, directory, strict);
+    }
+
+    private static LoadReport LoadWeights(Module module, ITensorSource weights, string directory, bool strict)
+    {
         try
         {
             return CheckpointLoader.Load(module.NamedTensors(), weights, Layout, strict);

@@ -90,6 +90,9 @@ public sealed partial class Wav2Vec2Model : Module
     /// <summary>Input preparation (sample rate, normalisation), from preprocessor_config.json.</summary>
     public InputValuesPreprocessor Preprocessor { get; set; } = new();
 
+    /// <summary>The directory the weights were loaded from (null for a model built in memory), named in errors.</summary>
+    internal string? SourceDirectory { get; set; }
+
     /// <summary>
     /// Loads the backbone from a Hugging Face model directory (or a repo id such as "facebook/wav2vec2-base", fetched
     /// through the hub cache: <see cref="IO.ModelHub"/>). A task checkpoint (Wav2Vec2ForCTC,
