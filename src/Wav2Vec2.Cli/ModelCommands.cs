@@ -43,10 +43,11 @@ internal static class ModelCommands
             if (index is int n && (n < 0 || n > backbone.Config.NumHiddenLayers))
                 throw new CliException($"--layer must be in [0, {backbone.Config.NumHiddenLayers}], got {n}");
             // Rows go to the file chunk by chunk: a long recording's features are never all in memory.
-            AudioClip clip = ReadAudio(parse.GetValue(audio)!);
+            string file = parse.GetValue(audio)!;
+            AudioClip clip = ReadAudio(file);
             int width = backbone.Config.HiddenSize;
-            int frames = Npy.WriteRows(target, width,
-                append => backbone.StreamFeatures(clip, append, index, Chunking(parse.GetValue(chunk)), cancellationToken: Interruption.Token));
+            int frames = NamingTheFile(file, () => Npy.WriteRows(target, width,
+                append => backbone.StreamFeatures(clip, append, index, Chunking(parse.GetValue(chunk)), cancellationToken: Interruption.Token)));
             output.WriteLine($"{target}: {frames} frames x {width} (layer {index ?? backbone.Config.NumHiddenLayers})");
             return 0;
         });
@@ -64,7 +65,9 @@ internal static class ModelCommands
         {
             string target = OutputPath(parse.GetValue(outPath)!);
             var ctc = Wav2Vec2ForCtc.FromPretrained(ModelSource.Resolve(parse.GetValue(model)!));
-            Tensor logits = ctc.Logits(ReadAudio(parse.GetValue(audio)!), Chunking(parse.GetValue(chunk)), cancellationToken: Interruption.Token);
+            string file = parse.GetValue(audio)!;
+            AudioClip clip = ReadAudio(file);
+            Tensor logits = NamingTheFile(file, () => ctc.Logits(clip, Chunking(parse.GetValue(chunk)), cancellationToken: Interruption.Token));
             Npy.Write(target, logits);
             output.WriteLine($"{target}: {logits.Size(0)} frames x {logits.Size(1)} classes");
             return 0;
@@ -159,15 +162,7 @@ internal static class ModelCommands
             string file = parse.GetValue(audio)!;
             AudioClip clip = ReadAudio(file);
             var aligner = CtcAligner.FromPretrained(ModelSource.Resolve(parse.GetValue(model)!), options);
-            TimedTranscript aligned;
-            try
-            {
-                aligned = aligner.Align(clip, transcript, Chunking(parse.GetValue(chunk)), Interruption.Token);
-            }
-            catch (ArgumentException e)
-            {
-                throw new CliException($"{file}: {e.Message}");
-            }
+            TimedTranscript aligned = NamingTheFile(file, () => aligner.Align(clip, transcript, Chunking(parse.GetValue(chunk)), Interruption.Token));
             TimestampFlags.Write(target, output, new StringBuilder(formats.Render(parse, file, aligned)));
             return 0;
         });
@@ -219,6 +214,19 @@ internal static class ModelCommands
             return 0;
         });
         return command;
+    }
+
+    // What the model refuses about a recording (too short for one frame, a transcript that does not fit) names it.
+    private static T NamingTheFile<T>(string file, Func<T> run)
+    {
+        try
+        {
+            return run();
+        }
+        catch (ArgumentException e)
+        {
+            throw new CliException($"{file}: {e.Message}");
+        }
     }
 
     private static AudioClip ReadAudio(string path)

@@ -8,6 +8,16 @@ public sealed record Fixtures(string Directory)
     public string SafeTensorsModel => Path.Combine(Directory, "models", "post_ln_group");
     /// <summary>A tiny CTC model stored as a torch.save pytorch_model.bin.</summary>
     public string TorchModel => Path.Combine(Directory, "models", "stable_layer");
+    /// <summary>A 16-bit PCM WAV recording.</summary>
+    public string PcmWav => Path.Combine(Directory, "flac", "speech16.wav");
+    /// <summary>A 32-bit float WAV recording (ffmpeg's decode of an MP3 fixture).</summary>
+    public string FloatWav => Path.Combine(Directory, "compressed", "cbr.mp3.ffmpeg.wav");
+    /// <summary>One recording per format AudioFile reads.</summary>
+    public string[] Recordings =>
+    [
+        PcmWav, FloatWav, Path.Combine(Directory, "flac", "stereo24.flac"), Path.Combine(Directory, "compressed", "cbr.mp3"),
+        Path.Combine(Directory, "compressed", "stereo44.ogg"), Path.Combine(Directory, "compressed", "speech.opus"),
+    ];
     /// <summary>A short recording.</summary>
     public string Audio => Path.Combine(Directory, "reference_audio.wav");
     /// <summary>A plain 3-gram ARPA model.</summary>

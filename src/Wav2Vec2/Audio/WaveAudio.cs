@@ -40,7 +40,8 @@ internal static class WaveAudio
         {
             reader = aiff ? new AiffFileReader(stream) : new WaveFileReader(stream);
         }
-        catch (Exception e) when (e is FormatException or EndOfStreamException or ArgumentException or InvalidOperationException)
+        catch (Exception e) when (e is FormatException or EndOfStreamException or ArgumentException or InvalidOperationException
+            or InvalidDataException)   // NAudio's own, which do not name the file
         {
             throw new InvalidDataException($"{name}: {(e is EndOfStreamException ? "truncated" : "malformed")} {format} file ({e.Message})");
         }

@@ -13,6 +13,7 @@ public sealed class FuzzSmokeTests : TempDirectoryTest
     [DataRow("checkpoint")]
     [DataRow("pickle")]
     [DataRow("arpa")]
+    [DataRow("audio")]
     public void MutantsEndInCleanErrorsOrFiniteResults(string kind)
     {
         var fixtures = new Fixtures(FixturePath());
