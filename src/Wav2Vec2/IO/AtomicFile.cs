@@ -82,6 +82,21 @@ public static class AtomicFile
     {
         if (pid == Environment.ProcessId)
             return true;
+        // Linux: a killed process stays a zombie until its parent reaps it (a container's init may never do so).
+        string stat = $"/proc/{pid}/stat";
+        if (OperatingSystem.IsLinux() && Directory.Exists("/proc/self"))
+        {
+            try
+            {
+                string text = File.ReadAllText(stat);
+                int close = text.LastIndexOf(')');
+                return close + 2 < text.Length && text[close + 2] is not ('Z' or 'X');
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                return false;   // no such process
+            }
+        }
         try
         {
             using var process = System.Diagnostics.Process.GetProcessById(pid);
