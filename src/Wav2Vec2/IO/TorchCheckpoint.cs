@@ -46,7 +46,7 @@ internal sealed class TorchCheckpoint : ITensorSource
         }
         try
         {
-            List<ZipArchiveEntry> pickles = zip.Entries.Where(e => e.FullName.EndsWith("/data.pkl", StringComparison.Ordinal)
+            List<ZipArchiveEntry> pickles = Entries(path, zip).Where(e => e.FullName.EndsWith("/data.pkl", StringComparison.Ordinal)
                 && e.FullName.Count(c => c == '/') == 1).ToList();
             if (pickles.Count != 1)
                 throw new InvalidDataException(pickles.Count == 0
@@ -115,6 +115,19 @@ internal sealed class TorchCheckpoint : ITensorSource
     public void Dispose() => _zip.Dispose();
 
     // Every read of an archive entry goes through here, so that a corrupt entry is an error naming the file.
+    // .NET reads the central directory on first use, and names no file when it is damaged.
+    private static IReadOnlyCollection<ZipArchiveEntry> Entries(string path, ZipArchive zip)
+    {
+        try
+        {
+            return zip.Entries;
+        }
+        catch (InvalidDataException e)
+        {
+            throw new InvalidDataException($"{path}: corrupt zip archive ({e.Message})");
+        }
+    }
+
     private static byte[] ReadAll(string path, ZipArchiveEntry entry)
     {
         try
