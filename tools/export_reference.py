@@ -8,6 +8,9 @@ logits of a short synthetic recording. Output (committed, used by the C# parity 
   tests/Wav2Vec2.Tests/Fixtures/models/stable_layer/    layer-norm conv encoder with bias, pre-LN Transformer
         (LARGE-LV60 layout), odd positional kernel; weights in pytorch_model.bin (torch.save) with
         parametrizations.weight.original0/1 names
+  tests/Wav2Vec2.Tests/Fixtures/models/hubert_post_ln/, hubert_stable/   the same two layouts as HuBERT checkpoints
+        (model_type "hubert", backbone named "hubert.": torchaudio's hubert_base and hubert_large/xlarge builders are
+        wav2vec2_model with these settings)
   tests/Wav2Vec2.Tests/Fixtures/reference_audio.wav     0.6 s, 16 kHz, 16-bit PCM
   tests/Wav2Vec2.Tests/Fixtures/<model>.reference.safetensors   input_values, extract_features, hidden_states.N, logits
   tests/Wav2Vec2.Tests/Fixtures/evil_pytorch_model.bin  a torch.save-shaped zip whose pickle calls os.system (must be refused)
@@ -34,7 +37,7 @@ def synthetic_recording(samples=9600, rate=16000):
     return pcm.to(torch.float32) / 32768.0
 
 
-def export(name, norm_mode, conv_bias, stable, pos_kernel, use_bin):
+def export(name, norm_mode, conv_bias, stable, pos_kernel, use_bin, family="wav2vec2"):
     torch.manual_seed(1 if stable else 0)
     model = torchaudio.models.wav2vec2_model(
         extractor_mode=norm_mode, extractor_conv_layer_config=CONV, extractor_conv_bias=conv_bias,
@@ -45,8 +48,10 @@ def export(name, norm_mode, conv_bias, stable, pos_kernel, use_bin):
     with torch.no_grad():
         for p in model.parameters():
             p.add_(0.1 * torch.randn_like(p) * (1 + p.abs().mean()))
-    state = {hf_name(k): v for k, v in model.state_dict().items()}
-    state["wav2vec2.masked_spec_embed"] = torch.rand(32)
+    # HuBERT is the same torchaudio model (hubert_base/large/xlarge build wav2vec2_model); Hugging Face names its
+    # backbone "hubert." instead of "wav2vec2.".
+    state = {hf_name(k).replace("wav2vec2.", family + ".", 1): v for k, v in model.state_dict().items()}
+    state[family + ".masked_spec_embed"] = torch.rand(32)
     directory = os.path.join(FIXTURES, "models", name)
     os.makedirs(directory, exist_ok=True)
     for stale in ("model.safetensors", "pytorch_model.bin"):
@@ -59,7 +64,8 @@ def export(name, norm_mode, conv_bias, stable, pos_kernel, use_bin):
     else:
         write_safetensors(os.path.join(directory, "model.safetensors"), state, {"format": "pt"})
     config = {
-        "architectures": ["Wav2Vec2ForCTC"], "model_type": "wav2vec2", "vocab_size": len(VOCAB), "hidden_size": 32,
+        "architectures": ["HubertForCTC" if family == "hubert" else "Wav2Vec2ForCTC"], "model_type": family,
+        "vocab_size": len(VOCAB), "hidden_size": 32,
         "num_hidden_layers": 2, "num_attention_heads": 4, "intermediate_size": 64, "hidden_act": "gelu",
         "feat_extract_norm": "layer" if norm_mode == "layer_norm" else "group", "feat_extract_activation": "gelu",
         "conv_dim": [c[0] for c in CONV], "conv_kernel": [c[1] for c in CONV], "conv_stride": [c[2] for c in CONV],
@@ -113,4 +119,6 @@ def evil_checkpoint():
 os.makedirs(os.path.join(FIXTURES, "models"), exist_ok=True)
 export("post_ln_group", "group_norm", False, False, 16, use_bin=False)
 export("stable_layer", "layer_norm", True, True, 15, use_bin=True)
+export("hubert_post_ln", "group_norm", False, False, 16, use_bin=False, family="hubert")   # hubert_base's layout
+export("hubert_stable", "layer_norm", True, True, 15, use_bin=False, family="hubert")     # hubert_large/xlarge's layout
 evil_checkpoint()

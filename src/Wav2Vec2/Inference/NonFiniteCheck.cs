@@ -41,7 +41,7 @@ internal static class NonFiniteCheck
         Wav2Vec2Model backbone = Backbone(model);
         if (!TensorPrimitives.IsFiniteAll<float>(values.Span))
             return new ArgumentException($"{Name(backbone)}: the model input holds non-finite values");
-        string prefix = model is Wav2Vec2TaskModel ? PretrainedDirectory.BackboneName + "." : "";
+        string prefix = model is Wav2Vec2TaskModel ? PretrainedDirectory.BackboneName(backbone.Config) + "." : "";
         if (backbone.FirstNonFiniteStage(values, lengths) is string[] modules)
         {
             string[] prefixed = [.. modules.Select(m => prefix + m)];
@@ -77,7 +77,7 @@ internal static class NonFiniteCheck
     }
 
     private static IEnumerable<(string Name, Parameter Parameter)> HeadParameters(Wav2Vec2TaskModel model) =>
-        model.NamedParameters().Where(p => !p.Name.StartsWith(PretrainedDirectory.BackboneName + ".", StringComparison.Ordinal));
+        model.NamedParameters().Where(p => !p.Name.StartsWith(PretrainedDirectory.BackboneName(model.Config) + ".", StringComparison.Ordinal));
 
     private static Wav2Vec2Model Backbone(Module model) => model as Wav2Vec2Model ?? ((Wav2Vec2TaskModel)model).Backbone;
 

@@ -7,12 +7,19 @@ namespace Wav2Vec2.Models;
 /// <summary>Reading and writing Hugging Face model directories (config.json + weights + preprocessor_config.json).</summary>
 internal static class PretrainedDirectory
 {
-    /// <summary>Name of the backbone inside task models (Hugging Face's "wav2vec2." prefix).</summary>
-    public const string BackboneName = "wav2vec2";
+    /// <summary>Name of the backbone inside task models: the family, as Hugging Face prefixes it ("wav2vec2.", "hubert.").</summary>
+    public static string BackboneName(Wav2Vec2Config config) => config.ModelType;
 
-    // Task-model checkpoints nest the backbone under "wav2vec2."; each head declares its own tensor prefixes.
-    private static readonly CheckpointLayout Layout = new(BackboneName + ".",
+    // Task-model checkpoints nest the backbone under the family's name; each head declares its own tensor prefixes.
+    private static CheckpointLayout Layout(string family) => new(family + ".",
         [.. Wav2Vec2ForCtc.HeadTensorPrefixes, .. Wav2Vec2ForPreTraining.HeadTensorPrefixes, .. Wav2Vec2ForSequenceClassification.HeadTensorPrefixes]);
+
+    private static string Family(Module module) => module switch
+    {
+        Wav2Vec2Model backbone => backbone.Config.ModelType,
+        Wav2Vec2TaskModel task => task.Config.ModelType,
+        _ => "wav2vec2",
+    };
 
     /// <summary>
     /// The directory of a model named by its directory or by a Hugging Face repo id (fetched through the hub cache with
@@ -93,7 +100,7 @@ internal static class PretrainedDirectory
     {
         try
         {
-            return CheckpointLoader.Load(module.NamedTensors(), weights, Layout, strict);
+            return CheckpointLoader.Load(module.NamedTensors(), weights, Layout(Family(module)), strict);
         }
         catch (InvalidDataException e)
         {

@@ -32,8 +32,27 @@ public sealed class Wav2Vec2Config
         TypeInfoResolver = new DefaultJsonTypeInfoResolver(),
     };
 
-    /// <summary>Always "wav2vec2" (Hugging Face's model_type; other model types are rejected when read).</summary>
-    public string ModelType => "wav2vec2";
+    /// <summary>The families this config describes (Hugging Face's model_type).</summary>
+    internal static readonly string[] Families = ["wav2vec2", "hubert"];
+
+    /// <summary>
+    /// The family, Hugging Face's model_type: "wav2vec2" or "hubert" (HuBERT is the same backbone with other
+    /// pre-training targets: its feature projection may go without its layer norm (<see cref="FeatProjLayerNorm"/>), its
+    /// checkpoints name the backbone "hubert.", and it has no wav2vec 2.0 pre-training head).
+    /// </summary>
+    public string ModelType { get; set; } = "wav2vec2";
+
+    /// <summary>HuBERT's feat_proj_layer_norm: layer-normalise the conv features before the projection (wav2vec2 always does).</summary>
+    public bool FeatProjLayerNorm { get; set; } = true;
+
+    /// <summary>HuBERT's conv_pos_batch_norm (a batch norm before the positional convolution); not supported, refused when true.</summary>
+    public bool ConvPosBatchNorm { get; set; }
+
+    /// <summary>Whether the feature projection starts with a layer norm.</summary>
+    internal bool ProjectionLayerNorm => ModelType != "hubert" || FeatProjLayerNorm;
+
+    /// <summary>The family's class-name prefix in Hugging Face's architectures ("Wav2Vec2ForCTC", "HubertForCTC").</summary>
+    internal string ClassPrefix => ModelType == "hubert" ? "Hubert" : "Wav2Vec2";
 
     /// <summary>
     /// The model class the weights belong to (Hugging Face's architectures, e.g. ["Wav2Vec2ForCTC"]); written by
@@ -226,8 +245,9 @@ public sealed class Wav2Vec2Config
             throw new InvalidDataException($"{source}: invalid JSON ({e.Message})");
         }
         if (raw.TryGetPropertyValue("model_type", out JsonNode? modelType) && modelType?.GetValueKind() == JsonValueKind.String
-            && modelType.GetValue<string>() != "wav2vec2")
-            throw new InvalidDataException($"{source}: model_type is \"{modelType.GetValue<string>()}\", not a wav2vec 2.0 model (\"wav2vec2\")");
+            && !Families.Contains(modelType.GetValue<string>()))
+            throw new InvalidDataException($"{source}: model_type is \"{modelType.GetValue<string>()}\", not a family this library " +
+                $"reads ({string.Join(", ", Families)})");
         // A modelled field given as null keeps its default (Hugging Face writes null for some unset options).
         foreach (string name in raw.Where(p => p.Value is null).Select(p => p.Key).ToList())
             if (Modelled(name) != null)
@@ -267,6 +287,10 @@ public sealed class Wav2Vec2Config
     public void Validate(string source = "config")
     {
         void Fail(string field, string message) => throw new InvalidDataException($"{source}: {field} {message}");
+        if (!Families.Contains(ModelType))
+            Fail("model_type", $"is \"{ModelType}\", not one of {string.Join(", ", Families)}");
+        if (ConvPosBatchNorm)
+            Fail("conv_pos_batch_norm", "is true: a batch norm before the positional convolution is not supported");
         if (ConvDim.Length == 0)
             Fail("conv_dim", "must name at least one conv layer");
         if (ConvStride.Length != ConvDim.Length || ConvKernel.Length != ConvDim.Length)

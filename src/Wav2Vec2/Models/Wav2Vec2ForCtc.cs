@@ -39,7 +39,7 @@ public sealed class Wav2Vec2ForCtc : Wav2Vec2TaskModel
     /// <summary>The vocabulary (vocab.json), needed to transcribe (see Inference.SpeechRecognizer) and to fine-tune.</summary>
     public CtcTokenizer? Tokenizer { get; set; }
 
-    private protected override string ArchitectureName => "Wav2Vec2ForCTC";
+    private protected override string ArchitectureName => Config.ClassPrefix + "ForCTC";
 
     /// <summary>Loads a Hugging Face model directory (config.json, weights, preprocessor_config.json, vocab.json).</summary>
     /// <exception cref="InvalidDataException">A missing or malformed file, or a vocab.json whose size is not the head's.</exception>

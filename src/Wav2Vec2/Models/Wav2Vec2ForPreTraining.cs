@@ -48,7 +48,8 @@ public sealed class Wav2Vec2ForPreTraining : Wav2Vec2TaskModel
     internal static readonly string[] HeadTensorPrefixes = ["quantizer.", "project_q.", "project_hid."];
 
     /// <summary>Builds a randomly initialised model (fairseq's initialisation).</summary>
-    public Wav2Vec2ForPreTraining(Wav2Vec2Config config, RandomSource random) : base(config, random)
+    /// <exception cref="InvalidDataException">The config is not a wav2vec2 one (HuBERT has no such head).</exception>
+    public Wav2Vec2ForPreTraining(Wav2Vec2Config config, RandomSource random) : base(Checked(config), random)
     {
         _quantizer = AddModule("quantizer", new GumbelVectorQuantizer(config, random));
         _projectHid = AddModule("project_hid", new Nn.Linear(config.HiddenSize, config.ProjCodevectorDim, random));
@@ -56,6 +57,11 @@ public sealed class Wav2Vec2ForPreTraining : Wav2Vec2TaskModel
     }
 
     private protected override string ArchitectureName => "Wav2Vec2ForPreTraining";
+
+    // HuBERT learns to predict cluster labels of masked frames, not quantized latents: this head is wav2vec 2.0's alone.
+    private static Wav2Vec2Config Checked(Wav2Vec2Config config) => config.ModelType == "wav2vec2" ? config
+        : throw new InvalidDataException($"model_type \"{config.ModelType}\" has no wav2vec 2.0 pre-training head (its targets " +
+            "are not quantized latents): pre-train a wav2vec2 model, or fine-tune this one (CTC or classification)");
 
     /// <summary>fairseq's feature_grad_mult: scale of the gradient into the conv encoder (0.1).</summary>
     public float FeatureGradMult { get; set; } = 0.1f;

@@ -49,7 +49,7 @@ public sealed class Wav2Vec2ForSequenceClassification : Wav2Vec2TaskModel
         _classifier = AddModule("classifier", new Nn.Linear(config.ClassifierProjSize, config.Labels.Count, random, normalStd: config.InitializerRange));
     }
 
-    private protected override string ArchitectureName => "Wav2Vec2ForSequenceClassification";
+    private protected override string ArchitectureName => Config.ClassPrefix + "ForSequenceClassification";
 
     /// <summary>Loads a Hugging Face model directory (config.json with id2label, weights, preprocessor_config.json).</summary>
     /// <param name="directory">The model directory, or a Hugging Face repo id (see <see cref="IO.ModelHub"/>).</param>

@@ -24,8 +24,8 @@ public sealed partial class Wav2Vec2Model
         foreach (string name in weights.Names)
         {
             string canonical = CheckpointLayout.Canonical(name);
-            stored.TryAdd(canonical.StartsWith(PretrainedDirectory.BackboneName + ".", StringComparison.Ordinal)
-                ? canonical[(PretrainedDirectory.BackboneName.Length + 1)..] : canonical, name);
+            string prefix = PretrainedDirectory.BackboneName(config) + ".";
+            stored.TryAdd(canonical.StartsWith(prefix, StringComparison.Ordinal) ? canonical[prefix.Length..] : canonical, name);
         }
         int layers = CountIndexed(stored.Keys, Layers), convLayers = CountIndexed(stored.Keys, ConvLayers);
         if (layers == 0 && convLayers == 0)

@@ -67,13 +67,14 @@ public sealed partial class Wav2Vec2Model
 
     private sealed class FeatureProjection : Module
     {
-        private readonly LayerNorm _norm;
+        private readonly LayerNorm? _norm;   // HuBERT's feat_proj_layer_norm may leave it out
         private readonly Nn.Linear _projection;
         private readonly float _dropout;
 
         public FeatureProjection(Wav2Vec2Config config, RandomSource random)
         {
-            _norm = AddModule("layer_norm", new LayerNorm(config.ConvDim[^1], config.LayerNormEps));
+            if (config.ProjectionLayerNorm)
+                _norm = AddModule("layer_norm", new LayerNorm(config.ConvDim[^1], config.LayerNormEps));
             _projection = AddModule("projection", new Nn.Linear(config.ConvDim[^1], config.HiddenSize, random));
             _dropout = config.FeatProjDropout;
         }
@@ -82,7 +83,7 @@ public sealed partial class Wav2Vec2Model
         public (Tensor Hidden, Tensor Normalized) Forward(Tensor features, RandomSource random)
         {
             using var _ = StageProfiler.Enter("feature projection");
-            Tensor normalized = _norm.Forward(features);
+            Tensor normalized = _norm?.Forward(features) ?? features;
             return (Dropout(_projection.Forward(normalized), _dropout, random), normalized);
         }
     }

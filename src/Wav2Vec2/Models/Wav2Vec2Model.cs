@@ -110,7 +110,7 @@ public sealed partial class Wav2Vec2Model : Module
     public static Wav2Vec2Model FromPretrained(string directory, bool strict = true) => FromPretrained(directory, strict, out _);
 
     /// <summary>Writes config.json, model.safetensors (Hugging Face names, no prefix) and preprocessor_config.json.</summary>
-    public void SavePretrained(string directory) => PretrainedDirectory.Save(directory, this, Config, Preprocessor, "Wav2Vec2Model");
+    public void SavePretrained(string directory) => PretrainedDirectory.Save(directory, this, Config, Preprocessor, Config.ClassPrefix + "Model");
 
     /// <summary>Random stream for dropout and layer drop in training mode.</summary>
     public RandomSource Random { get; set; }

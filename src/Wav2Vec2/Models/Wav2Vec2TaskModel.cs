@@ -21,7 +21,7 @@ public abstract class Wav2Vec2TaskModel : Module
 {
     private protected Wav2Vec2TaskModel(Wav2Vec2Config config, RandomSource random)
     {
-        Backbone = AddModule(PretrainedDirectory.BackboneName, new Wav2Vec2Model(config, random));
+        Backbone = AddModule(PretrainedDirectory.BackboneName(config), new Wav2Vec2Model(config, random));
     }
 
     /// <summary>The wav2vec 2.0 backbone (hidden states).</summary>

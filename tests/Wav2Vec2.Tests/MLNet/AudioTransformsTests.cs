@@ -44,13 +44,38 @@ public sealed class AudioTransformsTests : TempDirectoryTest
         for (int i = 0; i < rows.Count; i++)
         {
             Tensor frames = model.ExtractFeatures(AudioFile.Read(Path.Combine(TempDirectory, rows[i].Path)), layer: 1);
-            var mean = new float[frames.Size(1)];
-            for (int t = 0; t < frames.Size(0); t++)
-                for (int h = 0; h < mean.Length; h++)
-                    mean[h] += frames[t, h] / frames.Size(0);
+            float[] mean = MeanOverFrames(frames);
             AssertClose(mean, a[i], 1e-5f, $"row {i} from a path");
             CollectionAssert.AreEqual(a[i], b[i], $"row {i}: samples column equals path column");
         }
+    }
+
+    [TestMethod]
+    public void AHubertModelGivesFeaturesAsTheCoreLibraryDoes()
+    {
+        var ml = new MLContext(seed: 0);
+        List<ClipRow> rows = MLNetTestData.WriteTones(TempDirectory, classes: 1, perClass: 2);
+        IDataView data = ml.Data.LoadFromEnumerable(rows);
+        string hubert = FixturePath("models", "hubert_stable");
+        var features = MLNetTestData.Column(ml.Transforms.Wav2Vec2Features("Features", "Path", hubert, layer: 2, audioFolder: TempDirectory)
+            .Fit(data).Transform(data), "Features");
+        var model = Wav2Vec2Model.FromPretrained(hubert);
+        for (int i = 0; i < rows.Count; i++)
+        {
+            Tensor frames = model.ExtractFeatures(AudioFile.Read(Path.Combine(TempDirectory, rows[i].Path)), layer: 2);
+            float[] mean = MeanOverFrames(frames);
+            AssertClose(mean, features[i], 1e-5f, $"row {i}");
+        }
+    }
+
+    // The Mean pooling of Wav2Vec2Features, written out: (frames, hidden) -> hidden.
+    private static float[] MeanOverFrames(Tensor frames)
+    {
+        var mean = new float[frames.Size(1)];
+        for (int t = 0; t < frames.Size(0); t++)
+            for (int h = 0; h < mean.Length; h++)
+                mean[h] += frames[t, h] / frames.Size(0);
+        return mean;
     }
 
     [TestMethod]

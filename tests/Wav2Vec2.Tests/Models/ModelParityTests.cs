@@ -8,7 +8,8 @@ namespace Wav2Vec2.Tests.Models;
 
 /// <summary>
 /// Layer-by-layer parity with torchaudio models exported as Hugging Face checkpoints (tools/export_reference.py):
-/// a post-LN group-norm model in model.safetensors and a pre-LN layer-norm model in pytorch_model.bin.
+/// a post-LN group-norm model in model.safetensors and a pre-LN layer-norm model in pytorch_model.bin, and the same two
+/// layouts as HuBERT checkpoints (torchaudio's hubert_base and hubert_large builders are these models).
 /// </summary>
 [TestClass]
 public sealed class ModelParityTests
@@ -18,6 +19,8 @@ public sealed class ModelParityTests
     [TestMethod]
     [DataRow("post_ln_group")]
     [DataRow("stable_layer")]
+    [DataRow("hubert_post_ln")]
+    [DataRow("hubert_stable")]
     public void EveryHiddenStateAndTheLogitsMatchTorchaudio(string name)
     {
         var model = Wav2Vec2ForCtc.FromPretrained(FixturePath("models", name));
@@ -39,6 +42,8 @@ public sealed class ModelParityTests
     [TestMethod]
     [DataRow("post_ln_group")]
     [DataRow("stable_layer")]
+    [DataRow("hubert_post_ln")]
+    [DataRow("hubert_stable")]
     public void ExtractFeaturesOfAnyLayerMatchesTheReference(string name)
     {
         var model = Wav2Vec2Model.FromPretrained(FixturePath("models", name), strict: true, out LoadReport report);
