@@ -20,7 +20,7 @@ import json, math, os, pickle, wave, zipfile
 import torch
 import torchaudio
 
-from reference_common import hf_name, write_safetensors
+from reference_common import hf_name, reference_outputs, write_safetensors
 
 FIXTURES = "tests/Wav2Vec2.Tests/Fixtures"
 VOCAB = ["<pad>", "<s>", "</s>", "<unk>", "|", "E", "T", "A", "O", "N", "I", "H"]
@@ -83,26 +83,9 @@ def export(name, norm_mode, conv_bias, stable, pos_kernel, use_bin, family="wav2
                    "sampling_rate": 16000}, f, indent=2)
 
     audio = synthetic_recording()
-    values = ((audio - audio.mean()) / torch.sqrt(audio.var(unbiased=False) + 1e-7))[None]
-    ref = {"input_values": values[0]}
-    with torch.no_grad():
-        feats, _ = model.feature_extractor(values, None)
-        ref["extract_features"] = model.encoder.feature_projection.layer_norm(feats)[0]
-        h = model.encoder.transformer._preprocess(model.encoder.feature_projection(feats))
-        hidden = [h]
-        for layer in model.encoder.transformer.layers:
-            h = layer(h)
-            hidden.append(h)
-        if stable:
-            hidden[-1] = model.encoder.transformer.layer_norm(hidden[-1])
-        logits = model.aux(hidden[-1])
-        full, _ = model(values)
-        assert torch.allclose(full, logits, atol=1e-5), "manual pass disagrees with torchaudio's forward"
-    for i, state_i in enumerate(hidden):
-        ref["hidden_states.%d" % i] = state_i[0]
-    ref["logits"] = logits[0]
+    ref = reference_outputs(model, audio, stable)
     write_safetensors(os.path.join(FIXTURES, name + ".reference.safetensors"), ref, {"torch": torch.__version__, "torchaudio": torchaudio.__version__})
-    print("exported", name, "frames", logits.shape[1])
+    print("exported", name, "frames", ref["logits"].shape[0])
 
 
 class Evil:

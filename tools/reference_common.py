@@ -77,3 +77,28 @@ def load_torchaudio_model(directory):
         aux_num_out=config["vocab_size"] if "aux.weight" in state else None).eval()
     model.load_state_dict(state, strict=True)
     return model, config, state
+
+
+def reference_outputs(model, audio, stable):
+    """Hugging Face-style outputs of a torchaudio wav2vec2_model on a recording: input_values (normalised), extract_features,
+    hidden_states.N and logits, checked against torchaudio's own forward."""
+    import torch
+    values = ((audio - audio.mean()) / torch.sqrt(audio.var(unbiased=False) + 1e-7))[None]
+    ref = {"input_values": values[0]}
+    with torch.no_grad():
+        feats, _ = model.feature_extractor(values, None)
+        ref["extract_features"] = model.encoder.feature_projection.layer_norm(feats)[0]
+        h = model.encoder.transformer._preprocess(model.encoder.feature_projection(feats))
+        hidden = [h]
+        for layer in model.encoder.transformer.layers:
+            h = layer(h)
+            hidden.append(h)
+        if stable:
+            hidden[-1] = model.encoder.transformer.layer_norm(hidden[-1])
+        logits = model.aux(hidden[-1])
+        full, _ = model(values)
+        assert torch.allclose(full, logits, atol=1e-5), "manual pass disagrees with torchaudio's forward"
+    for i, state in enumerate(hidden):
+        ref["hidden_states.%d" % i] = state[0]
+    ref["logits"] = logits[0]
+    return ref

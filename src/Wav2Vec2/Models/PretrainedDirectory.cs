@@ -8,7 +8,7 @@ namespace Wav2Vec2.Models;
 internal static class PretrainedDirectory
 {
     /// <summary>Name of the backbone inside task models: the family, as Hugging Face prefixes it ("wav2vec2.", "hubert.").</summary>
-    public static string BackboneName(Wav2Vec2Config config) => config.ModelType;
+    public static string BackboneName(Wav2Vec2Config config) => config.ModelType.Replace('-', '_');
 
     // Task-model checkpoints nest the backbone under the family's name; each head declares its own tensor prefixes.
     private static CheckpointLayout Layout(string family) => new(family + ".",
@@ -16,8 +16,8 @@ internal static class PretrainedDirectory
 
     private static string Family(Module module) => module switch
     {
-        Wav2Vec2Model backbone => backbone.Config.ModelType,
-        Wav2Vec2TaskModel task => task.Config.ModelType,
+        Wav2Vec2Model backbone => BackboneName(backbone.Config),
+        Wav2Vec2TaskModel task => BackboneName(task.Config),
         _ => "wav2vec2",
     };
 

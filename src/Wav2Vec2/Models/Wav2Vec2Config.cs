@@ -33,12 +33,15 @@ public sealed class Wav2Vec2Config
     };
 
     /// <summary>The families this config describes (Hugging Face's model_type).</summary>
-    internal static readonly string[] Families = ["wav2vec2", "hubert"];
+    internal static readonly string[] Families = ["wav2vec2", "hubert", "data2vec-audio"];
 
     /// <summary>
-    /// The family, Hugging Face's model_type: "wav2vec2" or "hubert" (HuBERT is the same backbone with other
-    /// pre-training targets: its feature projection may go without its layer norm (<see cref="FeatProjLayerNorm"/>), its
-    /// checkpoints name the backbone "hubert.", and it has no wav2vec 2.0 pre-training head).
+    /// The family, Hugging Face's model_type: "wav2vec2", "hubert" or "data2vec-audio". HuBERT is the same backbone with
+    /// other pre-training targets: its feature projection may go without its layer norm (<see cref="FeatProjLayerNorm"/>)
+    /// and its checkpoints name the backbone "hubert.". data2vec-audio has a layer-norm conv encoder and a positional
+    /// embedding of <see cref="NumConvPosEmbeddings"/> plain grouped convolutions of width <see cref="ConvPosKernelSize"/>,
+    /// each followed by a layer norm without parameters and GELU; its backbone is "data2vec_audio.". Only wav2vec2 has
+    /// a pre-training head here.
     /// </summary>
     public string ModelType { get; set; } = "wav2vec2";
 
@@ -48,11 +51,17 @@ public sealed class Wav2Vec2Config
     /// <summary>HuBERT's conv_pos_batch_norm (a batch norm before the positional convolution); not supported, refused when true.</summary>
     public bool ConvPosBatchNorm { get; set; }
 
+    /// <summary>data2vec-audio's conv_pos_kernel_size: the width of each positional convolution.</summary>
+    public int ConvPosKernelSize { get; set; } = 19;
+
+    /// <summary>Whether the positional embedding is data2vec-audio's stack of plain convolutions.</summary>
+    internal bool LayeredPositionalEmbedding => ModelType == "data2vec-audio";
+
     /// <summary>Whether the feature projection starts with a layer norm.</summary>
     internal bool ProjectionLayerNorm => ModelType != "hubert" || FeatProjLayerNorm;
 
     /// <summary>The family's class-name prefix in Hugging Face's architectures ("Wav2Vec2ForCTC", "HubertForCTC").</summary>
-    internal string ClassPrefix => ModelType == "hubert" ? "Hubert" : "Wav2Vec2";
+    internal string ClassPrefix => ModelType switch { "hubert" => "Hubert", "data2vec-audio" => "Data2VecAudio", _ => "Wav2Vec2" };
 
     /// <summary>
     /// The model class the weights belong to (Hugging Face's architectures, e.g. ["Wav2Vec2ForCTC"]); written by
@@ -103,7 +112,8 @@ public sealed class Wav2Vec2Config
     public int[] ConvKernel { get; set; } = [10, 3, 3, 3, 3, 2, 2];
     /// <summary>Whether conv layers have a bias.</summary>
     public bool ConvBias { get; set; }
-    /// <summary>Kernel width of the convolutional positional embedding (an even width drops the last frame).</summary>
+    /// <summary>Kernel width of the convolutional positional embedding (an even width drops the last frame);
+    /// data2vec-audio: the number of positional convolutions.</summary>
     public int NumConvPosEmbeddings { get; set; } = 128;
     /// <summary>Groups of the positional convolution.</summary>
     public int NumConvPosEmbeddingGroups { get; set; } = 16;
@@ -252,6 +262,8 @@ public sealed class Wav2Vec2Config
         foreach (string name in raw.Where(p => p.Value is null).Select(p => p.Key).ToList())
             if (Modelled(name) != null)
                 raw.Remove(name);
+        if (modelType?.GetValue<string>() == "data2vec-audio")
+            Data2VecAudioDefaults(raw);
         Wav2Vec2Config config;
         try
         {
@@ -281,6 +293,16 @@ public sealed class Wav2Vec2Config
 
     private static JsonPropertyInfo? Modelled(string jsonName) =>
         JsonOptions.GetTypeInfo(typeof(Wav2Vec2Config)).Properties.FirstOrDefault(p => p.Name == jsonName);
+
+    // Data2VecAudioConfig's defaults where they differ from Wav2Vec2Config's, and what its architecture fixes: a
+    // layer-norm conv encoder and a post-LN Transformer (it has no feat_extract_norm or do_stable_layer_norm field).
+    private static void Data2VecAudioDefaults(JsonObject raw)
+    {
+        raw.TryAdd("num_conv_pos_embeddings", 5);
+        raw.TryAdd("num_conv_pos_embedding_groups", 16);
+        raw["feat_extract_norm"] = "layer";
+        raw["do_stable_layer_norm"] = false;
+    }
 
     /// <summary>Checks that the fields describe a buildable model.</summary>
     /// <exception cref="InvalidDataException">The first problem found, naming the field.</exception>

@@ -8,7 +8,7 @@ namespace Wav2Vec2.Models;
 // anything is allocated), and the stage of a forward pass where non-finite values first appear (after one was seen).
 public sealed partial class Wav2Vec2Model
 {
-    private const string Layers = "encoder.layers.", ConvLayers = "feature_extractor.conv_layers.";
+    private const string Layers = "encoder.layers.", ConvLayers = "feature_extractor.conv_layers.", PositionalLayers = "encoder.pos_conv_embed.layers.";
 
     /// <summary>
     /// Checks the sizes <paramref name="config"/> declares against the shapes <paramref name="weights"/> stores, before
@@ -34,6 +34,9 @@ public sealed partial class Wav2Vec2Model
         if (config.NumHiddenLayers > layers)
             Fail("num_hidden_layers", $"is {config.NumHiddenLayers} but the checkpoint stores {layers} layers" +
                 (layers > 0 ? $" ({Layers}0 to {layers - 1})" : ""));
+        int positionalLayers = CountIndexed(stored.Keys, PositionalLayers);
+        if (config.LayeredPositionalEmbedding && positionalLayers > 0 && config.NumConvPosEmbeddings > positionalLayers)
+            Fail("num_conv_pos_embeddings", $"is {config.NumConvPosEmbeddings} but the checkpoint stores {positionalLayers} positional convolutions");
         if (config.ConvDim.Length > convLayers)
             Fail("conv_dim", $"lists {config.ConvDim.Length} conv layers but the checkpoint stores {convLayers}");
         foreach (var (field, declared, tensor, dim) in Witnesses(config, layers))
@@ -51,7 +54,10 @@ public sealed partial class Wav2Vec2Model
     {
         yield return ("hidden_size", config.HiddenSize, "feature_projection.projection.weight", 0);
         yield return ("hidden_size", config.HiddenSize, "encoder.layer_norm.weight", 0);
-        yield return ("num_conv_pos_embeddings", config.NumConvPosEmbeddings, "encoder.pos_conv_embed.conv.weight_v", 2);
+        if (config.LayeredPositionalEmbedding)
+            yield return ("conv_pos_kernel_size", config.ConvPosKernelSize, "encoder.pos_conv_embed.layers.0.conv.weight", 2);
+        else
+            yield return ("num_conv_pos_embeddings", config.NumConvPosEmbeddings, "encoder.pos_conv_embed.conv.weight_v", 2);
         for (int i = 0; i < Math.Min(config.NumHiddenLayers, storedLayers); i++)
             yield return ("intermediate_size", config.IntermediateSize, $"{Layers}{i}.feed_forward.intermediate_dense.weight", 0);
         for (int i = 0; i < config.ConvDim.Length; i++)

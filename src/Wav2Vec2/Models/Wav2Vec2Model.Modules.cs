@@ -88,8 +88,17 @@ public sealed partial class Wav2Vec2Model
         }
     }
 
+    /// <summary>The convolutional relative positional embedding added to the Transformer's input, (B, T, hidden) -> same.</summary>
+    private abstract class PositionalEmbedding : Module
+    {
+        public abstract Tensor Forward(Tensor hidden);
+
+        public static PositionalEmbedding Create(Wav2Vec2Config config, RandomSource random) => config.LayeredPositionalEmbedding
+            ? new LayeredPositionalConvEmbedding(config, random) : new PositionalConvEmbedding(config, random);
+    }
+
     /// <summary>Grouped conv over time with weight norm (kept dim 2), same padding, GELU; an even kernel drops the last frame.</summary>
-    private sealed class PositionalConvEmbedding : Module
+    private sealed class PositionalConvEmbedding : PositionalEmbedding
     {
         private readonly Parameter _weightG, _weightV, _bias;
         private readonly int _kernel, _groups;
@@ -104,7 +113,7 @@ public sealed partial class Wav2Vec2Model
             conv.SetGFromNorms();
         }
 
-        public Tensor Forward(Tensor hidden)
+        public override Tensor Forward(Tensor hidden)
         {
             using var _ = StageProfiler.Enter("positional conv");
             Tensor weight = Ops.WeightNorm(_weightG, _weightV, 2);
@@ -112,6 +121,64 @@ public sealed partial class Wav2Vec2Model
             // padding frame on the right).
             return Ops.Conv1dChannelsLast(hidden, weight, _bias, padding: _kernel / 2, groups: _groups,
                 paddingRight: (_kernel - 1) / 2, gelu: true);
+        }
+    }
+
+    /// <summary>
+    /// data2vec-audio's positional embedding: num_conv_pos_embeddings layers, each a grouped conv of width
+    /// conv_pos_kernel_size with bias and same padding (an even width drops the last frame), a layer norm without
+    /// parameters (eps 1e-5, torch's default, not layer_norm_eps) and GELU.
+    /// </summary>
+    private sealed class LayeredPositionalConvEmbedding : PositionalEmbedding
+    {
+        private const float NormEps = 1e-5f;
+        private readonly ModuleList<Conv> _layers;
+        private readonly int _kernel, _groups;
+
+        public LayeredPositionalConvEmbedding(Wav2Vec2Config config, RandomSource random)
+        {
+            int hidden = config.HiddenSize;
+            (_kernel, _groups) = (config.ConvPosKernelSize, config.NumConvPosEmbeddingGroups);
+            _layers = AddModule("layers", new ModuleList<Conv>(Enumerable.Range(0, config.NumConvPosEmbeddings)
+                .Select(_ => new Conv(hidden, hidden / _groups, _kernel, random))));
+        }
+
+        public override Tensor Forward(Tensor hidden)
+        {
+            using var _ = StageProfiler.Enter("positional conv");
+            foreach (Conv layer in _layers)
+            {
+                hidden = Ops.Conv1dChannelsLast(hidden, layer.Weight, layer.Bias, padding: _kernel / 2, groups: _groups,
+                    paddingRight: (_kernel - 1) / 2);
+                hidden = Ops.Gelu(Ops.LayerNorm(hidden, null, null, NormEps));
+            }
+            return hidden;
+        }
+
+        /// <summary>One layer under Hugging Face's names (layers.N.conv.weight / bias).</summary>
+        public sealed class Conv : Module
+        {
+            public Conv(int channels, int inPerGroup, int kernel, RandomSource random)
+            {
+                var conv = AddModule("conv", new ConvParameters(channels, inPerGroup, kernel));
+                (Weight, Bias) = (conv.Weight, conv.Bias);
+                Init.Normal(Weight, MathF.Sqrt(2f / (inPerGroup * kernel)), random);   // Kaiming normal, as Hugging Face initialises it
+            }
+
+            public Parameter Weight { get; }
+            public Parameter Bias { get; }
+        }
+
+        private sealed class ConvParameters : Module
+        {
+            public ConvParameters(int channels, int inPerGroup, int kernel)
+            {
+                Weight = AddParameter("weight", channels, inPerGroup, kernel);
+                Bias = AddParameter("bias", channels);
+            }
+
+            public Parameter Weight { get; }
+            public Parameter Bias { get; }
         }
     }
 
@@ -145,7 +212,7 @@ public sealed partial class Wav2Vec2Model
 
     private sealed class TransformerEncoder : Module
     {
-        private readonly PositionalConvEmbedding _positional;
+        private readonly PositionalEmbedding _positional;
         private readonly LayerNorm _layerNorm;
         private readonly ModuleList<EncoderLayer> _layers;
         private readonly bool _stable;
@@ -155,7 +222,7 @@ public sealed partial class Wav2Vec2Model
         {
             _stable = config.DoStableLayerNorm;
             (_dropout, _layerDrop) = (config.HiddenDropout, config.LayerDrop);
-            _positional = AddModule("pos_conv_embed", new PositionalConvEmbedding(config, random));
+            _positional = AddModule("pos_conv_embed", PositionalEmbedding.Create(config, random));
             _layerNorm = AddModule("layer_norm", new LayerNorm(config.HiddenSize, config.LayerNormEps));
             _layers = AddModule("layers", new ModuleList<EncoderLayer>(Enumerable.Range(0, config.NumHiddenLayers)
                 .Select(_ => new EncoderLayer(config, random))));

@@ -80,7 +80,7 @@ public sealed class FinetuneCliTests : TempDirectoryTest
     [TestMethod]
     [DataRow("no-transcripts", "no transcripts (*.trans.txt files in the LibriSpeech layout)")]
     [DataRow("outside-vocabulary", "1-2-0001.wav: transcript has characters outside the vocabulary: 'X'")]
-    [DataRow("not-wav2vec2", "model_type is \"wavlm\", not a family this library reads (wav2vec2, hubert)")]
+    [DataRow("not-wav2vec2", "model_type is \"wavlm\", not a family this library reads (wav2vec2, hubert, data2vec-audio)")]
     [DataRow("no-config", "no config.json (not a Hugging Face model directory)")]
     public void FinetuneUserErrorsPrintOneLineAndLeaveNoRunDirectory(string scenario, string expected)
     {

@@ -4,32 +4,34 @@ using Wav2Vec2.Tensors;
 namespace Wav2Vec2.Tests.Models;
 
 /// <summary>
-/// The family a config.json names (model_type): HuBERT checkpoints load under Hugging Face's "hubert." names, save with
-/// its architectures, may leave out the feature projection's layer norm; unknown families and HuBERT pre-training are
-/// refused in one line.
+/// The family a config.json names (model_type): HuBERT and data2vec-audio checkpoints load under Hugging Face's names
+/// ("hubert.", "data2vec_audio."), save with its architectures; HuBERT may leave out the feature projection's layer
+/// norm; unknown families and pre-training of other families are refused in one line.
 /// </summary>
 [TestClass]
 public sealed class ModelFamilyTests : TempDirectoryTest
 {
     [TestMethod]
-    public void AHubertModelRoundTripsUnderHuggingFacesNames()
+    [DataRow("hubert_post_ln", "hubert", "hubert.", "Hubert")]
+    [DataRow("data2vec_audio", "data2vec-audio", "data2vec_audio.", "Data2VecAudio")]
+    public void AModelRoundTripsUnderHuggingFacesNames(string fixture, string family, string prefix, string classPrefix)
     {
-        var model = Wav2Vec2ForCtc.FromPretrained(FixturePath("models", "hubert_post_ln"));
-        Assert.AreEqual("hubert", model.Config.ModelType);
-        Assert.IsTrue(model.NamedTensors().Any(t => t.Name == "hubert.feature_projection.layer_norm.weight"));
+        var model = Wav2Vec2ForCtc.FromPretrained(FixturePath("models", fixture));
+        Assert.AreEqual(family, model.Config.ModelType);
+        Assert.IsTrue(model.NamedTensors().All(t => t.Name.StartsWith(prefix, StringComparison.Ordinal) || t.Name.StartsWith("lm_head.", StringComparison.Ordinal)));
         string saved = Path.Combine(TempDirectory, "saved");
         model.SavePretrained(saved);
-        StringAssert.Contains(File.ReadAllText(Path.Combine(saved, "config.json")), "\"HubertForCTC\"");
-        StringAssert.Contains(File.ReadAllText(Path.Combine(saved, "config.json")), "\"model_type\": \"hubert\"");
+        StringAssert.Contains(File.ReadAllText(Path.Combine(saved, "config.json")), $"\"{classPrefix}ForCTC\"");
+        StringAssert.Contains(File.ReadAllText(Path.Combine(saved, "config.json")), $"\"model_type\": \"{family}\"");
         var again = Wav2Vec2ForCtc.FromPretrained(saved);
         CollectionAssert.AreEqual(model.Parameters().SelectMany(p => p.ToArray()).ToArray(), again.Parameters().SelectMany(p => p.ToArray()).ToArray());
         Assert.AreEqual("CTC", ModelSummary.Read(saved).Head);
 
-        // The backbone alone: "hubert." stripped, the head reported as ignored.
+        // The backbone alone: the prefix stripped, the head reported as ignored.
         var backbone = Wav2Vec2Model.FromPretrained(saved, strict: true, out var report);
         CollectionAssert.AreEqual(new[] { "lm_head.bias", "lm_head.weight" }, report.Ignored.ToArray());
         backbone.SavePretrained(Path.Combine(TempDirectory, "backbone"));
-        StringAssert.Contains(File.ReadAllText(Path.Combine(TempDirectory, "backbone", "config.json")), "\"HubertModel\"");
+        StringAssert.Contains(File.ReadAllText(Path.Combine(TempDirectory, "backbone", "config.json")), $"\"{classPrefix}Model\"");
     }
 
     [TestMethod]
@@ -54,12 +56,15 @@ public sealed class ModelFamilyTests : TempDirectoryTest
     public void UnknownFamiliesAndHubertPreTrainingAreRefused()
     {
         StringAssert.Contains(Assert.ThrowsExactly<InvalidDataException>(() => Wav2Vec2Config.FromJson("""{"model_type": "wavlm"}""", "x/config.json")).Message,
-            "x/config.json: model_type is \"wavlm\", not a family this library reads (wav2vec2, hubert)");
+            "x/config.json: model_type is \"wavlm\", not a family this library reads (wav2vec2, hubert, data2vec-audio)");
         StringAssert.Contains(Assert.ThrowsExactly<InvalidDataException>(() => Wav2Vec2Config.FromJson("""{"model_type": "hubert", "conv_pos_batch_norm": true}""", "c.json")).Message,
             "conv_pos_batch_norm is true");
-        Wav2Vec2Config hubert = TinyConfig();
-        hubert.ModelType = "hubert";
-        StringAssert.Contains(Assert.ThrowsExactly<InvalidDataException>(() => new Wav2Vec2ForPreTraining(hubert, new RandomSource(0))).Message,
-            "has no wav2vec 2.0 pre-training head");
+        foreach (string family in new[] { "hubert", "data2vec-audio" })
+        {
+            Wav2Vec2Config config = TinyConfig();
+            config.ModelType = family;
+            StringAssert.Contains(Assert.ThrowsExactly<InvalidDataException>(() => new Wav2Vec2ForPreTraining(config, new RandomSource(0))).Message,
+                "has no wav2vec 2.0 pre-training head");
+        }
     }
 }

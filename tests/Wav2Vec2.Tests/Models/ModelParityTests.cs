@@ -9,7 +9,8 @@ namespace Wav2Vec2.Tests.Models;
 /// <summary>
 /// Layer-by-layer parity with torchaudio models exported as Hugging Face checkpoints (tools/export_reference.py):
 /// a post-LN group-norm model in model.safetensors and a pre-LN layer-norm model in pytorch_model.bin, and the same two
-/// layouts as HuBERT checkpoints (torchaudio's hubert_base and hubert_large builders are these models).
+/// layouts as HuBERT checkpoints (torchaudio's hubert_base and hubert_large builders are these models); data2vec-audio
+/// (tools/export_data2vec_reference.py: torchaudio's model with data2vec-audio's positional embedding written in PyTorch).
 /// </summary>
 [TestClass]
 public sealed class ModelParityTests
@@ -21,6 +22,7 @@ public sealed class ModelParityTests
     [DataRow("stable_layer")]
     [DataRow("hubert_post_ln")]
     [DataRow("hubert_stable")]
+    [DataRow("data2vec_audio")]
     public void EveryHiddenStateAndTheLogitsMatchTorchaudio(string name)
     {
         var model = Wav2Vec2ForCtc.FromPretrained(FixturePath("models", name));
@@ -44,6 +46,7 @@ public sealed class ModelParityTests
     [DataRow("stable_layer")]
     [DataRow("hubert_post_ln")]
     [DataRow("hubert_stable")]
+    [DataRow("data2vec_audio")]
     public void ExtractFeaturesOfAnyLayerMatchesTheReference(string name)
     {
         var model = Wav2Vec2Model.FromPretrained(FixturePath("models", name), strict: true, out LoadReport report);
