@@ -12,11 +12,11 @@ channels without parameters (eps 1e-5) and GELU. Output (committed):
   tests/Wav2Vec2.Tests/Fixtures/data2vec_audio.reference.safetensors   input_values, extract_features, hidden_states.N, logits
 
 Run from the repository root with Debian's PyTorch: /usr/bin/python3 tools/export_data2vec_reference.py"""
-import json, math, os, wave
+import os, wave
 import torch
 import torchaudio
 
-from reference_common import hf_name, reference_outputs, write_safetensors
+from reference_common import hf_name, reference_outputs, write_model_files, write_safetensors
 
 FIXTURES = "tests/Wav2Vec2.Tests/Fixtures"
 VOCAB = ["<pad>", "<s>", "</s>", "<unk>", "|", "E", "T", "A", "O", "N", "I", "H"]
@@ -82,13 +82,7 @@ config = {
     "conv_pos_kernel_size": POS_KERNEL, "num_conv_pos_embedding_groups": GROUPS, "layer_norm_eps": 1e-5,
     "mask_time_prob": 0.05, "pad_token_id": 0, "ctc_loss_reduction": "sum",
 }
-with open(os.path.join(directory, "config.json"), "w") as f:
-    json.dump(config, f, indent=2)
-with open(os.path.join(directory, "vocab.json"), "w") as f:
-    json.dump({t: i for i, t in enumerate(VOCAB)}, f)
-with open(os.path.join(directory, "preprocessor_config.json"), "w") as f:
-    json.dump({"do_normalize": True, "feature_extractor_type": "Wav2Vec2FeatureExtractor", "feature_size": 1,
-               "padding_side": "right", "padding_value": 0.0, "return_attention_mask": True, "sampling_rate": 16000}, f, indent=2)
+write_model_files(directory, config, VOCAB, attention_mask=True)
 
 audio = read_recording(os.path.join(FIXTURES, "reference_audio.wav"))
 ref = reference_outputs(model, audio, stable=False)

@@ -20,7 +20,7 @@ import json, math, os, pickle, wave, zipfile
 import torch
 import torchaudio
 
-from reference_common import hf_name, reference_outputs, write_safetensors
+from reference_common import hf_name, reference_outputs, write_model_files, write_safetensors
 
 FIXTURES = "tests/Wav2Vec2.Tests/Fixtures"
 VOCAB = ["<pad>", "<s>", "</s>", "<unk>", "|", "E", "T", "A", "O", "N", "I", "H"]
@@ -73,14 +73,7 @@ def export(name, norm_mode, conv_bias, stable, pos_kernel, use_bin, family="wav2
         "do_stable_layer_norm": stable, "layer_norm_eps": 1e-5, "mask_time_prob": 0.05, "pad_token_id": 0,
         "ctc_loss_reduction": "sum", "torch_dtype": "float32", "some_future_field": {"kept": True},
     }
-    with open(os.path.join(directory, "config.json"), "w") as f:
-        json.dump(config, f, indent=2)
-    with open(os.path.join(directory, "vocab.json"), "w") as f:
-        json.dump({t: i for i, t in enumerate(VOCAB)}, f)
-    with open(os.path.join(directory, "preprocessor_config.json"), "w") as f:
-        json.dump({"do_normalize": True, "feature_extractor_type": "Wav2Vec2FeatureExtractor", "feature_size": 1,
-                   "padding_side": "right", "padding_value": 0.0, "return_attention_mask": norm_mode == "layer_norm",
-                   "sampling_rate": 16000}, f, indent=2)
+    write_model_files(directory, config, VOCAB, attention_mask=norm_mode == "layer_norm")
 
     audio = synthetic_recording()
     ref = reference_outputs(model, audio, stable)

@@ -102,3 +102,16 @@ def reference_outputs(model, audio, stable):
         ref["hidden_states.%d" % i] = state[0]
     ref["logits"] = logits[0]
     return ref
+
+
+def write_model_files(directory, config, vocab, attention_mask):
+    """config.json, vocab.json and preprocessor_config.json of a Hugging Face CTC model directory."""
+    import json, os
+    with open(os.path.join(directory, "config.json"), "w") as f:
+        json.dump(config, f, indent=2)
+    with open(os.path.join(directory, "vocab.json"), "w") as f:
+        json.dump({t: i for i, t in enumerate(vocab)}, f)
+    with open(os.path.join(directory, "preprocessor_config.json"), "w") as f:
+        json.dump({"do_normalize": True, "feature_extractor_type": "Wav2Vec2FeatureExtractor", "feature_size": 1,
+                   "padding_side": "right", "padding_value": 0.0, "return_attention_mask": attention_mask,
+                   "sampling_rate": 16000}, f, indent=2)
