@@ -12,11 +12,11 @@ channels without parameters (eps 1e-5) and GELU. Output (committed):
   tests/Wav2Vec2.Tests/Fixtures/data2vec_audio.reference.safetensors   input_values, extract_features, hidden_states.N, logits
 
 Run from the repository root with Debian's PyTorch: /usr/bin/python3 tools/export_data2vec_reference.py"""
-import os, wave
+import os
 import torch
 import torchaudio
 
-from reference_common import hf_name, reference_outputs, write_model_files, write_safetensors
+from reference_common import hf_name, read_recording, reference_outputs, small_model, write_model_files, write_safetensors
 
 FIXTURES = "tests/Wav2Vec2.Tests/Fixtures"
 VOCAB = ["<pad>", "<s>", "</s>", "<unk>", "|", "E", "T", "A", "O", "N", "I", "H"]
@@ -49,19 +49,10 @@ class PositionalConvEmbedding(torch.nn.Module):
         return x.transpose(1, 2)
 
 
-def read_recording(path):
-    with wave.open(path, "rb") as w:
-        pcm = torch.frombuffer(bytearray(w.readframes(w.getnframes())), dtype=torch.int16)
-    return pcm.to(torch.float32) / 32768.0
 
 
 torch.manual_seed(5)
-model = torchaudio.models.wav2vec2_model(
-    extractor_mode="layer_norm", extractor_conv_layer_config=CONV, extractor_conv_bias=False,
-    encoder_embed_dim=HIDDEN, encoder_projection_dropout=0.0, encoder_pos_conv_kernel=3, encoder_pos_conv_groups=GROUPS,
-    encoder_num_layers=2, encoder_num_heads=4, encoder_attention_dropout=0.0, encoder_ff_interm_features=64,
-    encoder_ff_interm_dropout=0.0, encoder_dropout=0.0, encoder_layer_norm_first=False, encoder_layer_drop=0.0,
-    aux_num_out=len(VOCAB))
+model = small_model(CONV, HIDDEN, conv_bias=False, layer_norm_first=False, pos_kernel=3, pos_groups=GROUPS, vocab_size=len(VOCAB))
 model.encoder.transformer.pos_conv_embed = PositionalConvEmbedding()
 model.eval()
 with torch.no_grad():

@@ -115,3 +115,22 @@ def write_model_files(directory, config, vocab, attention_mask):
         json.dump({"do_normalize": True, "feature_extractor_type": "Wav2Vec2FeatureExtractor", "feature_size": 1,
                    "padding_side": "right", "padding_value": 0.0, "return_attention_mask": attention_mask,
                    "sampling_rate": 16000}, f, indent=2)
+
+
+def read_recording(path):
+    """A 16-bit PCM WAV as float samples in [-1, 1]."""
+    import torch, wave
+    with wave.open(path, "rb") as w:
+        pcm = torch.frombuffer(bytearray(w.readframes(w.getnframes())), dtype=torch.int16)
+    return pcm.to(torch.float32) / 32768.0
+
+
+def small_model(conv, hidden, conv_bias, layer_norm_first, pos_kernel, pos_groups, vocab_size, extractor_mode="layer_norm"):
+    """A 2-layer torchaudio wav2vec2_model of the fixtures' size, without dropout, in evaluation mode."""
+    import torchaudio
+    return torchaudio.models.wav2vec2_model(
+        extractor_mode=extractor_mode, extractor_conv_layer_config=conv, extractor_conv_bias=conv_bias,
+        encoder_embed_dim=hidden, encoder_projection_dropout=0.0, encoder_pos_conv_kernel=pos_kernel,
+        encoder_pos_conv_groups=pos_groups, encoder_num_layers=2, encoder_num_heads=4, encoder_attention_dropout=0.0,
+        encoder_ff_interm_features=64, encoder_ff_interm_dropout=0.0, encoder_dropout=0.0,
+        encoder_layer_norm_first=layer_norm_first, encoder_layer_drop=0.0, aux_num_out=vocab_size).eval()

@@ -18,8 +18,16 @@ internal sealed class DecoderFlags
     public Option<float?> LanguageModelWeight { get; } = new("--lm-weight") { Description = "Language-model weight alpha (default 0.5)." };
     public Option<float?> WordScore { get; } = new("--word-score") { Description = "Word insertion bonus beta, natural log per word (default 1.5)." };
 
+    public Option<string?> Language { get; } = LanguageOption();
+
     /// <summary>The flags to add to a command.</summary>
-    public IEnumerable<Option> All => [LanguageModel, ModelLanguageModel, Lexicon, BeamWidth, LanguageModelWeight, WordScore];
+    public IEnumerable<Option> All => [LanguageModel, ModelLanguageModel, Lexicon, BeamWidth, LanguageModelWeight, WordScore, Language];
+
+    /// <summary>--lang: the language of an MMS model (its adapters, head and vocabulary).</summary>
+    public static Option<string?> LanguageOption() => new("--lang")
+    {
+        Description = "Language of a multilingual MMS model: loads its adapter and vocabulary (e.g. fra, as the model's adapter.<lang>.safetensors name it).",
+    };
 
     /// <summary>The model directory of <paramref name="model"/>, fetched with its language model when --model-lm asks.</summary>
     public string ModelDirectory(ParseResult parse, Option<string> model) =>
@@ -29,7 +37,7 @@ internal sealed class DecoderFlags
     public SpeechRecognizer Recognizer(ParseResult parse, Option<string> model)
     {
         string directory = ModelDirectory(parse, model);
-        return SpeechRecognizer.FromPretrained(directory, Settings(parse, directory));
+        return SpeechRecognizer.FromPretrained(directory, Settings(parse, directory), parse.GetValue(Language));
     }
 
     /// <summary>What the flags ask for: greedy unless a beam-search flag is given; a language_model folder's attrs.json

@@ -138,9 +138,10 @@ internal static class ModelCommands
         };
         unknown.AcceptOnlyFromAmong("error", "map", "drop");
         Option<double> chunk = ChunkOption();
+        Option<string?> language = DecoderFlags.LanguageOption();
         var formats = new TimestampFlags("json", "json", "srt", "vtt", "tsv", "text");
         var command = new Command("align", "Force-align a known transcript to a recording (CTC Viterbi; long recordings in windows) " +
-            "and write each word's and character's start, end and score.") { model, audio, text, textFile, unknown, chunk };
+            "and write each word's and character's start, end and score.") { model, audio, text, textFile, unknown, chunk, language };
         foreach (Option option in formats.All)
             command.Options.Add(option);
         command.SetAction(parse =>
@@ -161,7 +162,7 @@ internal static class ModelCommands
             };
             string file = parse.GetValue(audio)!;
             AudioClip clip = ReadAudio(file);
-            var aligner = CtcAligner.FromPretrained(ModelSource.Resolve(parse.GetValue(model)!), options);
+            var aligner = CtcAligner.FromPretrained(ModelSource.Resolve(parse.GetValue(model)!), options, parse.GetValue(language));
             TimedTranscript aligned = NamingTheFile(file, () => aligner.Align(clip, transcript, Chunking(parse.GetValue(chunk)), Interruption.Token));
             TimestampFlags.Write(target, output, new StringBuilder(formats.Render(parse, file, aligned)));
             return 0;

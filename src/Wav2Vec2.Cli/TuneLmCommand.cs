@@ -29,6 +29,8 @@ internal static class TuneLmCommand
                 throw new CliException("tune-lm needs a language model: --lm or --model-lm");
             string directory = decoding.ModelDirectory(parse, model);
             var ctc = Wav2Vec2ForCtc.FromPretrained(directory);
+            if (parse.GetValue(decoding.Language) is string language)
+                ctc.LoadAdapter(language);
             CtcTokenizer tokenizer = ctc.Tokenizer ?? throw new CliException($"{parse.GetValue(model)}: no vocab.json, cannot transcribe");
             var decoder = (CtcBeamSearchDecoder)decoding.Settings(parse, directory).Create(tokenizer);
             AudioDataset dev = DatasetSource.Transcribed(parse.GetValue(data)!);

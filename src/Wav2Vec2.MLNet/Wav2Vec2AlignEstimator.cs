@@ -27,6 +27,6 @@ public sealed class Wav2Vec2AlignEstimator : AudioEstimatorBase<Wav2Vec2AlignTra
             options.Chunking, options.ThreadCount);
         Wav2Vec2ForCtc? model = options.Model;
         string? directory = options.ModelDirectory;
-        return () => new AlignMapper(input, model ?? ModelLoading.Ctc(environment, directory!), settings);
+        return () => new AlignMapper(input, model ?? ModelLoading.Ctc(environment, directory!, options.Language), settings);
     }
 }

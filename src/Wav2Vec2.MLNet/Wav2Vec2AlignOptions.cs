@@ -36,6 +36,10 @@ public sealed class Wav2Vec2AlignOptions : Wav2Vec2TransformOptions
     /// <see cref="BadAudioHandling.Skip"/>, named with its file.</summary>
     public AlignmentOptions Alignment { get; set; } = new();
 
+    /// <summary>The language of a multilingual MMS model given by <see cref="Wav2Vec2TransformOptions.ModelDirectory"/>
+    /// (its adapters, head and vocabulary; e.g. "fra"); required for such a model.</summary>
+    public string? Language { get; set; }
+
     internal void Validate()
     {
         ValidateCommon(Model != null);

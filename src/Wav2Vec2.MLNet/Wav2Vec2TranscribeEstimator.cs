@@ -26,6 +26,6 @@ public sealed class Wav2Vec2TranscribeEstimator : AudioEstimatorBase<Wav2Vec2Tra
             options.WordTimeColumns());
         Wav2Vec2ForCtc? model = options.Model;
         string? directory = options.ModelDirectory;
-        return () => new TranscribeMapper(input, model ?? ModelLoading.Ctc(environment, directory!), settings);
+        return () => new TranscribeMapper(input, model ?? ModelLoading.Ctc(environment, directory!, options.Language), settings);
     }
 }

@@ -26,6 +26,10 @@ public sealed class Wav2Vec2TranscribeOptions : Wav2Vec2TransformOptions
     /// <summary>The decoder (default greedy).</summary>
     public CtcDecoderSettings Decoding { get; set; } = new();
 
+    /// <summary>The language of a multilingual MMS model given by <see cref="Wav2Vec2TransformOptions.ModelDirectory"/>
+    /// (its adapters, head and vocabulary; e.g. "fra"); required for such a model.</summary>
+    public string? Language { get; set; }
+
     /// <summary>Also add each word and its start and end in seconds (Hugging Face's word timestamps, see
     /// <see cref="TimedTranscript"/>) as the columns <see cref="WordsColumnName"/>, <see cref="WordStartsColumnName"/> and
     /// <see cref="WordEndsColumnName"/>.</summary>

@@ -14,9 +14,16 @@ internal static class ModelLoading
         return model;
     }
 
-    public static Wav2Vec2ForCtc Ctc(IHostEnvironment? environment, string directory)
+    /// <summary>A CTC model, switched to <paramref name="language"/> when given (MMS).</summary>
+    public static Wav2Vec2ForCtc Ctc(IHostEnvironment? environment, string directory, string? language)
     {
-        var model = Wav2Vec2ForCtc.FromPretrained(Resolve(environment, "Wav2Vec2Transcribe", directory), strict: true, out LoadReport report);
+        string resolved = Resolve(environment, "Wav2Vec2Transcribe", directory);
+        var model = Wav2Vec2ForCtc.FromPretrained(resolved, strict: true, out LoadReport report);
+        if (language != null)
+            model.LoadAdapter(language);
+        else if (CtcTokenizer.Languages(resolved) is { Count: > 0 } languages)
+            throw new InvalidDataException($"{directory}: a multilingual model ({string.Join(", ", languages.Take(8))}" +
+                $"{(languages.Count > 8 ? ", ..." : "")}): set Language");
         Report(environment, "Wav2Vec2Transcribe", directory, model.Config, report);
         return model;
     }

@@ -17,6 +17,21 @@ public static partial class Ops
         return Recorded(Tape.For(x), y, dy => ActivationKernels.GeluBackward(x.Span, dy.Span, x.GradSpan()));
     }
 
+    /// <summary>ReLU, max(x, 0); the gradient passes where x &gt; 0.</summary>
+    public static Tensor Relu(Tensor x)
+    {
+        Tensor y = Tensor.Uninitialized(x.ShapeArray);
+        System.Numerics.Tensors.TensorPrimitives.Max(x.Span, 0f, y.Span);
+        return Recorded(Tape.For(x), y, dy =>
+        {
+            ReadOnlySpan<float> input = x.Span, upstream = dy.Span;
+            Span<float> grad = x.GradSpan();
+            for (int i = 0; i < grad.Length; i++)
+                if (input[i] > 0)
+                    grad[i] += upstream[i];
+        });
+    }
+
     /// <summary>Softmax over the last dimension.</summary>
     public static Tensor Softmax(Tensor x)
     {

@@ -41,15 +41,12 @@ public sealed class CtcAligner
     /// <summary>Unknown characters, exactness and windows.</summary>
     public AlignmentOptions Options { get; }
 
-    /// <summary>Loads a Hugging Face Wav2Vec2ForCTC directory (weights, config.json, vocab.json).</summary>
+    /// <summary>Loads a Hugging Face Wav2Vec2ForCTC directory (weights, config.json, vocab.json); an MMS model is switched
+    /// to <paramref name="language"/>, which it needs.</summary>
     /// <exception cref="FileNotFoundException">The directory has no vocab.json.</exception>
-    public static CtcAligner FromPretrained(string directory, AlignmentOptions? options = null)
-    {
-        var model = Wav2Vec2ForCtc.FromPretrained(directory);
-        if (model.Tokenizer == null)
-            throw new FileNotFoundException($"{directory}: no vocab.json (a CTC vocabulary is needed to align)");
-        return new CtcAligner(model, options);
-    }
+    /// <exception cref="InvalidDataException">A multilingual model and no language, or a language it has no adapter for.</exception>
+    public static CtcAligner FromPretrained(string directory, AlignmentOptions? options = null, string? language = null) =>
+        new(Wav2Vec2ForCtc.WithVocabulary(directory, language, "align"), options);
 
     /// <summary>Aligns <paramref name="transcript"/> (any case and punctuation) to <paramref name="audio"/>.</summary>
     /// <exception cref="ArgumentException">An empty transcript, characters outside the vocabulary (with

@@ -33,15 +33,15 @@ public sealed class SpeechRecognizer
 
     /// <summary>
     /// Loads a Hugging Face Wav2Vec2ForCTC directory (weights, config.json, vocab.json) with the decoder that
-    /// <paramref name="decoding"/> describes (default: greedy).
+    /// <paramref name="decoding"/> describes (default: greedy); an MMS model is switched to <paramref name="language"/>
+    /// (<see cref="Wav2Vec2ForCtc.LoadAdapter"/>), which it needs.
     /// </summary>
     /// <exception cref="FileNotFoundException">The directory has no vocab.json, or a decoder file does not exist.</exception>
-    public static SpeechRecognizer FromPretrained(string directory, CtcDecoderSettings? decoding = null)
+    /// <exception cref="InvalidDataException">A multilingual model and no language, or a language it has no adapter for.</exception>
+    public static SpeechRecognizer FromPretrained(string directory, CtcDecoderSettings? decoding = null, string? language = null)
     {
-        var model = Wav2Vec2ForCtc.FromPretrained(directory);
-        if (model.Tokenizer == null)
-            throw new FileNotFoundException($"{directory}: no vocab.json (a CTC vocabulary is needed to transcribe)");
-        return new SpeechRecognizer(model, (decoding ?? new CtcDecoderSettings()).Create(model.Tokenizer));
+        var model = Wav2Vec2ForCtc.WithVocabulary(directory, language, "transcribe");
+        return new SpeechRecognizer(model, (decoding ?? new CtcDecoderSettings()).Create(model.Tokenizer!));
     }
 
     /// <summary>The transcript of <paramref name="audio"/> (any rate; resampled and normalised as the model expects).</summary>

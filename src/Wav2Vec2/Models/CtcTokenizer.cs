@@ -154,15 +154,21 @@ public sealed class CtcTokenizer
     /// <summary>Reads vocab.json (and tokenizer_config.json for the pad and delimiter tokens, if present).</summary>
     /// <exception cref="FileNotFoundException">No vocab.json.</exception>
     /// <exception cref="InvalidDataException">vocab.json or tokenizer_config.json is not valid.</exception>
-    public static CtcTokenizer Load(string directory)
+    public static CtcTokenizer Load(string directory) => Load(directory, null);
+
+    /// <summary>
+    /// As <see cref="Load(string)"/>; a multilingual vocab.json (MMS: one vocabulary per language code) gives the
+    /// vocabulary of <paramref name="language"/>.
+    /// </summary>
+    /// <exception cref="InvalidDataException">No such language, or a multilingual vocabulary and no language.</exception>
+    public static CtcTokenizer Load(string directory, string? language)
     {
         string vocabPath = Path.Combine(directory, "vocab.json");
         if (!File.Exists(vocabPath))
             throw new FileNotFoundException($"{directory}: no vocab.json (a CTC vocabulary is needed to transcribe)");
         try
         {
-            var vocabulary = JsonSerializer.Deserialize<Dictionary<string, int>>(File.ReadAllText(vocabPath))
-                ?? throw new InvalidDataException($"{vocabPath}: empty vocabulary");
+            Dictionary<string, int> vocabulary = Vocabulary(vocabPath, language);
             string pad = "<pad>", delimiter = "|";
             string configPath = Path.Combine(directory, "tokenizer_config.json");
             if (File.Exists(configPath))
@@ -179,6 +185,39 @@ public sealed class CtcTokenizer
         {
             throw new InvalidDataException($"{vocabPath}: invalid vocabulary ({e.Message})");
         }
+    }
+
+    /// <summary>The language codes of a multilingual vocab.json (MMS), or none for a vocabulary of one language.</summary>
+    public static IReadOnlyList<string> Languages(string directory)
+    {
+        string vocabPath = Path.Combine(directory, "vocab.json");
+        if (!File.Exists(vocabPath))
+            return [];
+        using JsonDocument json = JsonDocument.Parse(File.ReadAllText(vocabPath));
+        return IsMultilingual(json.RootElement) ? [.. json.RootElement.EnumerateObject().Select(p => p.Name)] : [];
+    }
+
+    private static bool IsMultilingual(JsonElement root) =>
+        root.ValueKind == JsonValueKind.Object && root.EnumerateObject().Any() && root.EnumerateObject().All(p => p.Value.ValueKind == JsonValueKind.Object);
+
+    private static Dictionary<string, int> Vocabulary(string vocabPath, string? language)
+    {
+        using JsonDocument json = JsonDocument.Parse(File.ReadAllText(vocabPath));
+        JsonElement root = json.RootElement;
+        if (IsMultilingual(root))
+        {
+            string[] languages = [.. root.EnumerateObject().Select(p => p.Name)];
+            if (language == null)
+                throw new InvalidDataException($"{vocabPath}: holds the vocabularies of {languages.Length} languages ({Some(languages)}): choose one (target language)");
+            if (!root.TryGetProperty(language, out JsonElement chosen))
+                throw new InvalidDataException($"{vocabPath}: no vocabulary for language '{language}' (it has {Some(languages)})");
+            root = chosen;
+        }
+        else if (language != null)
+            throw new InvalidDataException($"{vocabPath}: holds one vocabulary, not one per language: a target language ('{language}') applies to MMS models only");
+        return root.Deserialize<Dictionary<string, int>>() ?? throw new InvalidDataException($"{vocabPath}: empty vocabulary");
+
+        static string Some(string[] names) => string.Join(", ", names.Take(8)) + (names.Length > 8 ? $", ... ({names.Length})" : "");
     }
 
     /// <summary>

@@ -108,6 +108,49 @@ internal static class PretrainedDirectory
         }
     }
 
+    /// <summary>The file holding an MMS language's adapters and head: adapter.&lt;language&gt;.safetensors (or .bin).</summary>
+    private static string AdapterFile(string directory, string language)
+    {
+        foreach (string extension in new[] { "safetensors", "bin" })
+        {
+            string path = Path.Combine(directory, $"adapter.{language}.{extension}");
+            if (File.Exists(path))
+                return path;
+        }
+        string[] languages = [.. Directory.EnumerateFiles(directory, "adapter.*.*").Select(f => Path.GetFileName(f).Split('.')[1]).Distinct().Order()];
+        throw new InvalidDataException($"{directory}: no adapter for language '{language}' (adapter.{language}.safetensors); " +
+            (languages.Length > 0 ? $"it has {string.Join(", ", languages.Take(8))}{(languages.Length > 8 ? $", ... ({languages.Length})" : "")}" : "it has none"));
+    }
+
+    private static ITensorSource OpenAdapter(string path) => path.EndsWith(".safetensors", StringComparison.Ordinal)
+        ? new SafeTensorsSource(SafeTensorsFile.Open(path)) : TorchCheckpoint.Open(path);
+
+    /// <summary>The CTC head's output count in a language's adapter file (lm_head.weight's rows).</summary>
+    public static int AdapterVocabularySize(string directory, string language, int hiddenSize)
+    {
+        string path = AdapterFile(directory, language);
+        using ITensorSource adapter = OpenAdapter(path);
+        return adapter.Names.Contains("lm_head.weight") && adapter.Shape("lm_head.weight") is [int rows, int width] && width == hiddenSize
+            ? rows : throw new InvalidDataException($"{path}: no lm_head.weight of width {hiddenSize} (not an adapter of this model)");
+    }
+
+    /// <summary>Loads a language's adapters and CTC head into <paramref name="model"/>; every other weight stays.</summary>
+    public static void LoadAdapter(Wav2Vec2ForCtc model, string directory, string language)
+    {
+        string path = AdapterFile(directory, language);
+        using ITensorSource adapter = OpenAdapter(path);
+        var layout = new CheckpointLayout(BackboneName(model.Config) + ".", Wav2Vec2ForCtc.HeadTensorPrefixes);
+        try
+        {
+            CheckpointLoader.Load(model.NamedTensors().Where(t => t.Name.Contains(".adapter_layer.", StringComparison.Ordinal)
+                || t.Name.StartsWith("lm_head.", StringComparison.Ordinal)), adapter, layout, strict: true);
+        }
+        catch (InvalidDataException e)
+        {
+            throw new InvalidDataException($"{path}: {e.Message}");
+        }
+    }
+
     /// <summary>
     /// Writes config.json, model.safetensors and preprocessor_config.json into <paramref name="directory"/> (created if
     /// needed). Each file is written atomically.

@@ -51,6 +51,12 @@ public sealed class Wav2Vec2Config
     /// <summary>HuBERT's conv_pos_batch_norm (a batch norm before the positional convolution); not supported, refused when true.</summary>
     public bool ConvPosBatchNorm { get; set; }
 
+    /// <summary>
+    /// MMS's adapter_attn_dim: when set, every pre-LN Transformer layer ends with a language adapter of this width
+    /// (<see cref="Wav2Vec2ForCtc.LoadAdapter"/> swaps them with the CTC head per language).
+    /// </summary>
+    public int? AdapterAttnDim { get; set; }
+
     /// <summary>data2vec-audio's conv_pos_kernel_size: the width of each positional convolution.</summary>
     public int ConvPosKernelSize { get; set; } = 19;
 

@@ -25,7 +25,7 @@ public sealed record CtcOutput(Tensor Logits, Wav2Vec2Output Hidden, Tensor? Los
 /// </code></example>
 public sealed class Wav2Vec2ForCtc : Wav2Vec2TaskModel
 {
-    private readonly Nn.Linear _lmHead;
+    private Nn.Linear _lmHead;   // replaced when an adapter's language has a vocabulary of another size
 
     /// <summary>Checkpoint prefixes of this head's tensors (beside the backbone under "wav2vec2.").</summary>
     internal static readonly string[] HeadTensorPrefixes = ["lm_head."];
@@ -54,7 +54,7 @@ public sealed class Wav2Vec2ForCtc : Wav2Vec2TaskModel
     {
         directory = PretrainedDirectory.Resolve(directory);
         Wav2Vec2ForCtc model = Load(directory, strict, (config, random) => new Wav2Vec2ForCtc(config, random), out report);
-        if (File.Exists(Path.Combine(directory, "vocab.json")))
+        if (File.Exists(Path.Combine(directory, "vocab.json")) && CtcTokenizer.Languages(directory).Count == 0)
         {
             CtcTokenizer tokenizer = CtcTokenizer.Load(directory);
             // Checked here, not when the first logits meet the decoder: one token per output of the CTC head.
@@ -64,6 +64,64 @@ public sealed class Wav2Vec2ForCtc : Wav2Vec2TaskModel
             model.Tokenizer = tokenizer;
         }
         return model;
+    }
+
+    /// <summary>
+    /// A model to transcribe or align with: loaded from <paramref name="directory"/>, switched to
+    /// <paramref name="language"/> (MMS), and holding a vocabulary.
+    /// </summary>
+    internal static Wav2Vec2ForCtc WithVocabulary(string directory, string? language, string purpose)
+    {
+        var model = FromPretrained(directory);
+        IReadOnlyList<string> languages = CtcTokenizer.Languages(PretrainedDirectory.Resolve(directory));
+        if (language != null)
+            model.LoadAdapter(language);
+        else if (languages.Count > 0)
+            throw new InvalidDataException($"{directory}: a multilingual model ({languages.Count} languages: " +
+                $"{string.Join(", ", languages.Take(8))}{(languages.Count > 8 ? ", ..." : "")}): choose a language");
+        return model.Tokenizer != null ? model
+            : throw new FileNotFoundException($"{directory}: no vocab.json (a CTC vocabulary is needed to {purpose})");
+    }
+
+    /// <summary>The language whose adapters, head and vocabulary <see cref="LoadAdapter"/> loaded last (MMS), or null.</summary>
+    public string? TargetLanguage { get; private set; }
+
+    /// <summary>
+    /// Switches an MMS model (config.json adapter_attn_dim) to <paramref name="language"/> without reloading the backbone,
+    /// as Hugging Face's load_adapter does: the Transformer layers' adapters and the CTC head from the model directory's
+    /// adapter.&lt;language&gt;.safetensors (the head takes that language's vocabulary size), and the vocabulary from its
+    /// multilingual vocab.json.
+    /// </summary>
+    /// <example><code>
+    /// var mms = Wav2Vec2ForCtc.FromPretrained("facebook/mms-1b-all");
+    /// mms.LoadAdapter("fra");
+    /// string text = new SpeechRecognizer(mms).Transcribe(AudioFile.Read("bonjour.wav"));
+    /// </code></example>
+    /// <exception cref="InvalidOperationException">The model has no adapters or was not loaded from a directory.</exception>
+    /// <exception cref="InvalidDataException">No adapter file for the language (the message lists those there are), or one
+    /// whose tensors are not this model's adapters and head.</exception>
+    public void LoadAdapter(string language)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(language);
+        if (Config.AdapterAttnDim == null || !Config.DoStableLayerNorm)
+            throw new InvalidOperationException("the model has no language adapters (config.json adapter_attn_dim, pre-LN layers)");
+        string directory = Backbone.SourceDirectory
+            ?? throw new InvalidOperationException("the model was not loaded from a directory, which holds the adapter files");
+        int vocabulary = PretrainedDirectory.AdapterVocabularySize(directory, language, Config.HiddenSize);
+        if (vocabulary != Config.VocabSize)
+        {
+            Config.VocabSize = vocabulary;
+            _lmHead = ReplaceModule("lm_head", new Nn.Linear(Config.HiddenSize, vocabulary, Backbone.Random));
+        }
+        PretrainedDirectory.LoadAdapter(this, directory, language);
+        if (CtcTokenizer.Languages(directory).Count > 0)
+        {
+            CtcTokenizer tokenizer = CtcTokenizer.Load(directory, language);
+            if (tokenizer.Count != vocabulary)
+                throw new InvalidDataException($"{directory}: the vocabulary of '{language}' holds {tokenizer.Count} token ids but its adapter's head has {vocabulary} outputs");
+            Tokenizer = tokenizer;
+        }
+        TargetLanguage = language;
     }
 
     /// <summary>

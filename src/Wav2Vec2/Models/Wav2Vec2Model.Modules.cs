@@ -263,6 +263,7 @@ public sealed partial class Wav2Vec2Model
         private readonly SelfAttention _attention;
         private readonly LayerNorm _layerNorm, _finalLayerNorm;
         private readonly FeedForward _feedForward;
+        private readonly AttentionAdapter? _adapter;
         private readonly float _dropout;
         private readonly bool _stable;
 
@@ -273,6 +274,9 @@ public sealed partial class Wav2Vec2Model
             _layerNorm = AddModule("layer_norm", new LayerNorm(config.HiddenSize, config.LayerNormEps));
             _feedForward = AddModule("feed_forward", new FeedForward(config, random));
             _finalLayerNorm = AddModule("final_layer_norm", new LayerNorm(config.HiddenSize, config.LayerNormEps));
+            // MMS's language adapters; Hugging Face builds them into pre-LN layers only.
+            if (_stable && config.AdapterAttnDim is int adapterDim)
+                _adapter = AddModule("adapter_layer", new AttentionAdapter(config.HiddenSize, adapterDim, random));
         }
 
         public Tensor Forward(Tensor x, bool[]? keyPadding, RandomSource random)
@@ -283,12 +287,32 @@ public sealed partial class Wav2Vec2Model
                 // Pre-LN: x + Attn(LN(x)), then + FF(LN(.)).
                 Tensor attended = Dropout(_attention.Forward(_layerNorm.Forward(x), keyPadding, random), _dropout, random);
                 x = Ops.Add(x, attended);
-                return Ops.Add(x, _feedForward.Forward(_finalLayerNorm.Forward(x), random));
+                x = Ops.Add(x, _feedForward.Forward(_finalLayerNorm.Forward(x), random));
+                return _adapter == null ? x : Ops.Add(x, _adapter.Forward(x));
             }
             // Post-LN: LN(x + Attn(x)), then LN(. + FF(.)).
             x = _layerNorm.Forward(Ops.Add(x, Dropout(_attention.Forward(x, keyPadding, random), _dropout, random)));
             return _finalLayerNorm.Forward(Ops.Add(x, _feedForward.Forward(x, random)));
         }
+    }
+
+    /// <summary>
+    /// MMS's attention adapter (Hugging Face's Wav2Vec2AttnAdapterLayer), added to a pre-LN layer's output:
+    /// linear_2(ReLU(linear_1(LayerNorm(x)))), the norm with torch's default eps 1e-5.
+    /// </summary>
+    private sealed class AttentionAdapter : Module
+    {
+        private readonly LayerNorm _norm;
+        private readonly Nn.Linear _down, _up;
+
+        public AttentionAdapter(int hidden, int dim, RandomSource random)
+        {
+            _norm = AddModule("norm", new LayerNorm(hidden, 1e-5f));
+            _down = AddModule("linear_1", new Nn.Linear(hidden, dim, random));
+            _up = AddModule("linear_2", new Nn.Linear(dim, hidden, random));
+        }
+
+        public Tensor Forward(Tensor x) => _up.Forward(Ops.Relu(_down.Forward(_norm.Forward(x))));
     }
 
     private sealed class SelfAttention : Module

@@ -67,4 +67,14 @@ public abstract class Module
         _children.Add((name, module));
         return module;
     }
+
+    /// <summary>Puts <paramref name="module"/> in the place of the child registered as <paramref name="name"/>.</summary>
+    protected T ReplaceModule<T>(string name, T module) where T : Module
+    {
+        int at = _children.FindIndex(child => child.Name == name);
+        if (at < 0)
+            throw new InvalidOperationException($"no child module '{name}' to replace");
+        _children[at] = (name, module);
+        return module;
+    }
 }

@@ -72,6 +72,17 @@ public sealed class GradientCheckTests
     }
 
     [TestMethod]
+    [ChecksGradientOf(nameof(Ops.Relu))]
+    public void Relu()
+    {
+        // Away from the kink at 0, where a finite difference straddles two slopes.
+        Tensor x = RandomTensor(18, 41);
+        foreach (ref float v in x.Span)
+            v += MathF.CopySign(0.1f, v);
+        GradientChecker.Check("Relu", t => Ops.Relu(t[0]), [x]);
+    }
+
+    [TestMethod]
     [ChecksGradientOf(nameof(Ops.Gelu))]
     public void Gelu() => GradientChecker.Check("Gelu", t => Ops.Gelu(t[0]), [Scaled(RandomTensor(18, 40), 4f)]);
 

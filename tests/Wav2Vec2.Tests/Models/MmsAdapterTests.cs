@@ -1,0 +1,96 @@
+using Microsoft.ML;
+using Microsoft.ML.Data;
+using Wav2Vec2.Audio;
+using Wav2Vec2.Inference;
+using Wav2Vec2.IO;
+using Wav2Vec2.MLNet;
+using Wav2Vec2.Models;
+using Wav2Vec2.Tensors;
+using static Wav2Vec2.Tests.Support.CliRunner;
+
+namespace Wav2Vec2.Tests.Models;
+
+/// <summary>
+/// MMS language adapters (tools/export_mms_reference.py: Hugging Face's Wav2Vec2AttnAdapterLayer in every pre-LN layer,
+/// a head and a vocabulary per language): switching languages without reloading the backbone gives each language's
+/// reference logits; unknown languages and foreign adapter files are refused in one line.
+/// </summary>
+[TestClass]
+public sealed class MmsAdapterTests : TempDirectoryTest
+{
+    private const float Tolerance = 1e-4f;
+
+    [TestMethod]
+    public void SwitchingLanguagesGivesEachLanguagesReferenceOutputs()
+    {
+        var model = Wav2Vec2ForCtc.FromPretrained(FixturePath("models", "mms"));
+        Assert.IsNull(model.Tokenizer, "a multilingual vocabulary waits for a language");
+        using var reference = SafeTensorsFile.Open(FixturePath("mms.reference.safetensors"));
+        float[] input = model.Preprocessor.Prepare(AudioFile.Read(FixturePath("reference_audio.wav")));
+        float[] Backbone() => [.. model.Backbone.NamedParameters().Where(p => !p.Name.Contains(".adapter_layer.")).SelectMany(p => p.Parameter.ToArray())];
+        float[] backbone = Backbone();
+        foreach (var (language, tokens) in new[] { ("fra", 14), ("eng", 12), ("fra", 14) })
+        {
+            model.LoadAdapter(language);
+            Assert.AreEqual(language, model.TargetLanguage);
+            Assert.AreEqual(tokens, model.Tokenizer!.Count);
+            Assert.AreEqual(tokens, model.Config.VocabSize);
+            var (logits, output, _) = model.Forward(Tensor.FromArray(input, 1, input.Length),
+                options: new Wav2Vec2ForwardOptions { OutputHiddenStates = true });
+            AssertClose(reference.Read($"logits.{language}").Span, logits.Span, Tolerance, $"{language} logits");
+            if (language == "fra")
+                for (int i = 0; i < output.HiddenStates.Count; i++)
+                    AssertClose(reference.Read($"hidden_states.{i}.fra").Span, output.HiddenStates[i].Span, Tolerance, $"fra hidden_states[{i}]");
+        }
+        CollectionAssert.AreEqual(backbone, Backbone(), "the backbone is not reloaded");
+    }
+
+    [TestMethod]
+    public void UnknownLanguagesForeignAdaptersAndModelsWithoutAdaptersAreRefused()
+    {
+        string directory = Path.Combine(TempDirectory, "mms");
+        Directory.CreateDirectory(directory);
+        foreach (string file in Directory.GetFiles(FixturePath("models", "mms")))
+            File.Copy(file, Path.Combine(directory, Path.GetFileName(file)));
+        var model = Wav2Vec2ForCtc.FromPretrained(directory);
+        StringAssert.Contains(Assert.ThrowsExactly<InvalidDataException>(() => model.LoadAdapter("deu")).Message,
+            "no adapter for language 'deu' (adapter.deu.safetensors); it has eng, fra");
+
+        // An adapter file that also carries a backbone weight is not an adapter of this model.
+        var tensors = new List<(string, Tensor)>();
+        using (var fra = SafeTensorsFile.Open(Path.Combine(directory, "adapter.fra.safetensors")))
+            tensors.AddRange(fra.Entries.Keys.Select(n => (n, fra.Read(n))));
+        tensors.Add(("wav2vec2.encoder.layer_norm.weight", Tensor.FromArray(new float[32], 32)));
+        SafeTensorsWriter.Write(Path.Combine(directory, "adapter.spa.safetensors"), tensors);
+        StringAssert.Contains(Assert.ThrowsExactly<InvalidDataException>(() => model.LoadAdapter("spa")).Message, "adapter.spa.safetensors: ");
+
+        var plain = Wav2Vec2ForCtc.FromPretrained(FixturePath("models", "stable_layer"));
+        Assert.ThrowsExactly<InvalidOperationException>(() => plain.LoadAdapter("fra"));
+        StringAssert.Contains(Assert.ThrowsExactly<InvalidDataException>(() => CtcTokenizer.Load(directory)).Message,
+            "holds the vocabularies of 2 languages (eng, fra): choose one");
+    }
+
+    [TestMethod]
+    public void TheCommandLineAndMLNetTakeTheLanguage()
+    {
+        string mms = FixturePath("models", "mms"), audio = FixturePath("reference_audio.wav");
+        string french = SpeechRecognizer.FromPretrained(mms, language: "fra").Transcribe(AudioFile.Read(audio));
+        var (code, output, error) = Run("transcribe", "--model", mms, "--audio", audio, "--lang", "fra");
+        Assert.AreEqual(0, code, error);
+        Assert.AreEqual(french, output.TrimEnd('\n'));
+        (code, _, error) = Run("transcribe", "--model", mms, "--audio", audio);
+        Assert.AreEqual(1, code);
+        StringAssert.Contains(error, "a multilingual model (2 languages: eng, fra): choose a language");
+        (code, _, error) = Run("align", "--model", mms, "--audio", audio, "--text", "ET", "--lang", "deu");
+        Assert.AreEqual(1, code);
+        StringAssert.Contains(error, "no adapter for language 'deu'");
+
+        var ml = new MLContext(seed: 0);
+        IDataView data = ml.Data.LoadFromEnumerable(new[] { new Wav2Vec2.Tests.MLNet.ClipRow { Path = audio } });
+        IDataView transcribed = ml.Transforms.Wav2Vec2Transcribe(new Wav2Vec2TranscribeOptions
+        {
+            ModelDirectory = mms, Language = "fra", InputColumnName = "Path", OutputColumnName = "Text",
+        }).Fit(data).Transform(data);
+        Assert.AreEqual(french, transcribed.GetColumn<string>("Text").Single());
+    }
+}
