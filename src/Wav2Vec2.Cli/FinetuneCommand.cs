@@ -37,11 +37,16 @@ internal static class FinetuneCommand
         var keepLast = new Option<int?>("--keep-last") { Description = "Checkpoints to keep (newest)." };
         var vocab = new Option<string?>("--vocab") { Description = "Directory with the vocab.json to use (default: the init model's, else built from --train)." };
         var resume = new Option<bool>("--resume") { Description = "Continue from the newest checkpoint in --out." };
+        var adapterLanguage = new Option<string?>("--adapter-lang")
+        {
+            Description = "MMS recipe for a new language: train only the adapters and the CTC head of a model with adapters; " +
+                          "saved models get adapter.<lang>.safetensors.",
+        };
         var command = new Command("finetune", "Fine-tune a pre-trained wav2vec 2.0 model with the CTC loss (fairseq's wav2vec2_asr recipe); " +
             "fairseq runs these recipes on 2 GPUs with update_freq 4: use --update-freq 8 for the same effective batch.")
         {
             init, train, valid, outDir, preset, maxUpdates, updateFreq, maxTokens, lr, freeze, seed, validInterval, bestMetric,
-            saveInterval, keepLast, vocab, resume,
+            saveInterval, keepLast, vocab, resume, adapterLanguage,
         };
         command.SetAction(parse =>
         {
@@ -61,6 +66,7 @@ internal static class FinetuneCommand
             {
                 FreezeFineTuneUpdates = parse.GetValue(freeze) is int f ? (f >= 0 ? f : throw new CliException("--freeze-updates must not be negative")) : recipe.FreezeFineTuneUpdates,
                 BestModelMetric = parse.GetValue(bestMetric) == "cer" ? BestModelMetric.CharacterErrorRate : BestModelMetric.WordErrorRate,
+                AdapterLanguage = parse.GetValue(adapterLanguage),
             };
             string run = parse.GetValue(outDir)!;
             AudioDataset trainData = DatasetSource.Transcribed(parse.GetValue(train)!);

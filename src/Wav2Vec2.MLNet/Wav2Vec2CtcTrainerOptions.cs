@@ -37,6 +37,10 @@ public sealed class Wav2Vec2CtcTrainerOptions : Wav2Vec2TrainingOptions
     /// <summary>Updates during which only the CTC head trains (null: the recipe's).</summary>
     public int? FreezeFineTuneUpdates { get; set; }
 
+    /// <summary>MMS's recipe for a new language: train only the adapters and the CTC head (see
+    /// <see cref="Training.CtcFineTuningOptions.AdapterLanguage"/>).</summary>
+    public string? AdapterLanguage { get; set; }
+
     /// <summary>Probability of a frame starting a masked time span (null: the recipe's).</summary>
     public float? MaskTimeProb { get; set; }
 
@@ -55,7 +59,7 @@ public sealed class Wav2Vec2CtcTrainerOptions : Wav2Vec2TrainingOptions
     {
         CtcFineTuningOptions recipe = (Overrides() with { MaskTimeProb = MaskTimeProb, MaskFeatureProb = MaskFeatureProb })
             .ApplyTo(Recipe ?? CtcFineTuningOptions.Presets[Preset]);
-        return recipe with { FreezeFineTuneUpdates = FreezeFineTuneUpdates ?? recipe.FreezeFineTuneUpdates };
+        return recipe with { FreezeFineTuneUpdates = FreezeFineTuneUpdates ?? recipe.FreezeFineTuneUpdates, AdapterLanguage = AdapterLanguage };
     }
 
     internal void Validate()

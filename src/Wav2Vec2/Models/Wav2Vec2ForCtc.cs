@@ -1,5 +1,6 @@
 using Wav2Vec2.Autograd;
 using Wav2Vec2.IO;
+using Wav2Vec2.Nn;
 using Wav2Vec2.Tensors;
 
 namespace Wav2Vec2.Models;
@@ -84,7 +85,14 @@ public sealed class Wav2Vec2ForCtc : Wav2Vec2TaskModel
     }
 
     /// <summary>The language whose adapters, head and vocabulary <see cref="LoadAdapter"/> loaded last (MMS), or null.</summary>
-    public string? TargetLanguage { get; private set; }
+    public string? TargetLanguage { get; internal set; }
+
+    // A language's adapters and CTC head under Hugging Face's names: what adapter.<language>.safetensors holds.
+    private IEnumerable<(string Name, Parameter Parameter)> Adapters() => NamedParameters()
+        .Where(p => p.Name.Contains(".adapter_layer.", StringComparison.Ordinal) || p.Name.StartsWith("lm_head.", StringComparison.Ordinal));
+
+    /// <summary>The parameters adapter fine-tuning trains: every layer's adapter and the CTC head.</summary>
+    internal IReadOnlyList<Parameter> AdapterParameters() => [.. Adapters().Select(p => p.Parameter)];
 
     /// <summary>
     /// Switches an MMS model (config.json adapter_attn_dim) to <paramref name="language"/> without reloading the backbone,
@@ -125,13 +133,17 @@ public sealed class Wav2Vec2ForCtc : Wav2Vec2TaskModel
     }
 
     /// <summary>
-    /// As the base, plus, when the model has a vocabulary, vocab.json, tokenizer_config.json and special_tokens_map.json:
+    /// As the base, plus, when the model has a vocabulary, vocab.json, tokenizer_config.json and special_tokens_map.json, and for a
+    /// model switched to a language (MMS), its adapter.&lt;language&gt;.safetensors:
     /// a directory that transformers' Wav2Vec2ForCTC and torchaudio's import_huggingface_model load.
     /// </summary>
     public override void SavePretrained(string directory)
     {
         base.SavePretrained(directory);
         Tokenizer?.Save(directory);
+        if (TargetLanguage != null && Config.AdapterAttnDim != null)
+            SafeTensorsWriter.Write(Path.Combine(directory, $"adapter.{TargetLanguage}.safetensors"),
+                Adapters().Select(p => (p.Name, (Tensor)p.Parameter)));
     }
 
     /// <summary>

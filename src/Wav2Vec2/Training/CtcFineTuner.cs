@@ -50,7 +50,13 @@ public sealed class CtcFineTuner : Trainer, ITrainingTask<CtcBatchMetrics>
                 $"CTC head (vocab_size {model.Config.VocabSize}, pad_token_id {model.Config.PadTokenId})");
         _model = model;
         _options = options;
-        Start(model, this, options, runDirectory);
+        if (options.AdapterLanguage is string language)
+        {
+            if (model.Config.AdapterAttnDim == null || !model.Config.DoStableLayerNorm)
+                throw new ArgumentException($"adapter fine-tuning ({language}) needs a model with language adapters (config.json adapter_attn_dim, pre-LN layers)");
+            model.TargetLanguage = language;
+        }
+        Start(model, this, options, runDirectory, options.AdapterLanguage == null ? null : model.AdapterParameters());
     }
 
     /// <summary>The model being trained (its weights are the newest update's).</summary>
@@ -82,11 +88,12 @@ public sealed class CtcFineTuner : Trainer, ITrainingTask<CtcBatchMetrics>
         return Resumed(new CtcFineTuner(model, options, runDirectory), resume, log);
     }
 
-    // The resumed checkpoint's vocabulary, else the pre-trained model's own, else the training transcripts'.
+    // The resumed checkpoint's vocabulary, else the pre-trained model's own, else the training transcripts' (also for a
+    // multilingual MMS model: a new language brings its own).
     private static CtcTokenizer Vocabulary(string? checkpoint, string pretrainedDirectory, AudioDataset train, Action<string> log)
     {
         foreach (string? directory in new[] { checkpoint, pretrainedDirectory })
-            if (directory != null && File.Exists(Path.Combine(directory, "vocab.json")))
+            if (directory != null && File.Exists(Path.Combine(directory, "vocab.json")) && CtcTokenizer.Languages(directory).Count == 0)
             {
                 log($"vocabulary: {Path.Combine(directory, "vocab.json")}");
                 return CtcTokenizer.Load(directory);
@@ -124,8 +131,8 @@ public sealed class CtcFineTuner : Trainer, ITrainingTask<CtcBatchMetrics>
 
     private static bool SameVocabulary(string directory, CtcTokenizer tokenizer)
     {
-        if (!File.Exists(Path.Combine(directory, "vocab.json")))
-            return false;
+        if (!File.Exists(Path.Combine(directory, "vocab.json")) || CtcTokenizer.Languages(directory).Count > 0)
+            return false;   // none, or one per language (MMS: a new language gets a new head)
         CtcTokenizer stored = CtcTokenizer.Load(directory);
         return stored.Count == tokenizer.Count && Enumerable.Range(0, stored.Count).All(i => stored.Token(i) == tokenizer.Token(i));
     }
@@ -214,7 +221,7 @@ public sealed class CtcFineTuner : Trainer, ITrainingTask<CtcBatchMetrics>
         int size = batch.BatchSize;
         int[][] labels = batch.Entries.Select(i => _labels[i]).ToArray();
         Wav2Vec2ForwardOptions forward = FineTuning.BatchOptions(batch, _model.Backbone, _options.Regularization, MaskRandom);
-        _model.FreezeBackbone = State.Update < _options.FreezeFineTuneUpdates;
+        _model.FreezeBackbone = _options.AdapterLanguage == null && State.Update < _options.FreezeFineTuneUpdates;
         using var arena = new TensorArena();
         using var tape = new Tape();
         Tensor loss = _model.Forward(Tensor.FromArray(batch.Samples, size, batch.Length), labels, forward).Loss!;

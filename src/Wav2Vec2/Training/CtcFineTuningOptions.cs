@@ -39,6 +39,14 @@ public sealed record CtcFineTuningOptions : TrainingOptions
     /// <summary>Updates during which only the CTC head trains (fairseq's freeze_finetune_updates).</summary>
     public int FreezeFineTuneUpdates { get; init; } = 10_000;
 
+    /// <summary>
+    /// MMS's recipe for a new language: when set, only the Transformer layers' adapters and the CTC head train (the
+    /// model needs adapter_attn_dim; the backbone is never updated, the frozen-head phase does not apply), starting
+    /// from the adapters the model was loaded with, and every saved model also gets adapter.&lt;language&gt;.safetensors
+    /// (Hugging Face's file), which <see cref="Models.Wav2Vec2ForCtc.LoadAdapter"/> reads.
+    /// </summary>
+    public string? AdapterLanguage { get; init; }
+
     /// <summary>The validation figure that picks best/ (default WER, as fairseq).</summary>
     public BestModelMetric BestModelMetric { get; init; } = BestModelMetric.WordErrorRate;
 

@@ -1,6 +1,7 @@
 using Wav2Vec2.Data;
 using Wav2Vec2.IO;
 using Wav2Vec2.Models;
+using Wav2Vec2.Nn;
 using Wav2Vec2.Tensors;
 
 namespace Wav2Vec2.Training;
@@ -39,12 +40,16 @@ public abstract class Trainer
     /// <summary>The data-side random stream (masks, distractors), seeded beside the model's (dropout, layer drop, Gumbel noise).</summary>
     private protected RandomSource MaskRandom { get; private set; } = null!;
 
-    /// <summary>Seeds the model's and the data's random streams and builds the loop that trains <paramref name="model"/>.</summary>
-    private protected void Start<TMetrics>(Wav2Vec2TaskModel model, ITrainingTask<TMetrics> task, TrainingOptions options, string runDirectory)
+    /// <summary>
+    /// Seeds the model's and the data's random streams and builds the loop that trains <paramref name="model"/>: the
+    /// optimizer updates <paramref name="trainable"/> (default: all of the model's parameters).
+    /// </summary>
+    private protected void Start<TMetrics>(Wav2Vec2TaskModel model, ITrainingTask<TMetrics> task, TrainingOptions options, string runDirectory,
+        IReadOnlyList<Parameter>? trainable = null)
     {
         model.Backbone.Random = new RandomSource(options.Run.Seed);
         MaskRandom = new RandomSource(options.Run.Seed + 0x9E3779B9UL);
-        var optimizer = new AdamW(model.Parameters(), options.Optimization.Optimizer with { LearningRate = options.Optimization.LearningRate });
+        var optimizer = new AdamW(trainable ?? model.Parameters(), options.Optimization.Optimizer with { LearningRate = options.Optimization.LearningRate });
         Loop = new TrainingLoop<TMetrics>(model, MaskRandom, task, optimizer, options, runDirectory);
     }
 

@@ -93,4 +93,35 @@ public sealed class MmsAdapterTests : TempDirectoryTest
         }).Fit(data).Transform(data);
         Assert.AreEqual(french, transcribed.GetColumn<string>("Text").Single());
     }
+
+    [TestMethod]
+    public void FineTuningANewLanguageTrainsOnlyTheAdaptersAndTheHead()
+    {
+        string mms = FixturePath("models", "mms"), run = Path.Combine(TempDirectory, "run");
+        string train = ToneCorpus(Path.Combine(TempDirectory, "train"), ["HELLO", "WORLD", "OLD LORE"]);
+        var (code, output, error) = Run("finetune", "--init", mms, "--train", train, "--out", run, "--preset", "tiny",
+            "--max-tokens", "64000", "--max-updates", "3", "--adapter-lang", "xyz");
+        Assert.AreEqual(0, code, error + output);
+        string final = Path.Combine(run, "final");
+        Assert.IsTrue(File.Exists(Path.Combine(final, "adapter.xyz.safetensors")));
+
+        static bool Adapter(string name) => name.Contains(".adapter_layer.", StringComparison.Ordinal) || name.StartsWith("lm_head.", StringComparison.Ordinal);
+        var before = Wav2Vec2Model.FromPretrained(mms, strict: false, out _);
+        var trained = Wav2Vec2ForCtc.FromPretrained(final);
+        CollectionAssert.AreEqual(
+            before.NamedParameters().Where(p => !Adapter(p.Name)).SelectMany(p => p.Parameter.ToArray()).ToArray(),
+            trained.Backbone.NamedParameters().Where(p => !Adapter(p.Name)).SelectMany(p => p.Parameter.ToArray()).ToArray(),
+            "the backbone is not trained");
+        CollectionAssert.AreNotEqual(
+            before.NamedParameters().Where(p => Adapter(p.Name)).SelectMany(p => p.Parameter.ToArray()).ToArray(),
+            trained.Backbone.NamedParameters().Where(p => Adapter(p.Name)).SelectMany(p => p.Parameter.ToArray()).ToArray(),
+            "the adapters are");
+        trained.LoadAdapter("xyz");
+        Assert.AreEqual("xyz", trained.TargetLanguage);
+
+        (code, _, error) = Run("finetune", "--init", FixturePath("models", "stable_layer"), "--train", train, "--out",
+            Path.Combine(TempDirectory, "plain"), "--preset", "tiny", "--max-updates", "1", "--adapter-lang", "xyz");
+        Assert.AreEqual(1, code);
+        StringAssert.Contains(error, "needs a model with language adapters");
+    }
 }
