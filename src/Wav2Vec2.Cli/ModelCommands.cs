@@ -202,11 +202,15 @@ internal static class ModelCommands
             string Join(int[] values) => string.Join(",", values);
             output.WriteLine($"model:        {directory}");
             output.WriteLine($"family:       {c.ModelType}{(c.ModelType == "hubert" ? $" (feature projection layer norm {(c.FeatProjLayerNorm ? "yes" : "no")})" : "")}");
+            if (c.AdapterAttnDim is int adapterDim)
+                output.WriteLine($"adapters:     width {adapterDim}; languages {string.Join(", ", CtcTokenizer.Languages(directory))}");
             output.WriteLine($"transformer:  {c.NumHiddenLayers} layers x {c.HiddenSize} ({c.NumAttentionHeads} heads, feed-forward {c.IntermediateSize}), " +
                              (c.DoStableLayerNorm ? "pre-LN (stable layer norm)" : "post-LN"));
             output.WriteLine($"conv encoder: {c.ConvDim.Length} layers, dims {Join(c.ConvDim)}, kernels {Join(c.ConvKernel)}, strides {Join(c.ConvStride)}, " +
                              $"{c.FeatExtractNorm.ToString().ToLowerInvariant()} norm, bias {(c.ConvBias ? "yes" : "no")}; {c.InputsToLogitsRatio} samples per frame");
-            output.WriteLine($"positional:   conv kernel {c.NumConvPosEmbeddings}, {c.NumConvPosEmbeddingGroups} groups");
+            output.WriteLine(c.ModelType == "data2vec-audio"
+                ? $"positional:   {c.NumConvPosEmbeddings} convolutions of width {c.ConvPosKernelSize}, {c.NumConvPosEmbeddingGroups} groups"
+                : $"positional:   conv kernel {c.NumConvPosEmbeddings}, {c.NumConvPosEmbeddingGroups} groups");
             if (c.ModelType == "wav2vec2")
                 output.WriteLine($"quantizer:    {c.NumCodevectorGroups} x {c.NumCodevectorsPerGroup} codevectors, dim {c.CodevectorDim}");
             output.WriteLine($"head:         {summary.Head switch { "CTC" => $"CTC, vocab_size {c.VocabSize}", "none" => "none (backbone only)", string h => h }}");

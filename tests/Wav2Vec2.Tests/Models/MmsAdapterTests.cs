@@ -81,6 +81,8 @@ public sealed class MmsAdapterTests : TempDirectoryTest
         (code, _, error) = Run("transcribe", "--model", mms, "--audio", audio);
         Assert.AreEqual(1, code);
         StringAssert.Contains(error, "a multilingual model (2 languages: eng, fra): choose a language");
+        (code, output, _) = Run("inspect", "--model", mms);
+        StringAssert.Contains(output, "adapters:     width 8; languages eng, fra");
         (code, _, error) = Run("align", "--model", mms, "--audio", audio, "--text", "ET", "--lang", "deu");
         Assert.AreEqual(1, code);
         StringAssert.Contains(error, "no adapter for language 'deu'");
