@@ -58,6 +58,10 @@ public sealed partial class Wav2Vec2Model
             yield return ("conv_pos_kernel_size", config.ConvPosKernelSize, "encoder.pos_conv_embed.layers.0.conv.weight", 2);
         else
             yield return ("num_conv_pos_embeddings", config.NumConvPosEmbeddings, "encoder.pos_conv_embed.conv.weight_v", 2);
+        // The heads' sizes, where the checkpoint has the head (a backbone alone leaves them to the task's own checks).
+        yield return ("vocab_size", config.VocabSize, "lm_head.weight", 0);
+        yield return ("classifier_proj_size", config.ClassifierProjSize, "projector.weight", 0);
+        yield return ("id2label", config.Labels.Count, "classifier.weight", 0);
         for (int i = 0; i < Math.Min(config.NumHiddenLayers, storedLayers); i++)
             yield return ("intermediate_size", config.IntermediateSize, $"{Layers}{i}.feed_forward.intermediate_dense.weight", 0);
         for (int i = 0; i < config.ConvDim.Length; i++)

@@ -70,6 +70,22 @@ public sealed class CheckpointReliabilityTests : TempDirectoryTest
     }
 
     [TestMethod]
+    public void AHeadSizeBeyondTheWeightsFailsBeforeTheHeadIsBuilt()
+    {
+        Wav2Vec2Config tiny = TinyConfig();
+        tiny.VocabSize = 12;
+        new Wav2Vec2ForCtc(tiny, new RandomSource(3)).SavePretrained(TempDirectory);
+        string configPath = Path.Combine(TempDirectory, "config.json");
+        JsonObject config = JsonNode.Parse(File.ReadAllText(configPath))!.AsObject();
+        config["vocab_size"] = 1_000_000_000;   // 4 GB of lm_head per hidden unit
+        File.WriteAllText(configPath, config.ToJsonString());
+        var clock = Stopwatch.StartNew();
+        var error = Assert.ThrowsExactly<InvalidDataException>(() => Wav2Vec2ForCtc.FromPretrained(TempDirectory));
+        Assert.IsLessThan(5.0, clock.Elapsed.TotalSeconds, "the size check runs before any allocation");
+        AssertOneLine(error, configPath, "vocab_size is 1000000000 but the checkpoint's lm_head.weight has shape");
+    }
+
+    [TestMethod]
     public void MissingTensorsAreListedByTheFirstFewAndACount()
     {
         var model = new Wav2Vec2Model(TinyConfig(), new RandomSource(4));
