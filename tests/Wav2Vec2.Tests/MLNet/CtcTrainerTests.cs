@@ -48,6 +48,21 @@ public sealed class CtcTrainerTests : TempDirectoryTest
     };
 
     [TestMethod]
+    public void AdapterLanguageTrainsOnlyTheAdaptersOfAnMmsModel()
+    {
+        var (ml, data, tsv, _) = Setup();
+        string mms = FixturePath("models", "mms");
+        var options = Options(mms, tsv, 2);
+        options.AdapterLanguage = "xyz";
+        Wav2Vec2TranscribeTransformer asr = ml.SpeechRecognition.Trainers.Wav2Vec2Ctc(options).Fit(data);
+        Assert.AreEqual("xyz", asr.Model.TargetLanguage);
+        static bool Adapter(string name) => name.Contains(".adapter_layer.", StringComparison.Ordinal);
+        var before = Wav2Vec2Model.FromPretrained(mms, strict: false, out _);
+        CollectionAssert.AreEqual(before.NamedParameters().Where(p => !Adapter(p.Name)).SelectMany(p => p.Parameter.ToArray()).ToArray(),
+            asr.Model.Backbone.NamedParameters().Where(p => !Adapter(p.Name)).SelectMany(p => p.Parameter.ToArray()).ToArray());
+    }
+
+    [TestMethod]
     [TestCategory("LongTraining")]   // hundreds of updates; .ci/run runs them all
     public void CtcThroughMLNetEqualsCtcThroughTheCli()
     {
