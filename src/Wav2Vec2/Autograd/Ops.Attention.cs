@@ -10,9 +10,11 @@ public static partial class Ops
     /// softmax(q k^T / sqrt(headDim)) v per head, heads concatenated in the output (batch, length, heads * headDim).
     /// <paramref name="keyPaddingMask"/> (batch * length, true = padding) hides padded keys. Attention dropout with
     /// probability <paramref name="dropout"/> (needs <paramref name="random"/>) is applied to the probabilities.
+    /// <paramref name="bias"/> (batch, heads, length, length), when given, is added to the scaled scores before the
+    /// softmax and gets their gradient (WavLM's gated relative position bias).
     /// </summary>
     public static Tensor Attention(Tensor q, Tensor k, Tensor v, int heads, bool[]? keyPaddingMask = null,
-        float dropout = 0f, RandomSource? random = null)
+        float dropout = 0f, RandomSource? random = null, Tensor? bias = null)
     {
         using var _ = Diagnostics.StageProfiler.Enter("attention core");
         Require(q.Rank == 3 && q.SameShape(k) && q.SameShape(v), "Attention",
@@ -22,21 +24,25 @@ public static partial class Ops
         Require(keyPaddingMask == null || keyPaddingMask.Length == s.Batch * s.Length, "Attention",
             $"key padding mask needs batch * length = {s.Batch * s.Length} entries, got {keyPaddingMask?.Length}");
         Require(dropout == 0f || random != null, "Attention", "dropout needs a RandomSource");
+        Require(bias == null || (bias.Rank == 4 && bias.Size(0) == s.Batch && bias.Size(1) == heads && bias.Size(2) == s.Length && bias.Size(3) == s.Length),
+            "Attention", $"bias must be (batch, heads, length, length) = ({s.Batch}, {heads}, {s.Length}, {s.Length}), got {(bias == null ? "" : Shape(bias))}");
+        ReadOnlySpan<float> biasValues = bias == null ? default : bias.Span;
         DropoutMask mask = dropout > 0f ? random!.NextDropoutMask(dropout, s.ProbabilityCount) : DropoutMask.None;
         float scale = 1f / MathF.Sqrt(s.HeadDim);
         Tensor output = Tensor.Uninitialized(q.ShapeArray);
-        Tape? tape = Tape.For(q, k, v);
+        Tape? tape = bias == null ? Tape.For(q, k, v) : Tape.For([q, k, v, bias]);
         if (tape == null)
         {
             // Nothing to save for a backward pass: each head's probabilities are scratch while it runs.
-            AttentionKernels.Forward(q.Span, k.Span, v.Span, keyPaddingMask, s, scale, mask, [], output.Span);
+            AttentionKernels.Forward(q.Span, k.Span, v.Span, keyPaddingMask, s, scale, mask, [], output.Span, biasValues);
             return output;
         }
         Tensor probabilities = Tensor.Uninitialized(s.Batch, heads, s.Length, s.Length);
-        AttentionKernels.Forward(q.Span, k.Span, v.Span, keyPaddingMask, s, scale, mask, probabilities.Span, output.Span);
+        AttentionKernels.Forward(q.Span, k.Span, v.Span, keyPaddingMask, s, scale, mask, probabilities.Span, output.Span, biasValues);
 
         return Recorded(tape, output, dOutput => AttentionKernels.Backward(dOutput.Span, q.Span, k.Span,
             v.Span, probabilities.Span, s, scale, mask, q.RequiresGrad ? q.GradSpan() : [],
-            k.RequiresGrad ? k.GradSpan() : [], v.RequiresGrad ? v.GradSpan() : []), probabilities);
+            k.RequiresGrad ? k.GradSpan() : [], v.RequiresGrad ? v.GradSpan() : [],
+            bias is { RequiresGrad: true } ? bias.GradSpan() : []), probabilities);
     }
 }

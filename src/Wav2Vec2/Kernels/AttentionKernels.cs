@@ -23,19 +23,20 @@ internal static class AttentionKernels
     /// Computes the attention output (batch, length, modelDim) and the probabilities (batch, heads, length, length).
     /// <paramref name="keyPadding"/> (batch * length, true = padded key, ignored) may be empty. A query whose keys are all
     /// padded gets zero probabilities and a zero output. With empty <paramref name="probabilities"/> (inference) each
-    /// head's probabilities live in a scratch buffer only while that head runs.
+    /// head's probabilities live in a scratch buffer only while that head runs. <paramref name="bias"/> (batch, heads,
+    /// length, length), when not empty, is added to the scaled scores before the softmax (WavLM's position bias).
     /// </summary>
     public static unsafe void Forward(ReadOnlySpan<float> q, ReadOnlySpan<float> k, ReadOnlySpan<float> v,
         ReadOnlySpan<bool> keyPadding, AttentionShape s, float scale, DropoutMask dropout,
-        Span<float> probabilities, Span<float> output)
+        Span<float> probabilities, Span<float> output, ReadOnlySpan<float> bias = default)
     {
         int t = s.Length, d = s.HeadDim, md = s.ModelDim;
         bool keep = probabilities.Length > 0;
-        fixed (float* pq = q, pk = k, pv = v, pp = probabilities, po = output)
+        fixed (float* pq = q, pk = k, pv = v, pp = probabilities, po = output, pb = bias)
         fixed (bool* pm = keyPadding)
         {
-            nint aq = (nint)pq, ak = (nint)pk, av = (nint)pv, ap = (nint)pp, ao = (nint)po, am = (nint)pm;
-            bool masked = keyPadding.Length > 0;
+            nint aq = (nint)pq, ak = (nint)pk, av = (nint)pv, ap = (nint)pp, ao = (nint)po, am = (nint)pm, ab = (nint)pb;
+            bool masked = keyPadding.Length > 0, biased = bias.Length > 0;
             Parallelism.For(s.Batch * s.Heads, bh =>
             {
                 int b = bh / s.Heads, h = bh % s.Heads;
@@ -57,6 +58,8 @@ internal static class AttentionKernels
                         long first = (long)bh * t * t + (long)r0 * t;   // index of the block's first probability
                         Span<float> p = keep ? new Span<float>((float*)ap + first, rows * t) : scratch.AsSpan(0, rows * t);
                         Gemm.Sgemm(false, true, rows, t, d, scale, qh[(r0 * md)..], md, kh, md, 0f, p, t);
+                        if (biased)
+                            System.Numerics.Tensors.TensorPrimitives.Add(p, new ReadOnlySpan<float>((float*)ab + first, rows * t), p);
                         if (masked)
                             MaskPaddedKeys(p, rows, t, new ReadOnlySpan<bool>((bool*)am + (long)b * t, t));
                         ActivationKernels.SoftmaxRows(p, rows, t, p);
@@ -81,17 +84,17 @@ internal static class AttentionKernels
     // Query rows per inference block: about 512 KB of scores (half of a Zen 4 or Ice Lake core's L2), whole 12-row tiles.
     private static int InferenceRowBlock(int t) => Math.Min(t, Math.Max(12, 131_072 / Math.Max(t, 1) / 12 * 12));
 
-    /// <summary>Adds the gradients of <see cref="Forward"/> into dq, dk and dv (each skipped when empty).</summary>
+    /// <summary>Adds the gradients of <see cref="Forward"/> into dq, dk, dv and dBias (each skipped when empty).</summary>
     public static unsafe void Backward(ReadOnlySpan<float> dOutput, ReadOnlySpan<float> q, ReadOnlySpan<float> k,
         ReadOnlySpan<float> v, ReadOnlySpan<float> probabilities, AttentionShape s, float scale, DropoutMask dropout,
-        Span<float> dq, Span<float> dk, Span<float> dv)
+        Span<float> dq, Span<float> dk, Span<float> dv, Span<float> dBias = default)
     {
         int t = s.Length, d = s.HeadDim, md = s.ModelDim;
-        fixed (float* pdo = dOutput, pq = q, pk = k, pv = v, pp = probabilities, pdq = dq, pdk = dk, pdv = dv)
+        fixed (float* pdo = dOutput, pq = q, pk = k, pv = v, pp = probabilities, pdq = dq, pdk = dk, pdv = dv, pdb = dBias)
         {
             nint ado = (nint)pdo, aq = (nint)pq, ak = (nint)pk, av = (nint)pv, ap = (nint)pp,
-                adq = (nint)pdq, adk = (nint)pdk, adv = (nint)pdv;
-            bool wantQ = dq.Length > 0, wantK = dk.Length > 0, wantV = dv.Length > 0;
+                adq = (nint)pdq, adk = (nint)pdk, adv = (nint)pdv, adb = (nint)pdb;
+            bool wantQ = dq.Length > 0, wantK = dk.Length > 0, wantV = dv.Length > 0, wantBias = dBias.Length > 0;
             Parallelism.For(s.Batch * s.Heads, bh =>
             {
                 int b = bh / s.Heads, h = bh % s.Heads;
@@ -111,7 +114,7 @@ internal static class AttentionKernels
                         Gemm.Sgemm(true, false, t, d, t, 1f, pd, t, doh, md, 1f,
                             new Span<float>((float*)adv + headOffset, span), md);
                     }
-                    if (!wantQ && !wantK)
+                    if (!wantQ && !wantK && !wantBias)
                         return;
                     // dP = drop'(dO V^T), then the softmax backward: dS = P * (dP - rowsum(dP * P))
                     Gemm.Sgemm(false, true, t, t, d, 1f, doh, md, new ReadOnlySpan<float>((float*)av + headOffset, span),
@@ -119,6 +122,11 @@ internal static class AttentionKernels
                     dropout.Apply(dp, (long)bh * t * t);
                     pd.Clear();
                     ActivationKernels.SoftmaxBackwardRows(p, dp, t, t, pd);
+                    if (wantBias)   // the bias is added to the scores: its gradient is theirs
+                    {
+                        var db = new Span<float>((float*)adb + (long)bh * t * t, t * t);
+                        System.Numerics.Tensors.TensorPrimitives.Add(db, pd, db);
+                    }
                     if (wantQ)
                         Gemm.Sgemm(false, false, t, d, t, scale, pd, t, new ReadOnlySpan<float>((float*)ak + headOffset, span),
                             md, 1f, new Span<float>((float*)adq + headOffset, span), md);
@@ -136,7 +144,7 @@ internal static class AttentionKernels
 
     /// <summary>Naive triple-loop twin of <see cref="Forward"/> without dropout, accumulating in double.</summary>
     public static void ForwardReference(ReadOnlySpan<float> q, ReadOnlySpan<float> k, ReadOnlySpan<float> v,
-        ReadOnlySpan<bool> keyPadding, AttentionShape s, float scale, Span<float> output)
+        ReadOnlySpan<bool> keyPadding, AttentionShape s, float scale, Span<float> output, ReadOnlySpan<float> bias = default)
     {
         int t = s.Length, d = s.HeadDim, md = s.ModelDim;
         var weights = new double[t];
@@ -151,7 +159,8 @@ internal static class AttentionKernels
                         double dot = 0;
                         for (int c = 0; c < d; c++)
                             dot += (double)q[(b * t + i) * md + h * d + c] * k[(b * t + j) * md + h * d + c];
-                        weights[j] = padded ? double.NegativeInfinity : dot * scale;
+                        weights[j] = padded ? double.NegativeInfinity
+                            : dot * scale + (bias.Length > 0 ? bias[((b * s.Heads + h) * t + i) * t + j] : 0);
                         max = Math.Max(max, weights[j]);
                     }
                     double sum = 0;

@@ -105,6 +105,15 @@ public sealed class GradientCheckTests
 
     [TestMethod]
     [ChecksGradientOf(nameof(Ops.Attention))]
+    public void AttentionWithAnAdditiveBiasGivesItTheScoresGradient()
+    {
+        bool[] mask = [false, false, false, false, false, true, false, false, false, false, false, false];
+        GradientChecker.Check("Attention bias", t => Ops.Attention(t[0], t[1], t[2], heads: 2, keyPaddingMask: mask, bias: t[3]),
+            [RandomTensor(31, 2, 6, 4), RandomTensor(32, 2, 6, 4), RandomTensor(33, 2, 6, 4), RandomTensor(34, 2, 2, 6, 6)]);
+    }
+
+    [TestMethod]
+    [ChecksGradientOf(nameof(Ops.Attention))]
     public void AttentionWithDropoutUsesTheSameMaskInBackward()
     {
         // Each evaluation draws from a fresh stream with the same seed, so the mask is fixed across evaluations.

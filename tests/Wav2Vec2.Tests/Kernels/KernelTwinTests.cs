@@ -107,6 +107,12 @@ public sealed class KernelTwinTests
             AssertClose(expected, output, 1e-5f, $"attention (mask: {mask.Length > 0})");
             AttentionKernels.Forward(q, k, v, mask, s, scale, DropoutMask.None, [], output);   // inference: scratch per head
             AssertClose(expected, output, 1e-5f, $"attention without kept probabilities (mask: {mask.Length > 0})");
+            float[] bias = RandomArray((int)s.ProbabilityCount, 7);   // an additive (batch, heads, t, t) bias, as WavLM's
+            AttentionKernels.Forward(q, k, v, mask, s, scale, DropoutMask.None, probabilities, output, bias);
+            AttentionKernels.ForwardReference(q, k, v, mask, s, scale, expected, bias);
+            AssertClose(expected, output, 1e-5f, $"attention with a bias (mask: {mask.Length > 0})");
+            AttentionKernels.Forward(q, k, v, mask, s, scale, DropoutMask.None, [], output, bias);
+            AssertClose(expected, output, 1e-5f, $"attention with a bias, inference blocks (mask: {mask.Length > 0})");
         }
     }
 
