@@ -113,6 +113,27 @@ public sealed class GradientCheckTests
     }
 
     [TestMethod]
+    [ChecksGradientOf(nameof(Ops.RelativePositionBias))]
+    public void RelativePositionBias() => GradientChecker.Check("RelativePositionBias",
+        t => Ops.RelativePositionBias(t[0], length: 12, maxDistance: 20), [RandomTensor(35, 32, 3)]);
+
+    [TestMethod]
+    [ChecksGradientOf(nameof(Ops.GatedPositionBias))]
+    public void GatedPositionBias() => GradientChecker.Check("GatedPositionBias",
+        t => Ops.GatedPositionBias(t[0], heads: 2, t[1], t[2], t[3], t[4]),
+        [RandomTensor(36, 2, 5, 6), RandomTensor(37, 8, 3), RandomTensor(38, 8), RandomTensor(39, 2), RandomTensor(40, 2, 5, 5)]);
+
+    [TestMethod]
+    [DataRow(320, 800, new[] { -5000, -800, -799, -200, -100, -81, -80, -79, -1, 0, 1, 79, 80, 81, 100, 200, 799, 800, 5000 },
+        new[] { 159, 159, 159, 111, 87, 80, 80, 79, 1, 0, 161, 239, 240, 240, 247, 271, 319, 319, 319 })]
+    [DataRow(32, 20, new[] { -30, -9, -8, -7, -1, 0, 1, 7, 8, 9, 30 }, new[] { 15, 9, 8, 7, 1, 0, 17, 23, 24, 25, 31 })]
+    public void RelativeBucketsAreHuggingFacesWavLmBuckets(int buckets, int maxDistance, int[] offsets, int[] expected)
+    {
+        // Expected: Hugging Face's _relative_positions_bucket semantics evaluated in PyTorch 1.13 (float32 logarithm).
+        CollectionAssert.AreEqual(expected, offsets.Select(o => Ops.RelativeBucket(o, buckets, maxDistance)).ToArray());
+    }
+
+    [TestMethod]
     [ChecksGradientOf(nameof(Ops.Attention))]
     public void AttentionWithDropoutUsesTheSameMaskInBackward()
     {
