@@ -12,11 +12,12 @@ internal static class BenchmarkApp
         Benchmarks:
           gemm M N K     C = A(MxK) * B(KxN), float32, all cores; prints gflops=<median GFLOP/s>
                          (a wav2vec 2.0 feed-forward shape is 499 3072 768)
-          forward [--preset base|large|tiny] [--seconds S]
+          forward [--preset base|large|tiny] [--seconds S] [--family hubert|data2vec-audio|wavlm]
                          backbone inference on S seconds of 16 kHz audio (default base, 10 s); prints
                          median_s=<seconds>; --reference: torchaudio wav2vec2_base in Debian's PyTorch;
                          --reference-ort: the same weights exported to ONNX (tools/export_onnx.py, cached)
-                         and run by ONNX Runtime in this process, interleaved with ours
+                         and run by ONNX Runtime in this process, interleaved with ours; --family: the
+                         preset's size as that family against wav2vec2, interleaved (family_ratio)
           features [--preset base] [--seconds S]
                          chunked feature extraction of an S-second recording (default 600) in one run;
                          prints peak_rss_mb=<MB> and the real-time factor

@@ -20,12 +20,9 @@ internal static class ForwardBenchmark
         model.Train(false);
         int samples = (int)(seconds * 16000);
         Tensor input = Tensor.FromArray(BenchmarkApp.NoiseAudio(samples, 1), 1, samples);
-        void Step()
-        {
-            using var arena = new TensorArena();
-            using var _ = Tape.NoGrad();
-            model.Forward(input);
-        }
+        Action Step = Forward(model, input);
+        if (options.Named.TryGetValue("family", out string? family))
+            return CompareFamily(options, config, family, Step, input);
         if (options.Profile)
         {
             ProfileReport.Run($"forward preset={preset} seconds={BenchmarkApp.Format(seconds)}", Step, options.Runs);
@@ -50,6 +47,42 @@ internal static class ForwardBenchmark
             line += $" reference_median_s={BenchmarkApp.Format(reference)} ratio={BenchmarkApp.Format(median / reference)}";
         }
         Console.WriteLine($"{line} median_s={BenchmarkApp.Format(median)}");
+        return 0;
+    }
+
+    private static Action Forward(Wav2Vec2Model model, Tensor input) => () =>
+    {
+        using var arena = new TensorArena();
+        using var _ = Tape.NoGrad();
+        model.Forward(input);
+    };
+
+    // --family F: the preset's architecture as family F (e.g. WavLM Base+ is BASE with the gated relative position
+    // bias) against the wav2vec2 model of the same size, interleaved in one process.
+    private static int CompareFamily(BenchmarkOptions options, Wav2Vec2Config config, string family, Action wav2vec2, Tensor input)
+    {
+        Wav2Vec2Config other = config.Clone();
+        other.ModelType = family;
+        try
+        {
+            other.Validate("--family");
+        }
+        catch (InvalidDataException e)
+        {
+            throw new BenchmarkUsageException(e.Message);
+        }
+        var model = new Wav2Vec2Model(other, new RandomSource(0));
+        model.Train(false);
+        Action step = Forward(model, input);
+        if (options.Profile)
+        {
+            ProfileReport.Run($"forward preset={options.Preset} family={family}", step, options.Runs);
+            return 0;
+        }
+        double[] medians = BenchmarkApp.InterleavedMedians(options.Runs, wav2vec2, step);
+        Console.WriteLine($"forward preset={options.Preset} seconds={BenchmarkApp.Format(options.Seconds(10))} threads={options.Threads} " +
+                          $"family={family} family_median_s={BenchmarkApp.Format(medians[1])} wav2vec2_median_s={BenchmarkApp.Format(medians[0])} " +
+                          $"family_ratio={BenchmarkApp.Format(medians[1] / medians[0])}");
         return 0;
     }
 

@@ -1,8 +1,9 @@
 // Voice/accent classification with wav2vec 2.0 features in an ML.NET pipeline.
 // Data: bash tools/make-voice-dataset.sh voices        (espeak-ng voices; labels.tsv + clips/)
 // Run:  dotnet run -c Release -- voices [MODEL_DIR] [--sweep] [--pretrain UNLABELED_DIR UPDATES] [--finetune UPDATES]
-// MODEL_DIR is a Hugging Face wav2vec 2.0 directory (e.g. facebook/wav2vec2-base); without one, a randomly
-// initialised BASE model is made, so the program runs with no download (real weights classify better).
+// MODEL_DIR is a Hugging Face directory or repo id of any family (facebook/wav2vec2-base, microsoft/wavlm-base-plus,
+// facebook/hubert-base-ls960, facebook/data2vec-audio-base); without one, a randomly initialised BASE-sized model of
+// --family (default wav2vec2) is made, so the program runs with no download (real weights classify better).
 // --pretrain first pre-trains MODEL_DIR on the clips of UNLABELED_DIR (labels unread; make-voice-dataset.sh with
 // another seed gives other sentences from the same voices); --finetune also fine-tunes the model into the classifier.
 using Microsoft.ML;
@@ -14,7 +15,8 @@ using Wav2Vec2.Models;
 using Wav2Vec2.Tensors;
 
 string dataDir = args.Length > 0 ? args[0] : "voices";
-string modelDir = args.Length > 1 && !args[1].StartsWith("--") ? args[1] : RandomBaseModel();
+int family = Array.IndexOf(args, "--family");
+string modelDir = args.Length > 1 && !args[1].StartsWith("--") ? args[1] : RandomBaseModel(family >= 0 ? args[family + 1] : "wav2vec2");
 
 var mlContext = new MLContext(seed: 0);
 mlContext.Log += (_, e) => { if (e.Source.StartsWith("Wav2Vec2") && e.Kind != ChannelMessageKind.Trace) Console.WriteLine(e.RawMessage); };
@@ -91,11 +93,13 @@ if (finetune >= 0)
     mlContext.Model.SaveWav2Vec2(fineTuned, data.Schema, "voice-classifier-finetuned.zip");   // the fine-tuned weights inside
 }
 
-static string RandomBaseModel()
+static string RandomBaseModel(string family)
 {
-    string directory = Path.Combine(Path.GetTempPath(), "wav2vec2-base-random");
+    string directory = Path.Combine(Path.GetTempPath(), $"{family}-base-random");
+    Wav2Vec2Config config = Wav2Vec2Config.Preset("base");
+    config.ModelType = family;   // e.g. "wavlm": BASE's layout with WavLM's gated relative position bias (WavLM Base+)
     if (!File.Exists(Path.Combine(directory, "config.json")))
-        new Wav2Vec2Model(Wav2Vec2Config.Preset("base"), new RandomSource(0)).SavePretrained(directory);
+        new Wav2Vec2Model(config, new RandomSource(0)).SavePretrained(directory);
     return directory;
 }
 

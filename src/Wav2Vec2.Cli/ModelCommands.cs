@@ -211,6 +211,8 @@ internal static class ModelCommands
             output.WriteLine(c.ModelType == "data2vec-audio"
                 ? $"positional:   {c.NumConvPosEmbeddings} convolutions of width {c.ConvPosKernelSize}, {c.NumConvPosEmbeddingGroups} groups"
                 : $"positional:   conv kernel {c.NumConvPosEmbeddings}, {c.NumConvPosEmbeddingGroups} groups");
+            if (c.ModelType == "wavlm")
+                output.WriteLine($"attention:    gated relative position bias, {c.NumBuckets} buckets to distance {c.MaxBucketDistance}");
             if (c.ModelType == "wav2vec2")
                 output.WriteLine($"quantizer:    {c.NumCodevectorGroups} x {c.NumCodevectorsPerGroup} codevectors, dim {c.CodevectorDim}");
             output.WriteLine($"head:         {summary.Head switch { "CTC" => $"CTC, vocab_size {c.VocabSize}", "none" => "none (backbone only)", string h => h }}");

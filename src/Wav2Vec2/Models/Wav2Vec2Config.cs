@@ -33,15 +33,16 @@ public sealed class Wav2Vec2Config
     };
 
     /// <summary>The families this config describes (Hugging Face's model_type).</summary>
-    internal static readonly string[] Families = ["wav2vec2", "hubert", "data2vec-audio"];
+    internal static readonly string[] Families = ["wav2vec2", "hubert", "data2vec-audio", "wavlm"];
 
     /// <summary>
-    /// The family, Hugging Face's model_type: "wav2vec2", "hubert" or "data2vec-audio". HuBERT is the same backbone with
+    /// The family, Hugging Face's model_type: "wav2vec2", "hubert", "data2vec-audio" or "wavlm". HuBERT is the same backbone with
     /// other pre-training targets: its feature projection may go without its layer norm (<see cref="FeatProjLayerNorm"/>)
     /// and its checkpoints name the backbone "hubert.". data2vec-audio has a layer-norm conv encoder and a positional
     /// embedding of <see cref="NumConvPosEmbeddings"/> plain grouped convolutions of width <see cref="ConvPosKernelSize"/>,
-    /// each followed by a layer norm without parameters and GELU; its backbone is "data2vec_audio.". Only wav2vec2 has
-    /// a pre-training head here.
+    /// each followed by a layer norm without parameters and GELU; its backbone is "data2vec_audio.". WavLM adds a gated
+    /// relative position bias to every layer's attention scores (<see cref="NumBuckets"/>, <see cref="MaxBucketDistance"/>);
+    /// its backbone is "wavlm.". Only wav2vec2 has a pre-training head here.
     /// </summary>
     public string ModelType { get; set; } = "wav2vec2";
 
@@ -57,6 +58,15 @@ public sealed class Wav2Vec2Config
     /// </summary>
     public int? AdapterAttnDim { get; set; }
 
+    /// <summary>WavLM's num_buckets: relative-offset buckets of the position bias (half per direction).</summary>
+    public int NumBuckets { get; set; } = 320;
+
+    /// <summary>WavLM's max_bucket_distance: offsets from here on share the last bucket.</summary>
+    public int MaxBucketDistance { get; set; } = 800;
+
+    /// <summary>Whether attention adds WavLM's gated relative position bias.</summary>
+    internal bool GatedRelativePositionBias => ModelType == "wavlm";
+
     /// <summary>data2vec-audio's conv_pos_kernel_size: the width of each positional convolution.</summary>
     public int ConvPosKernelSize { get; set; } = 19;
 
@@ -67,7 +77,7 @@ public sealed class Wav2Vec2Config
     internal bool ProjectionLayerNorm => ModelType != "hubert" || FeatProjLayerNorm;
 
     /// <summary>The family's class-name prefix in Hugging Face's architectures ("Wav2Vec2ForCTC", "HubertForCTC").</summary>
-    internal string ClassPrefix => ModelType switch { "hubert" => "Hubert", "data2vec-audio" => "Data2VecAudio", _ => "Wav2Vec2" };
+    internal string ClassPrefix => ModelType switch { "hubert" => "Hubert", "data2vec-audio" => "Data2VecAudio", "wavlm" => "WavLM", _ => "Wav2Vec2" };
 
     /// <summary>
     /// The model class the weights belong to (Hugging Face's architectures, e.g. ["Wav2Vec2ForCTC"]); written by
@@ -355,6 +365,11 @@ public sealed class Wav2Vec2Config
             Fail("pad_token_id", $"({PadTokenId}) must be a token id below vocab_size ({VocabSize})");
         if (Id2Label != null && (Id2Label.Count == 0 || Enumerable.Range(0, Id2Label.Count).Any(i => !Id2Label.ContainsKey(i.ToString(CultureInfo.InvariantCulture)))))
             Fail("id2label", $"must map the ids 0 to n - 1 to names, got keys [{string.Join(", ", Id2Label.Keys)}]");
+        // WavLM's buckets: half per direction, exact below a quarter, logarithmic from there to max_bucket_distance.
+        if (GatedRelativePositionBias && NumBuckets < 4)
+            Fail("num_buckets", $"must be at least 4, got {NumBuckets}");
+        if (GatedRelativePositionBias && MaxBucketDistance <= NumBuckets / 4)
+            Fail("max_bucket_distance", $"({MaxBucketDistance}) must exceed a quarter of num_buckets ({NumBuckets})");
         if (Unknown?.TryGetValue("add_adapter", out JsonElement adapter) == true && adapter.ValueKind == JsonValueKind.True)
             Fail("add_adapter", "is not supported (adapter layers)");
     }

@@ -215,7 +215,7 @@ public sealed partial class Wav2Vec2Model
         private readonly PositionalEmbedding _positional;
         private readonly LayerNorm _layerNorm;
         private readonly ModuleList<EncoderLayer> _layers;
-        private readonly bool _stable;
+        private readonly bool _stable, _sharedPositionBias;
         private readonly float _dropout, _layerDrop;
 
         public TransformerEncoder(Wav2Vec2Config config, RandomSource random)
@@ -225,7 +225,8 @@ public sealed partial class Wav2Vec2Model
             _positional = AddModule("pos_conv_embed", PositionalEmbedding.Create(config, random));
             _layerNorm = AddModule("layer_norm", new LayerNorm(config.HiddenSize, config.LayerNormEps));
             _layers = AddModule("layers", new ModuleList<EncoderLayer>(Enumerable.Range(0, config.NumHiddenLayers)
-                .Select(_ => new EncoderLayer(config, random))));
+                .Select(i => new EncoderLayer(config, random, first: i == 0))));
+            _sharedPositionBias = config.GatedRelativePositionBias;
         }
 
         public Tensor Forward(Tensor hidden, bool[]? keyPadding, int stopAfter, List<Tensor>? hiddenStates,
@@ -240,16 +241,18 @@ public sealed partial class Wav2Vec2Model
                 return Dropout(_stable ? x : _layerNorm.Forward(x), _dropout, random);
             });
             hiddenStates?.Add(hidden);
+            // WavLM: the first layer's relative position bias, shared by every layer (each gates it its own way).
+            Tensor? positionBias = _sharedPositionBias && stopAfter > 0 ? _layers[0].PositionBias(hidden.Size(1)) : null;
             for (int i = 0; i < stopAfter; i++)
             {
-                // Layer drop (training only): skipping keeps the residual stream as it is.
-                bool skip = Training && _layerDrop > 0 && random.NextUniform() < _layerDrop;
+                // Layer drop (training only): skipping keeps the residual stream as it is (WavLM never drops the first).
+                bool skip = Training && _layerDrop > 0 && random.NextUniform() < _layerDrop && !(_sharedPositionBias && i == 0);
                 EncoderLayer layer = _layers[i];
                 Tensor x = hidden;
                 bool finalNorm = _stable && i == _layers.Count - 1;
                 hidden = InferenceStage.Run(() =>
                 {
-                    Tensor y = skip ? x : layer.Forward(x, keyPadding, random);
+                    Tensor y = skip ? x : layer.Forward(x, keyPadding, random, positionBias);
                     return finalNorm ? _layerNorm.Forward(y) : y;
                 });
                 hiddenStates?.Add(hidden);
@@ -267,10 +270,10 @@ public sealed partial class Wav2Vec2Model
         private readonly float _dropout;
         private readonly bool _stable;
 
-        public EncoderLayer(Wav2Vec2Config config, RandomSource random)
+        public EncoderLayer(Wav2Vec2Config config, RandomSource random, bool first)
         {
             (_dropout, _stable) = (config.HiddenDropout, config.DoStableLayerNorm);
-            _attention = AddModule("attention", new SelfAttention(config, random));
+            _attention = AddModule("attention", new SelfAttention(config, random, first));
             _layerNorm = AddModule("layer_norm", new LayerNorm(config.HiddenSize, config.LayerNormEps));
             _feedForward = AddModule("feed_forward", new FeedForward(config, random));
             _finalLayerNorm = AddModule("final_layer_norm", new LayerNorm(config.HiddenSize, config.LayerNormEps));
@@ -279,19 +282,22 @@ public sealed partial class Wav2Vec2Model
                 _adapter = AddModule("adapter_layer", new AttentionAdapter(config.HiddenSize, adapterDim, random));
         }
 
-        public Tensor Forward(Tensor x, bool[]? keyPadding, RandomSource random)
+        /// <summary>WavLM's relative position bias (heads, length, length) from this (the first) layer's embedding.</summary>
+        public Tensor PositionBias(int length) => _attention.PositionBias(length);
+
+        public Tensor Forward(Tensor x, bool[]? keyPadding, RandomSource random, Tensor? positionBias)
         {
             using var _ = StageProfiler.Enter("residual, dropout");
             if (_stable)
             {
                 // Pre-LN: x + Attn(LN(x)), then + FF(LN(.)).
-                Tensor attended = Dropout(_attention.Forward(_layerNorm.Forward(x), keyPadding, random), _dropout, random);
+                Tensor attended = Dropout(_attention.Forward(_layerNorm.Forward(x), keyPadding, random, positionBias), _dropout, random);
                 x = Ops.Add(x, attended);
                 x = Ops.Add(x, _feedForward.Forward(_finalLayerNorm.Forward(x), random));
                 return _adapter == null ? x : Ops.Add(x, _adapter.Forward(x));
             }
             // Post-LN: LN(x + Attn(x)), then LN(. + FF(.)).
-            x = _layerNorm.Forward(Ops.Add(x, Dropout(_attention.Forward(x, keyPadding, random), _dropout, random)));
+            x = _layerNorm.Forward(Ops.Add(x, Dropout(_attention.Forward(x, keyPadding, random, positionBias), _dropout, random)));
             return _finalLayerNorm.Forward(Ops.Add(x, _feedForward.Forward(x, random)));
         }
     }
@@ -318,10 +324,11 @@ public sealed partial class Wav2Vec2Model
     private sealed class SelfAttention : Module
     {
         private readonly Nn.Linear _k, _v, _q, _out;
+        private readonly WavLmGate? _gate;
         private readonly int _heads;
         private readonly float _dropout;
 
-        public SelfAttention(Wav2Vec2Config config, RandomSource random)
+        public SelfAttention(Wav2Vec2Config config, RandomSource random, bool first)
         {
             int h = config.HiddenSize;
             float std = config.InitializerRange;
@@ -330,14 +337,68 @@ public sealed partial class Wav2Vec2Model
             _v = AddModule("v_proj", new Nn.Linear(h, h, random, normalStd: std));
             _q = AddModule("q_proj", new Nn.Linear(h, h, random, normalStd: std));
             _out = AddModule("out_proj", new Nn.Linear(h, h, random, normalStd: std));
+            if (config.GatedRelativePositionBias)
+                _gate = new WavLmGate(this, config, first, random);
         }
 
-        public Tensor Forward(Tensor x, bool[]? keyPadding, RandomSource random)
+        public Tensor PositionBias(int length) => _gate!.PositionBias(length);
+
+        // WavLM (positionBias given): the bias, gated from this attention's input, is added to the scores.
+        public Tensor Forward(Tensor x, bool[]? keyPadding, RandomSource random, Tensor? positionBias)
         {
             using var _ = StageProfiler.Enter("attention");
+            Tensor? bias = positionBias == null ? null : _gate!.Gated(x, _heads, positionBias);
             return _out.Forward(Ops.Attention(_q.Forward(x), _k.Forward(x), _v.Forward(x), _heads, keyPadding,
-                Training ? _dropout : 0f, random));
+                Training ? _dropout : 0f, random, bias));
         }
+
+        public Parameter Register(string name, params int[] shape) => AddParameter(name, shape);
+
+        public T Register<T>(string name, T module) where T : Module => AddModule(name, module);
+    }
+
+    /// <summary>
+    /// WavLM's gated relative position bias, its parameters under Hugging Face's names inside the attention module:
+    /// gru_rel_pos_const (1, heads, 1, 1), gru_rel_pos_linear (head_dim -> 8) and, in the first layer only,
+    /// rel_attn_embed (num_buckets x heads).
+    /// </summary>
+    private sealed class WavLmGate
+    {
+        private readonly Parameter _constant;
+        private readonly Nn.Linear _linear;
+        private readonly Parameter? _embedding;
+        private readonly int _maxDistance;
+
+        public WavLmGate(SelfAttention attention, Wav2Vec2Config config, bool first, RandomSource random)
+        {
+            int heads = config.NumAttentionHeads;
+            _constant = attention.Register("gru_rel_pos_const", 1, heads, 1, 1);
+            _constant.Span.Fill(1f);
+            _linear = attention.Register("gru_rel_pos_linear", new Nn.Linear(config.HiddenSize / heads, 8, random));
+            if (first)
+            {
+                _embedding = attention.Register("rel_attn_embed", new EmbeddingWeight(config.NumBuckets, heads, random)).Weight;
+            }
+            _maxDistance = config.MaxBucketDistance;
+        }
+
+        public Tensor PositionBias(int length) => Ops.RelativePositionBias(
+            _embedding ?? throw new InvalidOperationException("only the first layer holds rel_attn_embed"), length, _maxDistance);
+
+        public Tensor Gated(Tensor x, int heads, Tensor positionBias) =>
+            Ops.GatedPositionBias(x, heads, _linear.Weight, _linear.Bias!, _constant, positionBias);
+    }
+
+    /// <summary>An embedding table's parameter under Hugging Face's name (weight), normally initialised.</summary>
+    private sealed class EmbeddingWeight : Module
+    {
+        public EmbeddingWeight(int rows, int columns, RandomSource random)
+        {
+            Weight = AddParameter("weight", rows, columns);
+            Init.Normal(Weight, 1f, random);
+        }
+
+        public Parameter Weight { get; }
     }
 
     private sealed class FeedForward : Module

@@ -53,34 +53,37 @@ public sealed class FinetuneCliTests : TempDirectoryTest
     }
 
     [TestMethod]
-    public void AHubertCheckpointIsInspectedTranscribedAndFineTuned()
+    [DataRow("hubert_post_ln", "hubert", "Hubert", "family:       hubert (feature projection layer norm yes)")]
+    [DataRow("wavlm", "wavlm", "WavLM", "attention:    gated relative position bias, 64 buckets to distance 100")]
+    public void AnotherFamilysCheckpointIsInspectedTranscribedAndFineTuned(string fixture, string family, string classPrefix, string inspected)
     {
-        string hubert = FixturePath("models", "hubert_post_ln");
-        var (code, output, error) = Run("inspect", "--model", hubert);
+        string checkpoint = FixturePath("models", fixture);
+        var (code, output, error) = Run("inspect", "--model", checkpoint);
         Assert.AreEqual(0, code, error);
-        StringAssert.Contains(output, "family:       hubert (feature projection layer norm yes)");
-        Assert.IsFalse(output.Contains("quantizer:"), "HuBERT has no quantizer");
-        (code, output, error) = Run("transcribe", "--model", hubert, "--audio", FixturePath("reference_audio.wav"));
+        StringAssert.Contains(output, $"family:       {family}");
+        StringAssert.Contains(output, inspected);
+        Assert.IsFalse(output.Contains("quantizer:"), $"{family} has no quantizer");
+        (code, output, error) = Run("transcribe", "--model", checkpoint, "--audio", FixturePath("reference_audio.wav"));
         Assert.AreEqual(0, code, error);
 
-        // A CTC fine-tuning run from the HuBERT backbone: its vocabulary is this corpus's, the saved model is a HubertForCTC.
+        // A CTC fine-tuning run from the backbone: its vocabulary is this corpus's, the saved model is the family's ForCTC.
         string init = Path.Combine(TempDirectory, "init");
-        Wav2Vec2Model.FromPretrained(hubert, strict: false, out _).SavePretrained(init);
+        Wav2Vec2Model.FromPretrained(checkpoint, strict: false, out _).SavePretrained(init);
         string train = ToneCorpus(Path.Combine(TempDirectory, "train"), ["HELLO", "WORLD", "OLD LORE"]);
         string run = Path.Combine(TempDirectory, "run");
         (code, output, error) = Run("finetune", "--init", init, "--train", train, "--out", run, "--preset", "tiny",
             "--max-tokens", "64000", "--max-updates", "2", "--freeze-updates", "1");
         Assert.AreEqual(0, code, error + output);
         string config = File.ReadAllText(Path.Combine(run, "final", "config.json"));
-        StringAssert.Contains(config, "\"HubertForCTC\"");
-        StringAssert.Contains(config, "\"model_type\": \"hubert\"");
-        Assert.AreEqual("hubert", Wav2Vec2ForCtc.FromPretrained(Path.Combine(run, "final")).Config.ModelType);
+        StringAssert.Contains(config, $"\"{classPrefix}ForCTC\"");
+        StringAssert.Contains(config, $"\"model_type\": \"{family}\"");
+        Assert.AreEqual(family, Wav2Vec2ForCtc.FromPretrained(Path.Combine(run, "final")).Config.ModelType);
     }
 
     [TestMethod]
     [DataRow("no-transcripts", "no transcripts (*.trans.txt files in the LibriSpeech layout)")]
     [DataRow("outside-vocabulary", "1-2-0001.wav: transcript has characters outside the vocabulary: 'X'")]
-    [DataRow("not-wav2vec2", "model_type is \"wavlm\", not a family this library reads (wav2vec2, hubert, data2vec-audio)")]
+    [DataRow("not-wav2vec2", "model_type is \"unispeech\", not a family this library reads (wav2vec2, hubert, data2vec-audio, wavlm)")]
     [DataRow("no-config", "no config.json (not a Hugging Face model directory)")]
     public void FinetuneUserErrorsPrintOneLineAndLeaveNoRunDirectory(string scenario, string expected)
     {
@@ -97,7 +100,7 @@ public sealed class FinetuneCliTests : TempDirectoryTest
                 extra = ["--vocab", Path.Combine(TempDirectory, "vocab")];
                 break;
             case "not-wav2vec2":
-                File.WriteAllText(Path.Combine(init, "config.json"), """{"model_type": "wavlm"}""");
+                File.WriteAllText(Path.Combine(init, "config.json"), """{"model_type": "unispeech"}""");
                 break;
             case "no-config":
                 File.Delete(Path.Combine(init, "config.json"));

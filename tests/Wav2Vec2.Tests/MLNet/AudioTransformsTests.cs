@@ -51,15 +51,17 @@ public sealed class AudioTransformsTests : TempDirectoryTest
     }
 
     [TestMethod]
-    public void AHubertModelGivesFeaturesAsTheCoreLibraryDoes()
+    [DataRow("hubert_stable")]
+    [DataRow("wavlm_stable")]
+    public void AnotherFamilysModelGivesFeaturesAsTheCoreLibraryDoes(string fixture)
     {
         var ml = new MLContext(seed: 0);
         List<ClipRow> rows = MLNetTestData.WriteTones(TempDirectory, classes: 1, perClass: 2);
         IDataView data = ml.Data.LoadFromEnumerable(rows);
-        string hubert = FixturePath("models", "hubert_stable");
-        var features = MLNetTestData.Column(ml.Transforms.Wav2Vec2Features("Features", "Path", hubert, layer: 2, audioFolder: TempDirectory)
+        string checkpoint = FixturePath("models", fixture);
+        var features = MLNetTestData.Column(ml.Transforms.Wav2Vec2Features("Features", "Path", checkpoint, layer: 2, audioFolder: TempDirectory)
             .Fit(data).Transform(data), "Features");
-        var model = Wav2Vec2Model.FromPretrained(hubert);
+        var model = Wav2Vec2Model.FromPretrained(checkpoint);
         for (int i = 0; i < rows.Count; i++)
         {
             Tensor frames = model.ExtractFeatures(AudioFile.Read(Path.Combine(TempDirectory, rows[i].Path)), layer: 2);

@@ -14,6 +14,7 @@ public sealed class ModelFamilyTests : TempDirectoryTest
     [TestMethod]
     [DataRow("hubert_post_ln", "hubert", "hubert.", "Hubert")]
     [DataRow("data2vec_audio", "data2vec-audio", "data2vec_audio.", "Data2VecAudio")]
+    [DataRow("wavlm", "wavlm", "wavlm.", "WavLM")]
     public void AModelRoundTripsUnderHuggingFacesNames(string fixture, string family, string prefix, string classPrefix)
     {
         var model = Wav2Vec2ForCtc.FromPretrained(FixturePath("models", fixture));
@@ -55,11 +56,15 @@ public sealed class ModelFamilyTests : TempDirectoryTest
     [TestMethod]
     public void UnknownFamiliesAndHubertPreTrainingAreRefused()
     {
-        StringAssert.Contains(Assert.ThrowsExactly<InvalidDataException>(() => Wav2Vec2Config.FromJson("""{"model_type": "wavlm"}""", "x/config.json")).Message,
-            "x/config.json: model_type is \"wavlm\", not a family this library reads (wav2vec2, hubert, data2vec-audio)");
+        StringAssert.Contains(Assert.ThrowsExactly<InvalidDataException>(() => Wav2Vec2Config.FromJson("""{"model_type": "unispeech"}""", "x/config.json")).Message,
+            "x/config.json: model_type is \"unispeech\", not a family this library reads (wav2vec2, hubert, data2vec-audio, wavlm)");
         StringAssert.Contains(Assert.ThrowsExactly<InvalidDataException>(() => Wav2Vec2Config.FromJson("""{"model_type": "hubert", "conv_pos_batch_norm": true}""", "c.json")).Message,
             "conv_pos_batch_norm is true");
-        foreach (string family in new[] { "hubert", "data2vec-audio" })
+        StringAssert.Contains(Assert.ThrowsExactly<InvalidDataException>(() => Wav2Vec2Config.FromJson("""{"model_type": "wavlm", "num_buckets": 2}""", "c.json")).Message,
+            "c.json: num_buckets must be at least 4, got 2");
+        StringAssert.Contains(Assert.ThrowsExactly<InvalidDataException>(() => Wav2Vec2Config.FromJson("""{"model_type": "wavlm", "num_buckets": 64, "max_bucket_distance": 16}""", "c.json")).Message,
+            "c.json: max_bucket_distance (16) must exceed a quarter of num_buckets (64)");
+        foreach (string family in new[] { "hubert", "data2vec-audio", "wavlm" })
         {
             Wav2Vec2Config config = TinyConfig();
             config.ModelType = family;

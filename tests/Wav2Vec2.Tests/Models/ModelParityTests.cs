@@ -10,7 +10,9 @@ namespace Wav2Vec2.Tests.Models;
 /// Layer-by-layer parity with torchaudio models exported as Hugging Face checkpoints (tools/export_reference.py):
 /// a post-LN group-norm model in model.safetensors and a pre-LN layer-norm model in pytorch_model.bin, and the same two
 /// layouts as HuBERT checkpoints (torchaudio's hubert_base and hubert_large builders are these models); data2vec-audio
-/// (tools/export_data2vec_reference.py: torchaudio's model with data2vec-audio's positional embedding written in PyTorch).
+/// (tools/export_data2vec_reference.py: torchaudio's model with data2vec-audio's positional embedding written in PyTorch);
+/// WavLM in both layouts (tools/export_wavlm_reference.py: torchaudio's model with WavLM's gated relative position bias
+/// written in PyTorch).
 /// </summary>
 [TestClass]
 public sealed class ModelParityTests
@@ -23,6 +25,8 @@ public sealed class ModelParityTests
     [DataRow("hubert_post_ln")]
     [DataRow("hubert_stable")]
     [DataRow("data2vec_audio")]
+    [DataRow("wavlm")]
+    [DataRow("wavlm_stable")]
     public void EveryHiddenStateAndTheLogitsMatchTorchaudio(string name)
     {
         var model = Wav2Vec2ForCtc.FromPretrained(FixturePath("models", name));
@@ -47,6 +51,8 @@ public sealed class ModelParityTests
     [DataRow("hubert_post_ln")]
     [DataRow("hubert_stable")]
     [DataRow("data2vec_audio")]
+    [DataRow("wavlm")]
+    [DataRow("wavlm_stable")]
     public void ExtractFeaturesOfAnyLayerMatchesTheReference(string name)
     {
         var model = Wav2Vec2Model.FromPretrained(FixturePath("models", name), strict: true, out LoadReport report);

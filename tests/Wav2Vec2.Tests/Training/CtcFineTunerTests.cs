@@ -225,7 +225,7 @@ public sealed class CtcFineTunerTests : TempDirectoryTest
         File.WriteAllText(Path.Combine(bert, "config.json"), """{"model_type": "bert", "hidden_size": 64}""");
         var vocabulary = CtcTokenizer.FromTranscripts(["A"]);
         StringAssert.Contains(Assert.ThrowsExactly<InvalidDataException>(() => CtcFineTuner.CreateModel(bert, vocabulary, Overfit(1), out _)).Message,
-            "model_type is \"bert\", not a family this library reads (wav2vec2, hubert, data2vec-audio)");
+            "model_type is \"bert\", not a family this library reads (wav2vec2, hubert, data2vec-audio, wavlm)");
         string partial = Path.Combine(TempDirectory, "partial");
         var model = new Wav2Vec2Model(PreTrainableConfig(), new RandomSource(1));
         model.SavePretrained(partial);

@@ -61,6 +61,29 @@ public sealed class SequenceClassificationTrainerTests : TempDirectoryTest
     }
 
     [TestMethod]
+    public void AWavLmBackboneLearnsThePitchesThroughItsGatedPositionBias()
+    {
+        (AudioDataset data, _) = Setup();
+        Wav2Vec2Config config = PreTrainableConfig();
+        (config.ModelType, config.NumBuckets, config.MaxBucketDistance) = ("wavlm", 32, 64);
+        string backbone = Path.Combine(TempDirectory, "wavlm");
+        new Wav2Vec2Model(config, new RandomSource(5)).SavePretrained(backbone);
+        IReadOnlyList<string> classes = SequenceClassificationTrainer.CollectLabels(data);
+        var model = SequenceClassificationTrainer.CreateModel(backbone, classes, Quick(60), out _);
+        float[] Named(Wav2Vec2ForSequenceClassification m, string name) => m.NamedTensors().Single(t => t.Name == name).Tensor.ToArray();
+        const string Embedding = "wavlm.encoder.layers.0.attention.rel_attn_embed.weight", Gate = "wavlm.encoder.layers.1.attention.gru_rel_pos_linear.weight";
+        float[] embeddingBefore = Named(model, Embedding), gateBefore = Named(model, Gate);
+        var trainer = new SequenceClassificationTrainer(model, Quick(60), Path.Combine(TempDirectory, "run"));
+        trainer.Train(data);
+        Assert.AreEqual(1.0, trainer.Evaluate(data).Metrics["accuracy"]);
+
+        var final = Wav2Vec2ForSequenceClassification.FromPretrained(Path.Combine(TempDirectory, "run", "final"));
+        StringAssert.Contains(File.ReadAllText(Path.Combine(TempDirectory, "run", "final", "config.json")), "\"WavLMForSequenceClassification\"");
+        CollectionAssert.AreNotEqual(embeddingBefore, Named(final, Embedding), "the shared bucket embedding is trained");
+        CollectionAssert.AreNotEqual(gateBefore, Named(final, Gate), "a later layer's gate is trained");
+    }
+
+    [TestMethod]
     public void ResumingIsExactlyTheSameAsTrainingStraightThrough()
     {
         (AudioDataset data, string pretrained) = Setup();
