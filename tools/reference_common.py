@@ -79,11 +79,11 @@ def load_torchaudio_model(directory):
     return model, config, state
 
 
-def reference_outputs(model, audio, stable):
-    """Hugging Face-style outputs of a torchaudio wav2vec2_model on a recording: input_values (normalised), extract_features,
-    hidden_states.N and logits, checked against torchaudio's own forward."""
+def reference_outputs(model, audio, stable, normalize=True):
+    """Hugging Face-style outputs of a torchaudio wav2vec2_model on a recording: input_values (normalised unless
+    normalize is false), extract_features, hidden_states.N and logits, checked against torchaudio's own forward."""
     import torch
-    values = ((audio - audio.mean()) / torch.sqrt(audio.var(unbiased=False) + 1e-7))[None]
+    values = ((audio - audio.mean()) / torch.sqrt(audio.var(unbiased=False) + 1e-7) if normalize else audio)[None]
     ref = {"input_values": values[0]}
     with torch.no_grad():
         feats, _ = model.feature_extractor(values, None)
@@ -95,12 +95,14 @@ def reference_outputs(model, audio, stable):
             hidden.append(h)
         if stable:
             hidden[-1] = model.encoder.transformer.layer_norm(hidden[-1])
-        logits = model.aux(hidden[-1])
-        full, _ = model(values)
-        assert torch.allclose(full, logits, atol=1e-5), "manual pass disagrees with torchaudio's forward"
+        if model.aux is not None:
+            logits = model.aux(hidden[-1])
+            full, _ = model(values)
+            assert torch.allclose(full, logits, atol=1e-5), "manual pass disagrees with torchaudio's forward"
     for i, state in enumerate(hidden):
         ref["hidden_states.%d" % i] = state[0]
-    ref["logits"] = logits[0]
+    if model.aux is not None:
+        ref["logits"] = logits[0]
     return ref
 
 

@@ -10,13 +10,14 @@ using Wav2Vec2.Tensors;
 
 namespace Wav2Vec2.Cli;
 
-/// <summary>The model commands: features, logits, transcribe, init, inspect.</summary>
+/// <summary>The model commands: features, logits, transcribe, init, convert, inspect.</summary>
 internal static class ModelCommands
 {
     internal static Option<string> ModelOption() => new("--model")
     {
-        Description = "Hugging Face model directory (config.json + weights), or a repo id such as facebook/wav2vec2-base-960h " +
-                      "(fetched through the Hugging Face cache; HF_TOKEN, HF_HUB_OFFLINE and the other HF_* variables apply).",
+        Description = "Hugging Face model directory (config.json + weights), a repo id such as facebook/wav2vec2-base-960h " +
+                      "(fetched through the Hugging Face cache; HF_TOKEN, HF_HUB_OFFLINE and the other HF_* variables apply), " +
+                      "or a fairseq wav2vec 2.0 checkpoint (.pt; its dict.ltr.txt beside it), converted once into a cache.",
         Required = true,
     };
 
@@ -185,6 +186,36 @@ internal static class ModelCommands
             var model = new Wav2Vec2Model(Wav2Vec2Config.Preset(parse.GetValue(preset)!), new RandomSource(parse.GetValue(seed)));
             model.SavePretrained(directory);
             output.WriteLine($"{directory}: {parse.GetValue(preset)} model, {model.ParameterCount():N0} parameters");
+            return 0;
+        });
+        return command;
+    }
+
+    public static Command Convert(TextWriter output)
+    {
+        var checkpoint = new Option<string>("--checkpoint") { Description = "fairseq wav2vec 2.0 checkpoint (.pt): pre-trained or CTC fine-tuned.", Required = true };
+        var dictionary = new Option<string?>("--dict") { Description = "The fine-tuning dictionary (dict.ltr.txt); default: the one the checkpoint stores, else dict.ltr.txt beside it." };
+        var outDir = new Option<string>("--out") { Description = "Directory to write (Hugging Face layout).", Required = true };
+        var command = new Command("convert", "Convert a fairseq wav2vec 2.0 checkpoint into a Hugging Face model directory.") { checkpoint, dictionary, outDir };
+        command.SetAction(parse =>
+        {
+            string source = parse.GetValue(checkpoint)!, directory = parse.GetValue(outDir)!;
+            if (!File.Exists(source))
+                throw new CliException($"{source}: no such file");
+            if (File.Exists(directory) || (Directory.Exists(directory) && Directory.EnumerateFileSystemEntries(directory).Any()))
+                throw new CliException($"{directory} already exists and is not an empty directory");
+            try
+            {
+                FairseqCheckpoint.ConvertToHuggingFace(source, directory, parse.GetValue(dictionary));
+            }
+            catch
+            {
+                if (Directory.Exists(directory))
+                    Directory.Delete(directory, recursive: true);
+                throw;
+            }
+            ModelSummary summary = ModelSummary.Read(directory);
+            output.WriteLine($"{directory}: {summary.Head} model, {summary.ParameterCount:N0} parameters, from {source}");
             return 0;
         });
         return command;

@@ -1,8 +1,9 @@
 using Wav2Vec2.IO;
+using Wav2Vec2.Models;
 
 namespace Wav2Vec2.Cli;
 
-/// <summary>Turns --model and --init values (a directory or a Hugging Face repo id) into model directories.</summary>
+/// <summary>Turns --model and --init values (a directory, a Hugging Face repo id or a fairseq .pt) into model directories.</summary>
 internal static class ModelSource
 {
     /// <summary>
@@ -13,6 +14,8 @@ internal static class ModelSource
     {
         if (Directory.Exists(nameOrDirectory))
             return nameOrDirectory;
+        if (FairseqCheckpoint.IsCheckpointFile(nameOrDirectory))
+            return FairseqCheckpoint.Resolve(nameOrDirectory);
         var options = new HubOptions { IncludeLanguageModel = includeLanguageModel };
         return TerminalProgress.Run(report => ModelHub.Resolve(nameOrDirectory, options,
             new TerminalProgress.Sink<HubProgress>(p => report(new(p.File, p.BytesDone, p.TotalBytes)))), bytes: true);

@@ -3,15 +3,16 @@ namespace Wav2Vec2.Fuzz;
 /// <summary>The mutant generators by kind.</summary>
 public static class Mutants
 {
-    /// <summary>The kinds: checkpoint (safetensors and config.json), pickle (torch.save zip), arpa (plain and gzip),
-    /// audio (every format AudioFile reads).</summary>
-    public static readonly string[] Kinds = ["checkpoint", "pickle", "arpa", "audio"];
+    /// <summary>The kinds: checkpoint (safetensors and config.json), pickle (torch.save zip), fairseq (.pt in both
+    /// torch.save formats), arpa (plain and gzip), audio (every format AudioFile reads).</summary>
+    public static readonly string[] Kinds = ["checkpoint", "pickle", "fairseq", "arpa", "audio"];
 
     /// <summary><paramref name="count"/> mutants of <paramref name="kind"/> ("all": that many of each kind).</summary>
     public static IEnumerable<Mutant> Of(string kind, Fixtures fixtures, int count, int seed) => kind switch
     {
         "checkpoint" => CheckpointMutants.Generate(fixtures, count, seed),
         "pickle" => PickleMutants.Generate(fixtures, count, seed),
+        "fairseq" => FairseqMutants.Generate(fixtures, count, seed),
         "arpa" => ArpaMutants.Generate(fixtures, count, seed),
         "audio" => AudioMutants.Generate(fixtures, count, seed),
         "all" => Kinds.SelectMany(k => Of(k, fixtures, count, seed)),

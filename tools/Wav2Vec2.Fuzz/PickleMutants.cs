@@ -27,7 +27,7 @@ public static class PickleMutants
             return fixtures.Logits(model, work, model);
         });
 
-    private static byte[] MutatePickle(string kind, byte[] pickle, Random r)
+    internal static byte[] MutatePickle(string kind, byte[] pickle, Random r)
     {
         var bytes = new List<byte>(pickle);
         int at = r.Next(bytes.Count);
@@ -85,7 +85,7 @@ public static class PickleMutants
     }
 
     // Rewrites the zip entry by entry through `change` (null drops the entry), stored uncompressed as torch.save does.
-    private static void Rewrite(string path, Func<string, byte[], byte[]?> change, (string Name, byte[] Bytes)? extra = null)
+    internal static void Rewrite(string path, Func<string, byte[], byte[]?> change, (string Name, byte[] Bytes)? extra = null)
     {
         var entries = new List<(string, byte[])>();
         using (ZipArchive source = ZipFile.OpenRead(path))

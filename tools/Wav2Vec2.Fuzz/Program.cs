@@ -1,7 +1,7 @@
 using Wav2Vec2.Fuzz;
 
 // w2v2 fuzzer: writes deterministic mutants of the committed fixtures and runs each through the CLI in-process.
-//   dotnet run -c Release --project tools/Wav2Vec2.Fuzz -- [checkpoint|pickle|arpa|audio|all] [--cases N] [--seed S] [--fixtures DIR] [--show]
+//   dotnet run -c Release --project tools/Wav2Vec2.Fuzz -- [checkpoint|pickle|fairseq|arpa|audio|all] [--cases N] [--seed S] [--fixtures DIR] [--show]
 // Exit code 1 when any mutant gave a raw message, a crash, a hang or a non-finite output.
 string kind = args.Length > 0 && !args[0].StartsWith("--", StringComparison.Ordinal) ? args[0] : "all";
 string Option(string name, string fallback)

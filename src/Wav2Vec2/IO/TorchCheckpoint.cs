@@ -6,21 +6,33 @@ using Wav2Vec2.Tensors;
 namespace Wav2Vec2.IO;
 
 /// <summary>
-/// Reads a PyTorch checkpoint in torch.save's zip format (pytorch_model.bin) without executing anything: a restricted
-/// unpickler rebuilds only dictionaries, tuples, lists, scalars and tensors from storages. Any other global (a class,
-/// a function such as os.system) or an unsupported opcode is refused with <see cref="InvalidDataException"/>.
+/// Reads a PyTorch checkpoint written by torch.save, in its zip format (PyTorch 1.6 on: pytorch_model.bin) or its legacy
+/// format (a row of pickles followed by the raw storages), without executing anything: a restricted unpickler rebuilds
+/// only dictionaries, tuples, lists, scalars and tensors from storages, plus inert data objects when the caller allows
+/// them (fairseq's configs). Any other global (a class, a function such as os.system) or an unsupported opcode is refused
+/// with <see cref="InvalidDataException"/>.
 /// </summary>
 internal sealed class TorchCheckpoint : ITensorSource
 {
-    private readonly ZipArchive _zip;
-    private readonly string _prefix;
+    // torch.save's legacy files open with pickle(0x1950a86a20f9469cfc6c): PROTO 2, LONG1 of ten bytes.
+    private static readonly byte[] LegacyMagic = [0x80, 0x02, 0x8a, 0x0a, 0x6c, 0xfc, 0x9c, 0x46, 0xf9, 0x20, 0x6a, 0xa8, 0x50, 0x19];
+    private static readonly byte[] ZipMagic = [0x50, 0x4b, 0x03, 0x04];
+
+    private static readonly HashSet<string> TorchCallables =
+    [
+        "collections.OrderedDict", "torch._utils._rebuild_tensor_v2", "torch._utils._rebuild_parameter",
+        "torch._tensor._rebuild_from_type_v2", "torch.nn.parameter.Parameter",
+        "torch.FloatStorage", "torch.HalfStorage", "torch.BFloat16Storage", "torch.DoubleStorage",
+        "torch.LongStorage", "torch.IntStorage", "torch.BoolStorage", "torch.ByteStorage",
+    ];
+
+    private readonly StorageReader _storages;
     private readonly Dictionary<string, TensorRecord> _tensors;
 
-    private TorchCheckpoint(string path, ZipArchive zip, string prefix, Dictionary<string, TensorRecord> tensors)
+    private TorchCheckpoint(string path, StorageReader storages, Dictionary<string, TensorRecord> tensors)
     {
         Path = path;
-        _zip = zip;
-        _prefix = prefix;
+        _storages = storages;
         _tensors = tensors;
     }
 
@@ -30,49 +42,45 @@ internal sealed class TorchCheckpoint : ITensorSource
     /// <inheritdoc/>
     public IReadOnlyCollection<string> Names => _tensors.Keys;
 
-    /// <summary>Opens a checkpoint and reads its tensor index (the pickle); tensor data is read on demand.</summary>
-    /// <exception cref="InvalidDataException">Not a torch.save zip, or a pickle this reader refuses.</exception>
-    public static TorchCheckpoint Open(string path)
+    /// <summary>
+    /// Opens a checkpoint whose root is a state dict (or holds one dictionary of tensors one level down, e.g.
+    /// {"state_dict": {...}}) and reads its tensor index; tensor data is read on demand.
+    /// </summary>
+    /// <exception cref="InvalidDataException">Not a torch.save file, or a pickle this reader refuses.</exception>
+    public static TorchCheckpoint Open(string path) => Open(path, _ => false, root =>
     {
-        ZipArchive zip;
+        if (root is not PickleDict dict)
+            throw new InvalidDataException($"{path}: the checkpoint is not a dictionary of tensors");
+        return dict.Items.Count > 0 && dict.Items.All(item => item.Value is PickleDict)
+            ? dict.Items.Select(item => (PickleDict)item.Value).OrderByDescending(d => d.Items.Count).First()
+            : dict;
+    }, out _);
+
+    /// <summary>
+    /// Opens a checkpoint, keeping the whole unpickled <paramref name="root"/>: <paramref name="dataClasses"/> are the
+    /// classes rebuilt as inert <see cref="PickleObject"/>s, and <paramref name="stateDict"/> picks the dictionary
+    /// whose tensors this source serves.
+    /// </summary>
+    public static TorchCheckpoint Open(string path, Func<PickleGlobal, bool> dataClasses, Func<object, PickleDict> stateDict, out object root)
+    {
+        var rules = new PickleRules(TorchCallables, Rebuild, PersistentId, dataClasses);
+        byte[] head = new byte[LegacyMagic.Length];
+        using (FileStream probe = File.OpenRead(path))
+            head = head[..probe.ReadAtLeast(head, head.Length, throwOnEndOfStream: false)];
+        StorageReader storages = head.AsSpan().StartsWith(ZipMagic) ? ZipStorages.Open(path, rules, out root)
+            : head.AsSpan().SequenceEqual(LegacyMagic) ? LegacyStorages.Open(path, rules, out root)
+            : throw new InvalidDataException($"{path}: not a PyTorch checkpoint (neither torch.save's zip format nor its legacy format)");
         try
         {
-            zip = ZipFile.OpenRead(path);
-        }
-        catch (InvalidDataException)
-        {
-            throw new InvalidDataException(
-                $"{path}: not a zip-format PyTorch checkpoint (legacy torch.save files before PyTorch 1.6 are not supported)");
-        }
-        try
-        {
-            List<ZipArchiveEntry> pickles = Entries(path, zip).Where(e => e.FullName.EndsWith("/data.pkl", StringComparison.Ordinal)
-                && e.FullName.Count(c => c == '/') == 1).ToList();
-            if (pickles.Count != 1)
-                throw new InvalidDataException(pickles.Count == 0
-                    ? $"{path}: no data.pkl in the archive (not a torch.save checkpoint)"
-                    : $"{path}: the archive holds {pickles.Count} data.pkl entries ({string.Join(", ", pickles.Take(3).Select(e => e.FullName))}); a torch.save checkpoint has one");
-            ZipArchiveEntry pickle = pickles[0];
-            string prefix = pickle.FullName[..^"data.pkl".Length];
-            ZipArchiveEntry? byteOrder = zip.GetEntry(prefix + "byteorder");
-            if (byteOrder != null && ReadText(path, byteOrder).Trim() != "little")
-                throw new InvalidDataException($"{path}: big-endian checkpoints are not supported");
-            byte[] bytes = ReadAll(path, pickle);
-            object root = new RestrictedUnpickler(bytes, path).Load();
             var tensors = new Dictionary<string, TensorRecord>(StringComparer.Ordinal);
-            if (root is not PickleDict dict)
-                throw new InvalidDataException($"{path}: the checkpoint is not a dictionary of tensors");
-            // Some checkpoints nest the weights one level down (e.g. {"state_dict": {...}} or {"model": {...}}).
-            if (dict.Items.Count > 0 && dict.Items.All(item => item.Value is PickleDict))
-                dict = dict.Items.Select(item => (PickleDict)item.Value).OrderByDescending(d => d.Items.Count).First();
-            foreach (var (key, value) in dict.Items)
+            foreach (var (key, value) in stateDict(root).Items)
                 if (key is string name && value is TensorRecord tensor)
-                    tensors[name] = Checked(path, zip, prefix, name, tensor);
-            return new TorchCheckpoint(path, zip, prefix, tensors);
+                    tensors[name] = Checked(path, storages, name, tensor);
+            return new TorchCheckpoint(path, storages, tensors);
         }
         catch
         {
-            zip.Dispose();
+            storages.Dispose();
             throw;
         }
     }
@@ -85,7 +93,7 @@ internal sealed class TorchCheckpoint : ITensorSource
     {
         TensorRecord record = _tensors[name];
         StorageRecord storage = record.Storage;
-        byte[] bytes = ReadAll(Path, _zip.GetEntry(_prefix + "data/" + storage.Key)!);
+        byte[] bytes = _storages.Read(storage.Key);
         int size = storage.ElementSize;
         if (bytes.Length < storage.Count * size)
             throw new InvalidDataException($"{Path}: storage {storage.Key} of '{name}' is truncated");
@@ -112,50 +120,210 @@ internal sealed class TorchCheckpoint : ITensorSource
     }
 
     /// <inheritdoc/>
-    public void Dispose() => _zip.Dispose();
+    public void Dispose() => _storages.Dispose();
 
-    // Every read of an archive entry goes through here, so that a corrupt entry is an error naming the file.
-    // .NET reads the central directory on first use, and names no file when it is damaged.
-    private static IReadOnlyCollection<ZipArchiveEntry> Entries(string path, ZipArchive zip)
+    // A storage: ('storage', torch.<T>Storage, key, location, count) in the zip format, the same and a view (None for a
+    // whole storage) in the legacy one.
+    private static object? PersistentId(object pid) =>
+        pid is object[] { Length: 5 or 6 } t && t[0] is "storage" && t[1] is PickleGlobal type && t[2] is string key && t[4] is long count
+            && (t.Length == 5 || t[5] is PickleNone)
+            ? new StorageRecord(type.Name, key, count) : null;
+
+    private static object? Rebuild(PickleGlobal global, object[] a) => global.FullName switch
     {
-        try
+        "collections.OrderedDict" => new PickleDict(),
+        "torch._utils._rebuild_tensor_v2" when a.Length >= 4 && a[0] is StorageRecord storage && a[1] is long offset
+            && a[2] is object[] shape && a[3] is object[] stride && shape.All(IsDimension) && stride.All(d => d is long)
+            => new TensorRecord(storage, offset, [.. shape.Select(d => (int)(long)d)], [.. stride.Select(d => (long)d)]),
+        "torch._utils._rebuild_parameter" when a.Length >= 1 => a[0],
+        // One level only: a chain of nested rebuilds would recurse as deep as the pickle is long.
+        "torch._tensor._rebuild_from_type_v2" when a.Length >= 3 && a[0] is PickleGlobal inner && inner != global && a[2] is object[] innerArgs
+            => Rebuild(inner, innerArgs),
+        _ => null,
+    };
+
+    private static bool IsDimension(object d) => d is long value && value is >= 0 and <= int.MaxValue;
+
+    /// <summary>Where the storages' bytes are: archive entries, or stretches of a legacy file.</summary>
+    private abstract class StorageReader : IDisposable
+    {
+        public abstract long Length(string key);
+
+        public abstract byte[] Read(string key);
+
+        public abstract void Dispose();
+    }
+
+    private sealed class ZipStorages(string path, ZipArchive zip, string prefix) : StorageReader
+    {
+        public static ZipStorages Open(string path, PickleRules rules, out object root)
         {
-            return zip.Entries;
+            ZipArchive zip;
+            try
+            {
+                zip = ZipFile.OpenRead(path);
+            }
+            catch (InvalidDataException e)
+            {
+                throw new InvalidDataException($"{path}: corrupt zip archive ({e.Message})");
+            }
+            try
+            {
+                List<ZipArchiveEntry> pickles = Entries(path, zip).Where(e => e.FullName.EndsWith("/data.pkl", StringComparison.Ordinal)
+                    && e.FullName.Count(c => c == '/') == 1).ToList();
+                if (pickles.Count != 1)
+                    throw new InvalidDataException(pickles.Count == 0
+                        ? $"{path}: no data.pkl in the archive (not a torch.save checkpoint)"
+                        : $"{path}: the archive holds {pickles.Count} data.pkl entries ({string.Join(", ", pickles.Take(3).Select(e => e.FullName))}); a torch.save checkpoint has one");
+                ZipArchiveEntry pickle = pickles[0];
+                string prefix = pickle.FullName[..^"data.pkl".Length];
+                ZipArchiveEntry? byteOrder = zip.GetEntry(prefix + "byteorder");
+                if (byteOrder != null && Encoding.ASCII.GetString(ReadAll(path, byteOrder)).Trim() != "little")
+                    throw new InvalidDataException($"{path}: big-endian checkpoints are not supported");
+                root = new RestrictedUnpickler(new MemoryStream(ReadAll(path, pickle)), path, rules).Load();
+                return new ZipStorages(path, zip, prefix);
+            }
+            catch
+            {
+                zip.Dispose();
+                throw;
+            }
         }
-        catch (InvalidDataException e)
+
+        public override long Length(string key) => zip.GetEntry(prefix + "data/" + key)?.Length ?? -1;
+
+        public override byte[] Read(string key) => ReadAll(path, zip.GetEntry(prefix + "data/" + key)!);
+
+        public override void Dispose() => zip.Dispose();
+
+        // Every read of an archive entry goes through here, so that a corrupt entry is an error naming the file.
+        // .NET reads the central directory on first use, and names no file when it is damaged.
+        private static IReadOnlyCollection<ZipArchiveEntry> Entries(string path, ZipArchive zip)
         {
-            throw new InvalidDataException($"{path}: corrupt zip archive ({e.Message})");
+            try
+            {
+                return zip.Entries;
+            }
+            catch (InvalidDataException e)
+            {
+                throw new InvalidDataException($"{path}: corrupt zip archive ({e.Message})");
+            }
+        }
+
+        private static byte[] ReadAll(string path, ZipArchiveEntry entry)
+        {
+            try
+            {
+                using Stream stream = entry.Open();
+                var memory = new MemoryStream();
+                stream.CopyTo(memory);
+                return memory.ToArray();
+            }
+            catch (Exception e) when (e is InvalidDataException or IOException or NotSupportedException)
+            {
+                throw new InvalidDataException($"{path}: archive entry '{entry.FullName}' cannot be read (corrupt or truncated archive)");
+            }
         }
     }
 
-    private static byte[] ReadAll(string path, ZipArchiveEntry entry)
+    /// <summary>
+    /// torch.save's legacy format: pickles of the magic number, the protocol version (1001) and the system's sizes, the
+    /// object, the sorted list of storage keys; then per key an int64 element count and the storage's raw bytes.
+    /// </summary>
+    private sealed class LegacyStorages(string path, FileStream file, Dictionary<string, (long Offset, long Bytes)> storages) : StorageReader
     {
-        try
+        public static LegacyStorages Open(string path, PickleRules rules, out object root)
         {
-            using Stream stream = entry.Open();
-            var memory = new MemoryStream();
-            stream.CopyTo(memory);
-            return memory.ToArray();
+            FileStream file = File.OpenRead(path);
+            try
+            {
+                var stream = new BufferedStream(file);
+                var unpickler = new RestrictedUnpickler(stream, path, rules);
+                unpickler.Load();                                                    // the magic number, checked by the caller
+                if (unpickler.Load() is not 1001L)
+                    throw new InvalidDataException($"{path}: unknown legacy torch.save protocol version");
+                if (unpickler.Load() is not PickleDict system || system.Get("little_endian") is not true)
+                    throw new InvalidDataException($"{path}: big-endian checkpoints are not supported");
+                root = unpickler.Load();
+                if (unpickler.Load() is not List<object> keys || keys.Any(k => k is not string))
+                    throw new InvalidDataException($"{path}: the legacy checkpoint's storage list is malformed");
+                Dictionary<string, int> elementSizes = StorageElementSizes(root);
+                var storages = new Dictionary<string, (long, long)>(StringComparer.Ordinal);
+                long position = stream.Position;
+                var header = new byte[8];
+                foreach (string key in keys.Cast<string>())
+                {
+                    file.Position = position;
+                    if (file.ReadAtLeast(header, 8, throwOnEndOfStream: false) < 8)
+                        throw new InvalidDataException($"{path}: the legacy checkpoint ends before storage {RestrictedUnpickler.Printable(key)}");
+                    long count = BinaryPrimitives.ReadInt64LittleEndian(header);
+                    int size = elementSizes.GetValueOrDefault(key, 0);
+                    if (size == 0 || count < 0 || count > (file.Length - position - 8) / size)
+                        throw new InvalidDataException($"{path}: storage {RestrictedUnpickler.Printable(key)} declares {count} elements, more than the file holds");
+                    storages[key] = (position + 8, count * size);
+                    position += 8 + count * size;
+                }
+                return new LegacyStorages(path, file, storages);
+            }
+            catch
+            {
+                file.Dispose();
+                throw;
+            }
         }
-        catch (Exception e) when (e is InvalidDataException or IOException or NotSupportedException)
+
+        public override long Length(string key) => storages.TryGetValue(key, out var s) ? s.Bytes : -1;
+
+        public override byte[] Read(string key)
         {
-            throw new InvalidDataException($"{path}: archive entry '{entry.FullName}' cannot be read (corrupt or truncated archive)");
+            (long offset, long bytes) = storages[key];
+            if (bytes > Array.MaxLength)
+                throw new InvalidDataException($"{path}: storage {key} is larger than 2 GB");
+            var data = new byte[bytes];
+            file.Position = offset;
+            file.ReadExactly(data);
+            return data;
+        }
+
+        public override void Dispose() => file.Dispose();
+
+        // Every storage the object refers to, by key, with its element size (only the referring tensors know the type).
+        private static Dictionary<string, int> StorageElementSizes(object root)
+        {
+            var sizes = new Dictionary<string, int>(StringComparer.Ordinal);
+            var seen = new HashSet<object>(ReferenceEqualityComparer.Instance);
+            var pending = new Stack<object>([root]);
+            while (pending.TryPop(out object? value))
+            {
+                if (!seen.Add(value))
+                    continue;
+                switch (value)
+                {
+                    case TensorRecord t: sizes[t.Storage.Key] = t.Storage.ElementSize; break;
+                    case StorageRecord s: sizes[s.Key] = s.ElementSize; break;
+                    case PickleDict d: foreach (var (k, v) in d.Items) { pending.Push(k); pending.Push(v); } break;
+                    case List<object> l: l.ForEach(pending.Push); break;
+                    case object[] a: Array.ForEach(a, pending.Push); break;
+                    case PickleObject o: Array.ForEach(o.Arguments, pending.Push); if (o.State != null) pending.Push(o.State); break;
+                }
+            }
+            return sizes;
         }
     }
-
-    private static string ReadText(string path, ZipArchiveEntry entry) => Encoding.ASCII.GetString(ReadAll(path, entry));
 
     // A tensor's shape, strides and offset must stay inside its storage, and the storage inside its archive entry, before
     // anything is allocated from them.
-    private static TensorRecord Checked(string path, ZipArchive zip, string prefix, string name, TensorRecord record)
+    private static TensorRecord Checked(string path, StorageReader storages, string name, TensorRecord record)
     {
         StorageRecord storage = record.Storage;
-        InvalidDataException Bad(string what) => new($"{path}: tensor '{Printable(name)}' {what}");
+        InvalidDataException Bad(string what) => new($"{path}: tensor '{RestrictedUnpickler.Printable(name)}' {what}");
         if (!ReadableStorages.Contains(storage.DType))
             throw Bad($"has unsupported storage type {storage.DType}");
-        ZipArchiveEntry entry = zip.GetEntry(prefix + "data/" + storage.Key) ?? throw Bad($"has no storage entry data/{Printable(storage.Key)}");
-        if (storage.Count < 0 || storage.Count > entry.Length / storage.ElementSize)
-            throw Bad($"declares a storage of {storage.Count} elements but data/{storage.Key} holds {entry.Length} bytes");
+        long bytes = storages.Length(storage.Key);
+        if (bytes < 0)
+            throw Bad($"has no storage entry data/{RestrictedUnpickler.Printable(storage.Key)}");
+        if (storage.Count < 0 || storage.Count > bytes / storage.ElementSize)
+            throw Bad($"declares a storage of {storage.Count} elements but data/{storage.Key} holds {bytes} bytes");
         if (record.Stride.Length != record.Shape.Length || record.Shape.Any(d => d < 0) || record.Stride.Any(d => d < 0) || record.Offset < 0)
             throw Bad("has a malformed shape, stride or offset");
         if (record.Shape.Contains(0))
@@ -172,13 +340,6 @@ internal sealed class TorchCheckpoint : ITensorSource
         return record;
     }
 
-    // Text from a pickle, fit for a one-line message: control characters replaced, cut to 60 characters.
-    private static string Printable(string text)
-    {
-        string clean = string.Concat(text.Take(60).Select(c => char.IsControl(c) ? '?' : c));
-        return text.Length > 60 ? clean + "..." : clean;
-    }
-
     private static readonly HashSet<string> ReadableStorages = ["FloatStorage", "HalfStorage", "BFloat16Storage", "DoubleStorage"];
 
     internal sealed record StorageRecord(string DType, string Key, long Count)
@@ -187,211 +348,4 @@ internal sealed class TorchCheckpoint : ITensorSource
     }
 
     internal sealed record TensorRecord(StorageRecord Storage, long Offset, int[] Shape, long[] Stride);
-
-    internal sealed class PickleDict
-    {
-        public List<KeyValuePair<object, object>> Items { get; } = [];
-    }
-
-    private sealed record Global(string Module, string Name)
-    {
-        public string FullName => $"{Module}.{Name}";
-    }
-
-    /// <summary>
-    /// A pickle virtual machine with an allow-list: the opcodes torch.save emits for state dicts (protocols 2-5) and
-    /// the globals collections.OrderedDict, torch._utils._rebuild_tensor_v2 / _rebuild_parameter,
-    /// torch._tensor._rebuild_from_type_v2, torch.nn.parameter.Parameter and torch.*Storage types.
-    /// </summary>
-    private sealed class RestrictedUnpickler(byte[] data, string path)
-    {
-        private static readonly HashSet<string> AllowedGlobals =
-        [
-            "collections.OrderedDict", "torch._utils._rebuild_tensor_v2", "torch._utils._rebuild_parameter",
-            "torch._tensor._rebuild_from_type_v2", "torch.nn.parameter.Parameter",
-            "torch.FloatStorage", "torch.HalfStorage", "torch.BFloat16Storage", "torch.DoubleStorage",
-            "torch.LongStorage", "torch.IntStorage", "torch.BoolStorage", "torch.ByteStorage",
-        ];
-
-        private static readonly object Mark = new();
-        private readonly List<object> _stack = [];
-        private readonly Dictionary<long, object> _memo = [];
-        private int _position;
-
-        public object Load()
-        {
-            while (true)
-            {
-                byte opcode = Byte();
-                switch (opcode)
-                {
-                    case 0x80: Byte(); break;                                    // PROTO
-                    case 0x95: Bytes(8); break;                                  // FRAME
-                    case (byte)'.': return Pop();                                // STOP
-                    case (byte)'(': _stack.Add(Mark); break;                     // MARK
-                    case (byte)'}': _stack.Add(new PickleDict()); break;         // EMPTY_DICT
-                    case (byte)']': _stack.Add(new List<object>()); break;       // EMPTY_LIST
-                    case (byte)')': _stack.Add(Array.Empty<object>()); break;    // EMPTY_TUPLE
-                    case (byte)'t': _stack.Add(PopToMark().ToArray()); break;    // TUPLE
-                    case 0x85: _stack.Add(new[] { Pop() }); break;               // TUPLE1
-                    case 0x86: { object b = Pop(), a = Pop(); _stack.Add(new[] { a, b }); break; }
-                    case 0x87: { object c = Pop(), b = Pop(), a = Pop(); _stack.Add(new[] { a, b, c }); break; }
-                    case (byte)'q': _memo[Byte()] = Top(); break;                // BINPUT
-                    case (byte)'r': _memo[UInt32()] = Top(); break;              // LONG_BINPUT
-                    case 0x94: _memo[_memo.Count] = Top(); break;                // MEMOIZE
-                    case (byte)'h': _stack.Add(Memo(Byte())); break;             // BINGET
-                    case (byte)'j': _stack.Add(Memo(UInt32())); break;           // LONG_BINGET
-                    case (byte)'X': _stack.Add(Utf8(UInt32())); break;           // BINUNICODE
-                    case 0x8c: _stack.Add(Utf8(Byte())); break;                  // SHORT_BINUNICODE
-                    case 0x8d: _stack.Add(Utf8(BinaryPrimitives.ReadInt64LittleEndian(Bytes(8)))); break;
-                    case (byte)'U': _stack.Add(Encoding.Latin1.GetString(Bytes(Byte()))); break;   // SHORT_BINSTRING
-                    case (byte)'T': _stack.Add(Encoding.Latin1.GetString(Bytes(UInt32()))); break;
-                    case (byte)'J': _stack.Add((long)BinaryPrimitives.ReadInt32LittleEndian(Bytes(4))); break;
-                    case (byte)'K': _stack.Add((long)Byte()); break;             // BININT1
-                    case (byte)'M': _stack.Add((long)BinaryPrimitives.ReadUInt16LittleEndian(Bytes(2))); break;
-                    case 0x8a: _stack.Add(Long1()); break;                       // LONG1
-                    case (byte)'N': _stack.Add(None.Value); break;
-                    case 0x88: _stack.Add(true); break;                          // NEWTRUE
-                    case 0x89: _stack.Add(false); break;                         // NEWFALSE
-                    case (byte)'G': _stack.Add(BinaryPrimitives.ReadDoubleBigEndian(Bytes(8))); break;
-                    case (byte)'c': _stack.Add(CheckGlobal(Line(), Line())); break;                  // GLOBAL
-                    case 0x93: { string name = PopString(), module = PopString(); _stack.Add(CheckGlobal(module, name)); break; }
-                    case (byte)'Q': _stack.Add(PersistentLoad(Pop())); break;   // BINPERSID
-                    case (byte)'R': { object args = Pop(), callable = Pop(); _stack.Add(Reduce(callable, args)); break; }
-                    case (byte)'b': Pop(); break;                                // BUILD: instance state (e.g. _metadata) is not needed
-                    case (byte)'s': { object value = Pop(), key = Pop(); AsDict(Top()).Items.Add(new(key, value)); break; }
-                    case (byte)'u': SetItems(); break;                           // SETITEMS
-                    case (byte)'a': { object value = Pop(); AsList(Top()).Add(value); break; }
-                    case (byte)'e': { List<object> items = PopToMark(); AsList(Top()).AddRange(items); break; }
-                    default:
-                        throw Refuse($"pickle opcode 0x{opcode:x2} at byte {_position - 1} is not allowed");
-                }
-            }
-        }
-
-        private object CheckGlobal(string module, string name)
-        {
-            var global = new Global(module, name);
-            return AllowedGlobals.Contains(global.FullName) ? global
-                : throw Refuse($"refusing global '{Printable(global.FullName)}': only tensors and containers are rebuilt from a checkpoint");
-        }
-
-        private object PersistentLoad(object pid)
-        {
-            if (pid is object[] { Length: 5 } t && t[0] is "storage" && t[1] is Global type && t[2] is string key && t[4] is long count)
-                return new StorageRecord(type.Name, key, count);
-            throw Refuse("unsupported persistent id (expected a torch storage)");
-        }
-
-        private object Reduce(object callable, object args)
-        {
-            if (callable is not Global global || args is not object[] a)
-                throw Refuse("REDUCE on something that is not an allowed global");
-            switch (global.FullName)
-            {
-                case "collections.OrderedDict":
-                    return new PickleDict();
-                case "torch._utils._rebuild_tensor_v2" when a.Length >= 4 && a[0] is StorageRecord storage && a[2] is object[] shape
-                    && a[3] is object[] stride:
-                    return new TensorRecord(storage, ToLong(a[1]), [.. shape.Select(Dimension)], [.. stride.Select(ToLong)]);
-                case "torch._utils._rebuild_parameter" when a.Length >= 1:
-                    return a[0];
-                // One level only: a chain of nested rebuilds would recurse as deep as the pickle is long.
-                case "torch._tensor._rebuild_from_type_v2" when a.Length >= 3 && a[0] is Global inner && inner != global && a[2] is object[] innerArgs:
-                    return Reduce(inner, innerArgs);
-                default:
-                    throw Refuse($"refusing to call '{Printable(global.FullName)}' with these arguments");
-            }
-        }
-
-        private void SetItems()
-        {
-            List<object> items = PopToMark();
-            PickleDict dict = AsDict(Top());
-            for (int i = 0; i + 1 < items.Count; i += 2)
-                dict.Items.Add(new(items[i], items[i + 1]));
-        }
-
-        private PickleDict AsDict(object value) => value as PickleDict ?? throw Refuse("SETITEM on a non-dictionary");
-
-        private List<object> AsList(object value) => value as List<object> ?? throw Refuse("APPEND on a non-list");
-
-        private long ToLong(object value) => value is long l ? l : throw Refuse($"expected an integer, found {Describe(value)}");
-
-        private int Dimension(object value)
-        {
-            long d = ToLong(value);
-            return d is >= 0 and <= int.MaxValue ? (int)d : throw Refuse($"tensor dimension {d} is out of range");
-        }
-
-        private string PopString() => Pop() is string text ? text : throw Refuse("STACK_GLOBAL expects a module and a name (strings)");
-
-        private static string Describe(object value) =>
-            value switch { string => "a string", object[] => "a tuple", Global g => $"'{g.FullName}'", PickleDict => "a dictionary", _ => "another value" };
-
-        private object Memo(long key) => _memo.TryGetValue(key, out object? value) ? value : throw Refuse($"memo key {key} is undefined");
-
-        private object Top() => _stack.Count > 0 ? _stack[^1] : throw Refuse("stack underflow");
-
-        private object Pop()
-        {
-            object value = Top();
-            _stack.RemoveAt(_stack.Count - 1);
-            return value;
-        }
-
-        private List<object> PopToMark()
-        {
-            int mark = _stack.LastIndexOf(Mark);
-            if (mark < 0)
-                throw Refuse("MARK expected");
-            List<object> items = _stack.GetRange(mark + 1, _stack.Count - mark - 1);
-            _stack.RemoveRange(mark, _stack.Count - mark);
-            return items;
-        }
-
-        private byte Byte() => _position < data.Length ? data[_position++] : throw Refuse("unexpected end of pickle");
-
-        private ReadOnlySpan<byte> Bytes(long count)
-        {
-            if (count < 0 || count > data.Length - _position)
-                throw Refuse($"a length of {count} bytes at byte {_position} runs past the end of the pickle");
-            _position += (int)count;
-            return data.AsSpan(_position - (int)count, (int)count);
-        }
-
-        private uint UInt32() => BinaryPrimitives.ReadUInt32LittleEndian(Bytes(4));
-
-        private string Utf8(long length) => Encoding.UTF8.GetString(Bytes(length));
-
-        private long Long1()
-        {
-            ReadOnlySpan<byte> bytes = Bytes(Byte());
-            if (bytes.Length > 8)
-                throw Refuse("integer too large");
-            long value = 0;
-            for (int i = bytes.Length - 1; i >= 0; i--)
-                value = (value << 8) | bytes[i];
-            if (bytes.Length is > 0 and < 8 && (bytes[^1] & 0x80) != 0)
-                value -= 1L << (8 * bytes.Length);
-            return value;
-        }
-
-        private string Line()
-        {
-            int end = Array.IndexOf(data, (byte)'\n', _position);
-            if (end < 0)
-                throw Refuse("unterminated GLOBAL");
-            string text = Encoding.ASCII.GetString(data, _position, end - _position);
-            _position = end + 1;
-            return text;
-        }
-
-        private InvalidDataException Refuse(string message) => new($"{path}: {message}");
-    }
-
-    private sealed class None
-    {
-        public static readonly None Value = new();
-    }
 }

@@ -22,10 +22,12 @@ internal static class PretrainedDirectory
     };
 
     /// <summary>
-    /// The directory of a model named by its directory or by a Hugging Face repo id (fetched through the hub cache with
-    /// the environment's settings): where every FromPretrained, summary and trainer turns a name into files.
+    /// The directory of a model named by its directory, a Hugging Face repo id (fetched through the hub cache with the
+    /// environment's settings) or a fairseq .pt checkpoint (converted once into a cache): where every FromPretrained,
+    /// summary and trainer turns a name into files.
     /// </summary>
-    public static string Resolve(string nameOrDirectory) => ModelHub.Resolve(nameOrDirectory);
+    public static string Resolve(string nameOrDirectory) => FairseqCheckpoint.IsCheckpointFile(nameOrDirectory)
+        ? FairseqCheckpoint.Resolve(nameOrDirectory) : ModelHub.Resolve(nameOrDirectory);
 
     /// <summary>
     /// Reads <paramref name="directory"/>/config.json and checks the sizes it declares against the shapes of the

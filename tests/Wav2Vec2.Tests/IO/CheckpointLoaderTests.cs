@@ -52,7 +52,7 @@ public sealed class CheckpointLoaderTests : TempDirectoryTest
         StringAssert.Contains(error.Message, "refusing global 'posix.system'");
         string notZip = Path.Combine(TempDirectory, "pytorch_model.bin");
         File.WriteAllText(notZip, "plain text");
-        StringAssert.Contains(Assert.ThrowsExactly<InvalidDataException>(() => TorchCheckpoint.Open(notZip)).Message, "not a zip-format");
+        StringAssert.Contains(Assert.ThrowsExactly<InvalidDataException>(() => TorchCheckpoint.Open(notZip)).Message, "not a PyTorch checkpoint (neither torch.save's zip format nor its legacy format)");
     }
 
     [TestMethod]

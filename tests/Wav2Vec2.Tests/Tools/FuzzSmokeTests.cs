@@ -12,6 +12,7 @@ public sealed class FuzzSmokeTests : TempDirectoryTest
     [TestMethod]
     [DataRow("checkpoint")]
     [DataRow("pickle")]
+    [DataRow("fairseq")]
     [DataRow("arpa")]
     [DataRow("audio")]
     public void MutantsEndInCleanErrorsOrFiniteResults(string kind)
