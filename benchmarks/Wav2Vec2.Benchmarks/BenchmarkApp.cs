@@ -51,6 +51,10 @@ internal static class BenchmarkApp
           audiodecode FILE [--wav ORIGINAL.wav] [--preset base]
                          decoding FILE (MP3, Ogg, ...) with AudioFile against ffmpeg -f f32le, interleaved;
                          --wav: relative difference of a random model's hidden states on FILE and on the WAV
+          mms --dir DIR [--seconds S]
+                         a random model of mms-1b-all's size: the first call writes it to DIR; each later call
+                         loads it with its "eng" adapter and transcribes S seconds (default 10): load and
+                         transcription times and peak_rss_mb
           lmload FILE    loads an ARPA file once (make a big one with tools/make-big-arpa.py); prints
                          bytes_per_ngram and peak_rss_mb
 
@@ -91,6 +95,7 @@ internal static class BenchmarkApp
                 "lmload" => DecodeBenchmark.RunLoad(options),
                 "pipeline" => PipelineBenchmark.Run(options),
                 "align" => AlignBenchmark.Run(options),
+                "mms" => MmsBenchmark.Run(options),
                 "resample" => AudioBenchmark.RunResample(options),
                 "audiodecode" => AudioBenchmark.RunDecode(options),
                 _ => throw new BenchmarkUsageException($"unknown benchmark '{options.Benchmark}' (see --help)"),

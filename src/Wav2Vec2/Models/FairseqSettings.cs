@@ -63,7 +63,7 @@ internal sealed class FairseqSettings
         a.Require("pos_conv_depth", 1L);
         a.Require("quantize_input", false);
         a.Require("target_glu", false);
-        string mode = a.Text("extractor_mode", "default");
+        string mode = a.Text("extractor_mode", null) ?? "default";
         if (mode is not ("default" or "layer_norm"))
             throw a.Bad("extractor_mode", $"is '{mode}', not default or layer_norm");
         (int[] dims, int[] kernels, int[] strides) = ConvLayers(a);
