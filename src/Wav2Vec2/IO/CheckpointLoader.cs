@@ -62,7 +62,7 @@ internal static class CheckpointLoader
                 wrongShape.Add($"{name}: stored {Tensor.FormatShape(shape)}, model {parameter}");
                 continue;
             }
-            source.Read(stored[match]).Span.CopyTo(parameter.Span);
+            source.ReadInto(stored[match], parameter.Span);
         }
         var unused = stored.Keys.Where(k => !used.Contains(k)).OrderBy(k => k, StringComparer.Ordinal).ToList();
         var unexpected = unused.Where(k => !layout.IsHeadTensor(k)).ToList();

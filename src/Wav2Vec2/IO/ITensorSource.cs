@@ -13,4 +13,8 @@ internal interface ITensorSource : IDisposable
 
     /// <summary>Reads <paramref name="name"/> as a float32 tensor on the managed heap.</summary>
     Tensor Read(string name);
+
+    /// <summary>Reads <paramref name="name"/> into <paramref name="target"/> (its element count): loading a model
+    /// this way touches each weight's memory once, not twice.</summary>
+    void ReadInto(string name, Span<float> target) => Read(name).Span.CopyTo(target);
 }

@@ -26,5 +26,8 @@ internal sealed class RenamedTensorSource : ITensorSource
     public Tensor Read(string name) => _inner.Read(_stored[name]);
 
     /// <inheritdoc/>
+    public void ReadInto(string name, Span<float> target) => _inner.ReadInto(_stored[name], target);
+
+    /// <inheritdoc/>
     public void Dispose() => _inner.Dispose();
 }

@@ -94,12 +94,19 @@ internal sealed unsafe class SafeTensorsFile : IDisposable
     /// <exception cref="KeyNotFoundException">No tensor of that name.</exception>
     public Tensor Read(string name)
     {
-        ObjectDisposedException.ThrowIf(_disposed, this);
-        if (!_entries.TryGetValue(name, out SafeTensorsEntry? entry))
-            throw new KeyNotFoundException($"{Path}: no tensor named '{name}'");
-        var tensor = new Tensor(entry.Shape, clear: false, pooled: false);
+        var tensor = new Tensor(Entry(name).Shape, clear: false, pooled: false);
+        ReadInto(name, tensor.Span);
+        return tensor;
+    }
+
+    /// <summary>Reads tensor <paramref name="name"/> into <paramref name="target"/> (of its element count) as float32.</summary>
+    /// <exception cref="KeyNotFoundException">No tensor of that name.</exception>
+    public void ReadInto(string name, Span<float> target)
+    {
+        SafeTensorsEntry entry = Entry(name);
         var bytes = new ReadOnlySpan<byte>(_data + entry.Begin, checked((int)(entry.End - entry.Begin)));
-        Span<float> target = tensor.Span;
+        if (bytes.Length != target.Length * (entry.DType == SafeTensorsDType.F32 ? 4 : 2))
+            throw new ArgumentException($"{Path}: '{name}' holds {bytes.Length} bytes, not {target.Length} values", nameof(target));
         switch (entry.DType)
         {
             case SafeTensorsDType.F32:
@@ -114,7 +121,13 @@ internal sealed unsafe class SafeTensorsFile : IDisposable
                     target[i] = BitConverter.Int32BitsToSingle(BinaryPrimitives.ReadUInt16LittleEndian(bytes.Slice(i * 2)) << 16);
                 break;
         }
-        return tensor;
+    }
+
+    private SafeTensorsEntry Entry(string name)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        return _entries.TryGetValue(name, out SafeTensorsEntry? entry) ? entry
+            : throw new KeyNotFoundException($"{Path}: no tensor named '{name}'");
     }
 
     /// <summary>Unmaps the file.</summary>

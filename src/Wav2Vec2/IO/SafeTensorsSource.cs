@@ -15,5 +15,8 @@ internal sealed class SafeTensorsSource(SafeTensorsFile file) : ITensorSource
     public Tensor Read(string name) => file.Read(name);
 
     /// <inheritdoc/>
+    public void ReadInto(string name, Span<float> target) => file.ReadInto(name, target);
+
+    /// <inheritdoc/>
     public void Dispose() => file.Dispose();
 }

@@ -28,6 +28,9 @@ internal sealed class ShardedSource : ITensorSource
     public Tensor Read(string name) => _owner[name].Read(name);
 
     /// <inheritdoc/>
+    public void ReadInto(string name, Span<float> target) => _owner[name].ReadInto(name, target);
+
+    /// <inheritdoc/>
     public void Dispose()
     {
         foreach (ITensorSource shard in _shards)

@@ -76,8 +76,13 @@ internal static class PretrainedDirectory
         string directory = Resolve(name);
         (Wav2Vec2Config config, ITensorSource weights) = Open(directory);
         using var _ = weights;
+        // Random initialisation is computed only for what the checkpoint does not hold (a new head): building a
+        // 1B-parameter model eagerly costs more than loading it.
+        using Init.DeferredInit deferred = Init.Defer();
         T model = create(config);
         report = LoadWeights(model, weights, directory, strict);
+        HashSet<string> missing = [.. report.Missing];
+        deferred.Complete(model.NamedTensors().Where(t => missing.Contains(t.Name)).Select(t => t.Tensor));
         backbone(model).Preprocessor = InputValuesPreprocessor.Load(Path.Combine(directory, "preprocessor_config.json"));
         backbone(model).SourceDirectory = directory;
         model.Train(false);

@@ -110,7 +110,7 @@ public sealed partial class Wav2Vec2Model
             var conv = AddModule("conv", new WeightNormConv(hidden, hidden / _groups, _kernel));
             (_weightG, _weightV, _bias) = (conv.WeightG, conv.WeightV, conv.Bias);
             Init.Normal(_weightV, 2f * MathF.Sqrt(1f / (_kernel * hidden)), random);
-            conv.SetGFromNorms();
+            Init.Derived(_weightG, conv.SetGFromNorms);
         }
 
         public override Tensor Forward(Tensor hidden)

@@ -36,6 +36,25 @@ public sealed class ModelFamilyTests : TempDirectoryTest
     }
 
     [TestMethod]
+    public void ALoadInitialisesOnlyWhatTheCheckpointLacksWithTheValuesAnEagerBuildGives()
+    {
+        // A backbone checkpoint under a CTC head: the head is missing, so it is initialised, as new Wav2Vec2ForCtc(config,
+        // seed 0) initialises it; everything else comes from the checkpoint (its random initialisation is never computed).
+        string directory = FixturePath("models", "hubert_post_ln");
+        string backbone = Path.Combine(TempDirectory, "backbone");
+        Wav2Vec2Model.FromPretrained(directory, strict: false, out _).SavePretrained(backbone);
+        var loaded = Wav2Vec2ForCtc.FromPretrained(backbone, strict: false, out var report);
+        CollectionAssert.AreEquivalent(new[] { "lm_head.weight", "lm_head.bias" }, report.Missing.ToArray());
+        var eager = new Wav2Vec2ForCtc(loaded.Config, new RandomSource(0));
+        float[] Named(Wav2Vec2ForCtc m, string name) => m.NamedTensors().Single(t => t.Name == name).Tensor.ToArray();
+        CollectionAssert.AreEqual(Named(eager, "lm_head.weight"), Named(loaded, "lm_head.weight"));
+        CollectionAssert.AreEqual(Named(eager, "lm_head.bias"), Named(loaded, "lm_head.bias"));
+        Assert.IsTrue(Named(loaded, "lm_head.weight").Any(v => v != 0));
+        CollectionAssert.AreEqual(Wav2Vec2Model.FromPretrained(directory, strict: false, out _).NamedTensors().First().Tensor.ToArray(),
+            loaded.NamedTensors().First().Tensor.ToArray(), "the backbone is the checkpoint's");
+    }
+
+    [TestMethod]
     public void WithoutFeatProjLayerNormTheProjectionReadsTheRawConvFeatures()
     {
         Wav2Vec2Config config = TinyConfig();
