@@ -61,6 +61,24 @@ internal sealed class BackboneGraph
         return states;
     }
 
+    /// <summary>
+    /// (x - mean) / sqrt(variance + 1e-7) per utterance over its valid samples (all without a mask), padding set to 0:
+    /// Hugging Face's feature extractor with do_normalize, and our preprocessor's inference epsilon.
+    /// </summary>
+    public string NormalizeInput(string input, string? attentionMask)
+    {
+        string axis = _g.Int64s(1);
+        string Mean(string x, string? weights, string? count) => weights == null
+            ? _g.Node("ReduceMean", [x], null, ("axes", new long[] { 1 }), ("keepdims", 1L))
+            : _g.Node("Div", [_g.Node("ReduceSum", [_g.Node("Mul", [x, weights]), axis], null, ("keepdims", 1L)), count!]);
+        string? valid = attentionMask == null ? null : _g.Node("Cast", [attentionMask], null, ("to", (long)TensorProto.Types.DataType.Float));
+        string? count = valid == null ? null : _g.Node("ReduceSum", [valid, axis], null, ("keepdims", 1L));
+        string centred = _g.Node("Sub", [input, Mean(input, valid, count)]);
+        string variance = Mean(_g.Node("Mul", [centred, centred]), valid, count);
+        string normalized = _g.Node("Div", [centred, _g.Node("Sqrt", [_g.Node("Add", [variance, _g.Scalar((float)Audio.InputValuesPreprocessor.InferenceEpsilon)])])]);
+        return valid == null ? normalized : _g.Node("Mul", [normalized, valid]);
+    }
+
     /// <summary>y = x W^T + b for a Linear's weights stored under <paramref name="prefix"/> (weight, bias).</summary>
     public string Linear(string x, string prefix, Dictionary<string, Tensor>? weights = null)
     {

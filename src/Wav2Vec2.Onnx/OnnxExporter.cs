@@ -23,6 +23,13 @@ public sealed record OnnxExportOptions
     /// padding and have no correct mask, as in Hugging Face's models.
     /// </summary>
     public bool? AttentionMask { get; init; }
+
+    /// <summary>
+    /// Normalise <c>input_values</c> inside the graph (zero mean, unit variance per utterance over its valid samples,
+    /// as the model's preprocessor does when do_normalize is set), so the input is plain 16 kHz audio: what ML.NET's
+    /// LoadAudio transform gives. Default: false, the input is prepared by the caller.
+    /// </summary>
+    public bool NormalizeInput { get; init; }
 }
 
 /// <summary>
@@ -133,6 +140,8 @@ public static class OnnxExporter
         string input = graph.Input("input_values", TensorProto.Types.DataType.Float, "batch", "samples");
         string? mask = options.AttentionMask ?? model.Preprocessor.ReturnAttentionMask
             ? graph.Input("attention_mask", TensorProto.Types.DataType.Int64, "batch", "samples") : null;
+        if (options.NormalizeInput)
+            input = backbone.NormalizeInput(input, mask);
         return (graph, backbone, input, mask);
     }
 
