@@ -15,8 +15,9 @@ internal static class BenchmarkApp
           forward [--preset base|large|tiny] [--seconds S] [--family hubert|data2vec-audio|wavlm]
                          backbone inference on S seconds of 16 kHz audio (default base, 10 s); prints
                          median_s=<seconds>; --reference: torchaudio wav2vec2_base in Debian's PyTorch;
-                         --reference-ort: the same weights exported to ONNX (tools/export_onnx.py, cached)
-                         and run by ONNX Runtime in this process, interleaved with ours; --family: the
+                         --reference-ort: the same weights exported to ONNX by our exporter (cached) and
+                         run by ONNX Runtime in this process, interleaved with ours; --ort-torchaudio yes:
+                         also torchaudio's export of them (tools/export_onnx.py, Debian's PyTorch); --family: the
                          preset's size as that family against wav2vec2, interleaved (family_ratio)
           features [--preset base] [--seconds S]
                          chunked feature extraction of an S-second recording (default 600) in one run;

@@ -32,12 +32,17 @@ internal static class ForwardBenchmark
         double median;
         if (options.ReferenceOrt)
         {
+            // ONNX Runtime on our export; with --ort-torchaudio also on torchaudio's export of the same weights.
             using var ort = OrtReference.Create(model, options.Threads);
+            using OrtReference? torchaudio = options.Named.ContainsKey("ort-torchaudio") ? OrtReference.Create(model, options.Threads, torchaudio: true) : null;
             float[] audio = input.ToArray();
             line += $" ort_max_abs_diff={MaxDifference(model, input, ort.Run(audio)):0.##e+0}";
-            double[] medians = BenchmarkApp.InterleavedMedians(options.Runs, Step, () => ort.Run(audio));
+            Action[] steps = torchaudio == null ? [Step, () => ort.Run(audio)] : [Step, () => ort.Run(audio), () => torchaudio.Run(audio)];
+            double[] medians = BenchmarkApp.InterleavedMedians(options.Runs, steps);
             median = medians[0];
             line += $" ort_median_s={BenchmarkApp.Format(medians[1])} ort_ratio={BenchmarkApp.Format(median / medians[1])}";
+            if (torchaudio != null)
+                line += $" ort_torchaudio_export_median_s={BenchmarkApp.Format(medians[2])} our_export_vs_torchaudio_export={BenchmarkApp.Format(medians[1] / medians[2])}";
         }
         else
             median = BenchmarkApp.MedianSeconds(Step, options.Runs);

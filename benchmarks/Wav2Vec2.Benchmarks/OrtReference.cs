@@ -4,11 +4,11 @@ using Wav2Vec2.Models;
 namespace Wav2Vec2.Benchmarks;
 
 /// <summary>
-/// ONNX Runtime as the inference bar (`forward --reference-ort`): our randomly initialised model is saved as a Hugging
-/// Face directory, exported to ONNX through torchaudio's wav2vec2_model by tools/export_onnx.py (same weights, so both
-/// engines compute the same function), and run by ONNX Runtime's CPU provider with every graph optimisation in this
-/// process. Exports are cached by a fingerprint of the weights under $W2V2_ONNX_CACHE (default
-/// ~/.cache/wav2vec2-dotnet/onnx) and never committed.
+/// ONNX Runtime as the inference bar (`forward --reference-ort`): our randomly initialised model exported to ONNX, by
+/// our own exporter (Wav2Vec2.Onnx; the default) or through torchaudio's wav2vec2_model and torch.onnx
+/// (tools/export_onnx.py, Debian's PyTorch: the export a Python user would make), and run by ONNX Runtime's CPU
+/// provider with every graph optimisation in this process. Exports are cached by a fingerprint of the weights under
+/// $W2V2_ONNX_CACHE (default ~/.cache/wav2vec2-dotnet/onnx) and never committed.
 /// </summary>
 internal sealed class OrtReference : IDisposable
 {
@@ -31,8 +31,12 @@ internal sealed class OrtReference : IDisposable
         _session = new InferenceSession(onnxPath, options);
     }
 
-    /// <summary>A session on the ONNX export of <paramref name="model"/>'s weights (exported now if not cached).</summary>
-    public static OrtReference Create(Wav2Vec2Model model, int threads) => new(ExportedModel(model), threads);
+    /// <summary>
+    /// A session on the ONNX export of <paramref name="model"/>'s weights (exported now if not cached), by our
+    /// exporter or, with <paramref name="torchaudio"/>, by torchaudio and torch.onnx.
+    /// </summary>
+    public static OrtReference Create(Wav2Vec2Model model, int threads, bool torchaudio = false) =>
+        new(torchaudio ? TorchaudioExport(model) : OurExport(model), threads);
 
     /// <summary>last_hidden_state (1, frames, hidden) of one recording.</summary>
     public float[] Run(float[] audio)
@@ -49,11 +53,26 @@ internal sealed class OrtReference : IDisposable
         _session.Dispose();
     }
 
-    private static string ExportedModel(Wav2Vec2Model model)
+    private static string CacheDirectory(Wav2Vec2Model model, string kind)
     {
         string cache = Environment.GetEnvironmentVariable("W2V2_ONNX_CACHE") is { Length: > 0 } configured ? configured
             : Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".cache", "wav2vec2-dotnet", "onnx");
-        string directory = Path.Combine(cache, $"{model.Config.HiddenSize}x{model.Config.NumHiddenLayers}-{Fingerprint(model):x16}");
+        return Path.Combine(cache, $"{kind}-{model.Config.HiddenSize}x{model.Config.NumHiddenLayers}-{Fingerprint(model):x16}");
+    }
+
+    private static string OurExport(Wav2Vec2Model model)
+    {
+        string onnx = Path.Combine(CacheDirectory(model, "ours"), "model.onnx");
+        if (File.Exists(onnx))
+            return onnx;
+        Directory.CreateDirectory(Path.GetDirectoryName(onnx)!);
+        Onnx.OnnxExporter.Export(model, onnx, new Onnx.OnnxExportOptions { AttentionMask = false });
+        return onnx;
+    }
+
+    private static string TorchaudioExport(Wav2Vec2Model model)
+    {
+        string directory = CacheDirectory(model, "torchaudio");
         string onnx = Path.Combine(directory, "model.onnx");
         if (File.Exists(onnx))
             return onnx;

@@ -30,6 +30,9 @@ public sealed record OnnxExportOptions
     /// LoadAudio transform gives. Default: false, the input is prepared by the caller.
     /// </summary>
     public bool NormalizeInput { get; init; }
+
+    /// <summary>Weights above this many bytes go to an external-data file (tests lower it).</summary>
+    internal long ExternalDataAbove { get; init; } = 1L << 30;
 }
 
 /// <summary>
@@ -64,18 +67,19 @@ public static class OnnxExporter
         if (options.AllHiddenStates)
             for (int i = 0; i < states.Count; i++)
                 graph.Output(states[i], $"hidden_states.{i}", "batch", "frames", model.Config.HiddenSize);
-        graph.Save(path, Version);
+        graph.Save(path, Version, options.ExternalDataAbove);
     }
 
     /// <summary>Exports a CTC model: logits (batch, frames, vocabulary).</summary>
     public static void Export(Wav2Vec2ForCtc model, string path, OnnxExportOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(model);
-        var (graph, backbone, input, mask) = Start(model.Backbone, Headless(options));
+        options = Headless(options);
+        var (graph, backbone, input, mask) = Start(model.Backbone, options);
         List<string> states = backbone.Build(input, mask, model.Config.NumHiddenLayers);
         var head = model.NamedTensors().Where(t => t.Name.StartsWith("lm_head.", StringComparison.Ordinal)).ToDictionary(t => t.Name, t => t.Tensor);
         graph.Output(backbone.Linear(states[^1], "lm_head", head), "logits", "batch", "frames", model.Config.VocabSize);
-        graph.Save(path, Version);
+        graph.Save(path, Version, options.ExternalDataAbove);
     }
 
     /// <summary>
@@ -86,7 +90,8 @@ public static class OnnxExporter
     public static void Export(Wav2Vec2ForSequenceClassification model, string path, OnnxExportOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(model);
-        var (graph, backbone, input, mask) = Start(model.Backbone, Headless(options));
+        options = Headless(options);
+        var (graph, backbone, input, mask) = Start(model.Backbone, options);
         List<string> states = backbone.Build(input, mask, model.Config.NumHiddenLayers);
         var head = model.NamedTensors().Where(t => !t.Name.Contains('.') || t.Name.StartsWith("projector.", StringComparison.Ordinal)
             || t.Name.StartsWith("classifier.", StringComparison.Ordinal)).ToDictionary(t => t.Name, t => t.Tensor);
@@ -109,7 +114,7 @@ public static class OnnxExporter
         else
             pooled = graph.Node("ReduceMean", [projected], null, ("axes", new long[] { 1 }), ("keepdims", 0L));
         graph.Output(backbone.Linear(pooled, "classifier", head), "logits", "batch", model.Config.Labels.Count);
-        graph.Save(path, Version);
+        graph.Save(path, Version, options.ExternalDataAbove);
     }
 
     /// <summary>

@@ -13,7 +13,6 @@ internal sealed class OnnxGraph
 {
     public const int Opset = 17;
     public const int IrVersion = 8;
-    private const long ExternalDataThreshold = 1L << 30;   // above 1 GB of weights: external data (the protobuf limit is 2 GB)
 
     private readonly GraphProto _graph = new() { Name = "wav2vec2" };
     private readonly List<(TensorProto Proto, float[] Values)> _weights = [];
@@ -85,14 +84,14 @@ internal sealed class OnnxGraph
     }
 
     /// <summary>
-    /// Writes the model to <paramref name="path"/> (and, above 1 GB of weights, the weights to path + ".data"), each
-    /// file atomically: a failed export leaves neither.
+    /// Writes the model to <paramref name="path"/> (and, above <paramref name="externalAbove"/> bytes of weights, the
+    /// weights to path + ".data": the protobuf limit is 2 GB), each file atomically: a failed export leaves neither.
     /// </summary>
-    public void Save(string path, string producerVersion)
+    public void Save(string path, string producerVersion, long externalAbove)
     {
         long bytes = _weights.Sum(w => (long)w.Values.Length * 4);
         string dataPath = path + ".data";
-        bool external = bytes > ExternalDataThreshold;
+        bool external = bytes > externalAbove;
         if (external)
             AtomicFile.Write(dataPath, stream => WriteExternal(stream, Path.GetFileName(dataPath)));
         else

@@ -106,6 +106,22 @@ public sealed class OnnxExportTests : TempDirectoryTest
     }
 
     [TestMethod]
+    public void WeightsAboveTheThresholdGoToAnExternalDataFileThatOnnxRuntimeReads()
+    {
+        var model = Wav2Vec2ForCtc.FromPretrained(FixturePath("models", "post_ln_group"));
+        string inline = Path.Combine(TempDirectory, "inline.onnx"), external = Path.Combine(TempDirectory, "external.onnx");
+        OnnxExporter.Export(model, inline);
+        OnnxExporter.Export(model, external, new OnnxExportOptions { ExternalDataAbove = 0 });
+        Assert.IsFalse(File.Exists(inline + ".data"));
+        Assert.IsTrue(new FileInfo(external + ".data").Length > new FileInfo(external).Length);
+        float[] input = model.Preprocessor.Prepare(AudioFile.Read(FixturePath("reference_audio.wav")));
+        var feeds = new Dictionary<string, OrtValue> { ["input_values"] = OrtValue.CreateTensorValueFromMemory(input, [1, input.Length]) };
+        using var a = Session(inline);
+        using var b = Session(external);
+        CollectionAssert.AreEqual(Run(a, feeds, "logits"), Run(b, feeds, "logits"));
+    }
+
+    [TestMethod]
     public void APreTrainingModelOrAnUnwritablePathIsRefusedAndLeavesNothing()
     {
         string pretraining = Path.Combine(TempDirectory, "pretraining");
