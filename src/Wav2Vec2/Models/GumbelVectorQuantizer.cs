@@ -34,6 +34,10 @@ internal sealed class GumbelVectorQuantizer : Module
         _weightProj = AddModule("weight_proj", new Nn.Linear(config.ConvDim[^1], _groups * _entries, random, normalStd: 1f));
     }
 
+    /// <summary>Gumbel noise (N x groups, entries) to use instead of drawing it: replays another engine's draws
+    /// (tools/pretrain_twin.py's one-step check).</summary>
+    internal Tensor? ReplayNoise { get; set; }
+
     /// <summary>Quantizes latents (N, conv_dim[-1]).</summary>
     public QuantizerOutput Forward(Tensor latents, float temperature, RandomSource random)
     {
@@ -47,7 +51,9 @@ internal sealed class GumbelVectorQuantizer : Module
         Tensor oneHot;
         if (Training)
         {
-            (oneHot, codes) = Ops.GumbelSoftmaxHard(Ops.Reshape(logits, n * _groups, _entries), temperature, random);
+            Tensor rows = Ops.Reshape(logits, n * _groups, _entries);
+            (oneHot, codes) = ReplayNoise is Tensor noise ? Ops.GumbelSoftmaxHard(rows, temperature, noise)
+                : Ops.GumbelSoftmaxHard(rows, temperature, random);
         }
         else
         {

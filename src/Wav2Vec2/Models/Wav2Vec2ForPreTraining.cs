@@ -63,6 +63,9 @@ public sealed class Wav2Vec2ForPreTraining : Wav2Vec2TaskModel
         : throw new InvalidDataException($"model_type \"{config.ModelType}\" has no wav2vec 2.0 pre-training head (its targets " +
             "are not quantized latents): pre-train a wav2vec2 model, or fine-tune this one (CTC or classification)");
 
+    /// <summary>The quantizer (tests replay another engine's Gumbel noise through it).</summary>
+    internal GumbelVectorQuantizer Quantizer => _quantizer;
+
     /// <summary>fairseq's feature_grad_mult: scale of the gradient into the conv encoder (0.1).</summary>
     public float FeatureGradMult { get; set; } = 0.1f;
 

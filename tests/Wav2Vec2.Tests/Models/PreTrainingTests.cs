@@ -1,3 +1,5 @@
+using System.Text.Json.Nodes;
+using Wav2Vec2.Autograd;
 using Wav2Vec2.IO;
 using Wav2Vec2.Models;
 using Wav2Vec2.Tensors;
@@ -5,8 +7,50 @@ using Wav2Vec2.Tensors;
 namespace Wav2Vec2.Tests.Models;
 
 [TestClass]
-public sealed class PreTrainingTests
+public sealed class PreTrainingTests : TempDirectoryTest
 {
+    [TestMethod]
+    public void ATrainingStepGivesTheTwinsLossAndEveryGradient()
+    {
+        // tools/pretrain_twin.py step-fixture: the same model in training mode without dropout, the same masks,
+        // distractors and Gumbel noise; straight-through hard codes, a tenth of the gradient into the conv encoder.
+        string directory = Path.Combine(TempDirectory, "model");
+        Directory.CreateDirectory(directory);
+        foreach (string file in Directory.GetFiles(FixturePath("models", "pretraining")))
+            File.Copy(file, Path.Combine(directory, Path.GetFileName(file)));
+        var config = JsonNode.Parse(File.ReadAllText(Path.Combine(directory, "config.json")))!.AsObject();
+        foreach (string field in new[] { "hidden_dropout", "attention_dropout", "activation_dropout", "feat_proj_dropout", "feat_quantizer_dropout", "layerdrop" })
+            config[field] = 0.0;
+        File.WriteAllText(Path.Combine(directory, "config.json"), config.ToJsonString());
+        var model = Wav2Vec2ForPreTraining.FromPretrained(directory);
+        model.Train(true);
+        using var reference = SafeTensorsFile.Open(FixturePath("pretraining_step.reference.safetensors"));
+        bool[] mask = reference.Read("mask").ToArray().Select(v => v != 0).ToArray();
+        int[] negatives = reference.Read("negatives").ToArray().Select(v => (int)v).ToArray();
+        model.Quantizer.ReplayNoise = reference.Read("noise");
+        PreTrainingOutput output;
+        using (var tape = new Tape())
+        {
+            output = model.Forward(reference.Read("input_values"), mask, negatives, (float)reference.Read("temperature").ToScalar());
+            tape.Backward(output.Loss);
+        }
+        PreTrainingMetrics m = output.Metrics;
+        foreach (var (name, actual) in new[] { ("loss", m.Loss), ("contrastive_loss", m.ContrastiveLoss), ("diversity_loss", m.DiversityLoss),
+            ("feature_penalty", m.FeaturePenalty), ("prob_perplexity", m.ProbPerplexity), ("code_perplexity", m.CodePerplexity), ("correct", m.Correct) })
+        {
+            double expected = reference.Read(name).ToScalar();
+            Assert.IsTrue(Math.Abs(expected - actual) <= 1e-4 * Math.Max(1, Math.Abs(expected)), $"{name}: twin {expected}, ours {actual}");
+        }
+        int compared = 0;
+        foreach (var (name, parameter) in model.NamedParameters())
+        {
+            Assert.IsNotNull(parameter.Grad, $"{name} got no gradient");
+            AssertClose(reference.Read("grad." + name).Span, parameter.Grad.Span, 1e-4f, $"gradient of {name}");
+            compared++;
+        }
+        Assert.AreEqual(reference.Entries.Keys.Count(n => n.StartsWith("grad.", StringComparison.Ordinal)), compared, "every parameter's gradient");
+    }
+
     [TestMethod]
     public void EvaluationLossTermsMatchPyTorchForGivenMasksAndDistractors()
     {
