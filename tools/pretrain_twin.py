@@ -7,12 +7,18 @@ masked-frame replacement, distractors and the loss (contrastive + codebook diver
 here from fairseq's published semantics (wav2vec2.py, gumbel_vector_quantizer.py, wav2vec_criterion.py: read, not
 copied) in the conventions of our C# model: masked rows per utterance in the same count, distractors as indices into
 the batch's masked rows, a distractor whose codes equal the positive's scored -inf, the loss summed over masked frames.
-It reads and writes our Hugging Face-format checkpoints (config.json + model.safetensors with the quantizer).
+It reads and writes our Hugging Face-format checkpoints (config.json + model.safetensors with the quantizer), so a run
+moves between the engines in both directions, and logs train_log.jsonl with our field names.
 
   one-step check    /usr/bin/python3 tools/pretrain_twin.py step-fixture
                     writes tests/Wav2Vec2.Tests/Fixtures/pretraining_step.reference.safetensors: given masks,
                     distractors and Gumbel noise, in training mode (straight-through hard Gumbel, a tenth of the gradient
                     into the conv encoder), the loss terms and the gradient of every parameter
+  training          /usr/bin/python3 tools/pretrain_twin.py train --model DIR --recipe recipe.json --data DIR|manifest.tsv --out RUN
+                    [--max-update N] [--resume]; recipe.json from `w2v2 pretrain --preset tiny --print-recipe`. On many
+                    processes: /usr/bin/torchrun --nproc_per_node N tools/pretrain_twin.py train ... (DistributedDataParallel:
+                    gloo on CPUs, NCCL on GPUs; each process takes every N-th batch, so an update sees update_freq x N
+                    batches, fairseq's effective batch). Audio: 16 kHz WAV/FLAC (torchaudio's sox backend).
 """
 import argparse, json, math, os, random, sys, time, wave
 import numpy as np
@@ -22,7 +28,8 @@ import torchaudio
 
 # PyTorch 1.13's oneDNN (mkldnn) convolution backward gives wrong, thread-count-dependent weight gradients on the AMD
 # Zen 5 (family 26) machines here (found by this twin's one-step check: not linear in the incoming gradient, different
-# at 1 and 2 threads); the native convolution is right, and matches ours and finite differences.
+# at 1 and 2 threads); the native convolution is right but slow, so the twin's convolutions are unfold + matmul
+# (use_unfold_convolutions), and oneDNN stays off for anything else.
 torch.backends.mkldnn.enabled = False
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -46,6 +53,23 @@ class GradMultiply(torch.autograd.Function):
         return grad * ctx.scale, None
 
 
+def conv1d_unfold(x, weight, bias, stride, padding, groups):
+    """A grouped 1-D convolution as unfold + matrix product: exact, fast on CPU, and no oneDNN (see above)."""
+    if padding:
+        x = F.pad(x, (padding, padding))
+    b = x.shape[0]
+    out, per_group, kernel = weight.shape
+    columns = x.unfold(2, kernel, stride).reshape(b, groups, per_group, -1, kernel)          # (B, G, C/G, T', k)
+    y = torch.einsum("bgctk,gock->bgot", columns, weight.view(groups, out // groups, per_group, kernel)).reshape(b, out, -1)
+    return y if bias is None else y + bias[None, :, None]
+
+
+def use_unfold_convolutions(backbone):
+    convs = [layer.conv for layer in backbone.feature_extractor.conv_layers] + [backbone.encoder.transformer.pos_conv_embed.conv]
+    for conv in convs:
+        conv.forward = lambda x, c=conv: conv1d_unfold(x, c.weight, c.bias, c.stride[0], c.padding[0], c.groups)
+
+
 class TwinModel(torch.nn.Module):
     """torchaudio's backbone plus the pre-training head, parameters under our (Hugging Face) names."""
 
@@ -63,6 +87,7 @@ class TwinModel(torch.nn.Module):
             encoder_ff_interm_features=config["intermediate_size"], encoder_ff_interm_dropout=r["activation_dropout"],
             encoder_dropout=r["hidden_dropout"], encoder_layer_norm_first=config["do_stable_layer_norm"],
             encoder_layer_drop=r["layerdrop"], aux_num_out=None)
+        use_unfold_convolutions(self.backbone)
         g, v, d = config["num_codevector_groups"], config["num_codevectors_per_group"], config["codevector_dim"]
         self.groups, self.entries = g, v
         self.codevectors = torch.nn.Parameter(torch.zeros(1, g * v, d // g))
@@ -153,6 +178,200 @@ def load(directory, regularization):
     return model
 
 
+def forward(self, *args, **kwargs):
+    return self.loss(*args, **kwargs)
+
+
+TwinModel.forward = forward    # DistributedDataParallel reduces gradients of what runs through forward
+
+
+def read_items(data):
+    """(path, samples) of a directory's audio files (recursively) or of a fairseq manifest (root line, path<TAB>frames)."""
+    if os.path.isdir(data):
+        paths = sorted(os.path.join(d, f) for d, _, files in os.walk(data) for f in files if f.lower().endswith((".wav", ".flac")))
+        return [(p, torchaudio.info(p).num_frames) for p in paths]
+    lines = open(data).read().splitlines()
+    root = lines[0].strip()
+    return [(os.path.join(root, l.split("\t")[0]), int(l.split("\t")[1])) for l in lines[1:] if l.strip()]
+
+
+def load_audio(path, normalize):
+    wav, rate = torchaudio.load(path)
+    if rate != 16000:
+        raise SystemExit("%s: %d Hz; the twin reads 16 kHz audio" % (path, rate))
+    wav = wav.mean(0)
+    return F.layer_norm(wav, wav.shape) if normalize else wav      # fairseq's normalize: before cropping
+
+
+def batches(items, recipe, rng):
+    """fairseq's batching: items sorted by length, filled up to max_tokens (batch x shortest), cropped at random to the
+    batch's shortest (and max_sample_size)."""
+    kept = sorted((i for i in items if i[1] >= recipe["min_sample_size"]), key=lambda i: (i[1], rng.random()))
+    out, current = [], []
+    for item in kept:
+        size = min(item[1], recipe["max_sample_size"])
+        limit = recipe.get("max_sentences") or 1 << 30
+        if current and ((len(current) + 1) * min(size, min(min(c[1], recipe["max_sample_size"]) for c in current)) > recipe["max_tokens"] or len(current) >= limit):
+            out.append(current)
+            current = []
+        current.append(item)
+    if current:
+        out.append(current)
+    rng.shuffle(out)
+    return out
+
+
+def collate(batch, recipe, rng):
+    waves = [load_audio(p, recipe["normalize"]) for p, _ in batch]
+    size = min(min(len(w) for w in waves), recipe["max_sample_size"])
+    starts = [rng.randint(0, len(w) - size) for w in waves]
+    return torch.stack([w[s:s + size] for w, s in zip(waves, starts)])
+
+
+def compute_mask(b, t, p, length, min_masks, rng):
+    """fairseq's compute_mask_indices (static lengths, no overlap control), the same count in every row."""
+    mask = np.zeros((b, t), dtype=bool)
+    for i in range(b):
+        spans = max(min_masks, int(p * t / float(length) + rng.random()))
+        spans = min(spans, max(1, t - length))
+        starts = rng.sample(range(max(1, t - length)), spans)
+        for s in starts:
+            mask[i, s:s + length] = True
+    count = min(mask.sum(1))
+    for i in range(b):                                                  # keep the first `count` masked frames of each row
+        masked = np.flatnonzero(mask[i])
+        mask[i, masked[count:]] = False
+    return torch.from_numpy(mask)
+
+
+def sample_negatives(b, m, k, rng):
+    negatives = torch.empty(b * m, k, dtype=torch.long)
+    for i in range(b):
+        for t in range(m):
+            others = torch.tensor([rng.randrange(m - 1) for _ in range(k)])
+            others[others >= t] += 1
+            negatives[i * m + t] = i * m + others
+    return negatives
+
+
+def learning_rate(recipe, update):
+    warmup, peak, end, total = recipe["warmup_updates"], recipe["lr"], recipe["end_learning_rate"], recipe["max_update"]
+    if warmup > 0 and update <= warmup:
+        return peak * update / warmup
+    if update >= total:
+        return end
+    remaining = 1.0 - (update - warmup) / max(1, total - warmup)
+    return (peak - end) * remaining ** recipe["power"] + end
+
+
+def train(argv):
+    import torch.distributed as dist
+    from torch.nn.parallel import DistributedDataParallel
+    parser = argparse.ArgumentParser(prog="pretrain_twin.py train")
+    parser.add_argument("--model", required=True)
+    parser.add_argument("--recipe", required=True)
+    parser.add_argument("--data", required=True)
+    parser.add_argument("--out", required=True)
+    parser.add_argument("--max-update", type=int)
+    parser.add_argument("--seed", type=int)
+    parser.add_argument("--resume", action="store_true")
+    args = parser.parse_args(argv)
+    recipe = json.load(open(args.recipe))
+    if args.max_update:
+        recipe["max_update"] = args.max_update
+    world, rank = int(os.environ.get("WORLD_SIZE", "1")), int(os.environ.get("RANK", "0"))
+    if world > 1:
+        dist.init_process_group("nccl" if torch.cuda.is_available() else "gloo")
+    seed = args.seed if args.seed is not None else recipe["seed"]
+    torch.manual_seed(seed + rank)
+    regularization = {"feat_proj_dropout": recipe["dropout_input"], "attention_dropout": recipe["attention_dropout"],
+                      "activation_dropout": recipe["activation_dropout"], "hidden_dropout": recipe["dropout"],
+                      "layerdrop": recipe["encoder_layerdrop"], "feat_quantizer_dropout": recipe["dropout_features"],
+                      "feature_grad_mult": recipe["feature_grad_mult"]}
+    start = 0
+    source = args.model
+    checkpoints = sorted((int(d.split("-")[1]), d) for d in (os.listdir(args.out) if os.path.isdir(args.out) else []) if d.startswith("checkpoint-"))
+    if args.resume and checkpoints:
+        start, name = checkpoints[-1]
+        source = os.path.join(args.out, name)
+    model = load(source, regularization)
+    net = DistributedDataParallel(model) if world > 1 else model
+    b1, b2 = recipe["adam_betas"]
+    optimizer = torch.optim.AdamW(model.parameters(), lr=recipe["lr"], betas=(b1, b2), eps=recipe["adam_eps"], weight_decay=recipe["weight_decay"])
+    state_path = os.path.join(source, "twin_state.pt")
+    if args.resume and os.path.exists(state_path):
+        optimizer.load_state_dict(torch.load(state_path)["optimizer"])
+    items = read_items(args.data)
+    rng = random.Random(seed * 1000 + start)                       # the same batches on every process
+    local = random.Random(seed * 1000 + start + 1 + rank)           # masks, distractors, crops: per process
+    queue = []
+    os.makedirs(args.out, exist_ok=True)
+    log = open(os.path.join(args.out, "train_log.jsonl"), "a") if rank == 0 else None
+    preprocessor = {"do_normalize": recipe["normalize"], "feature_extractor_type": "Wav2Vec2FeatureExtractor", "feature_size": 1,
+                    "padding_side": "right", "padding_value": 0.0, "return_attention_mask": model.config["feat_extract_norm"] == "layer",
+                    "sampling_rate": 16000}
+    model.train()
+    clock = time.time()
+    for update in range(start, recipe["max_update"]):
+        temperature = max(recipe["max_temp"] * recipe["temp_decay"] ** update, recipe["min_temp"])
+        totals = {"loss": 0.0, "contrastive_loss": 0.0, "correct": 0, "masked_frames": 0}
+        last = {}
+        seconds = 0
+        for _ in range(recipe["update_freq"]):
+            while len(queue) < world:
+                queue.extend(batches(items, recipe, rng))
+            batch, queue = queue[rank], queue[world:]
+            values = collate(batch, recipe, local)
+            seconds += values.numel() / 16000
+            t = values.shape[1]
+            for kernel, stride in zip(model.config["conv_kernel"], model.config["conv_stride"]):
+                t = (t - kernel) // stride + 1
+            mask = compute_mask(values.shape[0], t, recipe["mask_prob"], recipe["mask_length"], recipe["mask_min_masks"], local)
+            m = int(mask.sum()) // values.shape[0]
+            negatives = sample_negatives(values.shape[0], m, recipe["num_negatives"], local)
+            loss, metrics = net(values, mask, negatives, temperature, penalty_weight=recipe["feature_penalty_weight"],
+                                diversity_weight=recipe["diversity_loss_weight"], logit_temp=recipe["logit_temp"])
+            loss.backward()
+            for key in totals:
+                totals[key] += metrics[key]
+            last = metrics
+        # fairseq: the summed loss's gradient divided by the masked frames of the whole update (all processes).
+        counts = torch.tensor([float(totals["masked_frames"]), totals["loss"], totals["contrastive_loss"], float(totals["correct"])])
+        if world > 1:
+            dist.all_reduce(counts)                                   # DDP averaged the gradients over processes
+        scale = world / counts[0].item()
+        for p in model.parameters():
+            if p.grad is not None:
+                p.grad.mul_(scale)
+        norm = torch.nn.utils.clip_grad_norm_(model.parameters(), recipe["clip_norm"] if recipe["clip_norm"] > 0 else float("inf"))
+        for group in optimizer.param_groups:
+            group["lr"] = learning_rate(recipe, update + 1)
+        optimizer.step()
+        optimizer.zero_grad()
+        done = update + 1
+        if rank == 0 and (done % recipe["log_interval"] == 0 or done == recipe["max_update"]):
+            bits = 1.0 / counts[0].item() / math.log(2)
+            entry = {"split": "train", "update": done, "loss": round(counts[1].item() * bits, 6),
+                     "contrastive_loss": round(counts[2].item() * bits, 6), "diversity_loss": round(last["diversity_loss"], 6),
+                     "feature_penalty": round(last["feature_penalty"], 6), "accuracy": round(counts[3].item() / counts[0].item(), 6),
+                     "code_perplexity": round(last["code_perplexity"], 3), "prob_perplexity": round(last["prob_perplexity"], 3),
+                     "temperature": round(temperature, 6), "lr": learning_rate(recipe, done), "grad_norm": round(float(norm), 6),
+                     "audio_seconds_per_second": round(seconds * world / max(time.time() - clock, 1e-9), 3), "engine": "pytorch-twin",
+                     "world_size": world}
+            clock = time.time()
+            log.write(json.dumps(entry) + "\n")
+            log.flush()
+            print("update %d/%d loss %.3f acc %.3f code_ppl %.1f" % (done, recipe["max_update"], entry["loss"], entry["accuracy"], entry["code_perplexity"]), flush=True)
+        last_update = done == recipe["max_update"]
+        if rank == 0 and ((recipe["save_interval"] > 0 and done % recipe["save_interval"] == 0) or last_update):
+            directory = os.path.join(args.out, "final" if last_update else "checkpoint-%d" % done)
+            model.save(directory, preprocessor)
+            torch.save({"optimizer": optimizer.state_dict(), "update": done}, os.path.join(directory, "twin_state.pt"))
+    if world > 1:
+        dist.barrier()
+        dist.destroy_process_group()
+
+
 def step_fixture():
     """The one-step check's reference: the pre-training fixture model in training mode without dropout."""
     zero = {"feat_proj_dropout": 0.0, "attention_dropout": 0.0, "activation_dropout": 0.0, "hidden_dropout": 0.0,
@@ -194,6 +413,9 @@ def step_fixture():
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("command", choices=["step-fixture"])
-    args = parser.parse_args()
-    step_fixture()
+    parser.add_argument("command", choices=["step-fixture", "train"])
+    args, rest = parser.parse_known_args()
+    if args.command == "step-fixture":
+        step_fixture()
+    else:
+        train(rest)

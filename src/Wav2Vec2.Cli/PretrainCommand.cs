@@ -10,7 +10,7 @@ internal static class PretrainCommand
 {
     public static Command Create(TextWriter output)
     {
-        var data = new Option<string>("--data") { Description = "Training audio: a directory (searched recursively for .wav .flac .mp3 .ogg .opus .aiff), a fairseq .tsv manifest, a Common Voice .tsv or an audio folder's metadata.csv.", Required = true };
+        var data = new Option<string>("--data") { Description = "Training audio: a directory (searched recursively for .wav .flac .mp3 .ogg .opus .aiff), a fairseq .tsv manifest, a Common Voice .tsv or an audio folder's metadata.csv." };
         var valid = new Option<string?>("--valid") { Description = "Validation audio (same forms as --data)." };
         var preset = new Option<string?>("--preset")
         {
@@ -18,7 +18,8 @@ internal static class PretrainCommand
                           "Default: large for a layer-norm architecture, else base.",
         };
         var config = new Option<string?>("--config") { Description = "config.json of the architecture to train (its training settings are ignored: the recipe's apply)." };
-        var outDir = new Option<string>("--out") { Description = "Run directory: train_log.jsonl, checkpoint-N/, final/.", Required = true };
+        var outDir = new Option<string>("--out") { Description = "Run directory: train_log.jsonl, checkpoint-N/, final/." };
+        var printRecipe = new Option<bool>("--print-recipe") { Description = "Print the resolved recipe as JSON (fairseq's names; what tools/pretrain_twin.py reads) and stop: no --data or --out needed." };
         var maxUpdates = new Option<int?>("--max-updates") { Description = "Updates to train (tiny: the warm-up and temperature decay scale with it)." };
         var warmup = new Option<int?>("--warmup-updates") { Description = "Updates of learning-rate warm-up (fairseq: 32000 for base and large)." };
         var temperatureDecay = new Option<double?>("--temperature-decay") { Description = "Per-update Gumbel temperature decay (fairseq: 0.999995)." };
@@ -37,7 +38,7 @@ internal static class PretrainCommand
             "fairseq trains BASE on 64 GPUs and LARGE on 128: the effective batch per update is printed at the start; raise --update-freq to approach it.")
         {
             data, valid, preset, config, outDir, maxUpdates, warmup, temperatureDecay, maxTokens, updateFreq, lr, normalize, seed,
-            saveInterval, validInterval, minSample, maxSample, init, resume,
+            saveInterval, validInterval, minSample, maxSample, init, resume, printRecipe,
         };
         command.SetAction(parse =>
         {
@@ -66,6 +67,13 @@ internal static class PretrainCommand
             if (parse.GetValue(temperatureDecay) is double d)
                 recipe = recipe with { TemperatureDecay = d is > 0 and <= 1 ? d : throw new CliException("--temperature-decay must be in (0, 1]"), TemperatureFloorFraction = 0 };
             recipe = recipe with { Normalize = parse.GetValue(normalize) ?? recipe.Normalize };
+            if (parse.GetValue(printRecipe))
+            {
+                output.WriteLine(recipe.ToRecipeJson());
+                return 0;
+            }
+            if (parse.GetValue(data) == null || parse.GetValue(outDir) == null)
+                throw new CliException("pretrain needs --data and --out");
             AudioDataset train = DatasetSource.Unlabeled(parse.GetValue(data)!);
             AudioDataset? validation = parse.GetValue(valid) is string v ? DatasetSource.Unlabeled(v) : null;
             output.WriteLine($"recipe {presetName}");

@@ -117,6 +117,41 @@ public sealed record PreTrainingOptions : TrainingOptions
     public static string PresetFor(Wav2Vec2Config architecture) =>
         architecture.DoStableLayerNorm || architecture.FeatExtractNorm == FeatureEncoderNorm.Layer ? "large" : "base";
 
+    /// <summary>
+    /// The recipe as one JSON object with fairseq's names, what tools/pretrain_twin.py (the PyTorch twin, also under
+    /// torchrun) reads to train the same way: optimisation (Adam, the polynomial-decay schedule, clipping, update_freq),
+    /// batching, the objective, the Gumbel temperature schedule and the regularisation.
+    /// </summary>
+    /// <exception cref="NotSupportedException">A learning-rate schedule other than polynomial decay.</exception>
+    public string ToRecipeJson()
+    {
+        var schedule = Optimization.Schedule as PolynomialDecaySchedule
+            ?? throw new NotSupportedException($"the recipe's {Optimization.Schedule.GetType().Name} has no JSON form (polynomial decay has)");
+        AdamWOptions adam = Optimization.Optimizer;
+        RegularizationOptions r = Regularization;
+        var recipe = new System.Text.Json.Nodes.JsonObject
+        {
+            ["max_update"] = Optimization.MaxUpdates, ["update_freq"] = Optimization.UpdateFreq, ["lr"] = Optimization.LearningRate,
+            ["warmup_updates"] = schedule.WarmupFraction > 0 ? (int)(Optimization.MaxUpdates * schedule.WarmupFraction) : schedule.WarmupUpdates,
+            ["end_learning_rate"] = schedule.EndLearningRate, ["power"] = schedule.Power, ["clip_norm"] = Optimization.ClipNorm,
+            ["adam_betas"] = new System.Text.Json.Nodes.JsonArray(adam.Beta1, adam.Beta2), ["adam_eps"] = adam.Epsilon,
+            ["weight_decay"] = adam.WeightDecay, ["adam_eps_before_bias_correction"] = adam.EpsilonBeforeBiasCorrection,
+            ["max_tokens"] = Batching.MaxTokens, ["max_sentences"] = Batching.MaxSentences, ["min_sample_size"] = Batching.MinSampleSize,
+            ["max_sample_size"] = Batching.MaxSampleSize, ["normalize"] = Normalize,
+            ["max_temp"] = MaxTemperature, ["min_temp"] = MinTemperature,
+            ["temp_decay"] = TemperatureFloorFraction > 0
+                ? Math.Pow(MinTemperature / MaxTemperature, 1.0 / Math.Max(1, TemperatureFloorFraction * Optimization.MaxUpdates)) : TemperatureDecay,
+            ["num_negatives"] = NumNegatives, ["logit_temp"] = ContrastiveLogitsTemperature,
+            ["diversity_loss_weight"] = DiversityLossWeight, ["feature_penalty_weight"] = FeaturePenaltyWeight,
+            ["dropout"] = r.HiddenDropout, ["attention_dropout"] = r.AttentionDropout, ["activation_dropout"] = r.ActivationDropout,
+            ["dropout_input"] = r.FeatProjDropout, ["dropout_features"] = r.FeatQuantizerDropout, ["encoder_layerdrop"] = r.LayerDrop,
+            ["mask_prob"] = r.MaskTimeProb, ["mask_length"] = r.MaskTimeLength, ["mask_min_masks"] = r.MaskTimeMinMasks,
+            ["feature_grad_mult"] = r.FeatureGradMult, ["seed"] = Run.Seed, ["log_interval"] = Run.LogInterval,
+            ["save_interval"] = Run.SaveInterval,
+        };
+        return recipe.ToJsonString(new System.Text.Json.JsonSerializerOptions { WriteIndented = true });
+    }
+
     /// <summary>Gumbel temperature after <paramref name="updates"/> completed updates.</summary>
     public float TemperatureAt(int updates)
     {

@@ -47,6 +47,22 @@ public sealed class PretrainCliTests : TempDirectoryTest
     }
 
     [TestMethod]
+    public void PrintRecipeWritesTheResolvedRecipeForTheTwinWithoutDataOrOutput()
+    {
+        var (code, output, error) = Run("pretrain", "--preset", "tiny", "--max-updates", "600", "--lr", "0.002", "--print-recipe");
+        Assert.AreEqual(0, code, error);
+        var recipe = System.Text.Json.Nodes.JsonNode.Parse(output)!.AsObject();
+        Assert.AreEqual(600, (int)recipe["max_update"]!);
+        Assert.AreEqual(0.002f, (float)recipe["lr"]!);
+        Assert.AreEqual(48, (int)recipe["warmup_updates"]!, "8 % of the run, as the tiny recipe's schedule computes it");
+        Assert.AreEqual(10, (int)recipe["num_negatives"]!);
+        Assert.IsTrue((bool)recipe["normalize"]!);
+        double decay = (double)recipe["temp_decay"]!;
+        Assert.AreEqual(0.5, 1.0 * Math.Pow(decay, 0.6 * 600), 1e-9, "the temperature reaches its floor at 60 % of the run");
+        Assert.AreEqual(1, Run("pretrain", "--preset", "tiny").Code, "without --print-recipe, --data and --out are needed");
+    }
+
+    [TestMethod]
     public void PretrainRejectsBadFlags()
     {
         string data = Directory.CreateDirectory(Path.Combine(TempDirectory, "data")).FullName;
