@@ -15,7 +15,7 @@ moves between the engines in both directions, and logs train_log.jsonl with our 
                     distractors and Gumbel noise, in training mode (straight-through hard Gumbel, a tenth of the gradient
                     into the conv encoder), the loss terms and the gradient of every parameter
   training          /usr/bin/python3 tools/pretrain_twin.py train --model DIR --recipe recipe.json --data DIR|manifest.tsv --out RUN
-                    [--max-update N] [--resume]; recipe.json from `w2v2 pretrain --preset tiny --print-recipe`. On many
+                    [--resume]; recipe.json from `w2v2 pretrain --preset tiny --max-updates N --print-recipe`. On many
                     processes: /usr/bin/torchrun --nproc_per_node N tools/pretrain_twin.py train ... (DistributedDataParallel:
                     gloo on CPUs, NCCL on GPUs; each process takes every N-th batch, so an update sees update_freq x N
                     batches, fairseq's effective batch). Audio: 16 kHz WAV/FLAC (torchaudio's sox backend).
@@ -272,13 +272,10 @@ def train(argv):
     parser.add_argument("--recipe", required=True)
     parser.add_argument("--data", required=True)
     parser.add_argument("--out", required=True)
-    parser.add_argument("--max-update", type=int)
     parser.add_argument("--seed", type=int)
     parser.add_argument("--resume", action="store_true")
     args = parser.parse_args(argv)
     recipe = json.load(open(args.recipe))
-    if args.max_update:
-        recipe["max_update"] = args.max_update
     world, rank = int(os.environ.get("WORLD_SIZE", "1")), int(os.environ.get("RANK", "0"))
     if world > 1:
         dist.init_process_group("nccl" if torch.cuda.is_available() else "gloo")

@@ -14,11 +14,12 @@ work=${3:-$(mktemp -d)}
 dotnet build src/Wav2Vec2.Cli -c Release -v quiet -nologo >/dev/null
 w2v2="dotnet src/Wav2Vec2.Cli/bin/Release/net10.0/w2v2.dll"
 $w2v2 pretrain --preset tiny --data "$audio" --out "$work/ours" --max-updates 20 | tail -1
-$w2v2 pretrain --preset tiny --print-recipe > "$work/recipe.json"
+# The recipe of an N-update run (its warm-up and temperature schedule scale with the run's length).
+$w2v2 pretrain --preset tiny --max-updates "$updates" --print-recipe > "$work/recipe.json"
 # Debian's torchrun (PyTorch 1.13 on Python 3.11) cannot parse its own default --redirects/--tee "0": give them.
 env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE OMP_NUM_THREADS=1 /usr/bin/torchrun --redirects 1 --tee 1 --nproc_per_node 2 \
     tools/pretrain_twin.py train --model "$work/ours/final" --recipe "$work/recipe.json" --data "$audio" \
-    --out "$work/twin" --max-update "$updates" | tail -1
+    --out "$work/twin" | tail -1
 clip=$(find "$audio" -name '*.wav' | sort | head -1)
 $w2v2 features --model "$work/twin/final" --audio "$clip" --out "$work/twin-features.npy"
 /usr/bin/python3 - "$work/twin/final" "$clip" "$work/twin-features.npy" <<'PY'
@@ -41,4 +42,5 @@ print("features of the twin's checkpoint, w2v2 vs the twin: %d x %d, max |differ
       % (a.shape + (np.abs(a - hidden).max() / np.abs(hidden).max(),)))
 PY
 $w2v2 pretrain --preset tiny --data "$audio" --init "$work/twin/final" --out "$work/back" --max-updates 10 | tail -1
-echo "runs in $work: ours/, twin/ (train_log.jsonl with engine pytorch-twin), back/"
+$w2v2 plot "$work/ours" "$work/twin" "$work/back" --out "$work/curves.png"
+echo "runs in $work: ours/, twin/ (train_log.jsonl with engine pytorch-twin), back/; curves.png"

@@ -63,6 +63,31 @@ public sealed class PretrainCliTests : TempDirectoryTest
     }
 
     [TestMethod]
+    public void PlotDrawsRunsSideBySideAndNamesBadLogs()
+    {
+        string a = Directory.CreateDirectory(Path.Combine(TempDirectory, "ours")).FullName, b = Directory.CreateDirectory(Path.Combine(TempDirectory, "twin")).FullName;
+        File.WriteAllLines(Path.Combine(a, "train_log.jsonl"), Enumerable.Range(1, 30).Select(u =>
+            $"{{\"split\":\"train\",\"update\":{u},\"loss\":{4 - u * 0.01},\"accuracy\":{u * 0.01},\"code_perplexity\":{100 - u}}}"));
+        File.WriteAllLines(Path.Combine(b, "train_log.jsonl"), Enumerable.Range(1, 30).Select(u =>
+            $"{{\"split\":\"train\",\"update\":{u},\"loss\":{4 - u * 0.012},\"accuracy\":{u * 0.011},\"code_perplexity\":{99 - u},\"engine\":\"pytorch-twin\"}}"));
+        string png = Path.Combine(TempDirectory, "curves.png");
+        var (code, output, error) = Run("plot", a, b, "--out", png, "--width", "800", "--height", "500");
+        Assert.AreEqual(0, code, error);
+        StringAssert.Contains(output, "3 panels, 2 runs");
+        byte[] bytes = File.ReadAllBytes(png);
+        CollectionAssert.AreEqual(new byte[] { 0x89, (byte)'P', (byte)'N', (byte)'G' }, bytes[..4]);
+        Assert.AreEqual(800, System.Buffers.Binary.BinaryPrimitives.ReadInt32BigEndian(bytes.AsSpan(16)), "IHDR width");
+
+        (code, _, error) = Run("plot", a, "--out", png, "--metrics", "wer");
+        Assert.AreEqual(1, code);
+        StringAssert.Contains(error, "no run logged wer");
+        File.AppendAllText(Path.Combine(b, "train_log.jsonl"), "{not json\n");
+        (code, _, error) = Run("plot", b, "--out", png);
+        Assert.AreEqual(1, code);
+        StringAssert.Contains(error, "train_log.jsonl:31: not a JSON object");
+    }
+
+    [TestMethod]
     public void PretrainRejectsBadFlags()
     {
         string data = Directory.CreateDirectory(Path.Combine(TempDirectory, "data")).FullName;
