@@ -167,7 +167,7 @@ class TwinModel(torch.nn.Module):
         correct = int(((logits.argmax(-1) == 0) & ~(logits.argmin(-1) == 0)).sum())
         metrics = {"loss": loss.item(), "contrastive_loss": contrastive.item(), "diversity_loss": diversity.item(),
                    "feature_penalty": penalty.item(), "prob_perplexity": prob_ppl.item(), "code_perplexity": code_ppl.item(),
-                   "correct": correct, "masked_frames": b * m}
+                   "correct": correct, "masked_frames": b * m, "blocked": int(same.sum()), "distractors": same.numel()}
         return loss, metrics
 
 
@@ -311,7 +311,7 @@ def train(argv):
     clock = time.time()
     for update in range(start, recipe["max_update"]):
         temperature = max(recipe["max_temp"] * recipe["temp_decay"] ** update, recipe["min_temp"])
-        totals = {"loss": 0.0, "contrastive_loss": 0.0, "correct": 0, "masked_frames": 0}
+        totals = {"loss": 0.0, "contrastive_loss": 0.0, "correct": 0, "masked_frames": 0, "blocked": 0, "distractors": 0}
         last = {}
         seconds = 0
         for _ in range(recipe["update_freq"]):
@@ -333,7 +333,8 @@ def train(argv):
                 totals[key] += metrics[key]
             last = metrics
         # fairseq: the summed loss's gradient divided by the masked frames of the whole update (all processes).
-        counts = torch.tensor([float(totals["masked_frames"]), totals["loss"], totals["contrastive_loss"], float(totals["correct"])])
+        counts = torch.tensor([float(totals["masked_frames"]), totals["loss"], totals["contrastive_loss"], float(totals["correct"]),
+                               float(totals["blocked"]), float(totals["distractors"])])
         if world > 1:
             dist.all_reduce(counts)                                   # DDP averaged the gradients over processes
         scale = world / counts[0].item()
@@ -352,7 +353,8 @@ def train(argv):
                      "contrastive_loss": round(counts[2].item() * bits, 6), "diversity_loss": round(last["diversity_loss"], 6),
                      "feature_penalty": round(last["feature_penalty"], 6), "accuracy": round(counts[3].item() / counts[0].item(), 6),
                      "code_perplexity": round(last["code_perplexity"], 3), "prob_perplexity": round(last["prob_perplexity"], 3),
-                     "temperature": round(temperature, 6), "lr": learning_rate(recipe, done), "grad_norm": round(float(norm), 6),
+                     "temperature": round(temperature, 6), "blocked_distractors": round(counts[4].item() / counts[5].item(), 6),
+                     "lr": learning_rate(recipe, done), "grad_norm": round(float(norm), 6),
                      "audio_seconds_per_second": round(seconds * world / max(time.time() - clock, 1e-9), 3), "engine": "pytorch-twin",
                      "world_size": world}
             clock = time.time()

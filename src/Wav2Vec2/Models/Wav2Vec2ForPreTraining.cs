@@ -30,6 +30,10 @@ public sealed record PreTrainingMetrics
     public double ProbPerplexity { get; init; }
     /// <summary>Gumbel temperature used.</summary>
     public double Temperature { get; init; }
+    /// <summary>Distractors whose codes equal their positive's (scored -inf, so they drop out of the contrast).</summary>
+    public int BlockedDistractors { get; init; }
+    /// <summary>Distractors drawn (masked frames x num_negatives).</summary>
+    public int Distractors { get; init; }
     /// <summary>Correct / MaskedFrames.</summary>
     public double Accuracy => MaskedFrames == 0 ? 0 : (double)Correct / MaskedFrames;
 }
@@ -104,7 +108,7 @@ public sealed class Wav2Vec2ForPreTraining : Wav2Vec2TaskModel
         QuantizerOutput quantized = _quantizer.Forward(latents, temperature, Backbone.Random);
         Tensor y = _projectQ.Forward(quantized.Codevectors);                                                      // (BM, P)
         Tensor x = _projectHid.Forward(context);                                                                 // (BM, P)
-        (Tensor logits, float[] logitValues) = ContrastiveLogits(x, y, quantized.Codes, negativeIndices, negatives);
+        (Tensor logits, float[] logitValues, int blocked) = ContrastiveLogits(x, y, quantized.Codes, negativeIndices, negatives);
 
         int sampleSize = maskedRows.Length;
         Tensor contrastive = Ops.CrossEntropy(logits, new int[sampleSize], reduction: Reduction.Sum);
@@ -117,6 +121,7 @@ public sealed class Wav2Vec2ForPreTraining : Wav2Vec2TaskModel
             Loss = loss.ToScalar(), ContrastiveLoss = contrastive.ToScalar(), DiversityLoss = diversity.ToScalar(),
             FeaturePenalty = penalty.ToScalar(), Correct = CountCorrect(logitValues, negatives + 1), MaskedFrames = sampleSize,
             CodePerplexity = quantized.CodePerplexity, ProbPerplexity = quantized.ProbPerplexity.ToScalar(), Temperature = temperature,
+            BlockedDistractors = blocked, Distractors = negativeIndices.Length,
         };
         return new PreTrainingOutput(loss, metrics);
     }
@@ -132,7 +137,7 @@ public sealed class Wav2Vec2ForPreTraining : Wav2Vec2TaskModel
     // Cosine similarity / kappa of each context vector with its positive (column 0) and distractors; a distractor equal
     // to the positive gets -inf (fairseq's neg_is_pos). Equal targets are found by equal codes, which is exact whatever
     // the rounding of the projection.
-    private (Tensor Logits, float[] Values) ContrastiveLogits(Tensor x, Tensor y, int[] codes, int[] negativeIndices, int negatives)
+    private (Tensor Logits, float[] Values, int Blocked) ContrastiveLogits(Tensor x, Tensor y, int[] codes, int[] negativeIndices, int negatives)
     {
         int groups = Config.NumCodevectorGroups;
         int rows = x.Size(0), width = x.Size(1), columns = negatives + 1;
@@ -141,17 +146,17 @@ public sealed class Wav2Vec2ForPreTraining : Wav2Vec2TaskModel
         Tensor repeated = Ops.IndexSelect(Ops.Reshape(x, rows, 1, width), 1, new int[columns]);                  // (BM, 1+K, P)
         Tensor logits = Ops.Scale(Ops.CosineSimilarity(repeated, targets), 1f / Config.ContrastiveLogitsTemperature);
         var blocked = new float[rows * columns];
-        bool any = false;
+        int count = 0;
         for (int r = 0; r < rows; r++)
             for (int k = 0; k < negatives; k++)
                 if (codes.AsSpan(negativeIndices[r * negatives + k] * groups, groups).SequenceEqual(codes.AsSpan(r * groups, groups)))
                 {
                     blocked[r * columns + 1 + k] = float.NegativeInfinity;
-                    any = true;
+                    count++;
                 }
-        if (any)
+        if (count > 0)
             logits = Ops.Add(logits, Tensor.FromArray(blocked, rows, columns));
-        return (logits, logits.ToArray());
+        return (logits, logits.ToArray(), count);
     }
 
     private static int CountCorrect(float[] logits, int columns)

@@ -177,6 +177,7 @@ public sealed class PreTrainer : Trainer, ITrainingTask<PreTrainingMetrics>
         entry["code_perplexity"] = Math.Round(m.CodePerplexity, 3);
         entry["prob_perplexity"] = Math.Round(m.ProbPerplexity, 3);
         entry["temperature"] = Math.Round(m.Temperature, 6);
+        entry["blocked_distractors"] = Math.Round(m.Distractors == 0 ? 0 : (double)m.BlockedDistractors / m.Distractors, 6);
     }
 
     // Sums of losses and counts; perplexities and penalties averaged over the batches.
@@ -187,5 +188,6 @@ public sealed class PreTrainer : Trainer, ITrainingTask<PreTrainingMetrics>
         Correct = batches.Sum(b => b.Correct), MaskedFrames = batches.Sum(b => b.MaskedFrames),
         CodePerplexity = batches.Average(b => b.CodePerplexity), ProbPerplexity = batches.Average(b => b.ProbPerplexity),
         Temperature = batches[^1].Temperature,
+        BlockedDistractors = batches.Sum(b => b.BlockedDistractors), Distractors = batches.Sum(b => b.Distractors),
     };
 }
