@@ -41,7 +41,7 @@ internal sealed class BackboneGraph
         if (attentionMask != null)
         {
             FrameMask = FrameValidity(attentionMask, hidden);
-            string valid = _g.Node("Cast", [FrameMask], null, ("to", (long)TensorProto.Types.DataType.Float));
+            string valid = _g.Cast(FrameMask, TensorProto.Types.DataType.Float);
             hidden = _g.Node("Mul", [hidden, _g.Node("Unsqueeze", [valid, _g.Int64s(2)])]);
             string padded = _g.Node("Sub", [_g.Scalar(1f), valid]);
             keyBias = _g.Node("Unsqueeze", [_g.Node("Mul", [padded, _g.Scalar(MaskedScore)]), _g.Int64s(1, 2)]);   // (B, 1, 1, T)
@@ -71,7 +71,7 @@ internal sealed class BackboneGraph
         string Mean(string x, string? weights, string? count) => weights == null
             ? _g.Node("ReduceMean", [x], null, ("axes", new long[] { 1 }), ("keepdims", 1L))
             : _g.Node("Div", [_g.Node("ReduceSum", [_g.Node("Mul", [x, weights]), axis], null, ("keepdims", 1L)), count!]);
-        string? valid = attentionMask == null ? null : _g.Node("Cast", [attentionMask], null, ("to", (long)TensorProto.Types.DataType.Float));
+        string? valid = attentionMask == null ? null : _g.Cast(attentionMask, TensorProto.Types.DataType.Float);
         string? count = valid == null ? null : _g.Node("ReduceSum", [valid, axis], null, ("keepdims", 1L));
         string centred = _g.Node("Sub", [input, Mean(input, valid, count)]);
         string variance = Mean(_g.Node("Mul", [centred, centred]), valid, count);
@@ -121,8 +121,8 @@ internal sealed class BackboneGraph
             x = _g.Node("Conv", [.. inputs], null, ("kernel_shape", new long[] { _c.ConvKernel[i] }), ("strides", new long[] { _c.ConvStride[i] }));
             if (_c.FeatExtractNorm == FeatureEncoderNorm.Layer)
             {
-                string channelsLast = _g.Node("Transpose", [x], null, ("perm", new long[] { 0, 2, 1 }));
-                x = _g.Node("Transpose", [Gelu(LayerNorm(channelsLast, prefix + ".layer_norm", 1e-5f))], null, ("perm", new long[] { 0, 2, 1 }));
+                string channelsLast = _g.Transpose(x, 0, 2, 1);
+                x = _g.Transpose(Gelu(LayerNorm(channelsLast, prefix + ".layer_norm", 1e-5f)), 0, 2, 1);
             }
             else if (i == 0)
                 x = Gelu(_g.Node("InstanceNormalization", [x, Parameter(_weights[prefix + ".layer_norm.weight"], prefix + ".layer_norm.weight"),
@@ -130,7 +130,7 @@ internal sealed class BackboneGraph
             else
                 x = Gelu(x);
         }
-        return _g.Node("Transpose", [x], null, ("perm", new long[] { 0, 2, 1 }));
+        return _g.Transpose(x, 0, 2, 1);
     }
 
     private string FeatureProjection(string features)
@@ -158,7 +158,7 @@ internal sealed class BackboneGraph
     // kernel's last output frame is dropped. data2vec-audio: a stack of plain convs, each with a parameter-free LN.
     private string PositionalEmbedding(string hidden)
     {
-        string x = _g.Node("Transpose", [hidden], null, ("perm", new long[] { 0, 2, 1 }));   // (B, H, T)
+        string x = _g.Transpose(hidden, 0, 2, 1);   // (B, H, T)
         int groups = _c.NumConvPosEmbeddingGroups;
         if (_c.ModelType == "data2vec-audio")
         {
@@ -167,11 +167,11 @@ internal sealed class BackboneGraph
             {
                 string prefix = $"encoder.pos_conv_embed.layers.{i}.conv";
                 x = SameConv(x, Parameter(_weights[prefix + ".weight"], prefix + ".weight"), Parameter(_weights[prefix + ".bias"], prefix + ".bias"), kernel, groups);
-                string channelsLast = _g.Node("Transpose", [x], null, ("perm", new long[] { 0, 2, 1 }));
+                string channelsLast = _g.Transpose(x, 0, 2, 1);
                 var ones = Enumerable.Repeat(1f, _c.HiddenSize).ToArray();
                 string normed = _g.Node("LayerNormalization", [channelsLast, _g.Weight("ones", ones, _c.HiddenSize), _g.Weight("zeros", new float[_c.HiddenSize], _c.HiddenSize)],
                     null, ("axis", -1L), ("epsilon", 1e-5f));
-                x = _g.Node("Transpose", [Gelu(normed)], null, ("perm", new long[] { 0, 2, 1 }));
+                x = _g.Transpose(Gelu(normed), 0, 2, 1);
             }
         }
         else
@@ -180,7 +180,7 @@ internal sealed class BackboneGraph
             x = Gelu(SameConv(x, _g.Weight("pos_conv_weight", WeightNorm(_weights[prefix + ".weight_g"], _weights[prefix + ".weight_v"]),
                 [.. _weights[prefix + ".weight_v"].ShapeArray.Select(d => (long)d)]), Parameter(_weights[prefix + ".bias"], prefix + ".bias"), _c.NumConvPosEmbeddings, groups));
         }
-        return _g.Node("Transpose", [x], null, ("perm", new long[] { 0, 2, 1 }));
+        return _g.Transpose(x, 0, 2, 1);
     }
 
     private string SameConv(string x, string weight, string bias, int kernel, int groups)
@@ -229,21 +229,23 @@ internal sealed class BackboneGraph
     // Multi-head self-attention: (B, T, H) -> heads (B, n, T, d), softmax(q k^T / sqrt d + biases) v, merged, projected.
     private string Attention(string x, string prefix, string? keyBias, string? positionBias)
     {
-        int heads = _c.NumAttentionHeads, d = _c.HiddenSize / heads;
-        string split = _g.Int64s(0, 0, heads, d);
-        string Heads(string y, long[] perm) => _g.Node("Transpose", [_g.Node("Reshape", [y, split])], null, ("perm", perm));
-        string q = Heads(_g.Node("Mul", [Linear(x, prefix + ".q_proj"), _g.Scalar(1f / MathF.Sqrt(d))]), [0, 2, 1, 3]);
-        string k = Heads(Linear(x, prefix + ".k_proj"), [0, 2, 3, 1]);
-        string v = Heads(Linear(x, prefix + ".v_proj"), [0, 2, 1, 3]);
+        float scale = 1f / MathF.Sqrt(_c.HiddenSize / _c.NumAttentionHeads);
+        string q = Heads(_g.Node("Mul", [Linear(x, prefix + ".q_proj"), _g.Scalar(scale)]), 0, 2, 1, 3);
+        string k = Heads(Linear(x, prefix + ".k_proj"), 0, 2, 3, 1);
+        string v = Heads(Linear(x, prefix + ".v_proj"), 0, 2, 1, 3);
         string scores = _g.Node("MatMul", [q, k]);                                       // (B, n, T, T)
         if (positionBias != null)
             scores = _g.Node("Add", [scores, GatedPositionBias(x, prefix, positionBias)]);
         if (keyBias != null)
             scores = _g.Node("Add", [scores, keyBias]);
         string context = _g.Node("MatMul", [_g.Node("Softmax", [scores], null, ("axis", -1L)), v]);
-        string merged = _g.Node("Reshape", [_g.Node("Transpose", [context], null, ("perm", new long[] { 0, 2, 1, 3 })), _g.Int64s(0, 0, _c.HiddenSize)]);
+        string merged = _g.Node("Reshape", [_g.Transpose(context, 0, 2, 1, 3), _g.Int64s(0, 0, _c.HiddenSize)]);
         return Linear(merged, prefix + ".out_proj");
     }
+
+    // (B, T, H) split into heads of head_dim, then permuted: (B, n, T, d) with 0, 2, 1, 3.
+    private string Heads(string x, params long[] perm) =>
+        _g.Transpose(_g.Node("Reshape", [x, _g.Int64s(0, 0, _c.NumAttentionHeads, _c.HiddenSize / _c.NumAttentionHeads)]), perm);
 
     // WavLM: the first layer's bucketed relative position bias, (n, T, T), computed once for the input's length.
     private string RelativePositionBias(string hidden)
@@ -251,27 +253,25 @@ internal sealed class BackboneGraph
         int half = _c.NumBuckets / 2, maxExact = half / 2;
         string positions = _g.Node("Range", [_g.Int64(0), FrameCount(hidden), _g.Int64(1)]);
         string relative = _g.Node("Sub", [_g.Node("Unsqueeze", [positions, _g.Int64s(0)]), _g.Node("Unsqueeze", [positions, _g.Int64s(1)])]);   // key - query
-        string direction = _g.Node("Mul", [_g.Node("Cast", [_g.Node("Greater", [relative, _g.Int64(0)])], null, ("to", (long)TensorProto.Types.DataType.Int64)), _g.Int64(half)]);
+        string direction = _g.Node("Mul", [_g.Cast(_g.Node("Greater", [relative, _g.Int64(0)]), TensorProto.Types.DataType.Int64), _g.Int64(half)]);
         string distance = _g.Node("Abs", [relative]);
-        string distanceF = _g.Node("Cast", [distance], null, ("to", (long)TensorProto.Types.DataType.Float));
+        string distanceF = _g.Cast(distance, TensorProto.Types.DataType.Float);
         // Hugging Face's float32 arithmetic: log(d / max_exact) / log(max_distance / max_exact) * (half - max_exact).
         string logRatio = _g.Node("Log", [_g.Node("Div", [distanceF, _g.Scalar(maxExact)])]);
         string scaled = _g.Node("Mul", [_g.Node("Div", [logRatio, _g.Scalar((float)Math.Log((double)_c.MaxBucketDistance / maxExact))]), _g.Scalar(half - maxExact)]);
-        string large = _g.Node("Cast", [_g.Node("Add", [_g.Scalar(maxExact), scaled])], null, ("to", (long)TensorProto.Types.DataType.Int64));
+        string large = _g.Cast(_g.Node("Add", [_g.Scalar(maxExact), scaled]), TensorProto.Types.DataType.Int64);
         large = _g.Node("Min", [large, _g.Int64(half - 1)]);
         string small = _g.Node("Less", [distance, _g.Int64(maxExact)]);
         string bucket = _g.Node("Add", [direction, _g.Node("Where", [small, distance, large])]);
         const string embedding = "encoder.layers.0.attention.rel_attn_embed.weight";
         string values = _g.Node("Gather", [Parameter(_weights[embedding], embedding), bucket], null, ("axis", 0L));   // (T, T, n)
-        return _g.Node("Transpose", [values], null, ("perm", new long[] { 2, 0, 1 }));
+        return _g.Transpose(values, 2, 0, 1);
     }
 
     // Per head and query frame, a(g c - 1) + 2 from an 8-way projection of the attention input scales the bias row.
     private string GatedPositionBias(string x, string prefix, string positionBias)
     {
-        int heads = _c.NumAttentionHeads, d = _c.HiddenSize / heads;
-        string perHead = _g.Node("Transpose", [_g.Node("Reshape", [x, _g.Int64s(0, 0, heads, d)])], null, ("perm", new long[] { 0, 2, 1, 3 }));
-        string projected = Linear(perHead, prefix + ".gru_rel_pos_linear");             // (B, n, T, 8)
+        string projected = Linear(Heads(x, 0, 2, 1, 3), prefix + ".gru_rel_pos_linear");   // (B, n, T, 8)
         string pairs = _g.Node("ReduceSum", [_g.Node("Reshape", [projected, _g.Int64s(0, 0, 0, 2, 4)]), _g.Int64s(-1)], null, ("keepdims", 0L));
         string[] gates = _g.Nodes("Split", [_g.Node("Sigmoid", [pairs]), _g.Int64s(1, 1)], 2, null, ("axis", -1L));
         string constant = Parameter(_weights[prefix + ".gru_rel_pos_const"], prefix + ".gru_rel_pos_const");

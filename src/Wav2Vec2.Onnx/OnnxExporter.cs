@@ -98,7 +98,8 @@ public static class OnnxExporter
         string hidden = states[^1];
         if (head.TryGetValue("layer_weights", out Tensor? layerWeights))
         {
-            float[] weights = Softmax(layerWeights.ToArray());
+            var weights = new float[layerWeights.Length];
+            System.Numerics.Tensors.TensorPrimitives.SoftMax(layerWeights.Span, weights);
             hidden = graph.Node("Mul", [states[0], graph.Scalar(weights[0])]);
             for (int i = 1; i < states.Count; i++)
                 hidden = graph.Node("Add", [hidden, graph.Node("Mul", [states[i], graph.Scalar(weights[i])])]);
@@ -107,7 +108,7 @@ public static class OnnxExporter
         string pooled;
         if (backbone.FrameMask is string valid)
         {
-            string weights = graph.Node("Unsqueeze", [graph.Node("Cast", [valid], null, ("to", (long)TensorProto.Types.DataType.Float)), graph.Int64s(2)]);
+            string weights = graph.Node("Unsqueeze", [graph.Cast(valid, TensorProto.Types.DataType.Float), graph.Int64s(2)]);
             string sums = graph.Node("ReduceSum", [graph.Node("Mul", [projected, weights]), graph.Int64s(1)], null, ("keepdims", 0L));
             pooled = graph.Node("Div", [sums, graph.Node("ReduceSum", [weights, graph.Int64s(1)], null, ("keepdims", 0L))]);
         }
@@ -154,12 +155,4 @@ public static class OnnxExporter
         options is { Layer: not null } or { AllHiddenStates: true }
             ? throw new ArgumentException("Layer and AllHiddenStates apply to backbone exports; a head reads the last layer", nameof(options))
             : options ?? new OnnxExportOptions();
-
-    private static float[] Softmax(float[] values)
-    {
-        float max = values.Max();
-        double[] e = [.. values.Select(v => Math.Exp(v - max))];
-        double sum = e.Sum();
-        return [.. e.Select(v => (float)(v / sum))];
-    }
 }

@@ -70,6 +70,12 @@ internal sealed class OnnxGraph
     public string Node(string op, string[] inputs, string? output = null, params (string Name, object Value)[] attributes) =>
         Nodes(op, inputs, 1, output, attributes)[0];
 
+    /// <summary>Transpose with the permutation <paramref name="perm"/>.</summary>
+    public string Transpose(string x, params long[] perm) => Node("Transpose", [x], null, ("perm", perm));
+
+    /// <summary>Cast to <paramref name="to"/>.</summary>
+    public string Cast(string x, TensorProto.Types.DataType to) => Node("Cast", [x], null, ("to", (long)to));
+
     /// <summary>Adds a node with <paramref name="outputs"/> outputs.</summary>
     public string[] Nodes(string op, string[] inputs, int outputs, string? firstOutput = null, params (string Name, object Value)[] attributes)
     {

@@ -130,7 +130,7 @@ internal sealed class FairseqCheckpointFile : IDisposable
                 return Plain(state.Get("_content"), path, depth + 1);
             case PickleObject { Type.Module: "omegaconf.nodes", State: PickleDict state }:
                 return Plain(state.Get("_val"), path, depth + 1);
-            case PickleObject { State: PickleDict state } when IsNamespace((PickleObject)value) || ((PickleObject)value).Type.Module.StartsWith("fairseq.", StringComparison.Ordinal):
+            case PickleObject { State: PickleDict state } data when IsNamespace(data) || data.Type.Module.StartsWith("fairseq.", StringComparison.Ordinal):
                 return Plain(state, path, depth + 1);
             default:
                 return null;

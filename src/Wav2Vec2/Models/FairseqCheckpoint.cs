@@ -58,8 +58,7 @@ public static class FairseqCheckpoint
     /// </summary>
     public static string Resolve(string checkpoint, string? dictionary = null, string? cacheDirectory = null)
     {
-        string besideDictionary = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(checkpoint))!, "dict.ltr.txt");
-        string key = Fingerprint(checkpoint, dictionary, besideDictionary);
+        string key = Fingerprint(checkpoint, dictionary, BesideDictionary(checkpoint));
         string root = cacheDirectory ?? Path.Combine(Environment.GetEnvironmentVariable("XDG_CACHE_HOME") is { Length: > 0 } xdg ? xdg
             : Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".cache"), "wav2vec2-dotnet", "fairseq");
         string directory = Path.Combine(root, $"{Path.GetFileNameWithoutExtension(checkpoint)}-{key}");
@@ -155,7 +154,7 @@ public static class FairseqCheckpoint
     /// </summary>
     private static CtcTokenizer Vocabulary(FairseqCheckpointFile file, string? dictionary, ITensorSource weights)
     {
-        string beside = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(file.Path))!, "dict.ltr.txt");
+        string beside = BesideDictionary(file.Path);
         (IReadOnlyList<string> symbols, string source) = dictionary != null ? (ReadDictionary(dictionary), dictionary)
             : file.DictionarySymbols is { } stored ? (stored, $"{file.Path} (task_state)")
             : File.Exists(beside) ? (ReadDictionary(beside), beside)
@@ -175,6 +174,9 @@ public static class FairseqCheckpoint
         }
         return new CtcTokenizer(vocabulary);
     }
+
+    // The dictionary fairseq's fine-tuning leaves beside its checkpoints.
+    private static string BesideDictionary(string checkpoint) => Path.Combine(Path.GetDirectoryName(Path.GetFullPath(checkpoint))!, "dict.ltr.txt");
 
     /// <summary>
     /// A fairseq dictionary file: "&lt;symbol&gt; &lt;count&gt;" per line (an optional "#fairseq:overwrite" flag), ids

@@ -46,10 +46,13 @@ public sealed record PolynomialDecaySchedule : LearningRateSchedule
     /// <summary>Power of the decay (1: linear).</summary>
     public double Power { get; init; } = 1;
 
+    /// <summary>Warm-up updates of a run of <paramref name="maxUpdates"/>.</summary>
+    internal int WarmupFor(int maxUpdates) => WarmupFraction > 0 ? Updates(WarmupFraction, maxUpdates) : WarmupUpdates;
+
     /// <inheritdoc/>
     public override float At(int updates, float peakLearningRate, int maxUpdates)
     {
-        int warmup = WarmupFraction > 0 ? Updates(WarmupFraction, maxUpdates) : WarmupUpdates;
+        int warmup = WarmupFor(maxUpdates);
         if (warmup > 0 && updates <= warmup)
             return peakLearningRate * updates / warmup;
         if (updates >= maxUpdates)

@@ -132,15 +132,14 @@ public sealed record PreTrainingOptions : TrainingOptions
         var recipe = new System.Text.Json.Nodes.JsonObject
         {
             ["max_update"] = Optimization.MaxUpdates, ["update_freq"] = Optimization.UpdateFreq, ["lr"] = Optimization.LearningRate,
-            ["warmup_updates"] = schedule.WarmupFraction > 0 ? (int)(Optimization.MaxUpdates * schedule.WarmupFraction) : schedule.WarmupUpdates,
+            ["warmup_updates"] = schedule.WarmupFor(Optimization.MaxUpdates),
             ["end_learning_rate"] = schedule.EndLearningRate, ["power"] = schedule.Power, ["clip_norm"] = Optimization.ClipNorm,
             ["adam_betas"] = new System.Text.Json.Nodes.JsonArray(adam.Beta1, adam.Beta2), ["adam_eps"] = adam.Epsilon,
             ["weight_decay"] = adam.WeightDecay, ["adam_eps_before_bias_correction"] = adam.EpsilonBeforeBiasCorrection,
             ["max_tokens"] = Batching.MaxTokens, ["max_sentences"] = Batching.MaxSentences, ["min_sample_size"] = Batching.MinSampleSize,
             ["max_sample_size"] = Batching.MaxSampleSize, ["normalize"] = Normalize,
             ["max_temp"] = MaxTemperature, ["min_temp"] = MinTemperature,
-            ["temp_decay"] = TemperatureFloorFraction > 0
-                ? Math.Pow(MinTemperature / MaxTemperature, 1.0 / Math.Max(1, TemperatureFloorFraction * Optimization.MaxUpdates)) : TemperatureDecay,
+            ["temp_decay"] = DecayPerUpdate,
             ["num_negatives"] = NumNegatives, ["logit_temp"] = ContrastiveLogitsTemperature,
             ["diversity_loss_weight"] = DiversityLossWeight, ["feature_penalty_weight"] = FeaturePenaltyWeight,
             ["dropout"] = r.HiddenDropout, ["attention_dropout"] = r.AttentionDropout, ["activation_dropout"] = r.ActivationDropout,
@@ -153,13 +152,12 @@ public sealed record PreTrainingOptions : TrainingOptions
     }
 
     /// <summary>Gumbel temperature after <paramref name="updates"/> completed updates.</summary>
-    public float TemperatureAt(int updates)
-    {
-        double decay = TemperatureFloorFraction > 0
-            ? Math.Pow(MinTemperature / MaxTemperature, 1.0 / Math.Max(1, TemperatureFloorFraction * Optimization.MaxUpdates))
-            : TemperatureDecay;
-        return (float)Math.Max(MaxTemperature * Math.Pow(decay, updates), MinTemperature);
-    }
+    public float TemperatureAt(int updates) => (float)Math.Max(MaxTemperature * Math.Pow(DecayPerUpdate, updates), MinTemperature);
+
+    // The decay in force: TemperatureDecay, or the one that reaches the floor at TemperatureFloorFraction of the run.
+    private double DecayPerUpdate => TemperatureFloorFraction > 0
+        ? Math.Pow(MinTemperature / MaxTemperature, 1.0 / Math.Max(1, TemperatureFloorFraction * Optimization.MaxUpdates))
+        : TemperatureDecay;
 
     /// <summary>Seconds of 16 kHz audio in one update at most: max_tokens x update_freq.</summary>
     public double EffectiveBatchSeconds => (double)Batching.MaxTokens * Optimization.UpdateFreq / 16000;
