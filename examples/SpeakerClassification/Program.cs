@@ -71,6 +71,7 @@ if (args.Contains("--sweep"))
     });
     Wav2Vec2ExperimentResult result = experiment.Execute(data);
     Console.WriteLine(result);   // the leaderboard: mean and std of macro accuracy over the folds
+    result.SaveLeaderboard("leaderboard.json");   // w2v2 plot leaderboard.json --out leaderboard.png: score by layer and pooling
     mlContext.Model.SaveWav2Vec2(result.Model, data.Schema, "voice-classifier-best.zip");
 }
 

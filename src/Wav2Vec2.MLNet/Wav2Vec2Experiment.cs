@@ -83,8 +83,7 @@ public sealed class Wav2Vec2Experiment
                 MLNetInterop.Info(environment, Channel, $"{trials.Count}/{grid.Count}: layer {layer}, {pooling}, {trainer.Name}: " +
                     $"{o.Metric} {t.Mean:F4} ± {t.StandardDeviation:F4} ({t.Duration.TotalSeconds:F1} s)");
             }
-            bool lowerIsBetter = o.Metric == Wav2Vec2ExperimentMetric.LogLoss;
-            var leaderboard = (lowerIsBetter ? trials.OrderBy(t => t.Mean) : trials.OrderByDescending(t => t.Mean)).ToList();
+            var leaderboard = (o.Metric.LowerIsBetter() ? trials.OrderBy(t => t.Mean) : trials.OrderByDescending(t => t.Mean)).ToList();
             ITransformer best = Refit(cache, leaderboard[0], input, model);
             MLNetInterop.Info(environment, Channel, $"best: layer {leaderboard[0].Layer}, {leaderboard[0].Pooling}, " +
                 $"{leaderboard[0].Trainer} ({o.Metric} {leaderboard[0].Mean:F4}); refitted on all rows");

@@ -19,6 +19,11 @@ public enum Wav2Vec2ExperimentMetric
     LogLossReduction,
 }
 
+internal static class ExperimentMetrics
+{
+    public static bool LowerIsBetter(this Wav2Vec2ExperimentMetric metric) => metric == Wav2Vec2ExperimentMetric.LogLoss;
+}
+
 /// <summary>Options of <see cref="Wav2Vec2Experiment"/>: the model, the grid, the folds, the metric and the budgets.</summary>
 /// <example><code>
 /// var options = new Wav2Vec2ExperimentOptions

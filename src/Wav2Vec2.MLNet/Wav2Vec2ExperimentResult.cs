@@ -1,6 +1,9 @@
 using System.Globalization;
 using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
 using Microsoft.ML;
+using Wav2Vec2.IO;
 
 namespace Wav2Vec2.MLNet;
 
@@ -62,6 +65,35 @@ public sealed class Wav2Vec2ExperimentResult
 
     /// <summary>Wall time of the one extraction pass.</summary>
     public TimeSpan ExtractionTime { get; }
+
+    /// <summary>
+    /// Writes the leaderboard as JSON (the metric, whether lower is better, and per configuration its rank, layer,
+    /// pooling, trainer, mean, standard deviation, fold values and seconds), atomically. <c>w2v2 plot FILE --out
+    /// board.png</c> draws it: the metric by layer, one line per pooling and trainer, the fold spread as error bars.
+    /// </summary>
+    /// <example><code>
+    /// result.SaveLeaderboard("leaderboard.json");   // then: w2v2 plot leaderboard.json --out leaderboard.png
+    /// </code></example>
+    /// <exception cref="IOException">The file cannot be written.</exception>
+    public void SaveLeaderboard(string path)
+    {
+        var trials = new JsonArray();
+        for (int i = 0; i < Leaderboard.Count; i++)
+        {
+            Wav2Vec2ExperimentTrial t = Leaderboard[i];
+            trials.Add(new JsonObject
+            {
+                ["rank"] = i + 1, ["layer"] = t.Layer, ["pooling"] = t.Pooling.ToString(), ["trainer"] = t.Trainer,
+                ["mean"] = t.Mean, ["std"] = t.StandardDeviation, ["folds"] = new JsonArray([.. t.Folds.Select(f => (JsonNode)f)]),
+                ["seconds"] = Math.Round(t.Duration.TotalSeconds, 3),
+            });
+        }
+        var board = new JsonObject
+        {
+            ["leaderboard"] = Metric.ToString(), ["lower_is_better"] = Metric.LowerIsBetter(), ["trials"] = trials,
+        };
+        AtomicFile.WriteText(path, board.ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n");
+    }
 
     /// <summary>The leaderboard as a Markdown table.</summary>
     /// <example><code>

@@ -49,13 +49,15 @@ public sealed class PretrainCliTests : TempDirectoryTest
     [TestMethod]
     public void PrintRecipeWritesTheResolvedRecipeForTheTwinWithoutDataOrOutput()
     {
-        var (code, output, error) = Run("pretrain", "--preset", "tiny", "--max-updates", "600", "--lr", "0.002", "--print-recipe");
+        var (code, output, error) = Run("pretrain", "--preset", "tiny", "--max-updates", "600", "--lr", "0.002", "--diversity-weight", "0.5", "--print-recipe");
         Assert.AreEqual(0, code, error);
         var recipe = System.Text.Json.Nodes.JsonNode.Parse(output)!.AsObject();
         Assert.AreEqual(600, (int)recipe["max_update"]!);
         Assert.AreEqual(0.002f, (float)recipe["lr"]!);
         Assert.AreEqual(48, (int)recipe["warmup_updates"]!, "8 % of the run, as the tiny recipe's schedule computes it");
         Assert.AreEqual(10, (int)recipe["num_negatives"]!);
+        Assert.AreEqual(0.5f, (float)recipe["diversity_loss_weight"]!);
+        StringAssert.Contains(Run("pretrain", "--preset", "tiny", "--diversity-weight", "-1", "--print-recipe").Error, "--diversity-weight must be within 0-1000, got -1");
         Assert.IsTrue((bool)recipe["normalize"]!);
         double decay = (double)recipe["temp_decay"]!;
         Assert.AreEqual(0.5, 1.0 * Math.Pow(decay, 0.6 * 600), 1e-9, "the temperature reaches its floor at 60 % of the run");
@@ -65,7 +67,8 @@ public sealed class PretrainCliTests : TempDirectoryTest
     [TestMethod]
     public void PlotDrawsRunsSideBySideAndNamesBadLogs()
     {
-        string a = Directory.CreateDirectory(Path.Combine(TempDirectory, "ours")).FullName, b = Directory.CreateDirectory(Path.Combine(TempDirectory, "twin")).FullName;
+        string a = Directory.CreateDirectory(Path.Combine(TempDirectory, "ours", "seed-1")).FullName;
+        string b = Directory.CreateDirectory(Path.Combine(TempDirectory, "twin", "seed-1")).FullName;
         File.WriteAllLines(Path.Combine(a, "train_log.jsonl"), Enumerable.Range(1, 30).Select(u =>
             $"{{\"split\":\"train\",\"update\":{u},\"loss\":{4 - u * 0.01},\"accuracy\":{u * 0.01},\"code_perplexity\":{100 - u}}}"));
         File.WriteAllLines(Path.Combine(b, "train_log.jsonl"), Enumerable.Range(1, 30).Select(u =>
@@ -73,11 +76,13 @@ public sealed class PretrainCliTests : TempDirectoryTest
         string png = Path.Combine(TempDirectory, "curves.png");
         var (code, output, error) = Run("plot", a, b, "--out", png, "--width", "800", "--height", "500");
         Assert.AreEqual(0, code, error);
-        StringAssert.Contains(output, "3 panels, 2 runs");
+        StringAssert.Contains(output, "3 panels, 2 runs (ours/seed-1, twin/seed-1 (PyTorch twin))", "runs named by the path ending they do not share");
         byte[] bytes = File.ReadAllBytes(png);
         CollectionAssert.AreEqual(new byte[] { 0x89, (byte)'P', (byte)'N', (byte)'G' }, bytes[..4]);
         Assert.AreEqual(800, System.Buffers.Binary.BinaryPrimitives.ReadInt32BigEndian(bytes.AsSpan(16)), "IHDR width");
 
+        Assert.AreEqual(0, Run("plot", a, b, "--out", png, "--smooth", "10").Code);
+        StringAssert.Contains(Run("plot", a, "--out", png, "--smooth", "0").Error, "--smooth must be within 1-100000 logged values, got 0");
         (code, _, error) = Run("plot", a, "--out", png, "--metrics", "wer");
         Assert.AreEqual(1, code);
         StringAssert.Contains(error, "no run logged wer");
@@ -85,6 +90,32 @@ public sealed class PretrainCliTests : TempDirectoryTest
         (code, _, error) = Run("plot", b, "--out", png);
         Assert.AreEqual(1, code);
         StringAssert.Contains(error, "train_log.jsonl:31: not a JSON object");
+    }
+
+    [TestMethod]
+    public void PlotDrawsAnExperimentLeaderboardByLayer()
+    {
+        var trials = new List<Wav2Vec2.MLNet.Wav2Vec2ExperimentTrial>();
+        foreach (var pooling in new[] { Wav2Vec2.MLNet.Wav2Vec2Pooling.Mean, Wav2Vec2.MLNet.Wav2Vec2Pooling.MeanAndStd })
+            for (int layer = 0; layer <= 4; layer += 2)
+                trials.Add(new(layer, pooling, "LbfgsMaximumEntropy", 0.5 + layer * 0.05, 0.02, [0.48, 0.52], TimeSpan.FromSeconds(1)));
+        var result = new Wav2Vec2.MLNet.Wav2Vec2ExperimentResult(Wav2Vec2.MLNet.Wav2Vec2ExperimentMetric.MacroAccuracy,
+            [.. trials.OrderByDescending(t => t.Mean)], model: null!, configurations: 6, clipsExtracted: 10, TimeSpan.Zero);
+        string board = Path.Combine(TempDirectory, "leaderboard.json"), png = Path.Combine(TempDirectory, "board.png");
+        result.SaveLeaderboard(board);
+        var saved = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(board))!;
+        Assert.AreEqual("MacroAccuracy", (string?)saved["leaderboard"]);
+        Assert.AreEqual(6, saved["trials"]!.AsArray().Count);
+        Assert.AreEqual(4, (int)saved["trials"]![0]!["layer"]!, "best first");
+
+        var (code, output, error) = Run("plot", board, "--out", png, "--width", "640", "--height", "480");
+        Assert.AreEqual(0, code, error);
+        StringAssert.Contains(output, "6 configurations by layer");
+        CollectionAssert.AreEqual(new byte[] { 0x89, (byte)'P', (byte)'N', (byte)'G' }, File.ReadAllBytes(png)[..4]);
+
+        StringAssert.Contains(Run("plot", board, TempDirectory, "--out", png).Error, "a leaderboard JSON is drawn alone");
+        File.WriteAllText(board, "{\"trials\": []}");
+        StringAssert.Contains(Run("plot", board, "--out", png).Error, $"{board}: not an experiment leaderboard (no \"leaderboard\" metric)");
     }
 
     [TestMethod]
