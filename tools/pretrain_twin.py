@@ -19,6 +19,11 @@ moves between the engines in both directions, and logs train_log.jsonl with our 
                     processes: /usr/bin/torchrun --nproc_per_node N tools/pretrain_twin.py train ... (DistributedDataParallel:
                     gloo on CPUs, NCCL on GPUs; each process takes every N-th batch, so an update sees update_freq x N
                     batches, fairseq's effective batch). Audio: 16 kHz WAV/FLAC (torchaudio's sox backend).
+                    --dump DIR also writes every update's inputs (as `sample` does).
+  inputs only       /usr/bin/python3 tools/pretrain_twin.py sample --model DIR --recipe recipe.json --data DIR --out INPUTS
+                    writes what each update of a one-process run would train on (batches, crops, masks, distractors,
+                    Gumbel noise, temperature, learning rate) in seconds, without training; `Wav2Vec2.Benchmarks
+                    twin-replay` trains our engine on them (tools/twin-dynamics.sh).
 """
 import argparse, json, math, os, random, sys, time, wave
 import numpy as np
@@ -171,6 +176,32 @@ class TwinModel(torch.nn.Module):
         return loss, metrics
 
 
+class FairseqAdam(torch.optim.Optimizer):
+    """Adam as fairseq's adam.py computes it: eps added to the root of the uncorrected second moment (so before the
+    bias correction, which goes into the step size), weight decay decoupled (p -= lr * wd * p)."""
+
+    def __init__(self, params, lr, betas, eps, weight_decay):
+        super().__init__(params, {"lr": lr, "betas": betas, "eps": eps, "weight_decay": weight_decay})
+
+    @torch.no_grad()
+    def step(self):
+        for group in self.param_groups:
+            b1, b2 = group["betas"]
+            for p in group["params"]:
+                if p.grad is None:
+                    continue
+                state = self.state[p]
+                if not state:
+                    state["step"], state["exp_avg"], state["exp_avg_sq"] = 0, torch.zeros_like(p), torch.zeros_like(p)
+                state["step"] += 1
+                state["exp_avg"].mul_(b1).add_(p.grad, alpha=1 - b1)
+                state["exp_avg_sq"].mul_(b2).addcmul_(p.grad, p.grad, value=1 - b2)
+                denominator = state["exp_avg_sq"].sqrt().add_(group["eps"])
+                step_size = group["lr"] * math.sqrt(1 - b2 ** state["step"]) / (1 - b1 ** state["step"])
+                p.mul_(1 - group["lr"] * group["weight_decay"])
+                p.addcdiv_(state["exp_avg"], denominator, value=-step_size)
+
+
 def load(directory, regularization):
     config = json.load(open(os.path.join(directory, "config.json")))
     model = TwinModel(config, regularization)
@@ -204,17 +235,18 @@ def load_audio(path, normalize):
 
 
 def batches(items, recipe, rng):
-    """fairseq's batching: items sorted by length, filled up to max_tokens (batch x shortest), cropped at random to the
-    batch's shortest (and max_sample_size)."""
+    """fairseq's batching (batch_by_size): items sorted by length, a batch closed before its count x longest item
+    (capped at max_sample_size) would pass max_tokens; each batch is cropped at random to its shortest item."""
     kept = sorted((i for i in items if i[1] >= recipe["min_sample_size"]), key=lambda i: (i[1], rng.random()))
-    out, current = [], []
+    limit = recipe.get("max_sentences") or 1 << 30
+    out, current, longest = [], [], 0
     for item in kept:
         size = min(item[1], recipe["max_sample_size"])
-        limit = recipe.get("max_sentences") or 1 << 30
-        if current and ((len(current) + 1) * min(size, min(min(c[1], recipe["max_sample_size"]) for c in current)) > recipe["max_tokens"] or len(current) >= limit):
+        if current and ((len(current) + 1) * max(longest, size) > recipe["max_tokens"] or len(current) >= limit):
             out.append(current)
-            current = []
+            current, longest = [], 0
         current.append(item)
+        longest = max(longest, size)
     if current:
         out.append(current)
     rng.shuffle(out)
@@ -229,7 +261,8 @@ def collate(batch, recipe, rng):
 
 
 def compute_mask(b, t, p, length, min_masks, rng):
-    """fairseq's compute_mask_indices (static lengths, no overlap control), the same count in every row."""
+    """fairseq's compute_mask_indices (static lengths, no overlap control) with require_same_masks: every row keeps a
+    random subset of its masked frames, as many as the row with the fewest."""
     mask = np.zeros((b, t), dtype=bool)
     for i in range(b):
         spans = max(min_masks, int(p * t / float(length) + rng.random()))
@@ -238,9 +271,9 @@ def compute_mask(b, t, p, length, min_masks, rng):
         for s in starts:
             mask[i, s:s + length] = True
     count = min(mask.sum(1))
-    for i in range(b):                                                  # keep the first `count` masked frames of each row
+    for i in range(b):                                                  # keep `count` of each row's masked frames, at random
         masked = np.flatnonzero(mask[i])
-        mask[i, masked[count:]] = False
+        mask[i, rng.sample(list(masked), len(masked) - count)] = False
     return torch.from_numpy(mask)
 
 
@@ -252,6 +285,46 @@ def sample_negatives(b, m, k, rng):
             others[others >= t] += 1
             negatives[i * m + t] = i * m + others
     return negatives
+
+
+def temperature_at(recipe, update):
+    return max(recipe["max_temp"] * recipe["temp_decay"] ** update, recipe["min_temp"])
+
+
+def sampled_updates(items, recipe, config, seed, start, world=1, rank=0):
+    """What every update of a run trains on in this process, from update `start` on: update_freq batches, each
+    (input values, mask, distractors, Gumbel noise). Needs no model, so `sample` writes a run's inputs fast."""
+    rng = random.Random(seed * 1000 + start)                       # the same batches on every process
+    local = random.Random(seed * 1000 + start + 1 + rank)           # masks, distractors, crops: per process
+    noise_source = torch.Generator().manual_seed(seed * 1000 + start + 2 + rank)
+    groups, entries = config["num_codevector_groups"], config["num_codevectors_per_group"]
+    queue = []
+    for update in range(start, recipe["max_update"]):
+        micro = []
+        for _ in range(recipe["update_freq"]):
+            while len(queue) < world:
+                queue.extend(batches(items, recipe, rng))
+            batch, queue = queue[rank], queue[world:]
+            values = collate(batch, recipe, local)
+            t = values.shape[1]
+            for kernel, stride in zip(config["conv_kernel"], config["conv_stride"]):
+                t = (t - kernel) // stride + 1
+            mask = compute_mask(values.shape[0], t, recipe["mask_prob"], recipe["mask_length"], recipe["mask_min_masks"], local)
+            m = int(mask.sum()) // values.shape[0]
+            negatives = sample_negatives(values.shape[0], m, recipe["num_negatives"], local)
+            noise = -torch.empty(values.shape[0] * m * groups, entries).exponential_(generator=noise_source).log()   # Gumbel(0, 1)
+            micro.append((values, mask, negatives, noise))
+        yield update, micro
+
+
+def dump_update(directory, recipe, update, rank, micro):
+    """One update's inputs as update-NNNNN-RANK-I.safetensors (what `Wav2Vec2.Benchmarks twin-replay` reads)."""
+    os.makedirs(directory, exist_ok=True)
+    for i, (values, mask, negatives, noise) in enumerate(micro):
+        write_safetensors(os.path.join(directory, "update-%05d-%d-%d.safetensors" % (update + 1, rank, i)),
+                          {"input_values": values, "mask": mask.float(), "negatives": negatives.float().view(-1), "noise": noise,
+                           "temperature": torch.tensor(temperature_at(recipe, update)),
+                           "lr": torch.tensor(learning_rate(recipe, update + 1))}, {"format": "pt"})
 
 
 def learning_rate(recipe, update):
@@ -274,6 +347,7 @@ def train(argv):
     parser.add_argument("--out", required=True)
     parser.add_argument("--seed", type=int)
     parser.add_argument("--resume", action="store_true")
+    parser.add_argument("--dump", help="write every batch's input, mask, distractors and Gumbel noise here (for replaying in w2v2)")
     args = parser.parse_args(argv)
     recipe = json.load(open(args.recipe))
     world, rank = int(os.environ.get("WORLD_SIZE", "1")), int(os.environ.get("RANK", "0"))
@@ -294,14 +368,12 @@ def train(argv):
     model = load(source, regularization)
     net = DistributedDataParallel(model) if world > 1 else model
     b1, b2 = recipe["adam_betas"]
-    optimizer = torch.optim.AdamW(model.parameters(), lr=recipe["lr"], betas=(b1, b2), eps=recipe["adam_eps"], weight_decay=recipe["weight_decay"])
+    optimizer = (FairseqAdam if recipe.get("adam_eps_before_bias_correction") else torch.optim.AdamW)(
+        model.parameters(), lr=recipe["lr"], betas=(b1, b2), eps=recipe["adam_eps"], weight_decay=recipe["weight_decay"])
     state_path = os.path.join(source, "twin_state.pt")
     if args.resume and os.path.exists(state_path):
         optimizer.load_state_dict(torch.load(state_path)["optimizer"])
     items = read_items(args.data)
-    rng = random.Random(seed * 1000 + start)                       # the same batches on every process
-    local = random.Random(seed * 1000 + start + 1 + rank)           # masks, distractors, crops: per process
-    queue = []
     os.makedirs(args.out, exist_ok=True)
     log = open(os.path.join(args.out, "train_log.jsonl"), "a") if rank == 0 else None
     preprocessor = {"do_normalize": recipe["normalize"], "feature_extractor_type": "Wav2Vec2FeatureExtractor", "feature_size": 1,
@@ -309,24 +381,16 @@ def train(argv):
                     "sampling_rate": 16000}
     model.train()
     clock = time.time()
-    for update in range(start, recipe["max_update"]):
-        temperature = max(recipe["max_temp"] * recipe["temp_decay"] ** update, recipe["min_temp"])
+    for update, micro in sampled_updates(items, recipe, model.config, seed, start, world, rank):
+        temperature = temperature_at(recipe, update)
         totals = {"loss": 0.0, "contrastive_loss": 0.0, "correct": 0, "masked_frames": 0, "blocked": 0, "distractors": 0}
         last = {}
         seconds = 0
-        for _ in range(recipe["update_freq"]):
-            while len(queue) < world:
-                queue.extend(batches(items, recipe, rng))
-            batch, queue = queue[rank], queue[world:]
-            values = collate(batch, recipe, local)
+        if args.dump:
+            dump_update(args.dump, recipe, update, rank, micro)
+        for values, mask, negatives, noise in micro:
             seconds += values.numel() / 16000
-            t = values.shape[1]
-            for kernel, stride in zip(model.config["conv_kernel"], model.config["conv_stride"]):
-                t = (t - kernel) // stride + 1
-            mask = compute_mask(values.shape[0], t, recipe["mask_prob"], recipe["mask_length"], recipe["mask_min_masks"], local)
-            m = int(mask.sum()) // values.shape[0]
-            negatives = sample_negatives(values.shape[0], m, recipe["num_negatives"], local)
-            loss, metrics = net(values, mask, negatives, temperature, penalty_weight=recipe["feature_penalty_weight"],
+            loss, metrics = net(values, mask, negatives, temperature, noise=noise, penalty_weight=recipe["feature_penalty_weight"],
                                 diversity_weight=recipe["diversity_loss_weight"], logit_temp=recipe["logit_temp"])
             loss.backward()
             for key in totals:
@@ -371,6 +435,22 @@ def train(argv):
         dist.destroy_process_group()
 
 
+def sample(argv):
+    parser = argparse.ArgumentParser(prog="pretrain_twin.py sample")
+    parser.add_argument("--model", required=True, help="a checkpoint directory (its config.json gives the frame rate and codebook)")
+    parser.add_argument("--recipe", required=True)
+    parser.add_argument("--data", required=True)
+    parser.add_argument("--out", required=True)
+    parser.add_argument("--seed", type=int)
+    args = parser.parse_args(argv)
+    recipe = json.load(open(args.recipe))
+    config = json.load(open(os.path.join(args.model, "config.json")))
+    seed = args.seed if args.seed is not None else recipe["seed"]
+    for update, micro in sampled_updates(read_items(args.data), recipe, config, seed, 0):
+        dump_update(args.out, recipe, update, 0, micro)
+    print("wrote the inputs of %d updates to %s" % (recipe["max_update"], args.out))
+
+
 def step_fixture():
     """The one-step check's reference: the pre-training fixture model in training mode without dropout."""
     zero = {"feat_proj_dropout": 0.0, "attention_dropout": 0.0, "activation_dropout": 0.0, "hidden_dropout": 0.0,
@@ -412,9 +492,11 @@ def step_fixture():
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("command", choices=["step-fixture", "train"])
+    parser.add_argument("command", choices=["step-fixture", "train", "sample"])
     args, rest = parser.parse_known_args()
     if args.command == "step-fixture":
         step_fixture()
+    elif args.command == "sample":
+        sample(rest)
     else:
         train(rest)

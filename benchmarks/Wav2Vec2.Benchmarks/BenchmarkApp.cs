@@ -56,6 +56,9 @@ internal static class BenchmarkApp
                          a random model of mms-1b-all's size: the first call writes it to DIR; each later call
                          loads it with its "eng" adapter and transcribes S seconds (default 10): load and
                          transcription times and peak_rss_mb
+          twin-replay --model DIR --recipe recipe.json --batches INPUTS --out RUN
+                         trains our engine on the inputs tools/pretrain_twin.py sampled (sample, or train --dump)
+                         with the twin's update rule: the twin's run at our speed (tools/twin-dynamics.sh)
           lmload FILE    loads an ARPA file once (make a big one with tools/make-big-arpa.py); prints
                          bytes_per_ngram and peak_rss_mb
 
@@ -97,6 +100,7 @@ internal static class BenchmarkApp
                 "pipeline" => PipelineBenchmark.Run(options),
                 "align" => AlignBenchmark.Run(options),
                 "mms" => MmsBenchmark.Run(options),
+                "twin-replay" => TwinReplay.Run(options),
                 "resample" => AudioBenchmark.RunResample(options),
                 "audiodecode" => AudioBenchmark.RunDecode(options),
                 _ => throw new BenchmarkUsageException($"unknown benchmark '{options.Benchmark}' (see --help)"),

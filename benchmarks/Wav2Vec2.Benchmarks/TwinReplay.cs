@@ -1,0 +1,91 @@
+using System.Globalization;
+using System.Text.Json.Nodes;
+using Wav2Vec2.Autograd;
+using Wav2Vec2.IO;
+using Wav2Vec2.Models;
+using Wav2Vec2.Nn;
+using Wav2Vec2.Tensors;
+using Wav2Vec2.Training;
+
+namespace Wav2Vec2.Benchmarks;
+
+/// <summary>
+/// `twin-replay --model DIR --recipe recipe.json --batches DIR --out RUN`: trains our engine on exactly the inputs
+/// tools/pretrain_twin.py sampled (`sample`, or `train --dump`): its batches and crops, masks, distractors, Gumbel noise,
+/// temperatures and learning rates, with the twin's update rule (gradients over the update's masked frames, clipping,
+/// Adam as the recipe says), and logs RUN/train_log.jsonl with our field names. The two engines' arithmetic agrees (the
+/// one-step check), so this runs the twin's training at our engine's speed: what differs from a `w2v2 pretrain` run is
+/// only how each engine samples its inputs.
+/// </summary>
+internal static class TwinReplay
+{
+    public static int Run(BenchmarkOptions options)
+    {
+        string Need(string name) => options.Named.GetValueOrDefault(name) ?? throw new BenchmarkUsageException($"twin-replay needs --{name}");
+        var recipe = JsonNode.Parse(File.ReadAllText(Need("recipe")))!.AsObject();
+        double Setting(string name) => recipe[name]!.GetValue<double>();
+        var model = Wav2Vec2ForPreTraining.FromPretrained(Need("model"));
+        model.FeatureGradMult = (float)Setting("feature_grad_mult");
+        model.FeaturePenaltyWeight = (float)Setting("feature_penalty_weight");
+        model.Config.DiversityLossWeight = (float)Setting("diversity_loss_weight");
+        model.Config.ContrastiveLogitsTemperature = (float)Setting("logit_temp");
+        model.Train(true);
+        var betas = recipe["adam_betas"]!.AsArray();
+        var optimizer = new AdamW(model.Parameters(), new AdamWOptions
+        {
+            Beta1 = betas[0]!.GetValue<float>(), Beta2 = betas[1]!.GetValue<float>(), Epsilon = (float)Setting("adam_eps"),
+            WeightDecay = (float)Setting("weight_decay"), EpsilonBeforeBiasCorrection = recipe["adam_eps_before_bias_correction"]?.GetValue<bool>() == true,
+        });
+        var updates = Directory.GetFiles(Need("batches"), "update-*.safetensors").Order(StringComparer.Ordinal)
+            .GroupBy(f => int.Parse(Path.GetFileName(f).Split('-')[1], CultureInfo.InvariantCulture)).ToList();
+        if (updates.Count == 0)
+            throw new BenchmarkUsageException($"{Need("batches")}: no update-*.safetensors (write them with tools/pretrain_twin.py sample)");
+        string run = Need("out");
+        Directory.CreateDirectory(run);
+        using var log = new StreamWriter(Path.Combine(run, "train_log.jsonl"));
+        foreach (var update in updates)
+        {
+            var batches = new List<PreTrainingMetrics>();
+            float lr = 0, temperature = 0;
+            foreach (string file in update)
+            {
+                using var inputs = SafeTensorsFile.Open(file);
+                bool[] mask = inputs.Read("mask").ToArray().Select(v => v != 0).ToArray();
+                int[] negatives = inputs.Read("negatives").ToArray().Select(v => (int)v).ToArray();
+                model.Quantizer.ReplayNoise = inputs.Read("noise");
+                (lr, temperature) = ((float)inputs.Read("lr").ToScalar(), (float)inputs.Read("temperature").ToScalar());
+                using var arena = new TensorArena();
+                using var tape = new Tape();
+                PreTrainingOutput output = model.Forward(inputs.Read("input_values"), mask, negatives, temperature);
+                tape.Backward(output.Loss);
+                batches.Add(output.Metrics);
+            }
+            double frames = batches.Sum(b => b.MaskedFrames), bits = 1.0 / frames / Math.Log(2);
+            IReadOnlyList<Parameter> parameters = model.Parameters();
+            foreach (Parameter p in parameters)
+                if (p.Grad != null)
+                    System.Numerics.Tensors.TensorPrimitives.Multiply(p.Grad.Span, 1f / (float)frames, p.Grad.Span);
+            double clip = Setting("clip_norm");
+            double norm = GradientClipping.ClipByNorm(parameters, clip > 0 ? clip : double.PositiveInfinity);
+            optimizer.Options.LearningRate = lr;
+            optimizer.Update();
+            optimizer.ZeroGrad();
+            var entry = new JsonObject
+            {
+                ["split"] = "train", ["update"] = update.Key,
+                ["loss"] = Math.Round(batches.Sum(b => b.Loss) * bits, 6),
+                ["contrastive_loss"] = Math.Round(batches.Sum(b => b.ContrastiveLoss) * bits, 6),
+                ["accuracy"] = Math.Round(batches.Sum(b => b.Correct) / frames, 6),
+                ["code_perplexity"] = Math.Round(batches[^1].CodePerplexity, 3),
+                ["prob_perplexity"] = Math.Round(batches[^1].ProbPerplexity, 3),
+                ["blocked_distractors"] = Math.Round(batches.Sum(b => (double)b.BlockedDistractors) / batches.Sum(b => b.Distractors), 6),
+                ["temperature"] = Math.Round(temperature, 6), ["lr"] = lr, ["grad_norm"] = Math.Round(norm, 6), ["engine"] = "twin-replay",
+            };
+            log.WriteLine(entry.ToJsonString());
+        }
+        model.Quantizer.ReplayNoise = null;
+        model.SavePretrained(Path.Combine(run, "final"));
+        Console.WriteLine($"twin-replay updates={updates.Count} out={run}");
+        return 0;
+    }
+}
