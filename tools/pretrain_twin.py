@@ -324,10 +324,12 @@ def dump_update(directory, recipe, update, rank, micro):
         write_safetensors(os.path.join(directory, "update-%05d-%d-%d.safetensors" % (update + 1, rank, i)),
                           {"input_values": values, "mask": mask.float(), "negatives": negatives.float().view(-1), "noise": noise,
                            "temperature": torch.tensor(temperature_at(recipe, update)),
-                           "lr": torch.tensor(learning_rate(recipe, update + 1))}, {"format": "pt"})
+                           "lr": torch.tensor(learning_rate(recipe, update))}, {"format": "pt"})
 
 
 def learning_rate(recipe, update):
+    """fairseq's polynomial_decay after `update` updates; the next update trains at it (fairseq's trainer sets it with
+    step_update(0) before the first update, so that one has learning rate 0 during warm-up)."""
     warmup, peak, end, total = recipe["warmup_updates"], recipe["lr"], recipe["end_learning_rate"], recipe["max_update"]
     if warmup > 0 and update <= warmup:
         return peak * update / warmup
@@ -407,7 +409,7 @@ def train(argv):
                 p.grad.mul_(scale)
         norm = torch.nn.utils.clip_grad_norm_(model.parameters(), recipe["clip_norm"] if recipe["clip_norm"] > 0 else float("inf"))
         for group in optimizer.param_groups:
-            group["lr"] = learning_rate(recipe, update + 1)
+            group["lr"] = learning_rate(recipe, update)
         optimizer.step()
         optimizer.zero_grad()
         done = update + 1
@@ -418,7 +420,7 @@ def train(argv):
                      "feature_penalty": round(last["feature_penalty"], 6), "accuracy": round(counts[3].item() / counts[0].item(), 6),
                      "code_perplexity": round(last["code_perplexity"], 3), "prob_perplexity": round(last["prob_perplexity"], 3),
                      "temperature": round(temperature, 6), "blocked_distractors": round(counts[4].item() / counts[5].item(), 6),
-                     "lr": learning_rate(recipe, done), "grad_norm": round(float(norm), 6),
+                     "lr": learning_rate(recipe, update), "grad_norm": round(float(norm), 6),
                      "audio_seconds_per_second": round(seconds * world / max(time.time() - clock, 1e-9), 3), "engine": "pytorch-twin",
                      "world_size": world}
             clock = time.time()
