@@ -48,10 +48,7 @@ public sealed class MmsAdapterTests : TempDirectoryTest
     [TestMethod]
     public void UnknownLanguagesForeignAdaptersAndModelsWithoutAdaptersAreRefused()
     {
-        string directory = Path.Combine(TempDirectory, "mms");
-        Directory.CreateDirectory(directory);
-        foreach (string file in Directory.GetFiles(FixturePath("models", "mms")))
-            File.Copy(file, Path.Combine(directory, Path.GetFileName(file)));
+        string directory = CopyModelFixture("mms");
         var model = Wav2Vec2ForCtc.FromPretrained(directory);
         StringAssert.Contains(Assert.ThrowsExactly<InvalidDataException>(() => model.LoadAdapter("deu")).Message,
             "no adapter for language 'deu' (adapter.deu.safetensors); it has eng, fra");

@@ -19,14 +19,10 @@ public sealed class ModelParityTests
 {
     private const float Tolerance = 1e-4f;
 
+    public static IEnumerable<object[]> ParityFixtures() => TestSupport.ParityFixtures();
+
     [TestMethod]
-    [DataRow("post_ln_group")]
-    [DataRow("stable_layer")]
-    [DataRow("hubert_post_ln")]
-    [DataRow("hubert_stable")]
-    [DataRow("data2vec_audio")]
-    [DataRow("wavlm")]
-    [DataRow("wavlm_stable")]
+    [DynamicData(nameof(ParityFixtures))]
     public void EveryHiddenStateAndTheLogitsMatchTorchaudio(string name)
     {
         var model = Wav2Vec2ForCtc.FromPretrained(FixturePath("models", name));
@@ -46,13 +42,7 @@ public sealed class ModelParityTests
     }
 
     [TestMethod]
-    [DataRow("post_ln_group")]
-    [DataRow("stable_layer")]
-    [DataRow("hubert_post_ln")]
-    [DataRow("hubert_stable")]
-    [DataRow("data2vec_audio")]
-    [DataRow("wavlm")]
-    [DataRow("wavlm_stable")]
+    [DynamicData(nameof(ParityFixtures))]
     public void ExtractFeaturesOfAnyLayerMatchesTheReference(string name)
     {
         var model = Wav2Vec2Model.FromPretrained(FixturePath("models", name), strict: true, out LoadReport report);

@@ -14,10 +14,7 @@ public sealed class PreTrainingTests : TempDirectoryTest
     {
         // tools/pretrain_twin.py step-fixture: the same model in training mode without dropout, the same masks,
         // distractors and Gumbel noise; straight-through hard codes, a tenth of the gradient into the conv encoder.
-        string directory = Path.Combine(TempDirectory, "model");
-        Directory.CreateDirectory(directory);
-        foreach (string file in Directory.GetFiles(FixturePath("models", "pretraining")))
-            File.Copy(file, Path.Combine(directory, Path.GetFileName(file)));
+        string directory = CopyModelFixture("pretraining");
         var config = JsonNode.Parse(File.ReadAllText(Path.Combine(directory, "config.json")))!.AsObject();
         foreach (string field in new[] { "hidden_dropout", "attention_dropout", "activation_dropout", "feat_proj_dropout", "feat_quantizer_dropout", "layerdrop" })
             config[field] = 0.0;

@@ -15,14 +15,10 @@ public sealed class OnnxExportTests : TempDirectoryTest
 {
     private const float Tolerance = 1e-4f;
 
+    public static IEnumerable<object[]> ParityFixtures() => TestSupport.ParityFixtures();
+
     [TestMethod]
-    [DataRow("post_ln_group")]
-    [DataRow("stable_layer")]
-    [DataRow("hubert_post_ln")]
-    [DataRow("hubert_stable")]
-    [DataRow("data2vec_audio")]
-    [DataRow("wavlm")]
-    [DataRow("wavlm_stable")]
+    [DynamicData(nameof(ParityFixtures))]
     public void ACtcExportGivesOurLogitsInOnnxRuntime(string fixture)
     {
         var model = Wav2Vec2ForCtc.FromPretrained(FixturePath("models", fixture));

@@ -17,6 +17,13 @@ internal static class TestSupport
     public static IEnumerable<object[]> VectorPaths() =>
         [[nameof(KernelPath.Avx512)], [nameof(KernelPath.Avx2)], [nameof(KernelPath.Vector128)]];
 
+    /// <summary>
+    /// The CTC model fixture of every family and layout with a torchaudio reference (tools/export_reference.py and the
+    /// family exporters beside it) as test-data rows: a new family added here is checked by every parity test.
+    /// </summary>
+    public static IEnumerable<object[]> ParityFixtures() =>
+        [["post_ln_group"], ["stable_layer"], ["hubert_post_ln"], ["hubert_stable"], ["data2vec_audio"], ["wavlm"], ["wavlm_stable"]];
+
     public static float[] RandomArray(int length, int seed, float scale = 1f)
     {
         var random = new Random(seed);
