@@ -3,7 +3,6 @@ using System.Text.Json.Nodes;
 using Wav2Vec2.Autograd;
 using Wav2Vec2.IO;
 using Wav2Vec2.Models;
-using Wav2Vec2.Nn;
 using Wav2Vec2.Tensors;
 using Wav2Vec2.Training;
 
@@ -61,12 +60,7 @@ internal static class TwinReplay
                 batches.Add(output.Metrics);
             }
             double frames = batches.Sum(b => b.MaskedFrames), bits = 1.0 / frames / Math.Log(2);
-            IReadOnlyList<Parameter> parameters = model.Parameters();
-            foreach (Parameter p in parameters)
-                if (p.Grad != null)
-                    System.Numerics.Tensors.TensorPrimitives.Multiply(p.Grad.Span, 1f / (float)frames, p.Grad.Span);
-            double clip = Setting("clip_norm");
-            double norm = GradientClipping.ClipByNorm(parameters, clip > 0 ? clip : double.PositiveInfinity);
+            double norm = GradientClipping.NormalizeAndClip(model.Parameters(), frames, Setting("clip_norm"));
             optimizer.Options.LearningRate = lr;
             optimizer.Update();
             optimizer.ZeroGrad();

@@ -22,4 +22,17 @@ internal static class GradientClipping
                 System.Numerics.Tensors.TensorPrimitives.Multiply(p.Grad!.Span, (float)coefficient, p.Grad.Span);
         return norm;
     }
+
+    /// <summary>
+    /// fairseq's gradient step before the optimizer: gradients of a loss summed over <paramref name="sampleSize"/>
+    /// units (masked frames, utterances) divided by it, then clipped as <see cref="ClipByNorm"/>; returns the norm before
+    /// clipping.
+    /// </summary>
+    public static double NormalizeAndClip(IReadOnlyList<Parameter> parameters, double sampleSize, double maxNorm)
+    {
+        foreach (Parameter p in parameters)
+            if (p.Grad != null)
+                System.Numerics.Tensors.TensorPrimitives.Multiply(p.Grad.Span, 1f / (float)sampleSize, p.Grad.Span);
+        return ClipByNorm(parameters, maxNorm);
+    }
 }

@@ -182,12 +182,7 @@ internal sealed class TrainingLoop<TMetrics>(Wav2Vec2TaskModel model, RandomSour
 
     private void Update(List<TMetrics> batches, StreamWriter log, Stopwatch clock, ref long samples)
     {
-        double sampleSize = task.SampleSize(batches);
-        var parameters = model.Parameters();
-        foreach (Parameter p in parameters)
-            if (p.Grad != null)
-                System.Numerics.Tensors.TensorPrimitives.Multiply(p.Grad.Span, 1f / (float)sampleSize, p.Grad.Span);
-        double gradNorm = GradientClipping.ClipByNorm(parameters, _optimization.ClipNorm);
+        double gradNorm = GradientClipping.NormalizeAndClip(model.Parameters(), task.SampleSize(batches), _optimization.ClipNorm);
         float lr = _optimization.LearningRateAt(State.Update + 1);
         optimizer.Options.LearningRate = lr;
         optimizer.Update();
