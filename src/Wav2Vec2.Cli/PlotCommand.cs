@@ -52,15 +52,16 @@ internal static class PlotCommand
             }
             else
             {
-                List<RunLog> logs = RunLog.Named([.. paths.Select(RunLog.Read)]);
+                List<RunLog> logs = [.. paths.Select(RunLog.Read)];
+                string[] names = RunLog.Names(logs);
                 string[] chosen = parse.GetValue(metrics) is string list
                     ? [.. list.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)]
                     : [.. DefaultMetrics.Where(m => logs.Any(l => l.Series.ContainsKey(m)))];
                 string[] missing = [.. chosen.Where(m => !logs.Any(l => l.Series.ContainsKey(m)))];
                 if (chosen.Length == 0 || missing.Length > 0)
                     throw new CliException(chosen.Length == 0 ? "the logs hold none of the usual fields" : $"no run logged {string.Join(", ", missing)}");
-                png = Draw(logs, chosen, window, w, h);
-                summary = $"{chosen.Length} panels, {logs.Count} runs ({string.Join(", ", logs.Select(l => l.Name))})";
+                png = Draw(logs, names, chosen, window, w, h);
+                summary = $"{chosen.Length} panels, {logs.Count} runs ({string.Join(", ", names)})";
             }
             AtomicFile.Write(target, stream => stream.Write(png));
             output.WriteLine($"{target}: {summary}");
@@ -69,7 +70,7 @@ internal static class PlotCommand
         return command;
     }
 
-    private static byte[] Draw(List<RunLog> logs, string[] metrics, int smooth, int width, int height)
+    private static byte[] Draw(List<RunLog> logs, string[] names, string[] metrics, int smooth, int width, int height)
     {
         var figure = new Multiplot();
         figure.AddPlots(metrics.Length);
@@ -80,11 +81,11 @@ internal static class PlotCommand
             Plot panel = figure.GetPlot(i);
             panel.Title(smooth > 1 ? $"{metrics[i]} (mean of {smooth})" : metrics[i]);
             panel.XLabel("update");
-            foreach (RunLog log in logs)
-                if (log.Series.TryGetValue(metrics[i], out var points))
+            for (int r = 0; r < logs.Count; r++)
+                if (logs[r].Series.TryGetValue(metrics[i], out var points))
                 {
                     var line = panel.Add.Scatter(points.Select(p => p.Update).ToArray(), TrailingMeans(points.Select(p => p.Value).ToArray(), smooth));
-                    line.LegendText = log.Name;
+                    line.LegendText = names[r];
                     line.MarkerSize = points.Count > 50 ? 0 : 3;
                 }
             if (logs.Count > 1)
@@ -147,30 +148,28 @@ internal static class PlotCommand
         }
     }
 
-    /// <summary>One run's logged values by field ("valid " before validation fields), in update order.</summary>
-    private sealed record RunLog(string Name, Dictionary<string, List<(double Update, double Value)>> Series)
+    /// <summary>One run's logged values by field ("valid " before validation fields), in update order, and the engine
+    /// its log names (null: ours).</summary>
+    private sealed record RunLog(string RunDirectory, string? Engine, Dictionary<string, List<(double Update, double Value)>> Series)
     {
-        /// <summary>Names each run by the shortest ending of its path that no other run shares (ours/seed-1 beside
+        /// <summary>Each run's legend: the shortest ending of its path that no other run shares (ours/seed-1 beside
         /// replay/seed-1), with the engine when the log names one other than ours.</summary>
-        public static List<RunLog> Named(List<RunLog> logs)
+        public static string[] Names(List<RunLog> logs)
         {
-            string[][] parts = [.. logs.Select(l => Path.TrimEndingDirectorySeparator(l.Name).Split(Path.DirectorySeparatorChar))];
+            string[][] parts = [.. logs.Select(l => Path.TrimEndingDirectorySeparator(l.RunDirectory).Split(Path.DirectorySeparatorChar))];
             int depth = 1;
             while (depth < parts.Max(p => p.Length) && parts.Select(p => Ending(p, depth)).Distinct().Count() < parts.Length)
                 depth++;
-            return [.. logs.Select((l, i) => l with { Name = Ending(parts[i], depth) + (l.Engine switch
+            return [.. logs.Select((l, i) => Ending(parts[i], depth) + l.Engine switch
             {
                 null => "",
                 "pytorch-twin" => " (PyTorch twin)",
                 "twin-replay" => " (twin's sampling)",
                 string other => $" ({other})",
-            }) })];
+            })];
         }
 
         private static string Ending(string[] parts, int depth) => string.Join('/', parts[Math.Max(0, parts.Length - depth)..]);
-
-        /// <summary>The engine the log names, when it is not ours.</summary>
-        public string? Engine { get; init; }
 
         public static RunLog Read(string directory)
         {
@@ -206,7 +205,7 @@ internal static class PlotCommand
                         points.Add((update, v.GetValue<double>()));
                     }
             }
-            return new RunLog(Path.GetFullPath(directory), series) { Engine = engine };
+            return new RunLog(Path.GetFullPath(directory), engine, series);
         }
     }
 }
