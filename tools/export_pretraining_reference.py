@@ -15,7 +15,7 @@ import torch
 import torch.nn.functional as F
 import torchaudio
 
-from reference_common import hf_name, write_safetensors
+from reference_common import hf_name, sample_negatives, write_safetensors
 
 FIXTURES = "tests/Wav2Vec2.Tests/Fixtures"
 CONV = [(24, 10, 5), (24, 3, 2), (24, 3, 2), (24, 2, 2)]
@@ -86,12 +86,7 @@ with torch.no_grad():
     q = (hard[..., None] * codevectors.view(G, V, -1)).sum(-2).view(B * M, -1)
     y = project_q(q)
     x = project_hid(context)
-    neg = torch.empty(B * M, K, dtype=torch.long)
-    for b in range(B):
-        for t in range(M):
-            others = torch.randint(0, M - 1, (K,), generator=g)
-            others[others >= t] += 1
-            neg[b * M + t] = b * M + others
+    neg = sample_negatives(B, M, K, lambda high, count: torch.randint(0, high, (count,), generator=g))
     negs = y[neg.view(-1)].view(B * M, K, -1)
     targets = torch.cat([y[:, None], negs], 1)
     logits = F.cosine_similarity(x[:, None].float(), targets.float(), dim=-1) / KAPPA

@@ -38,7 +38,7 @@ import torchaudio
 torch.backends.mkldnn.enabled = False
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from reference_common import hf_name, read_safetensors, torchaudio_name, write_safetensors
+from reference_common import hf_name, read_safetensors, sample_negatives, torchaudio_name, write_safetensors
 
 FIXTURES = "tests/Wav2Vec2.Tests/Fixtures"
 HEAD_NAMES = ("quantizer.codevectors", "quantizer.weight_proj.weight", "quantizer.weight_proj.bias", "project_q.weight",
@@ -277,16 +277,6 @@ def compute_mask(b, t, p, length, min_masks, rng):
     return torch.from_numpy(mask)
 
 
-def sample_negatives(b, m, k, rng):
-    negatives = torch.empty(b * m, k, dtype=torch.long)
-    for i in range(b):
-        for t in range(m):
-            others = torch.tensor([rng.randrange(m - 1) for _ in range(k)])
-            others[others >= t] += 1
-            negatives[i * m + t] = i * m + others
-    return negatives
-
-
 def temperature_at(recipe, update):
     return max(recipe["max_temp"] * recipe["temp_decay"] ** update, recipe["min_temp"])
 
@@ -311,7 +301,8 @@ def sampled_updates(items, recipe, config, seed, start, world=1, rank=0):
                 t = (t - kernel) // stride + 1
             mask = compute_mask(values.shape[0], t, recipe["mask_prob"], recipe["mask_length"], recipe["mask_min_masks"], local)
             m = int(mask.sum()) // values.shape[0]
-            negatives = sample_negatives(values.shape[0], m, recipe["num_negatives"], local)
+            negatives = sample_negatives(values.shape[0], m, recipe["num_negatives"],
+                                         lambda high, k: torch.tensor([local.randrange(high) for _ in range(k)]))
             noise = -torch.empty(values.shape[0] * m * groups, entries).exponential_(generator=noise_source).log()   # Gumbel(0, 1)
             micro.append((values, mask, negatives, noise))
         yield update, micro
@@ -470,12 +461,7 @@ def step_fixture():
     mask = torch.zeros(b, frames, dtype=torch.bool)
     for i in range(b):
         mask[i, torch.randperm(frames, generator=g)[:m]] = True
-    negatives = torch.empty(b * m, k, dtype=torch.long)
-    for i in range(b):
-        for t in range(m):
-            others = torch.randint(0, m - 1, (k,), generator=g)
-            others[others >= t] += 1
-            negatives[i * m + t] = i * m + others
+    negatives = sample_negatives(b, m, k, lambda high, count: torch.randint(0, high, (count,), generator=g))
     u = torch.rand(b * m * model.groups, model.entries, generator=g).clamp(1e-6, 1 - 1e-6)
     noise = -torch.log(-torch.log(u))
     temperature = 1.7

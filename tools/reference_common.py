@@ -1,9 +1,22 @@
 """Helpers shared by the fixture scripts: our own safetensors reader and writer, the torchaudio <-> Hugging Face name
-maps, and a torchaudio model built from one of our model directories."""
+maps, a torchaudio model built from one of our model directories, and wav2vec 2.0's distractor sampling."""
 import json, struct
 import numpy as np
 import torch
 import torchaudio
+
+
+def sample_negatives(b, m, k, draw):
+    """fairseq's sample_negatives within each utterance: for each of b x m masked frames (utterance-major), k indices
+    (into the same order) of other masked frames of its utterance, drawn uniformly with replacement.
+    draw(high, k): k integers in [0, high), as a tensor (the caller's random source)."""
+    negatives = torch.empty(b * m, k, dtype=torch.long)
+    for i in range(b):
+        for t in range(m):
+            others = draw(m - 1, k)
+            others[others >= t] += 1                                     # skip the positive itself
+            negatives[i * m + t] = i * m + others
+    return negatives
 
 
 def write_safetensors(path, tensors, metadata=None):
