@@ -38,7 +38,8 @@ import torchaudio
 torch.backends.mkldnn.enabled = False
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from reference_common import hf_name, read_safetensors, sample_negatives, torchaudio_name, write_safetensors
+from reference_common import (hf_name, read_safetensors, sample_negatives, torchaudio_name, warn_if_reference_blas,
+                              write_safetensors)
 
 FIXTURES = "tests/Wav2Vec2.Tests/Fixtures"
 HEAD_NAMES = ("quantizer.codevectors", "quantizer.weight_proj.weight", "quantizer.weight_proj.bias", "project_q.weight",
@@ -482,6 +483,7 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("command", choices=["step-fixture", "train", "sample"])
     args, rest = parser.parse_known_args()
+    warn_if_reference_blas()
     if args.command == "step-fixture":
         step_fixture()
     elif args.command == "sample":

@@ -5,7 +5,7 @@
 #   replay/seed-S   the twin's sampling (tools/pretrain_twin.py sample: its batches, crops, masks, distractors, Gumbel
 #                   noise, learning rates) trained by our engine's arithmetic (Wav2Vec2.Benchmarks twin-replay), which
 #                   equals the twin's (the one-step check; replays match the twin's own log to 1e-6 until argmax flips)
-#   twin/seed-S     the PyTorch twin itself, for TWIN_SEEDS only (about 6 s per update on 2 cores)
+#   twin/seed-S     the PyTorch twin itself, for TWIN_SEEDS only (about 1 s per update on 2 cores with OpenBLAS: apt-get install libopenblas0-pthread)
 # Usage: bash tools/twin-dynamics.sh AUDIO_DIR [UPDATES=600] [SEEDS="1 2 3"] [WORK_DIR] [TWIN_SEEDS=""]
 # (AUDIO_DIR: 16 kHz WAVs, e.g. tools/make-voice-dataset.sh voices -> voices/clips; needs Debian's python3-torch)
 set -euo pipefail
