@@ -18,7 +18,9 @@ internal static class BenchmarkApp
                          --reference-ort: the same weights exported to ONNX by our exporter (cached) and
                          run by ONNX Runtime in this process, interleaved with ours; --ort-torchaudio yes:
                          also torchaudio's export of them (tools/export_onnx.py, Debian's PyTorch); --family: the
-                         preset's size as that family against wav2vec2, interleaved (family_ratio)
+                         preset's size as that family against wav2vec2, interleaved (family_ratio);
+                         --precision int8: the int8 model against the same weights in fp32 (and ONNX Runtime
+                         fp32 with --reference-ort), interleaved, with the int8 output's cosine to fp32
           features [--preset base] [--seconds S]
                          chunked feature extraction of an S-second recording (default 600) in one run;
                          prints peak_rss_mb=<MB> and the real-time factor

@@ -70,6 +70,14 @@ internal sealed record BenchmarkOptions(string Benchmark, IReadOnlyList<string> 
         }
     }
 
+    /// <summary>True for --precision int8 (default fp32).</summary>
+    public bool Int8() => Named.GetValueOrDefault("precision", "fp32") switch
+    {
+        "fp32" => false,
+        "int8" => true,
+        string other => throw new BenchmarkUsageException($"--precision must be fp32 or int8, got '{other}'"),
+    };
+
     /// <summary>The --seconds value, or <paramref name="fallback"/>.</summary>
     public double Seconds(double fallback) => !Named.TryGetValue("seconds", out string? text) ? fallback
         : double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out double value) && value > 0 ? value

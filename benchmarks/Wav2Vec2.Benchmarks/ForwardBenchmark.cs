@@ -21,6 +21,9 @@ internal static class ForwardBenchmark
         int samples = (int)(seconds * 16000);
         Tensor input = Tensor.FromArray(BenchmarkApp.NoiseAudio(samples, 1), 1, samples);
         Action Step = Forward(model, input);
+        bool int8 = options.Int8();
+        if (int8)
+            return CompareInt8(options, model, input);
         if (options.Named.TryGetValue("family", out string? family))
             return CompareFamily(options, config, family, Step, input);
         if (options.Profile)
@@ -89,6 +92,46 @@ internal static class ForwardBenchmark
                           $"family={family} family_median_s={BenchmarkApp.Format(medians[1])} wav2vec2_median_s={BenchmarkApp.Format(medians[0])} " +
                           $"family_ratio={BenchmarkApp.Format(medians[1] / medians[0])}");
         return 0;
+    }
+
+    // --precision int8: the int8 model against the same weights in fp32 (and ONNX Runtime fp32 on our export with
+    // --reference-ort), interleaved; the int8 output's cosine and relative error against fp32 on the benchmark input.
+    private static int CompareInt8(BenchmarkOptions options, Wav2Vec2Model fp32, Tensor input)
+    {
+        var int8 = new Wav2Vec2Model(fp32.Config, new RandomSource(0));
+        int8.Train(false);
+        int8.UsePrecision(Wav2Vec2.Nn.Precision.Int8);
+        string line = $"forward preset={options.Preset} seconds={BenchmarkApp.Format(options.Seconds(10))} threads={options.Threads} precision=int8";
+        if (options.Profile)
+        {
+            ProfileReport.Run(line, Forward(int8, input), options.Runs);
+            return 0;
+        }
+        (double cosine, double relative) = Agreement(fp32, int8, input);
+        line += $" int8_cosine={cosine:0.#####} int8_relative_error={relative:0.####}";
+        using OrtReference? ort = options.ReferenceOrt ? OrtReference.Create(fp32, options.Threads) : null;
+        float[] audio = input.ToArray();
+        Action[] steps = ort == null ? [Forward(int8, input), Forward(fp32, input)] : [Forward(int8, input), Forward(fp32, input), () => ort.Run(audio)];
+        double[] medians = BenchmarkApp.InterleavedMedians(options.Runs, steps);
+        line += $" fp32_median_s={BenchmarkApp.Format(medians[1])} int8_vs_fp32={BenchmarkApp.Format(medians[0] / medians[1])}";
+        if (ort != null)
+            line += $" ort_fp32_median_s={BenchmarkApp.Format(medians[2])} int8_vs_ort_fp32={BenchmarkApp.Format(medians[0] / medians[2])}";
+        Console.WriteLine($"{line} median_s={BenchmarkApp.Format(medians[0])}");
+        return 0;
+    }
+
+    private static (double Cosine, double RelativeError) Agreement(Wav2Vec2Model fp32, Wav2Vec2Model int8, Tensor input)
+    {
+        using var arena = new TensorArena();
+        using var _ = Tape.NoGrad();
+        float[] a = fp32.Forward(input).LastHiddenState.ToArray(), b = int8.Forward(input).LastHiddenState.ToArray();
+        double dot = 0, na = 0, nb = 0, error = 0;
+        for (int i = 0; i < a.Length; i++)
+        {
+            (dot, na, nb) = (dot + (double)a[i] * b[i], na + (double)a[i] * a[i], nb + (double)b[i] * b[i]);
+            error += Math.Pow(a[i] - b[i], 2);
+        }
+        return (dot / Math.Sqrt(na * nb), Math.Sqrt(error / na));
     }
 
     // Largest |ours - ONNX Runtime| over the last hidden state of the benchmark's input.

@@ -17,6 +17,8 @@ internal static class GemmBenchmark
         float[] a = RandomMatrix(random, m * k), b = RandomMatrix(random, k * n), c = new float[m * n];
         void Ours() => Gemm.Sgemm(transA, transB, m, n, k, 1f, a, transA ? m : k, b, transB ? k : n, 0f, c, n);
         double flop = 2.0 * m * n * k;
+        if (options.Int8())
+            return CompareInt8(options, m, n, k, a, b, c, flop);
         string line = $"gemm m={m} n={n} k={k} ta={transA} tb={transB} threads={options.Threads} path={KernelPaths.Effective}";
         double seconds;
         if (options.Reference)
@@ -44,6 +46,21 @@ internal static class GemmBenchmark
         double gflops = flop / seconds / 1e9;
         line += $" median_s={BenchmarkApp.Format(seconds)}";
         Console.WriteLine($"{line} gflops={BenchmarkApp.Format(gflops)}");
+        return 0;
+    }
+
+    // --precision int8: a linear layer's int8 product (A quantised per row as it is read, B = W (N, K) quantised once)
+    // against the fp32 product of the same shape (B transposed), interleaved.
+    private static int CompareInt8(BenchmarkOptions options, int m, int n, int k, float[] a, float[] w, float[] c, double flop)
+    {
+        var weights = Int8Weights.Quantize(w, n, k);
+        var quantized = new byte[m * weights.PaddedColumns];
+        void Int8() => Int8Gemm.Multiply(ActivationQuantizer.QuantizeRows(a, m, k, weights.PaddedColumns, quantized), [weights], c, n, [], false);
+        void Fp32() => Gemm.Sgemm(false, true, m, n, k, 1f, a, k, w, k, 0f, c, n);
+        double[] medians = BenchmarkApp.InterleavedMedians(options.Runs, Int8, Fp32);
+        Console.WriteLine($"gemm m={m} n={n} k={k} threads={options.Threads} precision=int8 int8_path={Int8Gemm.Effective} " +
+                          $"int8_gflops={BenchmarkApp.Format(flop / medians[0] / 1e9)} fp32_gflops={BenchmarkApp.Format(flop / medians[1] / 1e9)} " +
+                          $"int8_vs_fp32={BenchmarkApp.Format(medians[0] / medians[1])}");
         return 0;
     }
 

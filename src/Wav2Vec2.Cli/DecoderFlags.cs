@@ -4,7 +4,7 @@ using Wav2Vec2.Inference;
 
 namespace Wav2Vec2.Cli;
 
-/// <summary>The decoding flags shared by transcribe, evaluate and tune-lm.</summary>
+/// <summary>The decoding flags (and --precision) shared by transcribe, evaluate and tune-lm.</summary>
 internal sealed class DecoderFlags
 {
     public Option<string?> LanguageModel { get; } = new("--lm") { Description = "ARPA n-gram language model (plain or .gz), or a pyctcdecode language_model folder: decode by beam search with it." };
@@ -20,8 +20,10 @@ internal sealed class DecoderFlags
 
     public Option<string?> Language { get; } = LanguageOption();
 
+    public Option<string> Precision { get; } = ModelCommands.PrecisionOption();
+
     /// <summary>The flags to add to a command.</summary>
-    public IEnumerable<Option> All => [LanguageModel, ModelLanguageModel, Lexicon, BeamWidth, LanguageModelWeight, WordScore, Language];
+    public IEnumerable<Option> All => [LanguageModel, ModelLanguageModel, Lexicon, BeamWidth, LanguageModelWeight, WordScore, Language, Precision];
 
     /// <summary>--lang: the language of an MMS model (its adapters, head and vocabulary).</summary>
     public static Option<string?> LanguageOption() => new("--lang")
@@ -37,7 +39,9 @@ internal sealed class DecoderFlags
     public SpeechRecognizer Recognizer(ParseResult parse, Option<string> model)
     {
         string directory = ModelDirectory(parse, model);
-        return SpeechRecognizer.FromPretrained(directory, Settings(parse, directory), parse.GetValue(Language));
+        SpeechRecognizer recognizer = SpeechRecognizer.FromPretrained(directory, Settings(parse, directory), parse.GetValue(Language));
+        ModelCommands.WithPrecision(recognizer.Model, parse, Precision);
+        return recognizer;
     }
 
     /// <summary>What the flags ask for: greedy unless a beam-search flag is given; a language_model folder's attrs.json

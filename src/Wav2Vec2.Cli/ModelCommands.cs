@@ -27,6 +27,20 @@ internal static class ModelCommands
         DefaultValueFactory = _ => 30,
     };
 
+    internal static Option<string> PrecisionOption() => new Option<string>("--precision")
+    {
+        Description = "Inference arithmetic: fp32, or int8 (linear layers and feature-encoder convolutions quantised; " +
+                      "docs/performance.md has its speed and accuracy).",
+        DefaultValueFactory = _ => "fp32",
+    }.AcceptOnlyFromAmong("fp32", "int8");
+
+    /// <summary>Puts <paramref name="model"/> in the precision --precision names.</summary>
+    internal static T WithPrecision<T>(T model, ParseResult parse, Option<string> precision) where T : Nn.Module
+    {
+        model.UsePrecision(parse.GetValue(precision) == "int8" ? Nn.Precision.Int8 : Nn.Precision.Float32);
+        return model;
+    }
+
     public static Command Features(TextWriter output, TextWriter error)
     {
         Option<string> model = ModelOption();
@@ -34,12 +48,14 @@ internal static class ModelCommands
         var outPath = new Option<string>("--out") { Description = "Output .npy file: float32 (frames, hidden_size).", Required = true };
         var layer = new Option<int?>("--layer") { Description = "Hidden state index: 0 = encoder input, num_hidden_layers = last (default)." };
         Option<double> chunk = ChunkOption();
-        var command = new Command("features", "Write the hidden states of one layer for a recording.") { model, audio, outPath, layer, chunk };
+        Option<string> precision = PrecisionOption();
+        var command = new Command("features", "Write the hidden states of one layer for a recording.") { model, audio, outPath, layer, chunk, precision };
         command.SetAction(parse =>
         {
             string target = OutputPath(parse.GetValue(outPath)!);
             var backbone = Wav2Vec2Model.FromPretrained(ModelSource.Resolve(parse.GetValue(model)!), strict: true, out LoadReport report);
             ReportLoad(parse, report, error);
+            WithPrecision(backbone, parse, precision);
             int? index = parse.GetValue(layer);
             if (index is int n && (n < 0 || n > backbone.Config.NumHiddenLayers))
                 throw new CliException($"--layer must be in [0, {backbone.Config.NumHiddenLayers}], got {n}");
@@ -61,11 +77,12 @@ internal static class ModelCommands
         var audio = new Option<string>("--audio") { Description = "Audio file (WAV, FLAC, MP3, Ogg Vorbis or Opus, AIFF).", Required = true };
         var outPath = new Option<string>("--out") { Description = "Output .npy file: float32 (frames, vocab_size).", Required = true };
         Option<double> chunk = ChunkOption();
-        var command = new Command("logits", "Write the CTC logits of a recording.") { model, audio, outPath, chunk };
+        Option<string> precision = PrecisionOption();
+        var command = new Command("logits", "Write the CTC logits of a recording.") { model, audio, outPath, chunk, precision };
         command.SetAction(parse =>
         {
             string target = OutputPath(parse.GetValue(outPath)!);
-            var ctc = Wav2Vec2ForCtc.FromPretrained(ModelSource.Resolve(parse.GetValue(model)!));
+            var ctc = WithPrecision(Wav2Vec2ForCtc.FromPretrained(ModelSource.Resolve(parse.GetValue(model)!)), parse, precision);
             string file = parse.GetValue(audio)!;
             AudioClip clip = ReadAudio(file);
             Tensor logits = NamingTheFile(file, () => ctc.Logits(clip, Chunking(parse.GetValue(chunk)), cancellationToken: Interruption.Token));

@@ -52,25 +52,7 @@ internal static unsafe class Gemm
         {
             var job = new GemmJob(transA, transB, k, alpha, pa, lda, pb, ldb, beta, pc, ldc, pbias, aColumns, bColumns,
                 gelu, GemmGeometry.For(path, n, !transA));
-            long work = (long)m * n * k;
-            int threads = (int)Math.Clamp(work / MinWorkPerThread, 1, Parallelism.AvailableThreads);
-            bool splitColumns = n >= m;
-            int unit = splitColumns ? job.Geometry.NR : job.Geometry.MR;
-            int units = ((splitColumns ? n : m) + unit - 1) / unit;
-            threads = Math.Min(threads, units);
-            if (threads == 1)
-            {
-                job.Run(0, m, 0, n);
-                return;
-            }
-            Parallelism.For(threads, part =>
-            {
-                (int u0, int u1) = Parallelism.Partition(units, threads, part);
-                if (splitColumns)
-                    job.Run(0, m, u0 * unit, Math.Min(n, u1 * unit));
-                else
-                    job.Run(u0 * unit, Math.Min(m, u1 * unit), 0, n);
-            });
+            Parallelism.ForSlabs(m, n, job.Geometry.MR, job.Geometry.NR, (long)m * n * k, MinWorkPerThread, job.Run);
         }
     }
 

@@ -1,4 +1,5 @@
 using Wav2Vec2.Autograd;
+using Wav2Vec2.Kernels;
 using Wav2Vec2.Tensors;
 
 namespace Wav2Vec2.Nn;
@@ -42,6 +43,35 @@ public sealed class Conv1d : Module
     /// Applies the convolution to channels-last x (batch, length, channels), giving (batch, length', out); with
     /// <paramref name="gelu"/> followed by GELU (fused when nothing is recorded).
     /// </summary>
-    public Tensor ForwardChannelsLast(Tensor x, bool gelu = false) =>
-        Ops.Conv1dChannelsLast(x, Weight, Bias, _stride, _padding, _groups, gelu: gelu);
+    public Tensor ForwardChannelsLast(Tensor x, bool gelu = false)
+    {
+        // In int8 only ungrouped, unpadded convolutions over more than one channel (the feature encoder's; its first
+        // layer reads raw audio through 10 taps, too little work to gain and the most sensitive input to round).
+        int inChannels = Weight.Size(1), kernel = Weight.Size(2);
+        if (!RunsInt8 || _groups != 1 || _padding != 0 || inChannels == 1)
+            return Ops.Conv1dChannelsLast(x, Weight, Bias, _stride, _padding, _groups, gelu: gelu);
+        _int8Taps ??= QuantizeTaps(inChannels, kernel);
+        return Ops.Int8Conv1dChannelsLast(x, _int8Taps, _stride, Bias, gelu);
+    }
+
+    private Int8Weights[]? _int8Taps;
+
+    // W[:, :, j] (out, in) for each tap j, quantised.
+    private Int8Weights[] QuantizeTaps(int inChannels, int kernel)
+    {
+        int outChannels = Weight.Size(0);
+        var tap = new float[outChannels * inChannels];
+        var taps = new Int8Weights[kernel];
+        for (int j = 0; j < kernel; j++)
+        {
+            for (int o = 0; o < outChannels; o++)
+                for (int c = 0; c < inChannels; c++)
+                    tap[o * inChannels + c] = Weight.Span[(o * inChannels + c) * kernel + j];
+            taps[j] = Int8Weights.Quantize(tap, outChannels, inChannels);
+        }
+        return taps;
+    }
+
+    /// <inheritdoc/>
+    private protected override void OnModeChanged() => _int8Taps = null;
 }

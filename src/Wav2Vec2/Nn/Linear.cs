@@ -1,4 +1,5 @@
 using Wav2Vec2.Autograd;
+using Wav2Vec2.Kernels;
 using Wav2Vec2.Tensors;
 
 namespace Wav2Vec2.Nn;
@@ -33,8 +34,21 @@ public sealed class Linear : Module
     public Parameter? Bias { get; }
 
     /// <summary>Applies the layer to x (..., in).</summary>
-    public Tensor Forward(Tensor x) => Ops.Linear(x, Weight, Bias);
+    public Tensor Forward(Tensor x) => Forward(x, gelu: false);
 
     /// <summary>GELU(x W^T + b), fused into the product when nothing is recorded.</summary>
-    public Tensor ForwardGelu(Tensor x) => Ops.Linear(x, Weight, Bias, gelu: true);
+    public Tensor ForwardGelu(Tensor x) => Forward(x, gelu: true);
+
+    private Int8Weights? _int8;
+
+    private Tensor Forward(Tensor x, bool gelu)
+    {
+        if (!RunsInt8)
+            return Ops.Linear(x, Weight, Bias, gelu);
+        _int8 ??= Int8Weights.Quantize(Weight.Span, Weight.Size(0), Weight.Size(1));
+        return Ops.Int8Linear(x, _int8, Bias, gelu);
+    }
+
+    /// <inheritdoc/>
+    private protected override void OnModeChanged() => _int8 = null;
 }

@@ -19,9 +19,36 @@ public abstract class Module
     public void Train(bool training = true)
     {
         Training = training;
+        OnModeChanged();
         foreach ((_, Module child) in _children)
             child.Train(training);
     }
+
+    /// <summary>The arithmetic of this module's inference (set through <see cref="UsePrecision"/>).</summary>
+    public Precision Precision { get; private set; } = Precision.Float32;
+
+    /// <summary>
+    /// Runs this module and all children in <paramref name="precision"/> in evaluation mode. Layers quantise their
+    /// weights on first use and again after any training (<see cref="Train"/>); while a tape records, every layer
+    /// computes in fp32, so training and gradients are unaffected.
+    /// </summary>
+    public void UsePrecision(Precision precision)
+    {
+        if (!Enum.IsDefined(precision))
+            throw new ArgumentOutOfRangeException(nameof(precision), precision, "unknown precision");
+        Precision = precision;
+        OnModeChanged();
+        foreach ((_, Module child) in _children)
+            child.UsePrecision(precision);
+    }
+
+    /// <summary>Called when the training mode or the precision changes: drop anything derived from the weights.</summary>
+    private protected virtual void OnModeChanged()
+    {
+    }
+
+    /// <summary>True when a forward pass may use int8 weights: precision Int8, evaluation mode and nothing recorded.</summary>
+    private protected bool RunsInt8 => Precision == Precision.Int8 && !Training && !Tape.IsRecording;
 
     /// <summary>Dropout with probability <paramref name="p"/>, active only in training mode.</summary>
     protected Tensor Dropout(Tensor x, float p, RandomSource random) => Training && p > 0 ? Ops.Dropout(x, p, random) : x;

@@ -113,6 +113,33 @@ public static class Parallelism
     /// <summary>How many parts <see cref="ForParts"/> should use for <paramref name="count"/> items here and now.</summary>
     internal static int PartCount(int count) => Math.Max(1, Math.Min(AvailableThreads, count));
 
+    /// <summary>
+    /// Runs <paramref name="run"/>(rowStart, rowEnd, colStart, colEnd) over disjoint slabs of an m x n product: column
+    /// slabs in units of <paramref name="columnUnit"/> when n >= m, else row slabs in units of <paramref name="rowUnit"/>;
+    /// as many threads as <paramref name="work"/> / <paramref name="minWorkPerThread"/> allows (the whole product on the
+    /// calling thread when that is one). Slabs need no synchronisation and the split does not depend on timing.
+    /// </summary>
+    internal static void ForSlabs(int m, int n, int rowUnit, int columnUnit, long work, long minWorkPerThread,
+        Action<int, int, int, int> run)
+    {
+        bool splitColumns = n >= m;
+        int unit = splitColumns ? columnUnit : rowUnit, units = ((splitColumns ? n : m) + unit - 1) / unit;
+        int threads = (int)Math.Clamp(work / minWorkPerThread, 1, Math.Min(AvailableThreads, units));
+        if (threads == 1)
+        {
+            run(0, m, 0, n);
+            return;
+        }
+        For(threads, part =>
+        {
+            (int u0, int u1) = Partition(units, threads, part);
+            if (splitColumns)
+                run(0, m, u0 * unit, Math.Min(n, u1 * unit));
+            else
+                run(u0 * unit, Math.Min(m, u1 * unit), 0, n);
+        });
+    }
+
     /// <summary>The half-open range of items [start, end) that part <paramref name="part"/> of <paramref name="parts"/> owns.</summary>
     internal static (int Start, int End) Partition(int count, int parts, int part)
     {

@@ -40,6 +40,28 @@ public sealed class CliTests : TempDirectoryTest
     }
 
     [TestMethod]
+    public void PrecisionInt8RunsFeaturesLogitsTranscribeAndEvaluateCloseToFp32()
+    {
+        string model = ExamplesPath("models", "tiny-en"), speech = ExamplesPath("data", "speech.wav");
+        string fp32 = Path.Combine(TempDirectory, "fp32.npy"), int8 = Path.Combine(TempDirectory, "int8.npy");
+        Assert.AreEqual(0, Run("features", "--model", model, "--audio", speech, "--out", fp32).Code);
+        var (code, _, error) = Run("features", "--model", model, "--audio", speech, "--out", int8, "--precision", "int8");
+        Assert.AreEqual(0, code, error);
+        float[] expected = Npy.Read(fp32).ToArray(), actual = Npy.Read(int8).ToArray();
+        CollectionAssert.AreNotEqual(expected, actual, "int8 ran");
+        TestSupport.AssertClose(expected, actual, 0.1f, "int8 features");
+        Assert.AreEqual(0, Run("logits", "--model", model, "--audio", speech, "--out", int8, "--precision", "int8").Code);
+
+        string transcript = Run("transcribe", "--model", model, "--audio", speech, "--precision", "int8").Output.Trim();
+        string library = new Wav2Vec2.Inference.SpeechRecognizer(Wav2Vec2.Models.Wav2Vec2ForCtc.FromPretrained(model)).Transcribe(speech);
+        Assert.IsLessThanOrEqualTo(2, Wav2Vec2.Decoding.EditCounts.Characters(library, transcript).Errors, $"int8: {transcript}");
+        string data = TestSupport.TranscribedCorpus(Path.Combine(TempDirectory, "corpus"), ["THE QUICK BROWN FOX"], speech);
+        (code, string output, error) = Run("evaluate", "--model", model, "--data", data, "--precision", "int8");
+        Assert.AreEqual(0, code, error);
+        StringAssert.Contains(output, "CER");
+    }
+
+    [TestMethod]
     public void TranscribeReadsMp3OggAndOpus()
     {
         string[] files = [.. new[] { "cbr.mp3", "stereo44.ogg", "speech.opus" }.Select(f => FixturePath("compressed", f))];
@@ -77,6 +99,7 @@ public sealed class CliTests : TempDirectoryTest
     [DataRow("unknown-flag", "error: Unrecognized command or argument '--bogus'")]
     [DataRow("missing-flag", "error: Option '--out' is required")]
     [DataRow("bad-preset", "error: Argument 'huge' not recognized")]
+    [DataRow("bad-precision", "error: Argument 'fp8' not recognized")]
     public void UserErrorsPrintOneLineExitNonZeroAndLeaveNoOutput(string scenario, string expected)
     {
         string npy = Path.Combine(TempDirectory, "out.npy");
@@ -90,6 +113,7 @@ public sealed class CliTests : TempDirectoryTest
             "bad-out-dir" => ["features", "--model", Model, "--audio", Audio, "--out", Path.Combine(TempDirectory, "no", "x.npy")],
             "unknown-flag" => ["features", "--bogus"],
             "missing-flag" => ["features", "--model", Model, "--audio", Audio],
+            "bad-precision" => ["features", "--model", Model, "--audio", Audio, "--out", npy, "--precision", "fp8"],
             _ => ["init", "--preset", "huge", "--out", Path.Combine(TempDirectory, "m")],
         };
         var (code, output, error) = Run(args);

@@ -1,0 +1,273 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+using Wav2Vec2.Threading;
+
+namespace Wav2Vec2.Kernels;
+
+/// <summary>Which instructions the int8 products use (see <see cref="Int8Gemm"/>).</summary>
+internal enum Int8Path
+{
+    /// <summary>Plain integer loops: the twin every other path must equal exactly.</summary>
+    Scalar,
+    /// <summary>AVX2 without VNNI: bytes widened to int16 and vpmaddwd (two multiply-adds per int32 lane, exact).</summary>
+    Avx2,
+    /// <summary>256-bit VNNI (vpdpbusd: four u8 x s8 multiply-adds per int32 lane in one instruction).</summary>
+    AvxVnni,
+}
+
+/// <summary>
+/// C = dequantise(A_u8) x dequantise(W_s8)^T (+ bias, then GELU) for dynamically quantised activations and weights
+/// quantised once (<see cref="Int8Weights"/>). Products are exact in int32, so every path gives the same C to the bit;
+/// only the scales round. A's rows are read in place with any stride, so a channels-last convolution's overlapping
+/// patches need no copy. The tile loops walk 16-column panels of W and MR-row tiles of A; both cores take disjoint
+/// column slabs.
+/// </summary>
+internal static unsafe class Int8Gemm
+{
+    private const int PanelWidth = Int8Weights.PanelWidth;
+    private const long MinWorkPerThread = 1L << 18;
+    // Bytes of A a row block holds (half of a 1 MB L2, the rest for W's panels).
+    private const int BlockBytes = 1 << 18;
+
+    /// <summary>The path tests force; null picks the best this CPU runs (see <see cref="Effective"/>).</summary>
+    internal static Int8Path? Requested { get; set; }
+
+    /// <summary>True when this CPU runs <paramref name="path"/> natively.</summary>
+    public static bool Supported(Int8Path path) => path switch
+    {
+        Int8Path.AvxVnni => AvxVnni.IsSupported,
+        Int8Path.Avx2 => Avx2.IsSupported,
+        _ => true,
+    };
+
+    /// <summary>The path in use: the requested one, else VNNI, AVX2 or scalar (scalar when the fp32 kernels are forced scalar).</summary>
+    public static Int8Path Effective => Requested ?? (KernelPaths.Effective is KernelPath.Scalar or KernelPath.Vector128 ? Int8Path.Scalar
+        : Supported(Int8Path.AvxVnni) ? Int8Path.AvxVnni
+        : Supported(Int8Path.Avx2) ? Int8Path.Avx2
+        : Int8Path.Scalar);
+
+    /// <summary>
+    /// c (m x n, row stride ldc) = sum over segments s of a.Scale(i, s) * w[s].Scale(j) * (sum_p a[i, s, p] w[s][j, p]
+    /// - a.Zero(i, s) * w[s].RowSum(j)), + bias[j], then GELU with <paramref name="gelu"/>. A linear layer has one
+    /// segment; a convolution one per kernel tap, each a whole input frame with its own scale. Every segment's
+    /// weights have the same shape; each row segment must offer <see cref="Int8Weights.PaddedColumns"/> readable bytes
+    /// (the padding meets zero weights).
+    /// </summary>
+    public static void Multiply(QuantizedRows a, ReadOnlySpan<Int8Weights> w, Span<float> c, int ldc, ReadOnlySpan<float> bias,
+        bool gelu)
+    {
+        if (w.Length != a.Segments || w.Length == 0)
+            throw new ArgumentException($"int8 GEMM: {w.Length} weight segments for {a.Segments} segments of A.");
+        int m = a.Rows, n = w[0].Rows, k = w[0].Columns;
+        foreach (Int8Weights segment in w)
+            if (segment.Rows != n || segment.Columns != k)
+                throw new ArgumentException("int8 GEMM: weight segments differ in shape.");
+        if (m == 0 || n == 0)
+            return;
+        long lastByte = (long)(m - 1) * a.Stride + (long)(a.Segments - 1) * a.SegmentStride + w[0].PaddedColumns;
+        long lastScale = (long)(m - 1) * a.ScaleStride + a.Segments;
+        if (a.Data.Length < lastByte || a.Scales.Length < lastScale || a.Zeros.Length < lastScale
+            || c.Length < (long)(m - 1) * ldc + n || ldc < n)
+            throw new ArgumentException($"int8 GEMM: operands too short for {m}x{n}x{k} in {a.Segments} segments.");
+        if (bias.Length != 0 && bias.Length != n)
+            throw new ArgumentException($"int8 GEMM: bias has {bias.Length} values for {n} columns.");
+        Int8Path path = Effective;
+        if (!Supported(path))
+            throw new PlatformNotSupportedException($"the int8 {path} kernel needs an instruction set this CPU lacks.");
+        Int8Weights[] segments = w.ToArray();
+        fixed (byte* pa = a.Data)
+        fixed (float* pscale = a.Scales, pc = c, pbias = bias)
+        fixed (int* pzero = a.Zeros)
+        {
+            var job = new Job(path, a, pa, pscale, pzero, segments, pc, ldc, bias.Length == 0 ? null : pbias, gelu);
+            Parallelism.ForSlabs(m, n, job.TileRows, PanelWidth, (long)m * n * k * a.Segments, MinWorkPerThread, job.Run);
+        }
+    }
+
+    private readonly struct Job(Int8Path path, QuantizedRows shape, byte* a, float* aScales, int* aZeros, Int8Weights[] w,
+        float* c, int ldc, float* bias, bool gelu)
+    {
+        public int TileRows => path == Int8Path.Avx2 ? 3 : 6;
+
+        // Blocks of rows whose bytes stay in L2 while every panel of W passes over them; then MR-row tiles per panel.
+        public void Run(int rowStart, int rowEnd, int colStart, int colEnd)
+        {
+            int mr = TileRows, kPadded = w[0].PaddedColumns;
+            int blockRows = Math.Max(1, BlockBytes / (kPadded * w.Length) / mr) * mr;
+            int* tile = stackalloc int[6 * PanelWidth];
+            float* sum = stackalloc float[6 * PanelWidth];
+            for (int ib = rowStart; ib < rowEnd; ib += blockRows)
+            {
+                int blockEnd = Math.Min(rowEnd, ib + blockRows);
+                for (int j = colStart; j < colEnd; j += PanelWidth)
+                {
+                    int columns = Math.Min(PanelWidth, colEnd - j);
+                    for (int i = ib; i < blockEnd; i += mr)
+                    {
+                        int rows = Math.Min(mr, blockEnd - i);
+                        for (int s = 0; s < w.Length; s++)
+                        {
+                            byte* rowsA = a + (long)i * shape.Stride + (long)s * shape.SegmentStride;
+                            sbyte* panel = w[s].PackedAt(j);
+                            switch (path)
+                            {
+                                case Int8Path.AvxVnni: VnniTile(rowsA, shape.Stride, rows, panel, kPadded, tile); break;
+                                case Int8Path.Avx2: Avx2Tile(rowsA, shape.Stride, rows, panel, kPadded, tile); break;
+                                default: ScalarTile(rowsA, shape.Stride, rows, panel, kPadded, tile); break;
+                            }
+                            Dequantise(tile, sum, i, s, rows, j, w[s], first: s == 0);
+                        }
+                        Store(sum, i, rows, j, columns);
+                    }
+                }
+            }
+        }
+
+        // sum (+)= a-scale * w-scale * (acc - a-zero * w-sum): the same float operations in the same order on every
+        // path (no fused multiply-add), so C is bit-identical across paths.
+        private void Dequantise(int* tile, float* sum, int row, int segment, int rows, int column, Int8Weights w, bool first)
+        {
+            Vector256<int> sums0 = Vector256.Load(w.RowSumsAt(column)), sums1 = Vector256.Load(w.RowSumsAt(column) + 8);
+            Vector256<float> scales0 = Vector256.Load(w.ScalesAt(column)), scales1 = Vector256.Load(w.ScalesAt(column) + 8);
+            for (int r = 0; r < rows; r++)
+            {
+                long at = (long)(row + r) * shape.ScaleStride + segment;
+                Vector256<int> zero = Vector256.Create(aZeros[at]);
+                Vector256<float> scale = Vector256.Create(aScales[at]);
+                int* acc = tile + r * PanelWidth;
+                float* target = sum + r * PanelWidth;
+                Vector256<float> v0 = Vector256.ConvertToSingle(Vector256.Load(acc) - zero * sums0) * (scale * scales0);
+                Vector256<float> v1 = Vector256.ConvertToSingle(Vector256.Load(acc + 8) - zero * sums1) * (scale * scales1);
+                if (!first)
+                {
+                    v0 = Vector256.Load(target) + v0;
+                    v1 = Vector256.Load(target + 8) + v1;
+                }
+                v0.Store(target);
+                v1.Store(target + 8);
+            }
+        }
+
+        private void Store(float* sum, int row, int rows, int column, int columns)
+        {
+            for (int r = 0; r < rows; r++)
+            {
+                float* cRow = c + (long)(row + r) * ldc + column, values = sum + r * PanelWidth;
+                if (columns == PanelWidth)
+                {
+                    Vector256<float> v0 = Vector256.Load(values), v1 = Vector256.Load(values + 8);
+                    if (bias != null)
+                    {
+                        v0 += Vector256.Load(bias + column);
+                        v1 += Vector256.Load(bias + column + 8);
+                    }
+                    v0.Store(cRow);
+                    v1.Store(cRow + 8);
+                }
+                else
+                    for (int q = 0; q < columns; q++)
+                        cRow[q] = bias == null ? values[q] : values[q] + bias[column + q];
+            }
+            if (gelu)
+                ActivationKernels.GeluTile(c + (long)row * ldc + column, ldc, rows, columns);
+        }
+    }
+
+    // Panel layout (Int8Weights): for each group of 4 k steps, 16 columns x 4 bytes.
+    private static void ScalarTile(byte* a, int lda, int rows, sbyte* panel, int kPadded, int* tile)
+    {
+        for (int r = 0; r < rows; r++)
+            for (int q = 0; q < PanelWidth; q++)
+            {
+                int sum = 0;
+                for (int p = 0; p < kPadded; p++)
+                    sum += a[(long)r * lda + p] * panel[(p >> 2) * 4 * PanelWidth + q * 4 + (p & 3)];
+                tile[r * PanelWidth + q] = sum;
+            }
+    }
+
+    // 6 rows x 16 columns in 12 accumulators; rows past the tile repeat the last one (read, never stored).
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void VnniTile(byte* a, int lda, int rows, sbyte* panel, int kPadded, int* tile)
+    {
+        byte* a0 = a, a1 = a + (long)Math.Min(1, rows - 1) * lda, a2 = a + (long)Math.Min(2, rows - 1) * lda;
+        byte* a3 = a + (long)Math.Min(3, rows - 1) * lda, a4 = a + (long)Math.Min(4, rows - 1) * lda;
+        byte* a5 = a + (long)Math.Min(5, rows - 1) * lda;
+        Vector256<int> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default;
+        Vector256<int> c30 = default, c31 = default, c40 = default, c41 = default, c50 = default, c51 = default;
+        for (int p = 0; p < kPadded; p += 4, panel += 4 * PanelWidth)
+        {
+            Vector256<sbyte> b0 = Vector256.Load(panel), b1 = Vector256.Load(panel + 32);
+            Vector256<byte> x = Vector256.Create(*(int*)(a0 + p)).AsByte();
+            c00 = AvxVnni.MultiplyWideningAndAdd(c00, x, b0);
+            c01 = AvxVnni.MultiplyWideningAndAdd(c01, x, b1);
+            x = Vector256.Create(*(int*)(a1 + p)).AsByte();
+            c10 = AvxVnni.MultiplyWideningAndAdd(c10, x, b0);
+            c11 = AvxVnni.MultiplyWideningAndAdd(c11, x, b1);
+            x = Vector256.Create(*(int*)(a2 + p)).AsByte();
+            c20 = AvxVnni.MultiplyWideningAndAdd(c20, x, b0);
+            c21 = AvxVnni.MultiplyWideningAndAdd(c21, x, b1);
+            x = Vector256.Create(*(int*)(a3 + p)).AsByte();
+            c30 = AvxVnni.MultiplyWideningAndAdd(c30, x, b0);
+            c31 = AvxVnni.MultiplyWideningAndAdd(c31, x, b1);
+            x = Vector256.Create(*(int*)(a4 + p)).AsByte();
+            c40 = AvxVnni.MultiplyWideningAndAdd(c40, x, b0);
+            c41 = AvxVnni.MultiplyWideningAndAdd(c41, x, b1);
+            x = Vector256.Create(*(int*)(a5 + p)).AsByte();
+            c50 = AvxVnni.MultiplyWideningAndAdd(c50, x, b0);
+            c51 = AvxVnni.MultiplyWideningAndAdd(c51, x, b1);
+        }
+        c00.Store(tile); c01.Store(tile + 8); c10.Store(tile + 16); c11.Store(tile + 24);
+        c20.Store(tile + 32); c21.Store(tile + 40); c30.Store(tile + 48); c31.Store(tile + 56);
+        c40.Store(tile + 64); c41.Store(tile + 72); c50.Store(tile + 80); c51.Store(tile + 88);
+    }
+
+    // 3 rows x 16 columns: the panel's bytes widened to int16 (4 columns x 4 steps per vector) against the row's 4
+    // bytes widened and repeated; vpmaddwd leaves each column's sum in two adjacent lanes, added at the end.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Avx2Tile(byte* a, int lda, int rows, sbyte* panel, int kPadded, int* tile)
+    {
+        byte* a0 = a, a1 = a + (long)Math.Min(1, rows - 1) * lda, a2 = a + (long)Math.Min(2, rows - 1) * lda;
+        Vector256<int> c00 = default, c01 = default, c02 = default, c03 = default, c10 = default, c11 = default;
+        Vector256<int> c12 = default, c13 = default, c20 = default, c21 = default, c22 = default, c23 = default;
+        for (int p = 0; p < kPadded; p += 4, panel += 4 * PanelWidth)
+        {
+            Vector256<short> b0 = Avx2.ConvertToVector256Int16(panel), b1 = Avx2.ConvertToVector256Int16(panel + 16);
+            Vector256<short> b2 = Avx2.ConvertToVector256Int16(panel + 32), b3 = Avx2.ConvertToVector256Int16(panel + 48);
+            Vector256<short> x = Widened(a0 + p);
+            c00 = Avx2.Add(c00, Avx2.MultiplyAddAdjacent(x, b0));
+            c01 = Avx2.Add(c01, Avx2.MultiplyAddAdjacent(x, b1));
+            c02 = Avx2.Add(c02, Avx2.MultiplyAddAdjacent(x, b2));
+            c03 = Avx2.Add(c03, Avx2.MultiplyAddAdjacent(x, b3));
+            x = Widened(a1 + p);
+            c10 = Avx2.Add(c10, Avx2.MultiplyAddAdjacent(x, b0));
+            c11 = Avx2.Add(c11, Avx2.MultiplyAddAdjacent(x, b1));
+            c12 = Avx2.Add(c12, Avx2.MultiplyAddAdjacent(x, b2));
+            c13 = Avx2.Add(c13, Avx2.MultiplyAddAdjacent(x, b3));
+            x = Widened(a2 + p);
+            c20 = Avx2.Add(c20, Avx2.MultiplyAddAdjacent(x, b0));
+            c21 = Avx2.Add(c21, Avx2.MultiplyAddAdjacent(x, b1));
+            c22 = Avx2.Add(c22, Avx2.MultiplyAddAdjacent(x, b2));
+            c23 = Avx2.Add(c23, Avx2.MultiplyAddAdjacent(x, b3));
+        }
+        int* halves = stackalloc int[3 * 2 * PanelWidth];
+        c00.Store(halves); c01.Store(halves + 8); c02.Store(halves + 16); c03.Store(halves + 24);
+        c10.Store(halves + 32); c11.Store(halves + 40); c12.Store(halves + 48); c13.Store(halves + 56);
+        c20.Store(halves + 64); c21.Store(halves + 72); c22.Store(halves + 80); c23.Store(halves + 88);
+        for (int q = 0; q < 3 * PanelWidth; q++)
+            tile[q] = halves[2 * q] + halves[2 * q + 1];
+    }
+
+    // Four bytes of A as four int16, repeated across the vector.
+    private static Vector256<short> Widened(byte* x) =>
+        Avx2.BroadcastScalarToVector256(Sse41.ConvertToVector128Int16(Vector128.CreateScalar(*(int*)x).AsByte()).AsInt64()).AsInt16();
+}
+
+/// <summary>
+/// Rows of u8 activations (value = scale * (q - zero)) in <see cref="Segments"/> segments of k bytes: segment s of row
+/// i starts at Data[i * Stride + s * SegmentStride] and has its scale and zero point at [i * ScaleStride + s]. Rows
+/// and segments may overlap: a convolution's patch t is frames t * stride + s, each a segment with the frame's range.
+/// </summary>
+internal readonly record struct QuantizedRows(byte[] Data, int Rows, int Stride, float[] Scales, int[] Zeros,
+    int Segments = 1, int SegmentStride = 0, int ScaleStride = 1);

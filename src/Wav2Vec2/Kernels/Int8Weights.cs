@@ -1,0 +1,163 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using Wav2Vec2.Threading;
+using TensorPrimitives = System.Numerics.Tensors.TensorPrimitives;
+
+namespace Wav2Vec2.Kernels;
+
+/// <summary>
+/// A weight matrix (rows = output channels, columns = inputs) quantised symmetrically per output channel
+/// (w = scale * q, q in [-127, 127]) and packed for <see cref="Int8Gemm"/>: panels of 16 rows, and inside a panel, for
+/// each group of 4 columns, 16 x 4 bytes (what one vpdpbusd pair reads). Columns are padded with zeros to a multiple
+/// of 4 and rows to a multiple of 16. Each row's sum of q corrects for the activations' zero points.
+/// </summary>
+internal sealed unsafe class Int8Weights
+{
+    /// <summary>Rows of one packed panel (the columns of C one tile computes).</summary>
+    public const int PanelWidth = 16;
+
+    private Int8Weights(int rows, int columns, sbyte[] packed, float[] scales, int[] rowSums)
+    {
+        (Rows, Columns, Packed, Scales, RowSums) = (rows, columns, packed, scales, rowSums);
+    }
+
+    public int Rows { get; }
+    public int Columns { get; }
+
+    /// <summary>Columns rounded up to a multiple of 4: the bytes a row of activations must offer.</summary>
+    public int PaddedColumns => Padded(Columns);
+
+    // Pinned (allocated on the pinned heap), padded to whole panels: the kernels read them through pointers.
+    public sbyte[] Packed { get; }
+    public float[] Scales { get; }
+    public int[] RowSums { get; }
+
+    /// <summary>Bytes held (packed weights, scales and sums).</summary>
+    public long Bytes => Packed.LongLength + 4L * (Scales.Length + RowSums.Length);
+
+    /// <summary>The packed panel whose first row is <paramref name="row"/> (a multiple of <see cref="PanelWidth"/>).</summary>
+    public sbyte* PackedAt(int row) => (sbyte*)Unsafe.AsPointer(ref Packed[0]) + (long)row * PaddedColumns;
+
+    public float* ScalesAt(int row) => (float*)Unsafe.AsPointer(ref Scales[row]);
+
+    public int* RowSumsAt(int row) => (int*)Unsafe.AsPointer(ref RowSums[row]);
+
+    public static int Padded(int columns) => (columns + 3) & ~3;
+
+    /// <summary>
+    /// Quantises w (rows x columns, row-major; row r's values at w[r * rowStride + column]). A row of zeros gets scale 0;
+    /// a row holding NaN or infinity is refused (the fp32 path would spread it into every output).
+    /// </summary>
+    public static Int8Weights Quantize(ReadOnlySpan<float> w, int rows, int columns)
+    {
+        int padded = Padded(columns), panels = (rows + PanelWidth - 1) / PanelWidth;
+        var packed = GC.AllocateArray<sbyte>(Math.Max(1, panels * PanelWidth * padded), pinned: true);
+        var scales = GC.AllocateArray<float>(panels * PanelWidth, pinned: true);
+        var sums = GC.AllocateArray<int>(panels * PanelWidth, pinned: true);
+        for (int r = 0; r < rows; r++)
+        {
+            ReadOnlySpan<float> row = w.Slice(r * columns, columns);
+            float max = TensorPrimitives.MaxMagnitude(row);
+            if (!float.IsFinite(max))
+                throw new ArgumentException($"weight row {r} holds NaN or infinity; it cannot be quantised.");
+            float scale = max / 127f;
+            scales[r] = scale;
+            if (scale == 0)
+                continue;
+            int panelBase = r / PanelWidth * PanelWidth * padded, lane = r % PanelWidth, sum = 0;
+            for (int p = 0; p < columns; p++)
+            {
+                int q = (int)MathF.Round(row[p] / scale);
+                sum += q;
+                packed[panelBase + (p >> 2) * 4 * PanelWidth + lane * 4 + (p & 3)] = (sbyte)q;
+            }
+            sums[r] = sum;
+        }
+        return new Int8Weights(rows, columns, packed, scales, sums);
+    }
+}
+
+/// <summary>Dynamic quantisation of activations to u8 with a zero point (value = scale * (q - zero)).</summary>
+internal static class ActivationQuantizer
+{
+    // Below this many values per thread, fanning out costs more than it saves.
+    private const long MinValuesPerThread = 1L << 16;
+
+    /// <summary>
+    /// The scale and zero point that map [min(lo, 0), max(hi, 0)] onto [0, 255] (zero exactly representable, as the
+    /// padding and ReLU/GELU zeros need). NaN or infinite bounds give a NaN scale, which makes the product NaN.
+    /// </summary>
+    public static (float Scale, int Zero) Range(float lo, float hi)
+    {
+        lo = MathF.Min(lo, 0f);
+        hi = MathF.Max(hi, 0f);
+        if (!float.IsFinite(lo) || !float.IsFinite(hi))
+            return (float.NaN, 0);
+        if (hi == lo)
+            return (1f, 0);
+        float scale = (hi - lo) / 255f;
+        return (scale, Math.Clamp((int)MathF.Round(-lo / scale), 0, 255));
+    }
+
+    /// <summary>
+    /// Quantises each of <paramref name="rows"/> rows of x (<paramref name="columns"/> values each, contiguous) with its
+    /// own range into q (row r at r * <paramref name="stride"/>), its scale and zero point into the arrays.
+    /// </summary>
+    public static unsafe QuantizedRows QuantizeRows(ReadOnlySpan<float> x, int rows, int columns, int stride, byte[] q)
+    {
+        var scales = new float[rows];
+        var zeros = new int[rows];
+        int threads = (int)Math.Clamp((long)rows * columns / MinValuesPerThread, 1, Parallelism.AvailableThreads);
+        fixed (float* start = x)
+        {
+            float* values = start;
+            void Rows(int from, int to)
+            {
+                for (int r = from; r < to; r++)
+                {
+                    var row = new ReadOnlySpan<float>(values + (long)r * columns, columns);
+                    (scales[r], zeros[r]) = Range(TensorPrimitives.Min(row), TensorPrimitives.Max(row));
+                    Quantize(row, scales[r], zeros[r], q.AsSpan(r * stride, columns));
+                }
+            }
+            if (threads == 1)
+                Rows(0, rows);
+            else
+                Parallelism.For(threads, part =>
+                {
+                    (int from, int to) = Parallelism.Partition(rows, threads, part);
+                    Rows(from, to);
+                });
+        }
+        return new QuantizedRows(q, rows, stride, scales, zeros);
+    }
+
+    /// <summary>q[i] = clamp(round(x[i] / scale) + zero, 0, 255), rounding half to even; NaN maps to 0 (the NaN scale marks it).</summary>
+    public static void Quantize(ReadOnlySpan<float> x, float scale, int zero, Span<byte> q)
+    {
+        float inverse = 1f / scale;
+        int i = 0;
+        if (Vector256.IsHardwareAccelerated)
+        {
+            Vector256<float> inv = Vector256.Create(inverse), z = Vector256.Create((float)zero);
+            Vector256<float> top = Vector256.Create(255f);
+            for (; i <= x.Length - 16; i += 16)
+            {
+                Vector256<int> lo = Bytes(Vector256.Create(x.Slice(i, 8)), inv, z, top);
+                Vector256<int> hi = Bytes(Vector256.Create(x.Slice(i + 8, 8)), inv, z, top);
+                Vector256<ushort> words = Vector256.Narrow(lo.AsUInt32(), hi.AsUInt32());
+                Vector128<byte> bytes = Vector128.Narrow(words.GetLower(), words.GetUpper());
+                bytes.CopyTo(q.Slice(i, 16));
+            }
+        }
+        for (; i < x.Length; i++)
+        {
+            float v = MathF.Round(x[i] * inverse) + zero;
+            q[i] = (byte)(v >= 0f ? MathF.Min(v, 255f) : 0f);
+        }
+    }
+
+    // The same arithmetic as the scalar tail: round(x * inverse) + zero, clamped (NaN -> 0 by the max with 0).
+    private static Vector256<int> Bytes(Vector256<float> x, Vector256<float> inverse, Vector256<float> zero, Vector256<float> top) =>
+        Vector256.ConvertToInt32(Vector256.Min(Vector256.MaxNative(Vector256.Round(x * inverse) + zero, Vector256<float>.Zero), top));
+}

@@ -1,0 +1,89 @@
+using Wav2Vec2.Audio;
+using Wav2Vec2.Autograd;
+using Wav2Vec2.Decoding;
+using Wav2Vec2.Inference;
+using Wav2Vec2.Models;
+using Wav2Vec2.Nn;
+using Wav2Vec2.Tensors;
+
+namespace Wav2Vec2.Tests.Models;
+
+/// <summary>Int8 inference (<see cref="Module.UsePrecision"/>): accuracy against fp32, and training left in fp32.</summary>
+[TestClass]
+public sealed class Int8InferenceTests
+{
+    [TestMethod]
+    public void TheBundledModelInInt8KeepsNearlyEveryFrameAndItsCharacterErrorRate()
+    {
+        var fp32 = Wav2Vec2ForCtc.FromPretrained(ExamplesPath("models", "tiny-en"));
+        var int8 = Wav2Vec2ForCtc.FromPretrained(ExamplesPath("models", "tiny-en"));
+        int8.UsePrecision(Precision.Int8);
+        AudioClip audio = AudioFile.Read(ExamplesPath("data", "speech.wav"));
+        Tensor expected = fp32.Logits(audio), actual = int8.Logits(audio);
+        int frames = expected.Size(0), vocabulary = expected.Size(1), agree = 0;
+        for (int t = 0; t < frames; t++)
+            agree += ArgMax(expected.Span.Slice(t * vocabulary, vocabulary)) == ArgMax(actual.Span.Slice(t * vocabulary, vocabulary)) ? 1 : 0;
+        Assert.IsGreaterThanOrEqualTo(0.98, agree / (double)frames, $"argmax agreement ({agree} of {frames} frames)");
+        CollectionAssert.AreNotEqual(expected.ToArray(), actual.ToArray(), "the int8 path did not run");
+
+        const string reference = "THE QUICK BROWN FOX JUMPS OVER THE LAZY DOG SPEECH REPRESENTATIONS ARE LEARNED FROM RAW AUDIO";
+        double fp32Rate = EditCounts.Characters(reference, new SpeechRecognizer(fp32).Transcribe(audio)).Rate;
+        double int8Rate = EditCounts.Characters(reference, new SpeechRecognizer(int8).Transcribe(audio)).Rate;
+        Assert.IsLessThanOrEqualTo(fp32Rate + 0.01, int8Rate, "int8 CER within one point of fp32");
+    }
+
+    [TestMethod]
+    public void EveryHiddenStateOfAFamilyFixtureStaysAlignedWithFp32()
+    {
+        foreach (string name in new[] { "post_ln_group", "stable_layer", "wavlm" })
+        {
+            var fp32 = Wav2Vec2Model.FromPretrained(FixturePath("models", name));
+            var int8 = Wav2Vec2Model.FromPretrained(FixturePath("models", name));
+            fp32.Train(false);
+            int8.Train(false);
+            int8.UsePrecision(Precision.Int8);
+            Tensor audio = TestSupport.RandomTensor(3, 1, 8000);
+            Tensor[] expected = fp32.Forward(audio, new Wav2Vec2ForwardOptions { OutputHiddenStates = true }).HiddenStates.ToArray();
+            Tensor[] actual = int8.Forward(audio, new Wav2Vec2ForwardOptions { OutputHiddenStates = true }).HiddenStates.ToArray();
+            for (int layer = 0; layer < expected.Length; layer++)
+                Assert.IsGreaterThan(0.99, Cosine(expected[layer].ToArray(), actual[layer].ToArray()), $"{name} hidden state {layer}");
+        }
+    }
+
+    [TestMethod]
+    public void ALayerTrainsInFp32AndQuantisesItsNewWeightsAfterwards()
+    {
+        var layer = new Linear(24, 20, new RandomSource(1));
+        layer.UsePrecision(Precision.Int8);
+        Tensor x = TestSupport.RandomTensor(2, 5, 24);
+        layer.Train(false);
+        float[] int8 = layer.Forward(x).ToArray(), fp32 = Ops.Linear(x, layer.Weight, layer.Bias).ToArray();
+        CollectionAssert.AreNotEqual(fp32, int8, "evaluation runs in int8");
+        TestSupport.AssertClose(fp32, int8, 0.02f, "int8 linear");
+
+        using (new Tape())
+            CollectionAssert.AreEqual(fp32, layer.Forward(x).ToArray(), "a recorded forward runs in fp32");
+        layer.Train(true);
+        layer.Weight.Span.Fill(0.5f);                                          // an update
+        layer.Train(false);
+        float[] updated = Ops.Linear(x, layer.Weight, layer.Bias).ToArray();
+        TestSupport.AssertClose(updated, layer.Forward(x).ToArray(), 0.02f, "int8 after the update");
+    }
+
+    private static int ArgMax(ReadOnlySpan<float> values)
+    {
+        int best = 0;
+        for (int i = 1; i < values.Length; i++)
+            if (values[i] > values[best])
+                best = i;
+        return best;
+    }
+
+    private static double Cosine(float[] a, float[] b)
+    {
+        double dot = 0, na = 0, nb = 0;
+        for (int i = 0; i < a.Length; i++)
+            (dot, na, nb) = (dot + (double)a[i] * b[i], na + (double)a[i] * a[i], nb + (double)b[i] * b[i]);
+        return dot / Math.Sqrt(na * nb);
+    }
+}
