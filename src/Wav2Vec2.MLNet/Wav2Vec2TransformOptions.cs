@@ -40,6 +40,11 @@ public abstract class Wav2Vec2TransformOptions
     /// other pipelines in the process keep their own); null: the engine's current degree.</summary>
     public int? ThreadCount { get; set; }
 
+    /// <summary>The arithmetic of the model's backbone: <see cref="Nn.Precision.Int8"/> quantises its linear layers and
+    /// feature-encoder convolutions (faster, within about a point of CER; docs/performance.md has the figures). Saved with
+    /// the transform.</summary>
+    public Nn.Precision Precision { get; set; }
+
     /// <summary>Cancels cursors of the transformed data (and so a Fit that reads them) with an <see cref="OperationCanceledException"/>.</summary>
     public CancellationToken CancellationToken { get; set; }
 
@@ -49,7 +54,7 @@ public abstract class Wav2Vec2TransformOptions
     /// <summary>The input settings of a transform made from these options.</summary>
     internal Internal.AudioInputSettings InputSettings(Microsoft.ML.Runtime.IHostEnvironment? environment) =>
         new(InputColumnName, string.IsNullOrEmpty(AudioFolder) ? null : Path.GetFullPath(AudioFolder), BadAudio, BatchSize,
-            environment, CancellationToken);
+            environment, CancellationToken) { Precision = Precision };
 
     /// <summary>Checks that the new columns have names, distinct from the output column's and each other's.</summary>
     private protected void ValidateColumnNames(params string[] names)
@@ -70,6 +75,8 @@ public abstract class Wav2Vec2TransformOptions
             throw new ArgumentException("set ModelDirectory or Model", nameof(ModelDirectory));
         if (BatchSize < 1)
             throw new ArgumentOutOfRangeException(nameof(BatchSize), BatchSize, "BatchSize must be at least 1");
+        if (!Enum.IsDefined(Precision))
+            throw new ArgumentOutOfRangeException(nameof(Precision), Precision, "unknown precision");
         if (ThreadCount < 1)
             throw new ArgumentOutOfRangeException(nameof(ThreadCount), ThreadCount, "ThreadCount must be at least 1");
         if (AudioFolder != null && !Directory.Exists(AudioFolder))

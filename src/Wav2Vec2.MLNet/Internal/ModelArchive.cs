@@ -98,7 +98,7 @@ internal static class ModelArchive
     private static PartSettings Settings(AudioTransformerBase audio)
     {
         AudioInputSettings input = audio.Mapper.Input;
-        var settings = new PartSettings(input.InputColumnName, input.AudioFolder, input.BadAudio, input.BatchSize);
+        var settings = new PartSettings(input.InputColumnName, input.AudioFolder, input.BadAudio, input.BatchSize) { Precision = input.Precision };
         return audio.Mapper switch
         {
             FeaturesMapper f => settings with { Features = f.Settings },
@@ -113,7 +113,10 @@ internal static class ModelArchive
     private static AudioTransformerBase LoadAudioTransformer(ZipArchive zip, PartEntry part, IHostEnvironment? environment)
     {
         PartSettings s = part.Settings ?? throw new InvalidDataException($"{part.Entry}: no settings");
-        var input = new AudioInputSettings(s.InputColumnName, s.AudioFolder, s.BadAudio, s.BatchSize, environment, default);
+        var input = new AudioInputSettings(s.InputColumnName, s.AudioFolder, s.BadAudio, s.BatchSize, environment, default)
+        {
+            Precision = s.Precision,
+        };
         if (part.Kind == "load_audio")
             return new AudioLoadingTransformer(new AudioLoadingMapper(input, s.OutputColumnName!));
         string directory = Extract(zip, part.Entry + "model/");
@@ -244,6 +247,7 @@ internal static class ModelArchive
     private sealed record PartSettings(string InputColumnName, string? AudioFolder, BadAudioHandling BadAudio, int BatchSize)
     {
         public string? OutputColumnName { get; init; }
+        public Nn.Precision Precision { get; init; }
         public FeaturesSettings? Features { get; init; }
         public TranscribeSettings? Transcribe { get; init; }
         public ClassificationSettings? Classification { get; init; }

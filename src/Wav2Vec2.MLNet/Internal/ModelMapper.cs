@@ -14,6 +14,7 @@ internal abstract class ModelMapper : AudioMapper
     protected ModelMapper(AudioInputSettings input, Wav2Vec2Model backbone, int? threadCount) : base(input)
     {
         _backbone = backbone;
+        _backbone.UsePrecision(input.Precision);
         _threadCount = threadCount;
         // The shortest input that gives one frame: the conv encoder's receptive field.
         for (MinimumSamples = 1; backbone.FrameCount(MinimumSamples) == 0; MinimumSamples++)

@@ -133,4 +133,25 @@ public sealed class SaveLoadTests : TempDirectoryTest
         Assert.IsFalse(transcriber.Decoding.UsesBeamSearch, "greedy by default");
         Assert.AreEqual(2, transcriber.Transcriber.Input.BatchSize);
     }
+
+    [TestMethod]
+    public void AnInt8FeatureTransformStaysInt8AfterSavingAndLoading()
+    {
+        var ml = new MLContext(seed: 0);
+        IDataView data = ml.Data.LoadFromEnumerable(new[] { new ClipRow { Path = ExamplesPath("data", "speech.wav") } });
+        Wav2Vec2FeaturesOptions Options(Wav2Vec2.Nn.Precision precision) => new()
+        {
+            ModelDirectory = ExamplesPath("models", "tiny-en"), InputColumnName = "Path", Precision = precision,
+        };
+        ITransformer fp32 = ml.Transforms.Wav2Vec2Features(Options(Wav2Vec2.Nn.Precision.Float32)).Fit(data);
+        ITransformer int8 = ml.Transforms.Wav2Vec2Features(Options(Wav2Vec2.Nn.Precision.Int8)).Fit(data);
+        float[] expected = MLNetTestData.Column(fp32.Transform(data), "Features")[0], quantised = MLNetTestData.Column(int8.Transform(data), "Features")[0];
+        CollectionAssert.AreNotEqual(expected, quantised, "int8 ran");
+        TestSupport.AssertClose(expected, quantised, 0.05f, "int8 mean features");
+
+        string path = Path.Combine(TempDirectory, "int8.zip");
+        ml.Model.SaveWav2Vec2(int8, data.Schema, path);
+        ITransformer loaded = ml.Model.LoadWav2Vec2(path, out _);
+        CollectionAssert.AreEqual(quantised, MLNetTestData.Column(loaded.Transform(data), "Features")[0], "the loaded transform runs int8");
+    }
 }
