@@ -21,6 +21,9 @@ internal static class BenchmarkApp
                          preset's size as that family against wav2vec2, interleaved (family_ratio);
                          --precision int8: the int8 model against the same weights in fp32 (and ONNX Runtime
                          fp32 with --reference-ort), interleaved, with the int8 output's cosine to fp32
+          int8-accuracy --model DIR --data SET
+                         a fine-tuned CTC model in fp32 and in int8 on a labeled set: greedy CER and WER of
+                         both, CTC argmax agreement per frame, per-layer cosine and relative error
           features [--preset base] [--seconds S]
                          chunked feature extraction of an S-second recording (default 600) in one run;
                          prints peak_rss_mb=<MB> and the real-time factor
@@ -103,6 +106,7 @@ internal static class BenchmarkApp
                 "align" => AlignBenchmark.Run(options),
                 "mms" => MmsBenchmark.Run(options),
                 "twin-replay" => TwinReplay.Run(options),
+                "int8-accuracy" => Int8AccuracyBenchmark.Run(options),
                 "resample" => AudioBenchmark.RunResample(options),
                 "audiodecode" => AudioBenchmark.RunDecode(options),
                 _ => throw new BenchmarkUsageException($"unknown benchmark '{options.Benchmark}' (see --help)"),
