@@ -34,9 +34,8 @@ internal static class Int8AccuracyBenchmark
         {
             AudioClip clip = AudioFile.Read(entry.Path);
             Tensor a = fp32.Logits(clip), b = int8.Logits(clip);
-            int count = a.Size(0), vocabulary = a.Size(1);
-            for (int t = 0; t < count; t++)
-                agreeing += ArgMax(a.Span.Slice(t * vocabulary, vocabulary)) == ArgMax(b.Span.Slice(t * vocabulary, vocabulary)) ? 1 : 0;
+            int count = a.Size(0);
+            agreeing += decoder.BestPath(a.Span, count).Zip(decoder.BestPath(b.Span, count)).Count(p => p.First == p.Second);
             frames += count;
             string id = Path.GetFileNameWithoutExtension(entry.Path);
             results.Add((TranscriptionResult.Score(id, entry.Transcript!, decoder.Decode(a.Span, count)),
@@ -59,15 +58,6 @@ internal static class Int8AccuracyBenchmark
                           $"argmax_agreement={(double)agreeing / frames:0.0000} " +
                           $"cosine_by_layer={Join(cosine, "0.#####")} relative_error_by_layer={Join(relative, "0.####")}");
         return 0;
-    }
-
-    private static int ArgMax(ReadOnlySpan<float> values)
-    {
-        int best = 0;
-        for (int i = 1; i < values.Length; i++)
-            if (values[i] > values[best])
-                best = i;
-        return best;
     }
 
     /// <summary>Cosine and relative error (|a - b| / |a|) of <paramref name="b"/> against <paramref name="a"/>.</summary>

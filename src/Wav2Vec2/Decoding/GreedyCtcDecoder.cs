@@ -32,7 +32,8 @@ public sealed class GreedyCtcDecoder(CtcTokenizer tokenizer) : ICtcDecoder
     public TimedTranscript DecodeWithTimestamps(ReadOnlySpan<float> logits, int frames, double secondsPerFrame) =>
         TimedTranscript.FromTokenPath(BestPath(logits, frames), TimedTranscript.LogSoftmax(logits, Tokenizer.Count), Tokenizer, secondsPerFrame);
 
-    private int[] BestPath(ReadOnlySpan<float> logits, int frames)
+    /// <summary>The argmax token of each frame.</summary>
+    internal int[] BestPath(ReadOnlySpan<float> logits, int frames)
     {
         int vocab = Tokenizer.Count;
         if (logits.Length != frames * vocab)
