@@ -39,7 +39,7 @@ for seed in $twin_seeds; do
         --recipe "$work/recipe.json" --data "$audio" --out "$work/twin/seed-$seed" --seed "$seed" | tail -1
 done
 runs=$(ls -d "$work"/{ours,replay,twin}/seed-* 2>/dev/null || true)
-$w2v2 plot $runs --out "$work/curves.png"
+$w2v2 plot $runs --out "$work/curves.png" --smooth 10 --metrics loss,accuracy,code_perplexity,grad_norm
 "${python[@]}" - "$work" $runs <<'PY'
 import json, sys, statistics
 work, runs = sys.argv[1], sys.argv[2:]

@@ -24,7 +24,7 @@ internal static class BenchmarkApp
           int8-accuracy --model DIR --data SET
                          a fine-tuned CTC model in fp32 and in int8 on a labeled set: greedy CER and WER of
                          both, CTC argmax agreement per frame, per-layer cosine and relative error
-          features [--preset base] [--seconds S]
+          features [--preset base] [--seconds S] [--precision int8]
                          chunked feature extraction of an S-second recording (default 600) in one run;
                          prints peak_rss_mb=<MB> and the real-time factor
           pipeline [--preset base] [--clips N] [--seconds S] [--batch B]
@@ -71,6 +71,7 @@ internal static class BenchmarkApp
           --runs N       timed repetitions after warm-up (default 7); the median is reported
           --threads N    degree of parallelism (default: all cores)
           --kernels P    kernel path: auto (default), avx512, avx2, vector128 or scalar
+          --int8-kernels P  int8 kernel path: avxvnni, avx2 or scalar (default: the best this CPU runs)
           --profile      forward, trainstep: time each stage (conv encoder, attention, feed-forward, norms,
                          copies, allocation; forward and backward) instead of the plain median
           --reference    also measure the reference (numpy + OpenBLAS through Debian's python3, see
@@ -91,6 +92,10 @@ internal static class BenchmarkApp
             Wav2Vec2.Threading.Parallelism.DegreeOfParallelism = options.Threads;
             if (options.Named.TryGetValue("kernels", out string? kernels))
                 Wav2Vec2.Kernels.KernelPaths.Requested = Parse(() => Wav2Vec2.Kernels.KernelPaths.Parse(kernels));
+            if (options.Named.TryGetValue("int8-kernels", out string? int8Kernels))
+                Wav2Vec2.Kernels.Int8Gemm.Requested = Enum.TryParse(int8Kernels, ignoreCase: true, out Wav2Vec2.Kernels.Int8Path int8Path)
+                    && Wav2Vec2.Kernels.Int8Gemm.Supported(int8Path) ? int8Path
+                    : throw new BenchmarkUsageException($"--int8-kernels must be one of avxvnni, avx2, scalar that this CPU runs, got '{int8Kernels}'");
             Console.WriteLine($"cpu=\"{ProfileReport.CpuName()}\" kernels={Wav2Vec2.Kernels.KernelPaths.Effective} " +
                               $"threads={options.Threads}");
             return options.Benchmark switch
