@@ -105,31 +105,34 @@ internal static class ActivationQuantizer
     /// </summary>
     public static unsafe QuantizedRows QuantizeRows(ReadOnlySpan<float> x, int rows, int columns, int stride, byte[] q)
     {
-        var scales = new float[rows];
-        var zeros = new int[rows];
+        var result = new QuantizedRows(q, rows, stride, new float[rows], new int[rows]);
         int threads = (int)Math.Clamp((long)rows * columns / MinValuesPerThread, 1, Parallelism.AvailableThreads);
         fixed (float* start = x)
         {
-            float* values = start;
-            void Rows(int from, int to)
-            {
-                for (int r = from; r < to; r++)
-                {
-                    var row = new ReadOnlySpan<float>(values + (long)r * columns, columns);
-                    (scales[r], zeros[r]) = Range(TensorPrimitives.Min(row), TensorPrimitives.Max(row));
-                    Quantize(row, scales[r], zeros[r], q.AsSpan(r * stride, columns));
-                }
-            }
             if (threads == 1)
-                Rows(0, rows);
+                QuantizeRows(start, columns, result, 0, rows);
             else
+            {
+                float* values = start;
                 Parallelism.For(threads, part =>
                 {
                     (int from, int to) = Parallelism.Partition(rows, threads, part);
-                    Rows(from, to);
+                    QuantizeRows(values, columns, result, from, to);
                 });
+            }
         }
-        return new QuantizedRows(q, rows, stride, scales, zeros);
+        return result;
+    }
+
+    private static unsafe void QuantizeRows(float* x, int columns, QuantizedRows target, int from, int to)
+    {
+        for (int r = from; r < to; r++)
+        {
+            var row = new ReadOnlySpan<float>(x + (long)r * columns, columns);
+            (float scale, int zero) = Range(TensorPrimitives.Min(row), TensorPrimitives.Max(row));
+            (target.Scales[r], target.Zeros[r]) = (scale, zero);
+            Quantize(row, scale, zero, target.Data.AsSpan(r * target.Stride, columns));
+        }
     }
 
     /// <summary>q[i] = clamp(round(x[i] / scale) + zero, 0, 255), rounding half to even; NaN maps to 0 (the NaN scale marks it).</summary>
