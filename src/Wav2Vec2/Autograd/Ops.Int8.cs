@@ -35,28 +35,44 @@ public static partial class Ops
     }
 
     /// <summary>
-    /// An ungrouped, unpadded channels-last convolution (the feature encoder's) as one int8 product in kernel segments:
-    /// y[t] = sum_j x[t * stride + j] W_j^T, <paramref name="taps"/>[j] being W[:, :, j] quantised. Input frames are
-    /// quantised one by one, so each keeps its own range, as a linear layer's rows do.
+    /// A channels-last convolution as int8 products, one per group with one segment per kernel tap:
+    /// y[t, group g] = sum_j x[t * stride + j - padLeft, group g] W_gj^T, <paramref name="taps"/>[g][j] being W_gj
+    /// quantised (<see cref="Int8Convolution.QuantizeTaps"/>). Each input frame's group of channels is quantised with its
+    /// own range, as a linear layer's rows are; padding frames are exact zeros.
     /// </summary>
-    internal static Tensor Int8Conv1dChannelsLast(Tensor x, Int8Weights[] taps, int stride, Tensor? bias, bool gelu)
+    internal static Tensor Int8Conv1dChannelsLast(Tensor x, Int8Weights[][] taps, int stride, int padLeft, int padRight,
+        Tensor? bias, bool gelu)
     {
-        int kernel = taps.Length, channels = taps[0].Columns, padded = taps[0].PaddedColumns;
+        int groups = taps.Length, kernel = taps[0].Length, inPerGroup = taps[0][0].Columns, outPerGroup = taps[0][0].Rows;
+        int channels = groups * inPerGroup, padded = taps[0][0].PaddedColumns, frameBytes = groups * padded;
         Require(x.Rank == 3 && x.Size(2) == channels, "Conv1dChannelsLast", $"input {Shape(x)} does not have {channels} channels");
-        var s = new ChannelsLastConvShape(x.Size(0), x.Size(1), channels, taps[0].Rows, kernel, stride, 0, 0, 1);
+        var s = new ChannelsLastConvShape(x.Size(0), x.Size(1), channels, groups * outPerGroup, kernel, stride, padLeft, padRight, groups);
         Require(s.OutLength > 0, "Conv1dChannelsLast", $"input length {s.InLength} is too short for kernel {kernel}");
-        int frames = s.InLength, outLength = s.OutLength, outSize = outLength * s.OutChannels;
+        int frames = s.InLength, outLength = s.OutLength, outSize = outLength * s.OutChannels, paddedFrames = s.PaddedLength;
         Tensor y = Tensor.Uninitialized(s.Batch, outLength, s.OutChannels);
-        byte[] q = ArrayPool<byte>.Shared.Rent(frames * padded);
+        // Rows of the quantised input: (padded frame, group), padded bytes each.
+        byte[] q = ArrayPool<byte>.Shared.Rent(paddedFrames * frameBytes);
+        var input = new QuantizedRows(q, paddedFrames * groups, padded, new float[paddedFrames * groups], new int[paddedFrames * groups]);
         try
         {
+            Array.Clear(q, 0, padLeft * frameBytes);
+            Array.Clear(q, (padLeft + frames) * frameBytes, padRight * frameBytes);
+            Array.Fill(input.Scales, 1f);
             for (int b = 0; b < s.Batch; b++)
             {
-                QuantizedRows input = ActivationQuantizer.QuantizeRows(x.Span.Slice(b * frames * channels, frames * channels),
-                    frames, channels, padded, q);
-                // Patch t: frames t * stride .. t * stride + kernel - 1, one segment (and one range) each.
-                var patches = input with { Rows = outLength, Stride = stride * padded, Segments = kernel, SegmentStride = padded, ScaleStride = stride };
-                Int8Gemm.Multiply(patches, taps, y.Span.Slice(b * outSize, outSize), s.OutChannels, bias == null ? [] : bias.Span, gelu);
+                ActivationQuantizer.QuantizeRows(x.Span.Slice(b * frames * channels, frames * channels), inPerGroup, input, padLeft * groups);
+                Span<float> yb = y.Span.Slice(b * outSize, outSize);
+                for (int g = 0; g < groups; g++)
+                {
+                    // Patch t of group g: segment j is frame t * stride + j's group g.
+                    var patches = input with
+                    {
+                        Rows = outLength, Stride = stride * frameBytes, Segments = kernel, SegmentStride = frameBytes, Start = g * padded,
+                        ScaleStride = stride * groups, SegmentScaleStride = groups, ScaleStart = g,
+                    };
+                    Int8Gemm.Multiply(patches, taps[g], yb[(g * outPerGroup)..], s.OutChannels,
+                        bias == null ? [] : bias.Span.Slice(g * outPerGroup, outPerGroup), gelu);
+                }
             }
         }
         finally

@@ -65,9 +65,8 @@ internal static unsafe class Int8Gemm
                 throw new ArgumentException("int8 GEMM: weight segments differ in shape.");
         if (m == 0 || n == 0)
             return;
-        long lastByte = (long)(m - 1) * a.Stride + (long)(a.Segments - 1) * a.SegmentStride + w[0].PaddedColumns;
-        long lastScale = (long)(m - 1) * a.ScaleStride + a.Segments;
-        if (a.Data.Length < lastByte || a.Scales.Length < lastScale || a.Zeros.Length < lastScale
+        long lastByte = a.Offset(m - 1, a.Segments - 1) + w[0].PaddedColumns, lastScale = a.ScaleIndex(m - 1, a.Segments - 1) + 1;
+        if (a.Start < 0 || a.ScaleStart < 0 || a.Data.Length < lastByte || a.Scales.Length < lastScale || a.Zeros.Length < lastScale
             || c.Length < (long)(m - 1) * ldc + n || ldc < n)
             throw new ArgumentException($"int8 GEMM: operands too short for {m}x{n}x{k} in {a.Segments} segments.");
         if (bias.Length != 0 && bias.Length != n)
@@ -108,7 +107,7 @@ internal static unsafe class Int8Gemm
                         int rows = Math.Min(mr, blockEnd - i);
                         for (int s = 0; s < w.Length; s++)
                         {
-                            byte* rowsA = a + (long)i * shape.Stride + (long)s * shape.SegmentStride;
+                            byte* rowsA = a + shape.Offset(i, s);
                             sbyte* panel = w[s].PackedAt(j);
                             switch (path)
                             {
@@ -132,7 +131,7 @@ internal static unsafe class Int8Gemm
             Vector256<float> scales0 = Vector256.Load(w.ScalesAt(column)), scales1 = Vector256.Load(w.ScalesAt(column) + 8);
             for (int r = 0; r < rows; r++)
             {
-                long at = (long)(row + r) * shape.ScaleStride + segment;
+                long at = shape.ScaleIndex(row + r, segment);
                 Vector256<int> zero = Vector256.Create(aZeros[at]);
                 Vector256<float> scale = Vector256.Create(aScales[at]);
                 int* acc = tile + r * PanelWidth;
@@ -266,8 +265,16 @@ internal static unsafe class Int8Gemm
 
 /// <summary>
 /// Rows of u8 activations (value = scale * (q - zero)) in <see cref="Segments"/> segments of k bytes: segment s of row
-/// i starts at Data[i * Stride + s * SegmentStride] and has its scale and zero point at [i * ScaleStride + s]. Rows
-/// and segments may overlap: a convolution's patch t is frames t * stride + s, each a segment with the frame's range.
+/// i starts at Data[Start + i * Stride + s * SegmentStride] and has its scale and zero point at
+/// [ScaleStart + i * ScaleStride + s * SegmentScaleStride]. Rows and segments may overlap: a convolution's patch t is the
+/// frames t * stride + s, each a segment with its own range.
 /// </summary>
 internal readonly record struct QuantizedRows(byte[] Data, int Rows, int Stride, float[] Scales, int[] Zeros,
-    int Segments = 1, int SegmentStride = 0, int ScaleStride = 1);
+    int Segments = 1, int SegmentStride = 0, int ScaleStride = 1, int Start = 0, int SegmentScaleStride = 1, int ScaleStart = 0)
+{
+    /// <summary>Index of the scale and zero point of row <paramref name="row"/>, segment <paramref name="segment"/>.</summary>
+    public long ScaleIndex(int row, int segment) => ScaleStart + (long)row * ScaleStride + (long)segment * SegmentScaleStride;
+
+    /// <summary>Offset in <see cref="Data"/> of row <paramref name="row"/>, segment <paramref name="segment"/>.</summary>
+    public long Offset(int row, int segment) => Start + (long)row * Stride + (long)segment * SegmentStride;
+}

@@ -77,6 +77,33 @@ internal sealed unsafe class Int8Weights
     }
 }
 
+/// <summary>A convolution's weights as int8 products: one matrix per group and kernel tap.</summary>
+internal static class Int8Convolution
+{
+    /// <summary>
+    /// w (out, in / groups, kernel), PyTorch's layout, as [group][tap] matrices W[g * outPerGroup + o, c, tap]
+    /// (outPerGroup x in / groups), each quantised per output channel.
+    /// </summary>
+    public static Int8Weights[][] QuantizeTaps(ReadOnlySpan<float> w, int outChannels, int inPerGroup, int kernel, int groups)
+    {
+        int outPerGroup = outChannels / groups;
+        var tap = new float[outPerGroup * inPerGroup];
+        var taps = new Int8Weights[groups][];
+        for (int g = 0; g < groups; g++)
+        {
+            taps[g] = new Int8Weights[kernel];
+            for (int j = 0; j < kernel; j++)
+            {
+                for (int o = 0; o < outPerGroup; o++)
+                    for (int c = 0; c < inPerGroup; c++)
+                        tap[o * inPerGroup + c] = w[((g * outPerGroup + o) * inPerGroup + c) * kernel + j];
+                taps[g][j] = Int8Weights.Quantize(tap, outPerGroup, inPerGroup);
+            }
+        }
+        return taps;
+    }
+}
+
 /// <summary>Dynamic quantisation of activations to u8 with a zero point (value = scale * (q - zero)).</summary>
 internal static class ActivationQuantizer
 {
@@ -103,35 +130,45 @@ internal static class ActivationQuantizer
     /// Quantises each of <paramref name="rows"/> rows of x (<paramref name="columns"/> values each, contiguous) with its
     /// own range into q (row r at r * <paramref name="stride"/>), its scale and zero point into the arrays.
     /// </summary>
-    public static unsafe QuantizedRows QuantizeRows(ReadOnlySpan<float> x, int rows, int columns, int stride, byte[] q)
+    public static QuantizedRows QuantizeRows(ReadOnlySpan<float> x, int rows, int columns, int stride, byte[] q)
     {
         var result = new QuantizedRows(q, rows, stride, new float[rows], new int[rows]);
+        QuantizeRows(x, columns, result, 0);
+        return result;
+    }
+
+    /// <summary>
+    /// Quantises the rows of x (<paramref name="columns"/> values each, contiguous) into rows
+    /// <paramref name="firstRow"/>, ... of <paramref name="target"/> (data at row * Stride, scales and zero points at row).
+    /// </summary>
+    public static unsafe void QuantizeRows(ReadOnlySpan<float> x, int columns, QuantizedRows target, int firstRow)
+    {
+        int rows = x.Length / Math.Max(1, columns);
         int threads = (int)Math.Clamp((long)rows * columns / MinValuesPerThread, 1, Parallelism.AvailableThreads);
         fixed (float* start = x)
         {
             if (threads == 1)
-                QuantizeRows(start, columns, result, 0, rows);
+                QuantizeRows(start, columns, target, firstRow, 0, rows);
             else
             {
                 float* values = start;
                 Parallelism.For(threads, part =>
                 {
                     (int from, int to) = Parallelism.Partition(rows, threads, part);
-                    QuantizeRows(values, columns, result, from, to);
+                    QuantizeRows(values, columns, target, firstRow, from, to);
                 });
             }
         }
-        return result;
     }
 
-    private static unsafe void QuantizeRows(float* x, int columns, QuantizedRows target, int from, int to)
+    private static unsafe void QuantizeRows(float* x, int columns, QuantizedRows target, int firstRow, int from, int to)
     {
         for (int r = from; r < to; r++)
         {
             var row = new ReadOnlySpan<float>(x + (long)r * columns, columns);
             (float scale, int zero) = Range(TensorPrimitives.Min(row), TensorPrimitives.Max(row));
-            (target.Scales[r], target.Zeros[r]) = (scale, zero);
-            Quantize(row, scale, zero, target.Data.AsSpan(r * target.Stride, columns));
+            (target.Scales[firstRow + r], target.Zeros[firstRow + r]) = (scale, zero);
+            Quantize(row, scale, zero, target.Data.AsSpan((firstRow + r) * target.Stride, columns));
         }
     }
 

@@ -1,5 +1,6 @@
 using Wav2Vec2.Autograd;
 using Wav2Vec2.Diagnostics;
+using Wav2Vec2.Kernels;
 using Wav2Vec2.Nn;
 using Wav2Vec2.Tensors;
 
@@ -116,12 +117,22 @@ public sealed partial class Wav2Vec2Model
         public override Tensor Forward(Tensor hidden)
         {
             using var _ = StageProfiler.Enter("positional conv");
-            Tensor weight = Ops.WeightNorm(_weightG, _weightV, 2);
             // Channels-last over (B, T, hidden); an even kernel's extra last frame is never computed (one less
             // padding frame on the right).
+            if (RunsInt8)
+            {
+                _int8Taps ??= Int8Convolution.QuantizeTaps(Ops.WeightNorm(_weightG, _weightV, 2).Span, _bias.Length,
+                    _weightV.Size(1), _kernel, _groups);
+                return Ops.Int8Conv1dChannelsLast(hidden, _int8Taps, 1, _kernel / 2, (_kernel - 1) / 2, _bias, gelu: true);
+            }
+            Tensor weight = Ops.WeightNorm(_weightG, _weightV, 2);
             return Ops.Conv1dChannelsLast(hidden, weight, _bias, padding: _kernel / 2, groups: _groups,
                 paddingRight: (_kernel - 1) / 2, gelu: true);
         }
+
+        private Int8Weights[][]? _int8Taps;
+
+        private protected override void OnModeChanged() => _int8Taps = null;
     }
 
     /// <summary>

@@ -45,32 +45,16 @@ public sealed class Conv1d : Module
     /// </summary>
     public Tensor ForwardChannelsLast(Tensor x, bool gelu = false)
     {
-        // In int8 only ungrouped, unpadded convolutions over more than one channel (the feature encoder's; its first
-        // layer reads raw audio through 10 taps, too little work to gain and the most sensitive input to round).
-        int inChannels = Weight.Size(1), kernel = Weight.Size(2);
-        if (!RunsInt8 || _groups != 1 || _padding != 0 || inChannels == 1)
+        // The first layer of a feature encoder reads raw audio through 10 taps: too little work to gain from int8 and
+        // the most sensitive input to round, so a one-channel convolution stays fp32.
+        int inPerGroup = Weight.Size(1), kernel = Weight.Size(2);
+        if (!RunsInt8 || inPerGroup * _groups == 1)
             return Ops.Conv1dChannelsLast(x, Weight, Bias, _stride, _padding, _groups, gelu: gelu);
-        _int8Taps ??= QuantizeTaps(inChannels, kernel);
-        return Ops.Int8Conv1dChannelsLast(x, _int8Taps, _stride, Bias, gelu);
+        _int8Taps ??= Int8Convolution.QuantizeTaps(Weight.Span, Weight.Size(0), inPerGroup, kernel, _groups);
+        return Ops.Int8Conv1dChannelsLast(x, _int8Taps, _stride, _padding, _padding, Bias, gelu);
     }
 
-    private Int8Weights[]? _int8Taps;
-
-    // W[:, :, j] (out, in) for each tap j, quantised.
-    private Int8Weights[] QuantizeTaps(int inChannels, int kernel)
-    {
-        int outChannels = Weight.Size(0);
-        var tap = new float[outChannels * inChannels];
-        var taps = new Int8Weights[kernel];
-        for (int j = 0; j < kernel; j++)
-        {
-            for (int o = 0; o < outChannels; o++)
-                for (int c = 0; c < inChannels; c++)
-                    tap[o * inChannels + c] = Weight.Span[(o * inChannels + c) * kernel + j];
-            taps[j] = Int8Weights.Quantize(tap, outChannels, inChannels);
-        }
-        return taps;
-    }
+    private Int8Weights[][]? _int8Taps;
 
     /// <inheritdoc/>
     private protected override void OnModeChanged() => _int8Taps = null;

@@ -51,6 +51,25 @@ public sealed class Int8InferenceTests
     }
 
     [TestMethod]
+    [DataRow(1, 1, 0)]       // the feature encoder's layers
+    [DataRow(4, 1, 3)]       // the positional convolution's shape: grouped, padded
+    [DataRow(2, 2, 2)]       // strided and padded
+    public void AConvolutionInInt8IsCloseToFp32(int groups, int stride, int padding)
+    {
+        var conv = new Conv1d(24, 32, 7, new RandomSource(4), stride: stride, padding: padding, groups: groups);
+        Tensor x = TestSupport.RandomTensor(5, 2, 40, 24);                     // (batch, frames, channels)
+        conv.Train(false);
+        float[] fp32 = conv.ForwardChannelsLast(x, gelu: true).ToArray();
+        conv.UsePrecision(Precision.Int8);
+        float[] int8 = conv.ForwardChannelsLast(x, gelu: true).ToArray();
+        CollectionAssert.AreNotEqual(fp32, int8, "int8 ran");
+        double error = 0, norm = 0;
+        for (int i = 0; i < fp32.Length; i++)
+            (error, norm) = (error + Math.Pow(fp32[i] - int8[i], 2), norm + Math.Pow(fp32[i], 2));
+        Assert.IsLessThan(0.02, Math.Sqrt(error / norm), "relative error");
+    }
+
+    [TestMethod]
     public void ALayerTrainsInFp32AndQuantisesItsNewWeightsAfterwards()
     {
         var layer = new Linear(24, 20, new RandomSource(1));
