@@ -14,6 +14,11 @@ internal enum Int8Path
     Avx2,
     /// <summary>256-bit VNNI (vpdpbusd: four u8 x s8 multiply-adds per int32 lane in one instruction).</summary>
     AvxVnni,
+    /// <summary>
+    /// 512-bit AVX-512BW: vpmaddubsw (u8 x s8 pairs summed in int16) then vpmaddwd by ones; weights in [-64, 64] so that
+    /// the int16 sums cannot saturate (.NET 10 exposes no 512-bit VNNI).
+    /// </summary>
+    Avx512,
 }
 
 /// <summary>
@@ -27,6 +32,7 @@ internal static unsafe class Int8Gemm
 {
     private const int PanelWidth = Int8Weights.PanelWidth;
     private const long MinWorkPerThread = 1L << 18;
+    private const int MaxTileRows = 12;
     // Bytes of A a row block holds (half of a 1 MB L2, the rest for W's panels).
     private const int BlockBytes = 1 << 18;
 
@@ -36,16 +42,24 @@ internal static unsafe class Int8Gemm
     /// <summary>True when this CPU runs <paramref name="path"/> natively.</summary>
     public static bool Supported(Int8Path path) => path switch
     {
+        Int8Path.Avx512 => KernelPaths.Avx512Supported,
         Int8Path.AvxVnni => AvxVnni.IsSupported,
         Int8Path.Avx2 => Avx2.IsSupported,
         _ => true,
     };
 
-    /// <summary>The path in use: the requested one, else VNNI, AVX2 or scalar (scalar when the fp32 kernels are forced scalar).</summary>
+    /// <summary>
+    /// The path in use: the requested one, else VNNI, AVX-512 (as fast as VNNI on a Zen 5 but with 7-bit weights, so for
+    /// AVX-512 CPUs without AVX-VNNI), AVX2 or scalar (scalar when the fp32 kernels are forced scalar).
+    /// </summary>
     public static Int8Path Effective => Requested ?? (KernelPaths.Effective is KernelPath.Scalar or KernelPath.Vector128 ? Int8Path.Scalar
         : Supported(Int8Path.AvxVnni) ? Int8Path.AvxVnni
+        : KernelPaths.Effective == KernelPath.Avx512 && Supported(Int8Path.Avx512) ? Int8Path.Avx512
         : Supported(Int8Path.Avx2) ? Int8Path.Avx2
         : Int8Path.Scalar);
+
+    /// <summary>The weight range the effective path needs (weights quantised now are read by it).</summary>
+    public static int WeightRange => Effective == Int8Path.Avx512 ? Int8Weights.ReducedRange : Int8Weights.FullRange;
 
     /// <summary>
     /// c (m x n, row stride ldc) = sum over segments s of a.Scale(i, s) * w[s].Scale(j) * (sum_p a[i, s, p] w[s][j, p]
@@ -74,6 +88,9 @@ internal static unsafe class Int8Gemm
         Int8Path path = Effective;
         if (!Supported(path))
             throw new PlatformNotSupportedException($"the int8 {path} kernel needs an instruction set this CPU lacks.");
+        // Weights quantised to the full range (under another path) would saturate the AVX-512 path's int16 sums.
+        if (path == Int8Path.Avx512 && w[0].Range > Int8Weights.ReducedRange)
+            path = Supported(Int8Path.AvxVnni) ? Int8Path.AvxVnni : Int8Path.Avx2;
         Int8Weights[] segments = w.ToArray();
         fixed (byte* pa = a.Data)
         fixed (float* pscale = a.Scales, pc = c, pbias = bias)
@@ -87,15 +104,15 @@ internal static unsafe class Int8Gemm
     private readonly struct Job(Int8Path path, QuantizedRows shape, byte* a, float* aScales, int* aZeros, Int8Weights[] w,
         float* c, int ldc, float* bias, bool gelu)
     {
-        public int TileRows => path == Int8Path.Avx2 ? 3 : 6;
+        public int TileRows => path switch { Int8Path.Avx2 => 3, Int8Path.Avx512 => MaxTileRows, _ => 6 };
 
         // Blocks of rows whose bytes stay in L2 while every panel of W passes over them; then MR-row tiles per panel.
         public void Run(int rowStart, int rowEnd, int colStart, int colEnd)
         {
             int mr = TileRows, kPadded = w[0].PaddedColumns;
             int blockRows = Math.Max(1, BlockBytes / (kPadded * w.Length) / mr) * mr;
-            int* tile = stackalloc int[6 * PanelWidth];
-            float* sum = stackalloc float[6 * PanelWidth];
+            int* tile = stackalloc int[MaxTileRows * PanelWidth];
+            float* sum = stackalloc float[MaxTileRows * PanelWidth];
             for (int ib = rowStart; ib < rowEnd; ib += blockRows)
             {
                 int blockEnd = Math.Min(rowEnd, ib + blockRows);
@@ -111,6 +128,7 @@ internal static unsafe class Int8Gemm
                             sbyte* panel = w[s].PackedAt(j);
                             switch (path)
                             {
+                                case Int8Path.Avx512: Avx512Tile(rowsA, shape.Stride, rows, panel, kPadded, tile); break;
                                 case Int8Path.AvxVnni: VnniTile(rowsA, shape.Stride, rows, panel, kPadded, tile); break;
                                 case Int8Path.Avx2: Avx2Tile(rowsA, shape.Stride, rows, panel, kPadded, tile); break;
                                 default: ScalarTile(rowsA, shape.Stride, rows, panel, kPadded, tile); break;
@@ -186,13 +204,12 @@ internal static unsafe class Int8Gemm
             }
     }
 
-    // 6 rows x 16 columns in 12 accumulators; rows past the tile repeat the last one (read, never stored).
+    // 6 rows x 16 columns in 12 accumulators.
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void VnniTile(byte* a, int lda, int rows, sbyte* panel, int kPadded, int* tile)
     {
-        byte* a0 = a, a1 = a + (long)Math.Min(1, rows - 1) * lda, a2 = a + (long)Math.Min(2, rows - 1) * lda;
-        byte* a3 = a + (long)Math.Min(3, rows - 1) * lda, a4 = a + (long)Math.Min(4, rows - 1) * lda;
-        byte* a5 = a + (long)Math.Min(5, rows - 1) * lda;
+        byte* a0 = a, a1 = Row(a, lda, 1, rows), a2 = Row(a, lda, 2, rows), a3 = Row(a, lda, 3, rows);
+        byte* a4 = Row(a, lda, 4, rows), a5 = Row(a, lda, 5, rows);
         Vector256<int> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default;
         Vector256<int> c30 = default, c31 = default, c40 = default, c41 = default, c50 = default, c51 = default;
         for (int p = 0; p < kPadded; p += 4, panel += 4 * PanelWidth)
@@ -222,12 +239,46 @@ internal static unsafe class Int8Gemm
         c40.Store(tile + 64); c41.Store(tile + 72); c50.Store(tile + 80); c51.Store(tile + 88);
     }
 
+    // 12 rows x 16 columns, one zmm accumulator per row: each k step of 4 is one panel vector (16 columns x 4 bytes),
+    // vpmaddubsw against the row's 4 bytes repeated, then vpmaddwd by ones sums each column's 4 products.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Avx512Tile(byte* a, int lda, int rows, sbyte* panel, int kPadded, int* tile)
+    {
+        byte* a0 = a, a1 = Row(a, lda, 1, rows), a2 = Row(a, lda, 2, rows), a3 = Row(a, lda, 3, rows);
+        byte* a4 = Row(a, lda, 4, rows), a5 = Row(a, lda, 5, rows), a6 = Row(a, lda, 6, rows), a7 = Row(a, lda, 7, rows);
+        byte* a8 = Row(a, lda, 8, rows), a9 = Row(a, lda, 9, rows), a10 = Row(a, lda, 10, rows), a11 = Row(a, lda, 11, rows);
+        Vector512<int> c0 = default, c1 = default, c2 = default, c3 = default, c4 = default, c5 = default;
+        Vector512<int> c6 = default, c7 = default, c8 = default, c9 = default, c10 = default, c11 = default;
+        Vector512<short> ones = Vector512<short>.One;
+        for (int p = 0; p < kPadded; p += 4, panel += 4 * PanelWidth)
+        {
+            Vector512<sbyte> b = Vector512.Load(panel);
+            c0 += Avx512BW.MultiplyAddAdjacent(Avx512BW.MultiplyAddAdjacent(Vector512.Create(*(int*)(a0 + p)).AsByte(), b), ones);
+            c1 += Avx512BW.MultiplyAddAdjacent(Avx512BW.MultiplyAddAdjacent(Vector512.Create(*(int*)(a1 + p)).AsByte(), b), ones);
+            c2 += Avx512BW.MultiplyAddAdjacent(Avx512BW.MultiplyAddAdjacent(Vector512.Create(*(int*)(a2 + p)).AsByte(), b), ones);
+            c3 += Avx512BW.MultiplyAddAdjacent(Avx512BW.MultiplyAddAdjacent(Vector512.Create(*(int*)(a3 + p)).AsByte(), b), ones);
+            c4 += Avx512BW.MultiplyAddAdjacent(Avx512BW.MultiplyAddAdjacent(Vector512.Create(*(int*)(a4 + p)).AsByte(), b), ones);
+            c5 += Avx512BW.MultiplyAddAdjacent(Avx512BW.MultiplyAddAdjacent(Vector512.Create(*(int*)(a5 + p)).AsByte(), b), ones);
+            c6 += Avx512BW.MultiplyAddAdjacent(Avx512BW.MultiplyAddAdjacent(Vector512.Create(*(int*)(a6 + p)).AsByte(), b), ones);
+            c7 += Avx512BW.MultiplyAddAdjacent(Avx512BW.MultiplyAddAdjacent(Vector512.Create(*(int*)(a7 + p)).AsByte(), b), ones);
+            c8 += Avx512BW.MultiplyAddAdjacent(Avx512BW.MultiplyAddAdjacent(Vector512.Create(*(int*)(a8 + p)).AsByte(), b), ones);
+            c9 += Avx512BW.MultiplyAddAdjacent(Avx512BW.MultiplyAddAdjacent(Vector512.Create(*(int*)(a9 + p)).AsByte(), b), ones);
+            c10 += Avx512BW.MultiplyAddAdjacent(Avx512BW.MultiplyAddAdjacent(Vector512.Create(*(int*)(a10 + p)).AsByte(), b), ones);
+            c11 += Avx512BW.MultiplyAddAdjacent(Avx512BW.MultiplyAddAdjacent(Vector512.Create(*(int*)(a11 + p)).AsByte(), b), ones);
+        }
+        c0.Store(tile); c1.Store(tile + 16); c2.Store(tile + 32); c3.Store(tile + 48); c4.Store(tile + 64); c5.Store(tile + 80);
+        c6.Store(tile + 96); c7.Store(tile + 112); c8.Store(tile + 128); c9.Store(tile + 144); c10.Store(tile + 160); c11.Store(tile + 176);
+    }
+
+    // Row r of a tile of `rows` rows, or its last row past it (read, never stored): every kernel computes whole tiles.
+    private static byte* Row(byte* a, int lda, int r, int rows) => a + (long)Math.Min(r, rows - 1) * lda;
+
     // 3 rows x 16 columns: the panel's bytes widened to int16 (4 columns x 4 steps per vector) against the row's 4
     // bytes widened and repeated; vpmaddwd leaves each column's sum in two adjacent lanes, added at the end.
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Avx2Tile(byte* a, int lda, int rows, sbyte* panel, int kPadded, int* tile)
     {
-        byte* a0 = a, a1 = a + (long)Math.Min(1, rows - 1) * lda, a2 = a + (long)Math.Min(2, rows - 1) * lda;
+        byte* a0 = a, a1 = Row(a, lda, 1, rows), a2 = Row(a, lda, 2, rows);
         Vector256<int> c00 = default, c01 = default, c02 = default, c03 = default, c10 = default, c11 = default;
         Vector256<int> c12 = default, c13 = default, c20 = default, c21 = default, c22 = default, c23 = default;
         for (int p = 0; p < kPadded; p += 4, panel += 4 * PanelWidth)

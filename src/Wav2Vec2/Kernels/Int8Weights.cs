@@ -16,13 +16,22 @@ internal sealed unsafe class Int8Weights
     /// <summary>Rows of one packed panel (the columns of C one tile computes).</summary>
     public const int PanelWidth = 16;
 
-    private Int8Weights(int rows, int columns, sbyte[] packed, float[] scales, int[] rowSums)
+    /// <summary>The full range of q: [-127, 127].</summary>
+    public const int FullRange = 127;
+
+    /// <summary>The range that keeps vpmaddubsw's int16 pair sums from saturating (255 * 64 * 2 &lt; 32768).</summary>
+    public const int ReducedRange = 64;
+
+    private Int8Weights(int rows, int columns, int range, sbyte[] packed, float[] scales, int[] rowSums)
     {
-        (Rows, Columns, Packed, Scales, RowSums) = (rows, columns, packed, scales, rowSums);
+        (Rows, Columns, Range, Packed, Scales, RowSums) = (rows, columns, range, packed, scales, rowSums);
     }
 
     public int Rows { get; }
     public int Columns { get; }
+
+    /// <summary>The largest |q|: <see cref="FullRange"/>, or <see cref="ReducedRange"/> for the AVX-512 path.</summary>
+    public int Range { get; }
 
     /// <summary>Columns rounded up to a multiple of 4: the bytes a row of activations must offer.</summary>
     public int PaddedColumns => Padded(Columns);
@@ -45,11 +54,13 @@ internal sealed unsafe class Int8Weights
     public static int Padded(int columns) => (columns + 3) & ~3;
 
     /// <summary>
-    /// Quantises w (rows x columns, row-major; row r's values at w[r * rowStride + column]). A row of zeros gets scale 0;
-    /// a row holding NaN or infinity is refused (the fp32 path would spread it into every output).
+    /// Quantises w (rows x columns, row-major) to q in [-range, range] per row (by default the range the effective
+    /// kernel path needs, <see cref="Int8Gemm.WeightRange"/>). A row of zeros gets scale 0; a row holding NaN or
+    /// infinity is refused (the fp32 path would spread it into every output).
     /// </summary>
-    public static Int8Weights Quantize(ReadOnlySpan<float> w, int rows, int columns)
+    public static Int8Weights Quantize(ReadOnlySpan<float> w, int rows, int columns, int? range = null)
     {
+        int levels = range ?? Int8Gemm.WeightRange;
         int padded = Padded(columns), panels = (rows + PanelWidth - 1) / PanelWidth;
         var packed = GC.AllocateArray<sbyte>(Math.Max(1, panels * PanelWidth * padded), pinned: true);
         var scales = GC.AllocateArray<float>(panels * PanelWidth, pinned: true);
@@ -60,7 +71,7 @@ internal sealed unsafe class Int8Weights
             float max = TensorPrimitives.MaxMagnitude(row);
             if (!float.IsFinite(max))
                 throw new ArgumentException($"weight row {r} holds NaN or infinity; it cannot be quantised.");
-            float scale = max / 127f;
+            float scale = max / levels;
             scales[r] = scale;
             if (scale == 0)
                 continue;
@@ -73,7 +84,7 @@ internal sealed unsafe class Int8Weights
             }
             sums[r] = sum;
         }
-        return new Int8Weights(rows, columns, packed, scales, sums);
+        return new Int8Weights(rows, columns, levels, packed, scales, sums);
     }
 }
 

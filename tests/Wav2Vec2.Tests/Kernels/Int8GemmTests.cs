@@ -18,7 +18,7 @@ public sealed class Int8GemmTests
         Parallelism.DegreeOfParallelism = Environment.ProcessorCount;
     }
 
-    public static IEnumerable<object[]> SimdPaths() => [[nameof(Int8Path.AvxVnni)], [nameof(Int8Path.Avx2)]];
+    public static IEnumerable<object[]> SimdPaths() => [[nameof(Int8Path.Avx512)], [nameof(Int8Path.AvxVnni)], [nameof(Int8Path.Avx2)]];
 
     [TestMethod]
     [DynamicData(nameof(SimdPaths))]
@@ -32,8 +32,8 @@ public sealed class Int8GemmTests
                 foreach (int k in new[] { 1, 3, 4, 17, 64 })
                     foreach (bool gelu in new[] { false, true })
                     {
-                        float[] expected = Product(Int8Path.Scalar, m, n, k, gelu, seed);
-                        float[] actual = Product(path, m, n, k, gelu, seed++);
+                        float[] expected = Product(Int8Path.Scalar, m, n, k, gelu, seed, Range(path));
+                        float[] actual = Product(path, m, n, k, gelu, seed++, Range(path));
                         CollectionAssert.AreEqual(expected, actual, $"{path} {m}x{n}x{k} gelu={gelu}");
                     }
     }
@@ -49,7 +49,7 @@ public sealed class Int8GemmTests
         var random = new Random(7);
         var data = new byte[frames * frame];
         random.NextBytes(data);
-        Int8Weights[] taps = [.. Enumerable.Range(0, 3).Select(j => Int8Weights.Quantize(TestSupport.RandomArray(n * frame, 8 + j), n, frame))];
+        Int8Weights[] taps = [.. Enumerable.Range(0, 3).Select(j => Int8Weights.Quantize(TestSupport.RandomArray(n * frame, 8 + j), n, frame, Range(path)))];
         var rows = new QuantizedRows(data, m, 2 * frame, TestSupport.RandomArray(frames, 5, 0.05f).Select(Math.Abs).ToArray(),
             [.. Enumerable.Range(0, frames).Select(f => f % 256)], Segments: 3, SegmentStride: frame, ScaleStride: 2);
         float[] bias = TestSupport.RandomArray(n, 9);
@@ -73,7 +73,8 @@ public sealed class Int8GemmTests
         Parallelism.DegreeOfParallelism = 2;
         // 4000-byte rows: blocks of 60 rows; 40 x 300: the two threads take column panels.
         foreach ((int m, int n, int k) in new[] { (100, 33, 4000), (40, 300, 512) })
-            CollectionAssert.AreEqual(Product(Int8Path.Scalar, m, n, k, false, 5), Product(path, m, n, k, false, 5), $"{m}x{n}x{k}");
+            CollectionAssert.AreEqual(Product(Int8Path.Scalar, m, n, k, false, 5, Range(path)), Product(path, m, n, k, false, 5, Range(path)),
+                $"{m}x{n}x{k}");
     }
 
     [TestMethod]
@@ -108,6 +109,21 @@ public sealed class Int8GemmTests
         Assert.AreEqual(bias[5], y[2 * n + 5]);
         Assert.IsTrue(y.Skip(n).Take(n).All(float.IsNaN), "the NaN row");
         Assert.IsTrue(y.Take(n).Concat(y.Skip(2 * n)).All(float.IsFinite), "the other rows");
+    }
+
+    [TestMethod]
+    public void FullRangeWeightsNeverReachTheSaturatingAvx512Path()
+    {
+        Supported(nameof(Int8Path.Avx512));
+        // Rows of 255 against weights of +-127 would saturate vpmaddubsw's int16 pair sums; the product falls back.
+        const int m = 7, n = 16, k = 64;
+        var data = Enumerable.Repeat((byte)255, m * k).ToArray();
+        var w = Int8Weights.Quantize(Enumerable.Repeat(1f, n * k).ToArray(), n, k, Int8Weights.FullRange);
+        var rows = new QuantizedRows(data, m, k, Enumerable.Repeat(1f, m).ToArray(), new int[m]);
+        var c = new float[m * n];
+        Int8Gemm.Requested = Int8Path.Avx512;
+        Int8Gemm.Multiply(rows, [w], c, n, [], false);
+        Assert.IsTrue(c.All(v => v == 255f * 127 * k * (1f / 127)), $"got {c[0]}");
     }
 
     [TestMethod]
@@ -153,7 +169,10 @@ public sealed class Int8GemmTests
         return path;
     }
 
-    private static float[] Product(Int8Path path, int m, int n, int k, bool gelu, int seed)
+    // The weight range a path reads: AVX-512's vpmaddubsw needs the reduced one; the others take the full one.
+    private static int Range(Int8Path path) => path == Int8Path.Avx512 ? Int8Weights.ReducedRange : Int8Weights.FullRange;
+
+    private static float[] Product(Int8Path path, int m, int n, int k, bool gelu, int seed, int range)
     {
         Int8Gemm.Requested = path;
         var random = new Random(seed);
@@ -162,7 +181,7 @@ public sealed class Int8GemmTests
         random.NextBytes(data);
         var scales = Enumerable.Range(0, m).Select(i => 0.01f + 0.001f * i).ToArray();
         var zeros = Enumerable.Range(0, m).Select(i => (i * 37) % 256).ToArray();
-        var w = Int8Weights.Quantize(TestSupport.RandomArray(n * k, seed + 1000), n, k);
+        var w = Int8Weights.Quantize(TestSupport.RandomArray(n * k, seed + 1000), n, k, range);
         var c = new float[m * n];
         Int8Gemm.Multiply(new QuantizedRows(data, m, padded, scales, zeros), [w], c, n, TestSupport.RandomArray(n, seed), gelu);
         return c;

@@ -12,9 +12,20 @@ namespace Wav2Vec2.Tests.Models;
 [TestClass]
 public sealed class Int8InferenceTests
 {
+    [TestCleanup]
+    public void Restore() => Wav2Vec2.Kernels.Int8Gemm.Requested = null;
+
+    public static IEnumerable<object[]> Paths() =>
+        [[nameof(Wav2Vec2.Kernels.Int8Path.AvxVnni)], [nameof(Wav2Vec2.Kernels.Int8Path.Avx512)], [nameof(Wav2Vec2.Kernels.Int8Path.Avx2)]];
+
     [TestMethod]
-    public void TheBundledModelInInt8KeepsNearlyEveryFrameAndItsCharacterErrorRate()
+    [DynamicData(nameof(Paths))]
+    public void TheBundledModelInInt8KeepsNearlyEveryFrameAndItsCharacterErrorRate(string pathName)
     {
+        var path = Enum.Parse<Wav2Vec2.Kernels.Int8Path>(pathName);
+        if (!Wav2Vec2.Kernels.Int8Gemm.Supported(path))
+            Assert.Inconclusive($"this CPU does not run the {path} int8 kernel");
+        Wav2Vec2.Kernels.Int8Gemm.Requested = path;
         var fp32 = Wav2Vec2ForCtc.FromPretrained(ExamplesPath("models", "tiny-en"));
         var int8 = Wav2Vec2ForCtc.FromPretrained(ExamplesPath("models", "tiny-en"));
         int8.UsePrecision(Precision.Int8);
@@ -27,9 +38,10 @@ public sealed class Int8InferenceTests
         CollectionAssert.AreNotEqual(expected.ToArray(), actual.ToArray(), "the int8 path did not run");
 
         const string reference = "THE QUICK BROWN FOX JUMPS OVER THE LAZY DOG SPEECH REPRESENTATIONS ARE LEARNED FROM RAW AUDIO";
-        double fp32Rate = EditCounts.Characters(reference, new SpeechRecognizer(fp32).Transcribe(audio)).Rate;
-        double int8Rate = EditCounts.Characters(reference, new SpeechRecognizer(int8).Transcribe(audio)).Rate;
-        Assert.IsLessThanOrEqualTo(fp32Rate + 0.01, int8Rate, "int8 CER within one point of fp32");
+        // One character is 1.1 points of this 93-character clip: the test set's figure is in docs/performance.md.
+        int fp32Errors = EditCounts.Characters(reference, new SpeechRecognizer(fp32).Transcribe(audio)).Errors;
+        int int8Errors = EditCounts.Characters(reference, new SpeechRecognizer(int8).Transcribe(audio)).Errors;
+        Assert.IsLessThanOrEqualTo(fp32Errors + 1, int8Errors, "at most one more character error than fp32");
     }
 
     [TestMethod]
