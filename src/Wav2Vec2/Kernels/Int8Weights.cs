@@ -56,7 +56,7 @@ internal sealed unsafe class Int8Weights
     /// <summary>
     /// Quantises w (rows x columns, row-major) to q in [-range, range] per row (by default the range the effective
     /// kernel path needs, <see cref="Int8Gemm.WeightRange"/>). A row of zeros gets scale 0; a row holding NaN or
-    /// infinity is refused (the fp32 path would spread it into every output).
+    /// infinity gets a NaN scale, so that its outputs are NaN.
     /// </summary>
     public static Int8Weights Quantize(ReadOnlySpan<float> w, int rows, int columns, int? range = null)
     {
@@ -69,11 +69,11 @@ internal sealed unsafe class Int8Weights
         {
             ReadOnlySpan<float> row = w.Slice(r * columns, columns);
             float max = TensorPrimitives.MaxMagnitude(row);
-            if (!float.IsFinite(max))
-                throw new ArgumentException($"weight row {r} holds NaN or infinity; it cannot be quantised.");
-            float scale = max / levels;
+            // A row holding NaN or infinity gets a NaN scale: its outputs are NaN, as in fp32, for the inference's
+            // non-finite check to report with the tensor's name.
+            float scale = float.IsFinite(max) ? max / levels : float.NaN;
             scales[r] = scale;
-            if (scale == 0)
+            if (scale == 0 || float.IsNaN(scale))
                 continue;
             int panelBase = r / PanelWidth * PanelWidth * padded, lane = r % PanelWidth, sum = 0;
             for (int p = 0; p < columns; p++)

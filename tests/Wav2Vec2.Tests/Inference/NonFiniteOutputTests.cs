@@ -14,10 +14,14 @@ public sealed class NonFiniteOutputTests : TempDirectoryTest
     private static readonly AudioClip Clip = SpelledInTones("ab");
 
     [TestMethod]
-    public void OneNaNInOneWeightNamesItsLayerAndTensor()
+    [DataRow(false)]
+    [DataRow(true)]
+    public void OneNaNInOneWeightNamesItsLayerAndTensor(bool int8)
     {
         var model = new Wav2Vec2ForCtc(TinyConfig(), new RandomSource(5));
         model.Train(false);
+        if (int8)
+            model.UsePrecision(Wav2Vec2.Nn.Precision.Int8);
         Poison(model, "wav2vec2.encoder.layers.1.attention.q_proj.weight", float.NaN, all: false);
         var error = Assert.ThrowsExactly<InvalidDataException>(() => model.Logits(Clip));
         StringAssert.Contains(error.Message, "first appear in the output of wav2vec2.encoder.layers.1;");
@@ -26,15 +30,20 @@ public sealed class NonFiniteOutputTests : TempDirectoryTest
     }
 
     [TestMethod]
-    public void AnInfiniteHeadOrConvTensorIsNamedToo()
+    [DataRow(false)]
+    [DataRow(true)]
+    public void AnInfiniteHeadOrConvTensorIsNamedToo(bool int8)
     {
         var model = new Wav2Vec2ForCtc(TinyConfig(), new RandomSource(6));
         model.Train(false);
+        Wav2Vec2.Nn.Precision precision = int8 ? Wav2Vec2.Nn.Precision.Int8 : Wav2Vec2.Nn.Precision.Float32;
+        model.UsePrecision(precision);
         Poison(model, "lm_head.weight", float.PositiveInfinity, all: true);
         StringAssert.Contains(Assert.ThrowsExactly<InvalidDataException>(() => model.Logits(Clip)).Message,
             "first appear in the output of the head; non-finite weights: lm_head.weight (128 of 128 values)");
         var backbone = new Wav2Vec2Model(TinyConfig(), new RandomSource(7));
         backbone.Train(false);
+        backbone.UsePrecision(precision);
         Poison(backbone, "feature_extractor.conv_layers.1.conv.weight", float.NegativeInfinity, all: true);
         StringAssert.Contains(Assert.ThrowsExactly<InvalidDataException>(() => backbone.ExtractFeatures(Clip, layer: 0)).Message,
             "output of feature_extractor; non-finite weights: feature_extractor.conv_layers.1.conv.weight");
