@@ -10,7 +10,7 @@ internal enum Int8Path
 {
     /// <summary>Plain integer loops: the twin every other path must equal exactly.</summary>
     Scalar,
-    /// <summary>AVX2 without VNNI: bytes widened to int16 and vpmaddwd (two multiply-adds per int32 lane, exact).</summary>
+    /// <summary>AVX2 without VNNI: vpmaddubsw then vpmaddwd by ones, weights in [-64, 64] (as <see cref="Avx512"/>).</summary>
     Avx2,
     /// <summary>256-bit VNNI (vpdpbusd: four u8 x s8 multiply-adds per int32 lane in one instruction).</summary>
     AvxVnni,
@@ -59,7 +59,7 @@ internal static unsafe class Int8Gemm
         : Int8Path.Scalar);
 
     /// <summary>The weight range the effective path needs (weights quantised now are read by it).</summary>
-    public static int WeightRange => Effective == Int8Path.Avx512 ? Int8Weights.ReducedRange : Int8Weights.FullRange;
+    public static int WeightRange => Effective is Int8Path.Avx512 or Int8Path.Avx2 ? Int8Weights.ReducedRange : Int8Weights.FullRange;
 
     /// <summary>
     /// c (m x n, row stride ldc) = sum over segments s of a.Scale(i, s) * w[s].Scale(j) * (sum_p a[i, s, p] w[s][j, p]
@@ -88,9 +88,9 @@ internal static unsafe class Int8Gemm
         Int8Path path = Effective;
         if (!Supported(path))
             throw new PlatformNotSupportedException($"the int8 {path} kernel needs an instruction set this CPU lacks.");
-        // Weights quantised to the full range (under another path) would saturate the AVX-512 path's int16 sums.
-        if (path == Int8Path.Avx512 && w[0].Range > Int8Weights.ReducedRange)
-            path = Supported(Int8Path.AvxVnni) ? Int8Path.AvxVnni : Int8Path.Avx2;
+        // Weights quantised to the full range (under another path) would saturate the vpmaddubsw paths' int16 sums.
+        if (path is Int8Path.Avx512 or Int8Path.Avx2 && w[0].Range > Int8Weights.ReducedRange)
+            path = Supported(Int8Path.AvxVnni) ? Int8Path.AvxVnni : Int8Path.Scalar;
         Int8Weights[] segments = w.ToArray();
         fixed (byte* pa = a.Data)
         fixed (float* pscale = a.Scales, pc = c, pbias = bias)
@@ -104,7 +104,7 @@ internal static unsafe class Int8Gemm
     private readonly struct Job(Int8Path path, QuantizedRows shape, byte* a, float* aScales, int* aZeros, Int8Weights[] w,
         float* c, int ldc, float* bias, bool gelu)
     {
-        public int TileRows => path switch { Int8Path.Avx2 => 3, Int8Path.Avx512 => MaxTileRows, _ => 6 };
+        public int TileRows => path switch { Int8Path.Avx2 => 4, Int8Path.Avx512 => MaxTileRows, _ => 6 };
 
         // Blocks of rows whose bytes stay in L2 while every panel of W passes over them; then MR-row tiles per panel.
         public void Run(int rowStart, int rowEnd, int colStart, int colEnd)
@@ -273,45 +273,34 @@ internal static unsafe class Int8Gemm
     // Row r of a tile of `rows` rows, or its last row past it (read, never stored): every kernel computes whole tiles.
     private static byte* Row(byte* a, int lda, int r, int rows) => a + (long)Math.Min(r, rows - 1) * lda;
 
-    // 3 rows x 16 columns: the panel's bytes widened to int16 (4 columns x 4 steps per vector) against the row's 4
-    // bytes widened and repeated; vpmaddwd leaves each column's sum in two adjacent lanes, added at the end.
+    // 4 rows x 16 columns, two ymm accumulators per row: vpmaddubsw of the row's 4 bytes (repeated) against the panel's
+    // 8 columns x 4 bytes, then vpmaddwd by ones sums each column's 4 products (as the AVX-512 path, at 256 bits).
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Avx2Tile(byte* a, int lda, int rows, sbyte* panel, int kPadded, int* tile)
     {
-        byte* a0 = a, a1 = Row(a, lda, 1, rows), a2 = Row(a, lda, 2, rows);
-        Vector256<int> c00 = default, c01 = default, c02 = default, c03 = default, c10 = default, c11 = default;
-        Vector256<int> c12 = default, c13 = default, c20 = default, c21 = default, c22 = default, c23 = default;
+        byte* a0 = a, a1 = Row(a, lda, 1, rows), a2 = Row(a, lda, 2, rows), a3 = Row(a, lda, 3, rows);
+        Vector256<int> c00 = default, c01 = default, c10 = default, c11 = default;
+        Vector256<int> c20 = default, c21 = default, c30 = default, c31 = default;
+        Vector256<short> ones = Vector256<short>.One;
         for (int p = 0; p < kPadded; p += 4, panel += 4 * PanelWidth)
         {
-            Vector256<short> b0 = Avx2.ConvertToVector256Int16(panel), b1 = Avx2.ConvertToVector256Int16(panel + 16);
-            Vector256<short> b2 = Avx2.ConvertToVector256Int16(panel + 32), b3 = Avx2.ConvertToVector256Int16(panel + 48);
-            Vector256<short> x = Widened(a0 + p);
-            c00 = Avx2.Add(c00, Avx2.MultiplyAddAdjacent(x, b0));
-            c01 = Avx2.Add(c01, Avx2.MultiplyAddAdjacent(x, b1));
-            c02 = Avx2.Add(c02, Avx2.MultiplyAddAdjacent(x, b2));
-            c03 = Avx2.Add(c03, Avx2.MultiplyAddAdjacent(x, b3));
-            x = Widened(a1 + p);
-            c10 = Avx2.Add(c10, Avx2.MultiplyAddAdjacent(x, b0));
-            c11 = Avx2.Add(c11, Avx2.MultiplyAddAdjacent(x, b1));
-            c12 = Avx2.Add(c12, Avx2.MultiplyAddAdjacent(x, b2));
-            c13 = Avx2.Add(c13, Avx2.MultiplyAddAdjacent(x, b3));
-            x = Widened(a2 + p);
-            c20 = Avx2.Add(c20, Avx2.MultiplyAddAdjacent(x, b0));
-            c21 = Avx2.Add(c21, Avx2.MultiplyAddAdjacent(x, b1));
-            c22 = Avx2.Add(c22, Avx2.MultiplyAddAdjacent(x, b2));
-            c23 = Avx2.Add(c23, Avx2.MultiplyAddAdjacent(x, b3));
+            Vector256<sbyte> b0 = Vector256.Load(panel), b1 = Vector256.Load(panel + 32);
+            Vector256<byte> x = Vector256.Create(*(int*)(a0 + p)).AsByte();
+            c00 += Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(x, b0), ones);
+            c01 += Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(x, b1), ones);
+            x = Vector256.Create(*(int*)(a1 + p)).AsByte();
+            c10 += Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(x, b0), ones);
+            c11 += Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(x, b1), ones);
+            x = Vector256.Create(*(int*)(a2 + p)).AsByte();
+            c20 += Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(x, b0), ones);
+            c21 += Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(x, b1), ones);
+            x = Vector256.Create(*(int*)(a3 + p)).AsByte();
+            c30 += Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(x, b0), ones);
+            c31 += Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(x, b1), ones);
         }
-        int* halves = stackalloc int[3 * 2 * PanelWidth];
-        c00.Store(halves); c01.Store(halves + 8); c02.Store(halves + 16); c03.Store(halves + 24);
-        c10.Store(halves + 32); c11.Store(halves + 40); c12.Store(halves + 48); c13.Store(halves + 56);
-        c20.Store(halves + 64); c21.Store(halves + 72); c22.Store(halves + 80); c23.Store(halves + 88);
-        for (int q = 0; q < 3 * PanelWidth; q++)
-            tile[q] = halves[2 * q] + halves[2 * q + 1];
+        c00.Store(tile); c01.Store(tile + 8); c10.Store(tile + 16); c11.Store(tile + 24);
+        c20.Store(tile + 32); c21.Store(tile + 40); c30.Store(tile + 48); c31.Store(tile + 56);
     }
-
-    // Four bytes of A as four int16, repeated across the vector.
-    private static Vector256<short> Widened(byte* x) =>
-        Avx2.BroadcastScalarToVector256(Sse41.ConvertToVector128Int16(Vector128.CreateScalar(*(int*)x).AsByte()).AsInt64()).AsInt16();
 }
 
 /// <summary>

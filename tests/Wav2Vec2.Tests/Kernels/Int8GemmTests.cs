@@ -112,16 +112,18 @@ public sealed class Int8GemmTests
     }
 
     [TestMethod]
-    public void FullRangeWeightsNeverReachTheSaturatingAvx512Path()
+    [DataRow(nameof(Int8Path.Avx512))]
+    [DataRow(nameof(Int8Path.Avx2))]
+    public void FullRangeWeightsNeverReachTheSaturatingPaths(string pathName)
     {
-        Supported(nameof(Int8Path.Avx512));
-        // Rows of 255 against weights of +-127 would saturate vpmaddubsw's int16 pair sums; the product falls back.
+        Int8Path path = Supported(pathName);
+        // Rows of 255 against weights of 127 would saturate vpmaddubsw's int16 pair sums; the product falls back.
         const int m = 7, n = 16, k = 64;
         var data = Enumerable.Repeat((byte)255, m * k).ToArray();
         var w = Int8Weights.Quantize(Enumerable.Repeat(1f, n * k).ToArray(), n, k, Int8Weights.FullRange);
         var rows = new QuantizedRows(data, m, k, Enumerable.Repeat(1f, m).ToArray(), new int[m]);
         var c = new float[m * n];
-        Int8Gemm.Requested = Int8Path.Avx512;
+        Int8Gemm.Requested = path;
         Int8Gemm.Multiply(rows, [w], c, n, [], false);
         Assert.IsTrue(c.All(v => v == 255f * 127 * k * (1f / 127)), $"got {c[0]}");
     }
@@ -171,8 +173,8 @@ public sealed class Int8GemmTests
         return path;
     }
 
-    // The weight range a path reads: AVX-512's vpmaddubsw needs the reduced one; the others take the full one.
-    private static int Range(Int8Path path) => path == Int8Path.Avx512 ? Int8Weights.ReducedRange : Int8Weights.FullRange;
+    // The weight range a path reads: the vpmaddubsw paths need the reduced one; VNNI and scalar take the full one.
+    private static int Range(Int8Path path) => path is Int8Path.Avx512 or Int8Path.Avx2 ? Int8Weights.ReducedRange : Int8Weights.FullRange;
 
     private static float[] Product(Int8Path path, int m, int n, int k, bool gelu, int seed, int range)
     {
