@@ -5,8 +5,13 @@
 
 Prints "ready", then for every line "run R" on standard input multiplies two random float32 matrices (M x K by K x N)
 once untimed and R times timed, back to back, and prints the median seconds; ends at end of input."""
-import statistics, sys, time
+import os, statistics, sys, time
 import numpy as np
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from blas_check import warn_if_reference_blas
+
+warn_if_reference_blas()
 
 m, n, k = map(int, sys.argv[1:4])
 a = np.random.rand(m, k).astype(np.float32)

@@ -38,8 +38,8 @@ import torchaudio
 torch.backends.mkldnn.enabled = False
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from reference_common import (hf_name, read_safetensors, sample_negatives, torchaudio_name, warn_if_reference_blas,
-                              write_safetensors)
+from blas_check import warn_if_reference_blas
+from reference_common import hf_name, read_safetensors, sample_negatives, torchaudio_name, write_safetensors
 
 FIXTURES = "tests/Wav2Vec2.Tests/Fixtures"
 HEAD_NAMES = ("quantizer.codevectors", "quantizer.weight_proj.weight", "quantizer.weight_proj.bias", "project_q.weight",

@@ -1,6 +1,6 @@
 """Helpers shared by the fixture scripts: our own safetensors reader and writer, the torchaudio <-> Hugging Face name
 maps, a torchaudio model built from one of our model directories, and wav2vec 2.0's distractor sampling."""
-import json, struct, sys
+import json, struct
 import numpy as np
 import torch
 import torchaudio
@@ -17,19 +17,6 @@ def sample_negatives(b, m, k, draw):
             others[others >= t] += 1                                     # skip the positive itself
             negatives[i * m + t] = i * m + others
     return negatives
-
-
-def warn_if_reference_blas():
-    """Debian's PyTorch and numpy call whatever libblas.so.3 is installed; without libopenblas0-pthread that is the
-    netlib reference BLAS, correct but about 6x slower (the twin runs 6-7 s per update instead of ~1 s)."""
-    try:
-        from threadpoolctl import threadpool_info
-    except ImportError:
-        return
-    torch.ones(2, 2) @ torch.ones(2, 2)                                    # make sure the BLAS is loaded
-    if not any(pool.get("internal_api") in ("openblas", "mkl", "blis") for pool in threadpool_info()):
-        print("warning: PyTorch runs on the reference BLAS (netlib), about 6x slower; "
-              "apt-get install -y libopenblas0-pthread python3-threadpoolctl", file=sys.stderr)
 
 
 def write_safetensors(path, tensors, metadata=None):

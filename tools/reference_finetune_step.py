@@ -4,10 +4,14 @@ PyTorch 1.13 (2 threads): conv feature encoder frozen (fairseq's feature_grad_mu
 no layer drop, log_softmax + ctc_loss (sum over utterances / batch size, zero_infinity), Adam (0.9, 0.98, eps 1e-8).
 Usage: /usr/bin/python3 tools/reference_finetune_step.py BATCH SECONDS [RUNS]
 Prints "median_s peak_rss_mb" (peak resident set of this process, like /usr/bin/time)."""
-import resource, sys, time
+import os, resource, sys, time
 import torch, torchaudio
 import torch.nn.functional as F
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from blas_check import warn_if_reference_blas
+
+warn_if_reference_blas()
 torch.set_num_threads(2)
 torch.manual_seed(0)
 batch, seconds = int(sys.argv[1]), float(sys.argv[2])
