@@ -4,7 +4,7 @@ using Wav2Vec2.Inference;
 
 namespace Wav2Vec2.Cli;
 
-/// <summary>The decoding flags (and --precision) shared by transcribe, evaluate and tune-lm.</summary>
+/// <summary>The decoding flags shared by transcribe, evaluate and tune-lm (tune-lm takes the beam-search ones), and --precision.</summary>
 internal sealed class DecoderFlags
 {
     public Option<string?> LanguageModel { get; } = new("--lm") { Description = "ARPA n-gram language model (plain or .gz), or a pyctcdecode language_model folder: decode by beam search with it." };

@@ -29,8 +29,8 @@ internal static class ModelCommands
 
     internal static Option<string> PrecisionOption() => new Option<string>("--precision")
     {
-        Description = "Inference arithmetic: fp32, or int8 (linear layers and feature-encoder convolutions quantised; " +
-                      "docs/performance.md has its speed and accuracy).",
+        Description = "Inference arithmetic: fp32, or int8 (linear layers and convolutions quantised; needs AVX2, " +
+                      "else fp32; docs/performance.md has its speed and accuracy).",
         DefaultValueFactory = _ => "fp32",
     }.AcceptOnlyFromAmong("fp32", "int8");
 

@@ -40,9 +40,9 @@ public abstract class Wav2Vec2TransformOptions
     /// other pipelines in the process keep their own); null: the engine's current degree.</summary>
     public int? ThreadCount { get; set; }
 
-    /// <summary>The arithmetic of the model's backbone: <see cref="Nn.Precision.Int8"/> quantises its linear layers and
-    /// feature-encoder convolutions (faster, within about a point of CER; docs/performance.md has the figures). Saved with
-    /// the transform.</summary>
+    /// <summary>The arithmetic of the model: <see cref="Nn.Precision.Int8"/> quantises its linear layers and convolutions
+    /// (faster; within 0.03 CER points on the bundled model's test set, docs/performance.md). Saved with the transform.
+    /// It is applied to the model object, so transforms sharing an in-memory <c>Model</c> share its precision.</summary>
     public Nn.Precision Precision { get; set; }
 
     /// <summary>Cancels cursors of the transformed data (and so a Fit that reads them) with an <see cref="OperationCanceledException"/>.</summary>

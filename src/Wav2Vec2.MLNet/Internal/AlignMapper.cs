@@ -11,7 +11,7 @@ internal sealed class AlignMapper : ModelMapper
     private readonly CtcAligner _aligner;
 
     public AlignMapper(AudioInputSettings input, Wav2Vec2ForCtc model, AlignSettings settings)
-        : base(input, model.Backbone, settings.ThreadCount)
+        : base(input, model, model.Backbone, settings.ThreadCount)
     {
         Model = model;
         model.Train(false);

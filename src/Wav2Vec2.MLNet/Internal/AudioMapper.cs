@@ -30,7 +30,7 @@ internal static class ColumnAnnotations
 internal sealed record AudioInputSettings(string InputColumnName, string? AudioFolder, BadAudioHandling BadAudio,
     int BatchSize, IHostEnvironment? Environment, CancellationToken CancellationToken)
 {
-    /// <summary>The arithmetic of the model's backbone (<see cref="Wav2Vec2TransformOptions.Precision"/>).</summary>
+    /// <summary>The arithmetic of the model (<see cref="Wav2Vec2TransformOptions.Precision"/>).</summary>
     public Nn.Precision Precision { get; init; }
 
     /// <summary>The full path of a row's (relative) path, as LoadImages resolves it.</summary>

@@ -10,7 +10,7 @@ namespace Wav2Vec2.MLNet.Internal;
 internal sealed class ClassificationMapper : ModelMapper
 {
     public ClassificationMapper(AudioInputSettings input, Wav2Vec2ForSequenceClassification model, ClassificationSettings settings)
-        : base(input, model.Backbone, settings.ThreadCount)
+        : base(input, model, model.Backbone, settings.ThreadCount)
     {
         Model = model;
         model.Train(false);

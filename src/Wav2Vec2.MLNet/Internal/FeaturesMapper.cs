@@ -10,7 +10,7 @@ namespace Wav2Vec2.MLNet.Internal;
 internal sealed class FeaturesMapper : ModelMapper
 {
     public FeaturesMapper(AudioInputSettings input, Wav2Vec2Model model, FeaturesSettings settings)
-        : base(input, model, settings.ThreadCount)
+        : base(input, model, model, settings.ThreadCount)
     {
         Model = model;
         model.Train(false);

@@ -16,7 +16,7 @@ internal sealed class LayerStatisticsMapper : ModelMapper
     public static readonly string[] Statistics = ["mean", "std", "max"];
 
     public LayerStatisticsMapper(AudioInputSettings input, Wav2Vec2Model model, int[] layers, ChunkingOptions? chunking)
-        : base(input, model, null)
+        : base(input, model, model, null)
     {
         Model = model;
         model.Train(false);

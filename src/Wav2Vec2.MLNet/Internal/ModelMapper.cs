@@ -11,10 +11,14 @@ internal abstract class ModelMapper : AudioMapper
     private readonly int? _threadCount;
     private long _clipsComputed;
 
-    protected ModelMapper(AudioInputSettings input, Wav2Vec2Model backbone, int? threadCount) : base(input)
+    /// <param name="input">The shared input settings; their precision is applied to the whole <paramref name="model"/>.</param>
+    /// <param name="model">The model the transform runs (its head too, as the CLI's --precision does).</param>
+    /// <param name="backbone">The model's backbone (the same object for a feature transform).</param>
+    /// <param name="threadCount">The threads of each computation, or null.</param>
+    protected ModelMapper(AudioInputSettings input, Nn.Module model, Wav2Vec2Model backbone, int? threadCount) : base(input)
     {
+        model.UsePrecision(input.Precision);
         _backbone = backbone;
-        _backbone.UsePrecision(input.Precision);
         _threadCount = threadCount;
         // The shortest input that gives one frame: the conv encoder's receptive field.
         for (MinimumSamples = 1; backbone.FrameCount(MinimumSamples) == 0; MinimumSamples++)

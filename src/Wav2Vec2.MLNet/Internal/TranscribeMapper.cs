@@ -10,7 +10,7 @@ namespace Wav2Vec2.MLNet.Internal;
 internal sealed class TranscribeMapper : ModelMapper
 {
     public TranscribeMapper(AudioInputSettings input, Wav2Vec2ForCtc model, TranscribeSettings settings)
-        : base(input, model.Backbone, settings.ThreadCount)
+        : base(input, model, model.Backbone, settings.ThreadCount)
     {
         Model = model;
         model.Train(false);

@@ -25,8 +25,8 @@ internal enum Int8Path
 /// C = dequantise(A_u8) x dequantise(W_s8)^T (+ bias, then GELU) for dynamically quantised activations and weights
 /// quantised once (<see cref="Int8Weights"/>). Products are exact in int32, so every path gives the same C to the bit;
 /// only the scales round. A's rows are read in place with any stride, so a channels-last convolution's overlapping
-/// patches need no copy. The tile loops walk 16-column panels of W and MR-row tiles of A; both cores take disjoint
-/// column slabs.
+/// patches need no copy. The tile loops walk 16-column panels of W and MR-row tiles of A; the threads take disjoint
+/// column or row slabs.
 /// </summary>
 internal static unsafe class Int8Gemm
 {
@@ -58,6 +58,12 @@ internal static unsafe class Int8Gemm
         : Supported(Int8Path.Avx2) ? Int8Path.Avx2
         : Int8Path.Scalar);
 
+    /// <summary>
+    /// True when int8 runs faster than fp32 can be expected: a SIMD path is effective, or a path was requested (tests).
+    /// The scalar twin alone (ARM64, or the fp32 kernels forced scalar) is far slower than the fp32 kernels.
+    /// </summary>
+    public static bool Accelerated => Requested != null || Effective != Int8Path.Scalar;
+
     /// <summary>The weight range the effective path needs (weights quantised now are read by it).</summary>
     public static int WeightRange => Effective is Int8Path.Avx512 or Int8Path.Avx2 ? Int8Weights.ReducedRange : Int8Weights.FullRange;
 
@@ -80,18 +86,19 @@ internal static unsafe class Int8Gemm
         if (m == 0 || n == 0)
             return;
         long lastByte = a.Offset(m - 1, a.Segments - 1) + w[0].PaddedColumns, lastScale = a.ScaleIndex(m - 1, a.Segments - 1) + 1;
-        if (a.Start < 0 || a.ScaleStart < 0 || a.Data.Length < lastByte || a.Scales.Length < lastScale || a.Zeros.Length < lastScale
+        if (a.Start < 0 || a.ScaleStart < 0 || a.Stride < 0 || a.SegmentStride < 0 || a.ScaleStride < 0 || a.SegmentScaleStride < 0
+            || a.Data.Length < lastByte || a.Scales.Length < lastScale || a.Zeros.Length < lastScale
             || c.Length < (long)(m - 1) * ldc + n || ldc < n)
             throw new ArgumentException($"int8 GEMM: operands too short for {m}x{n}x{k} in {a.Segments} segments.");
         if (bias.Length != 0 && bias.Length != n)
             throw new ArgumentException($"int8 GEMM: bias has {bias.Length} values for {n} columns.");
+        Int8Weights[] segments = w.ToArray();
         Int8Path path = Effective;
         if (!Supported(path))
             throw new PlatformNotSupportedException($"the int8 {path} kernel needs an instruction set this CPU lacks.");
         // Weights quantised to the full range (under another path) would saturate the vpmaddubsw paths' int16 sums.
-        if (path is Int8Path.Avx512 or Int8Path.Avx2 && w[0].Range > Int8Weights.ReducedRange)
+        if (path is Int8Path.Avx512 or Int8Path.Avx2 && segments.Any(s => s.Range > Int8Weights.ReducedRange))
             path = Supported(Int8Path.AvxVnni) ? Int8Path.AvxVnni : Int8Path.Scalar;
-        Int8Weights[] segments = w.ToArray();
         fixed (byte* pa = a.Data)
         fixed (float* pscale = a.Scales, pc = c, pbias = bias)
         fixed (int* pzero = a.Zeros)

@@ -41,9 +41,6 @@ internal sealed unsafe class Int8Weights
     public float[] Scales { get; }
     public int[] RowSums { get; }
 
-    /// <summary>Bytes held (packed weights, scales and sums).</summary>
-    public long Bytes => Packed.LongLength + 4L * (Scales.Length + RowSums.Length);
-
     /// <summary>The packed panel whose first row is <paramref name="row"/> (a multiple of <see cref="PanelWidth"/>).</summary>
     public sbyte* PackedAt(int row) => (sbyte*)Unsafe.AsPointer(ref Packed[0]) + (long)row * PaddedColumns;
 
@@ -68,7 +65,7 @@ internal sealed unsafe class Int8Weights
         for (int r = 0; r < rows; r++)
         {
             ReadOnlySpan<float> row = w.Slice(r * columns, columns);
-            float max = TensorPrimitives.MaxMagnitude(row);
+            float max = MathF.Abs(TensorPrimitives.MaxMagnitude(row));
             // A row holding NaN or infinity gets a NaN scale: its outputs are NaN, as in fp32, for the inference's
             // non-finite check to report with the tensor's name.
             float scale = float.IsFinite(max) ? max / levels : float.NaN;
@@ -78,7 +75,8 @@ internal sealed unsafe class Int8Weights
             int panelBase = r / PanelWidth * PanelWidth * padded, lane = r % PanelWidth, sum = 0;
             for (int p = 0; p < columns; p++)
             {
-                int q = (int)MathF.Round(row[p] / scale);
+                // Clamped: a subnormal scale can round the largest value one step past the range.
+                int q = Math.Clamp((int)MathF.Round(row[p] / scale), -levels, levels);
                 sum += q;
                 packed[panelBase + (p >> 2) * 4 * PanelWidth + lane * 4 + (p & 3)] = (sbyte)q;
             }
@@ -143,6 +141,8 @@ internal static class ActivationQuantizer
     /// </summary>
     public static QuantizedRows QuantizeRows(ReadOnlySpan<float> x, int rows, int columns, int stride, byte[] q)
     {
+        if (x.Length != (long)rows * columns)
+            throw new ArgumentException($"{x.Length} values are not {rows} rows of {columns}.");
         var result = new QuantizedRows(q, rows, stride, new float[rows], new int[rows]);
         QuantizeRows(x, columns, result, 0);
         return result;

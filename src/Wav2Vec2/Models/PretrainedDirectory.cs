@@ -107,7 +107,9 @@ internal static class PretrainedDirectory
     {
         try
         {
-            return CheckpointLoader.Load(module.NamedTensors(), weights, Layout(Family(module)), strict);
+            LoadReport report = CheckpointLoader.Load(module.NamedTensors(), weights, Layout(Family(module)), strict);
+            module.WeightsChanged();
+            return report;
         }
         catch (InvalidDataException e)
         {
@@ -151,6 +153,7 @@ internal static class PretrainedDirectory
         {
             CheckpointLoader.Load(model.NamedTensors().Where(t => t.Name.Contains(".adapter_layer.", StringComparison.Ordinal)
                 || t.Name.StartsWith("lm_head.", StringComparison.Ordinal)), adapter, layout, strict: true);
+            model.WeightsChanged();
         }
         catch (InvalidDataException e)
         {

@@ -121,9 +121,9 @@ public sealed partial class Wav2Vec2Model
             // padding frame on the right).
             if (RunsInt8)
             {
-                _int8Taps ??= Int8Convolution.QuantizeTaps(Ops.WeightNorm(_weightG, _weightV, 2).Span, _bias.Length,
-                    _weightV.Size(1), _kernel, _groups);
-                return Ops.Int8Conv1dChannelsLast(hidden, _int8Taps, 1, _kernel / 2, (_kernel - 1) / 2, _bias, gelu: true);
+                Int8Weights[][] taps = _int8Taps ??= Int8Convolution.QuantizeTaps(Ops.WeightNorm(_weightG, _weightV, 2).Span,
+                    _bias.Length, _weightV.Size(1), _kernel, _groups);
+                return Ops.Int8Conv1dChannelsLast(hidden, taps, 1, _kernel / 2, (_kernel - 1) / 2, _bias, gelu: true);
             }
             Tensor weight = Ops.WeightNorm(_weightG, _weightV, 2);
             return Ops.Conv1dChannelsLast(hidden, weight, _bias, padding: _kernel / 2, groups: _groups,
@@ -132,7 +132,7 @@ public sealed partial class Wav2Vec2Model
 
         private Int8Weights[][]? _int8Taps;
 
-        private protected override void OnModeChanged() => _int8Taps = null;
+        private protected override void DropDerivedWeights() => _int8Taps = null;
     }
 
     /// <summary>

@@ -50,12 +50,12 @@ public sealed class Conv1d : Module
         int inPerGroup = Weight.Size(1), kernel = Weight.Size(2);
         if (!RunsInt8 || inPerGroup * _groups == 1)
             return Ops.Conv1dChannelsLast(x, Weight, Bias, _stride, _padding, _groups, gelu: gelu);
-        _int8Taps ??= Int8Convolution.QuantizeTaps(Weight.Span, Weight.Size(0), inPerGroup, kernel, _groups);
-        return Ops.Int8Conv1dChannelsLast(x, _int8Taps, _stride, _padding, _padding, Bias, gelu);
+        Int8Weights[][] taps = _int8Taps ??= Int8Convolution.QuantizeTaps(Weight.Span, Weight.Size(0), inPerGroup, kernel, _groups);
+        return Ops.Int8Conv1dChannelsLast(x, taps, _stride, _padding, _padding, Bias, gelu);
     }
 
     private Int8Weights[][]? _int8Taps;
 
     /// <inheritdoc/>
-    private protected override void OnModeChanged() => _int8Taps = null;
+    private protected override void DropDerivedWeights() => _int8Taps = null;
 }

@@ -45,10 +45,11 @@ public sealed class Linear : Module
     {
         if (!RunsInt8)
             return Ops.Linear(x, Weight, Bias, gelu);
-        _int8 ??= Int8Weights.Quantize(Weight.Span, Weight.Size(0), Weight.Size(1));
-        return Ops.Int8Linear(x, _int8, Bias, gelu);
+        // One read of the cache: another thread may drop it meanwhile (a shared model switched to training and back).
+        Int8Weights weights = _int8 ??= Int8Weights.Quantize(Weight.Span, Weight.Size(0), Weight.Size(1));
+        return Ops.Int8Linear(x, weights, Bias, gelu);
     }
 
     /// <inheritdoc/>
-    private protected override void OnModeChanged() => _int8 = null;
+    private protected override void DropDerivedWeights() => _int8 = null;
 }

@@ -18,8 +18,9 @@ public abstract class Module
     /// <summary>Switches this module and all children to training (true) or evaluation (false) mode.</summary>
     public void Train(bool training = true)
     {
+        if (Training != training)
+            DropDerivedWeights();
         Training = training;
-        OnModeChanged();
         foreach ((_, Module child) in _children)
             child.Train(training);
     }
@@ -28,27 +29,38 @@ public abstract class Module
     public Precision Precision { get; private set; } = Precision.Float32;
 
     /// <summary>
-    /// Runs this module and all children in <paramref name="precision"/> in evaluation mode. Layers quantise their
-    /// weights on first use and again after any training (<see cref="Train"/>); while a tape records, every layer
-    /// computes in fp32, so training and gradients are unaffected.
+    /// Makes this module and all children compute in <paramref name="precision"/> whenever they run in evaluation mode
+    /// (<c>Train(false)</c>; in training mode, and while a tape records, every layer computes in fp32, so training and
+    /// gradients are unaffected). Layers quantise their weights on first use, and again after training or loading.
+    /// Int8 needs a CPU with AVX2 (or AVX-512 or AVX-VNNI); elsewhere the layers stay fp32.
     /// </summary>
     public void UsePrecision(Precision precision)
     {
         if (!Enum.IsDefined(precision))
             throw new ArgumentOutOfRangeException(nameof(precision), precision, "unknown precision");
         Precision = precision;
-        OnModeChanged();
+        DropDerivedWeights();
         foreach ((_, Module child) in _children)
             child.UsePrecision(precision);
     }
 
-    /// <summary>Called when the training mode or the precision changes: drop anything derived from the weights.</summary>
-    private protected virtual void OnModeChanged()
+    /// <summary>Drops, in this module and all children, what layers derived from their weights (their int8 copies),
+    /// after the weights were overwritten in place (a checkpoint or an adapter loaded).</summary>
+    internal void WeightsChanged()
+    {
+        DropDerivedWeights();
+        foreach ((_, Module child) in _children)
+            child.WeightsChanged();
+    }
+
+    /// <summary>Called when the training mode, the precision or the weights change: drop anything derived from the weights.</summary>
+    private protected virtual void DropDerivedWeights()
     {
     }
 
-    /// <summary>True when a forward pass may use int8 weights: precision Int8, evaluation mode and nothing recorded.</summary>
-    private protected bool RunsInt8 => Precision == Precision.Int8 && !Training && !Tape.IsRecording;
+    /// <summary>True when a forward pass may use int8 weights: precision Int8, evaluation mode, nothing recorded and an
+    /// int8 kernel faster than the scalar twin.</summary>
+    private protected bool RunsInt8 => Precision == Precision.Int8 && !Training && !Tape.IsRecording && Kernels.Int8Gemm.Accelerated;
 
     /// <summary>Dropout with probability <paramref name="p"/>, active only in training mode.</summary>
     protected Tensor Dropout(Tensor x, float p, RandomSource random) => Training && p > 0 ? Ops.Dropout(x, p, random) : x;
@@ -95,13 +107,16 @@ public abstract class Module
         return module;
     }
 
-    /// <summary>Puts <paramref name="module"/> in the place of the child registered as <paramref name="name"/>.</summary>
+    /// <summary>Puts <paramref name="module"/> in the place of the child registered as <paramref name="name"/>, in this
+    /// module's mode and precision.</summary>
     protected T ReplaceModule<T>(string name, T module) where T : Module
     {
         int at = _children.FindIndex(child => child.Name == name);
         if (at < 0)
             throw new InvalidOperationException($"no child module '{name}' to replace");
         _children[at] = (name, module);
+        module.Train(Training);
+        module.UsePrecision(Precision);
         return module;
     }
 }

@@ -7,10 +7,10 @@ public enum Precision
     Float32,
 
     /// <summary>
-    /// 8-bit integer products for the linear layers and the feature encoder's convolutions: weights quantised
-    /// symmetrically per output channel, activations per row (per utterance for a convolution's input) to u8 with a zero
-    /// point, int32 accumulation. Attention scores, norms, softmax, the positional convolution and the feature
-    /// encoder's first layer stay fp32.
+    /// 8-bit integer products for the linear layers and the convolutions (feature encoder after its first layer,
+    /// positional convolution): weights quantised symmetrically per output channel, activations to u8 with a zero point
+    /// per row (per input frame and group for a convolution), int32 accumulation. Attention scores, softmax, norms and
+    /// the feature encoder's first layer stay fp32.
     /// </summary>
     Int8,
 }

@@ -46,6 +46,27 @@ public sealed class MmsAdapterTests : TempDirectoryTest
     }
 
     [TestMethod]
+    public void AnInt8ModelSwitchedToAnotherLanguageRunsThatLanguagesAdaptersAndHead()
+    {
+        float[] Logits(Wav2Vec2ForCtc model)
+        {
+            float[] input = model.Preprocessor.Prepare(AudioFile.Read(FixturePath("reference_audio.wav")));
+            return model.Forward(Tensor.FromArray(input, 1, input.Length)).Logits.ToArray();
+        }
+        var switched = Wav2Vec2ForCtc.FromPretrained(FixturePath("models", "mms"));
+        switched.UsePrecision(Wav2Vec2.Nn.Precision.Int8);
+        switched.LoadAdapter("fra");
+        float[] french = Logits(switched);
+        switched.LoadAdapter("eng");
+        var fresh = Wav2Vec2ForCtc.FromPretrained(FixturePath("models", "mms"));
+        fresh.UsePrecision(Wav2Vec2.Nn.Precision.Int8);
+        fresh.LoadAdapter("eng");
+        float[] english = Logits(fresh);
+        CollectionAssert.AreEqual(english, Logits(switched), "the adapters and head quantised again after the switch");
+        Assert.AreNotEqual(french.Length, english.Length);
+    }
+
+    [TestMethod]
     public void UnknownLanguagesForeignAdaptersAndModelsWithoutAdaptersAreRefused()
     {
         string directory = CopyModelFixture("mms");
