@@ -159,8 +159,7 @@ public sealed partial class Wav2Vec2Model
             using var _ = StageProfiler.Enter("positional conv");
             foreach (Conv layer in _layers)
             {
-                hidden = Ops.Conv1dChannelsLast(hidden, layer.Weight, layer.Bias, padding: _kernel / 2, groups: _groups,
-                    paddingRight: (_kernel - 1) / 2);
+                hidden = layer.Forward(hidden, _kernel, _groups);
                 hidden = Ops.Gelu(Ops.LayerNorm(hidden, null, null, NormEps));
             }
             return hidden;
@@ -169,6 +168,8 @@ public sealed partial class Wav2Vec2Model
         /// <summary>One layer under Hugging Face's names (layers.N.conv.weight / bias).</summary>
         public sealed class Conv : Module
         {
+            private Int8Weights[][]? _int8Taps;
+
             public Conv(int channels, int inPerGroup, int kernel, RandomSource random)
             {
                 var conv = AddModule("conv", new ConvParameters(channels, inPerGroup, kernel));
@@ -178,6 +179,17 @@ public sealed partial class Wav2Vec2Model
 
             public Parameter Weight { get; }
             public Parameter Bias { get; }
+
+            // Same padding; an even kernel drops the last frame (one padding frame less on the right).
+            public Tensor Forward(Tensor hidden, int kernel, int groups)
+            {
+                if (!RunsInt8)
+                    return Ops.Conv1dChannelsLast(hidden, Weight, Bias, padding: kernel / 2, groups: groups, paddingRight: (kernel - 1) / 2);
+                Int8Weights[][] taps = _int8Taps ??= Int8Convolution.QuantizeTaps(Weight.Span, Weight.Size(0), Weight.Size(1), kernel, groups);
+                return Ops.Int8Conv1dChannelsLast(hidden, taps, 1, kernel / 2, (kernel - 1) / 2, Bias, gelu: false);
+            }
+
+            private protected override void DropDerivedWeights() => _int8Taps = null;
         }
 
         private sealed class ConvParameters : Module
