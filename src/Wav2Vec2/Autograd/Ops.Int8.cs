@@ -13,25 +13,38 @@ public static partial class Ops
     /// y = x W^T + b (then GELU) with W quantised per output channel and each row of x quantised to u8 as it is read
     /// (its own scale and zero point). x is (..., in), y (..., out).
     /// </summary>
-    internal static Tensor Int8Linear(Tensor x, Int8Weights weight, Tensor? bias, bool gelu)
+    internal static Tensor Int8Linear(Tensor x, Int8Weights weight, Tensor? bias, bool gelu) =>
+        Int8Linears(x, [(weight, bias)], gelu)[0];
+
+    /// <summary>
+    /// <see cref="Int8Linear"/> of one input through several layers of the same input width (attention's q, k and v
+    /// projections): x is quantised once.
+    /// </summary>
+    internal static Tensor[] Int8Linears(Tensor x, IReadOnlyList<(Int8Weights Weight, Tensor? Bias)> layers, bool gelu = false)
     {
-        int inFeatures = weight.Columns, outFeatures = weight.Rows, padded = weight.PaddedColumns;
-        Require(x.Rank >= 1 && x.Size(-1) == inFeatures, "Linear", $"input {Shape(x)} does not end in {inFeatures} features");
+        int inFeatures = layers[0].Weight.Columns, padded = layers[0].Weight.PaddedColumns;
+        Require(x.Rank >= 1 && x.Size(-1) == inFeatures && layers.All(l => l.Weight.Columns == inFeatures), "Linear",
+            $"input {Shape(x)} does not end in {inFeatures} features");
         int rows = x.Length / Math.Max(1, inFeatures);
-        int[] shape = x.ShapeArray;
-        shape[^1] = outFeatures;
-        Tensor y = Tensor.Uninitialized(shape);
         byte[] q = ArrayPool<byte>.Shared.Rent(Math.Max(1, rows * padded));
         try
         {
-            Int8Gemm.Multiply(ActivationQuantizer.QuantizeRows(x.Span, rows, inFeatures, padded, q), [weight], y.Span,
-                outFeatures, bias == null ? [] : bias.Span, gelu);
+            QuantizedRows quantized = ActivationQuantizer.QuantizeRows(x.Span, rows, inFeatures, padded, q);
+            var outputs = new Tensor[layers.Count];
+            for (int i = 0; i < layers.Count; i++)
+            {
+                (Int8Weights weight, Tensor? bias) = layers[i];
+                int[] shape = x.ShapeArray;
+                shape[^1] = weight.Rows;
+                outputs[i] = Tensor.Uninitialized(shape);
+                Int8Gemm.Multiply(quantized, [weight], outputs[i].Span, weight.Rows, bias == null ? [] : bias.Span, gelu);
+            }
+            return outputs;
         }
         finally
         {
             ArrayPool<byte>.Shared.Return(q);
         }
-        return y;
     }
 
     /// <summary>

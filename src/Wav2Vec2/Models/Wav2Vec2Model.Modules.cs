@@ -371,8 +371,8 @@ public sealed partial class Wav2Vec2Model
         {
             using var _ = StageProfiler.Enter("attention");
             Tensor? bias = positionBias == null ? null : _gate!.Gated(x, _heads, positionBias);
-            return _out.Forward(Ops.Attention(_q.Forward(x), _k.Forward(x), _v.Forward(x), _heads, keyPadding,
-                Training ? _dropout : 0f, random, bias));
+            Tensor[] qkv = Nn.Linear.ForwardShared(x, _q, _k, _v);
+            return _out.Forward(Ops.Attention(qkv[0], qkv[1], qkv[2], _heads, keyPadding, Training ? _dropout : 0f, random, bias));
         }
 
         public Parameter Register(string name, params int[] shape) => AddParameter(name, shape);

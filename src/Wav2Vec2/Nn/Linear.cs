@@ -41,14 +41,19 @@ public sealed class Linear : Module
 
     private Int8Weights? _int8;
 
-    private Tensor Forward(Tensor x, bool gelu)
-    {
-        if (!RunsInt8)
-            return Ops.Linear(x, Weight, Bias, gelu);
-        // One read of the cache: another thread may drop it meanwhile (a shared model switched to training and back).
-        Int8Weights weights = _int8 ??= Int8Weights.Quantize(Weight.Span, Weight.Size(0), Weight.Size(1));
-        return Ops.Int8Linear(x, weights, Bias, gelu);
-    }
+    /// <summary>
+    /// The same input through several layers (attention's q, k and v projections): in int8 the input is quantised
+    /// once; otherwise as each layer's <see cref="Forward(Tensor)"/>.
+    /// </summary>
+    internal static Tensor[] ForwardShared(Tensor x, params Linear[] layers) => layers.All(layer => layer.RunsInt8)
+        ? Ops.Int8Linears(x, [.. layers.Select(layer => (layer.QuantizedWeight(), (Tensor?)layer.Bias))])
+        : [.. layers.Select(layer => layer.Forward(x))];
+
+    private Tensor Forward(Tensor x, bool gelu) =>
+        RunsInt8 ? Ops.Int8Linear(x, QuantizedWeight(), Bias, gelu) : Ops.Linear(x, Weight, Bias, gelu);
+
+    // One read of the cache: another thread may drop it meanwhile (a shared model switched to training and back).
+    private Int8Weights QuantizedWeight() => _int8 ??= Int8Weights.Quantize(Weight.Span, Weight.Size(0), Weight.Size(1));
 
     /// <inheritdoc/>
     private protected override void DropDerivedWeights() => _int8 = null;
