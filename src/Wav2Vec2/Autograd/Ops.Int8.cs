@@ -1,5 +1,4 @@
 using System.Buffers;
-using TensorPrimitives = System.Numerics.Tensors.TensorPrimitives;
 using Wav2Vec2.Kernels;
 using Wav2Vec2.Tensors;
 
