@@ -61,9 +61,10 @@ internal static class BenchmarkApp
                          a random model of mms-1b-all's size: the first call writes it to DIR; each later call
                          loads it with its "eng" adapter and transcribes S seconds (default 10): load and
                          transcription times and peak_rss_mb
-          twin-replay --model DIR --recipe recipe.json --batches INPUTS --out RUN
+          twin-replay --model DIR --recipe recipe.json --batches INPUTS --out RUN [--ours masks,negatives,noise] [--seed S]
                          trains our engine on the inputs tools/pretrain_twin.py sampled (sample, or train --dump)
-                         with the twin's update rule: the twin's run at our speed (tools/twin-dynamics.sh)
+                         with the twin's update rule: the twin's run at our speed (tools/twin-dynamics.sh);
+                         --ours: draw those parts with our samplers instead, on the twin's batches
           lmload FILE    loads an ARPA file once (make a big one with tools/make-big-arpa.py); prints
                          bytes_per_ngram and peak_rss_mb
 

@@ -15,6 +15,9 @@ namespace Wav2Vec2.Benchmarks;
 /// Adam as the recipe says), and logs RUN/train_log.jsonl with our field names. The two engines' arithmetic agrees (the
 /// one-step check), so this runs the twin's training at our engine's speed: what differs from a `w2v2 pretrain` run is
 /// only how each engine samples its inputs.
+/// `--ours masks,negatives,noise` draws those parts with our samplers instead (seeded by `--seed`, default 1) on the
+/// twin's batches and crops, to find which sampler changes the dynamics; `masks` needs `negatives` and `noise` (their
+/// counts follow the masks).
 /// </summary>
 internal static class TwinReplay
 {
@@ -39,6 +42,10 @@ internal static class TwinReplay
             .GroupBy(f => int.Parse(Path.GetFileName(f).Split('-')[1], CultureInfo.InvariantCulture)).ToList();
         if (updates.Count == 0)
             throw new BenchmarkUsageException($"{Need("batches")}: no update-*.safetensors (write them with tools/pretrain_twin.py sample)");
+        var ours = Swapped(options.Named.GetValueOrDefault("ours"));
+        ulong seed = ulong.Parse(options.Named.GetValueOrDefault("seed", "1"), CultureInfo.InvariantCulture);
+        model.Backbone.Random = new RandomSource(seed);
+        var maskRandom = new RandomSource(seed + 0x9E3779B9UL);
         string run = Need("out");
         Directory.CreateDirectory(run);
         using var log = new StreamWriter(Path.Combine(run, "train_log.jsonl"));
@@ -49,13 +56,19 @@ internal static class TwinReplay
             foreach (string file in update)
             {
                 using var inputs = SafeTensorsFile.Open(file);
-                bool[] mask = inputs.Read("mask").ToArray().Select(v => v != 0).ToArray();
-                int[] negatives = inputs.Read("negatives").ToArray().Select(v => (int)v).ToArray();
-                model.Quantizer.ReplayNoise = inputs.Read("noise");
+                Tensor values = inputs.Read("input_values");
+                bool[] mask = ours.Contains("masks")
+                    ? SpanMasking.ComputeMaskIndices(values.Size(0), model.Backbone.FrameCount(values.Size(1)), (float)Setting("mask_prob"),
+                        (int)Setting("mask_length"), (int)Setting("mask_min_masks"), maskRandom)
+                    : inputs.Read("mask").ToArray().Select(v => v != 0).ToArray();
+                int[] negatives = ours.Contains("negatives")
+                    ? SpanMasking.SampleNegatives(values.Size(0), mask.Count(m => m) / values.Size(0), (int)Setting("num_negatives"), maskRandom)
+                    : inputs.Read("negatives").ToArray().Select(v => (int)v).ToArray();
+                model.Quantizer.ReplayNoise = ours.Contains("noise") ? null : inputs.Read("noise");
                 (lr, temperature) = ((float)inputs.Read("lr").ToScalar(), (float)inputs.Read("temperature").ToScalar());
                 using var arena = new TensorArena();
                 using var tape = new Tape();
-                PreTrainingOutput output = model.Forward(inputs.Read("input_values"), mask, negatives, temperature);
+                PreTrainingOutput output = model.Forward(values, mask, negatives, temperature);
                 tape.Backward(output.Loss);
                 batches.Add(output.Metrics);
             }
@@ -73,7 +86,7 @@ internal static class TwinReplay
                 ["code_perplexity"] = Math.Round(batches[^1].CodePerplexity, 3),
                 ["prob_perplexity"] = Math.Round(batches[^1].ProbPerplexity, 3),
                 ["blocked_distractors"] = Math.Round(batches.Sum(b => (double)b.BlockedDistractors) / batches.Sum(b => b.Distractors), 6),
-                ["temperature"] = Math.Round(temperature, 6), ["lr"] = lr, ["grad_norm"] = Math.Round(norm, 6), ["engine"] = "twin-replay",
+                ["temperature"] = Math.Round(temperature, 6), ["lr"] = lr, ["grad_norm"] = Math.Round(norm, 6), ["engine"] = ours.Count == 0 ? "twin-replay" : "twin-replay+ours:" + string.Join(',', ours.Order()),
             };
             log.WriteLine(entry.ToJsonString());
         }
@@ -81,5 +94,15 @@ internal static class TwinReplay
         model.SavePretrained(Path.Combine(run, "final"));
         Console.WriteLine($"twin-replay updates={updates.Count} out={run}");
         return 0;
+    }
+
+    private static HashSet<string> Swapped(string? list)
+    {
+        var parts = (list ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ToHashSet();
+        if (parts.Except(["masks", "negatives", "noise"]).FirstOrDefault() is string unknown)
+            throw new BenchmarkUsageException($"--ours {unknown}: the samplers that can be swapped are masks, negatives and noise");
+        if (parts.Contains("masks") && !(parts.Contains("negatives") && parts.Contains("noise")))
+            throw new BenchmarkUsageException("--ours masks needs negatives and noise too (both are drawn for the masked frames)");
+        return parts;
     }
 }
