@@ -22,7 +22,7 @@ public static class CliApp
         {
             Verbose, Threads,
             ModelCommands.Features(output, error), ModelCommands.Logits(output), ModelCommands.Transcribe(output, error), ModelCommands.Align(output),
-            ModelCommands.Init(output), ModelCommands.Convert(output), ModelCommands.Inspect(output), ExportOnnxCommand.Create(output), PretrainCommand.Create(output), FinetuneCommand.Create(output),
+            ModelCommands.Init(output), ModelCommands.Convert(output), ModelCommands.Inspect(output), QuantizeCommand.Create(output), ExportOnnxCommand.Create(output), PretrainCommand.Create(output), FinetuneCommand.Create(output),
             EvaluateCommand.Create(output), TuneLmCommand.Create(output), PlotCommand.Create(output),
         };
         ParseResult parse = root.Parse(args);

@@ -20,7 +20,7 @@ internal sealed class DecoderFlags
 
     public Option<string?> Language { get; } = LanguageOption();
 
-    public Option<string> Precision { get; } = ModelCommands.PrecisionOption();
+    public Option<string?> Precision { get; } = ModelCommands.PrecisionOption();
 
     /// <summary>The flags to add to a command.</summary>
     public IEnumerable<Option> All => [LanguageModel, ModelLanguageModel, Lexicon, BeamWidth, LanguageModelWeight, WordScore, Language, Precision];

@@ -27,17 +27,20 @@ internal static class ModelCommands
         DefaultValueFactory = _ => 30,
     };
 
-    internal static Option<string> PrecisionOption() => new Option<string>("--precision")
+    internal static Option<string?> PrecisionOption() => new Option<string?>("--precision")
     {
         Description = "Inference arithmetic: fp32, or int8 (linear layers and convolutions quantised; needs AVX2, " +
-                      "else fp32; docs/performance.md has its speed and accuracy).",
-        DefaultValueFactory = _ => "fp32",
+                      "else fp32; docs/performance.md has its speed and accuracy). Default: the model's (int8 after w2v2 quantize).",
     }.AcceptOnlyFromAmong("fp32", "int8");
 
-    /// <summary>Puts <paramref name="model"/> in the precision --precision names.</summary>
-    internal static T WithPrecision<T>(T model, ParseResult parse, Option<string> precision) where T : Nn.Module
+    /// <summary>Puts <paramref name="model"/> in the precision --precision names (left as loaded without the flag).</summary>
+    internal static T WithPrecision<T>(T model, ParseResult parse, Option<string?> precision) where T : Nn.Module
     {
-        model.UsePrecision(parse.GetValue(precision) == "int8" ? Nn.Precision.Int8 : Nn.Precision.Float32);
+        string? requested = parse.GetValue(precision);
+        if (requested == "fp32" && model.HoldsInt8Only)
+            throw new CliException("--precision fp32: this model is stored in int8 (w2v2 quantize wrote it); use the fp32 model it came from");
+        if (requested != null)
+            model.UsePrecision(requested == "int8" ? Nn.Precision.Int8 : Nn.Precision.Float32);
         return model;
     }
 
@@ -48,7 +51,7 @@ internal static class ModelCommands
         var outPath = new Option<string>("--out") { Description = "Output .npy file: float32 (frames, hidden_size).", Required = true };
         var layer = new Option<int?>("--layer") { Description = "Hidden state index: 0 = encoder input, num_hidden_layers = last (default)." };
         Option<double> chunk = ChunkOption();
-        Option<string> precision = PrecisionOption();
+        Option<string?> precision = PrecisionOption();
         var command = new Command("features", "Write the hidden states of one layer for a recording.") { model, audio, outPath, layer, chunk, precision };
         command.SetAction(parse =>
         {
@@ -77,7 +80,7 @@ internal static class ModelCommands
         var audio = new Option<string>("--audio") { Description = "Audio file (WAV, FLAC, MP3, Ogg Vorbis or Opus, AIFF).", Required = true };
         var outPath = new Option<string>("--out") { Description = "Output .npy file: float32 (frames, vocab_size).", Required = true };
         Option<double> chunk = ChunkOption();
-        Option<string> precision = PrecisionOption();
+        Option<string?> precision = PrecisionOption();
         var command = new Command("logits", "Write the CTC logits of a recording.") { model, audio, outPath, chunk, precision };
         command.SetAction(parse =>
         {

@@ -41,9 +41,10 @@ public abstract class Wav2Vec2TransformOptions
     public int? ThreadCount { get; set; }
 
     /// <summary>The arithmetic of the model: <see cref="Nn.Precision.Int8"/> quantises its linear layers and convolutions
-    /// (faster; within 0.03 CER points on the bundled model's test set, docs/performance.md). Saved with the transform.
-    /// It is applied to the model object, so transforms sharing an in-memory <c>Model</c> share its precision.</summary>
-    public Nn.Precision Precision { get; set; }
+    /// (faster; within 0.03 CER points on the bundled model's test set, docs/performance.md); null (default): as the
+    /// model is stored (int8 for a directory written by <c>w2v2 quantize</c>, which cannot run fp32). Saved with the
+    /// transform. It is applied to the model object, so transforms sharing an in-memory <c>Model</c> share its precision.</summary>
+    public Nn.Precision? Precision { get; set; }
 
     /// <summary>Cancels cursors of the transformed data (and so a Fit that reads them) with an <see cref="OperationCanceledException"/>.</summary>
     public CancellationToken CancellationToken { get; set; }
@@ -75,7 +76,7 @@ public abstract class Wav2Vec2TransformOptions
             throw new ArgumentException("set ModelDirectory or Model", nameof(ModelDirectory));
         if (BatchSize < 1)
             throw new ArgumentOutOfRangeException(nameof(BatchSize), BatchSize, "BatchSize must be at least 1");
-        if (!Enum.IsDefined(Precision))
+        if (Precision is Nn.Precision precision && !Enum.IsDefined(precision))
             throw new ArgumentOutOfRangeException(nameof(Precision), Precision, "unknown precision");
         if (ThreadCount < 1)
             throw new ArgumentOutOfRangeException(nameof(ThreadCount), ThreadCount, "ThreadCount must be at least 1");

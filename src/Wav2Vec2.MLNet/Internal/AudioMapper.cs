@@ -31,7 +31,7 @@ internal sealed record AudioInputSettings(string InputColumnName, string? AudioF
     int BatchSize, IHostEnvironment? Environment, CancellationToken CancellationToken)
 {
     /// <summary>The arithmetic of the model (<see cref="Wav2Vec2TransformOptions.Precision"/>).</summary>
-    public Nn.Precision Precision { get; init; }
+    public Nn.Precision? Precision { get; init; }
 
     /// <summary>The full path of a row's (relative) path, as LoadImages resolves it.</summary>
     public string Resolve(string path) => AudioFolder == null ? path : Path.Combine(AudioFolder, path);

@@ -247,7 +247,7 @@ internal static class ModelArchive
     private sealed record PartSettings(string InputColumnName, string? AudioFolder, BadAudioHandling BadAudio, int BatchSize)
     {
         public string? OutputColumnName { get; init; }
-        public Nn.Precision Precision { get; init; }
+        public Nn.Precision? Precision { get; init; }
         public FeaturesSettings? Features { get; init; }
         public TranscribeSettings? Transcribe { get; init; }
         public ClassificationSettings? Classification { get; init; }

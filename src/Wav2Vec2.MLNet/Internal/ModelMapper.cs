@@ -17,7 +17,8 @@ internal abstract class ModelMapper : AudioMapper
     /// <param name="threadCount">The threads of each computation, or null.</param>
     protected ModelMapper(AudioInputSettings input, Nn.Module model, Wav2Vec2Model backbone, int? threadCount) : base(input)
     {
-        model.UsePrecision(input.Precision);
+        if (input.Precision is Nn.Precision precision)
+            model.UsePrecision(precision);
         _backbone = backbone;
         _threadCount = threadCount;
         // The shortest input that gives one frame: the conv encoder's receptive field.

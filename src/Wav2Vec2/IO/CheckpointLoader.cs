@@ -37,9 +37,11 @@ internal static class CheckpointLoader
     /// to a task head of <paramref name="layout"/> (reported as ignored). Non-strict: missing parameters keep their values and unknown tensors
     /// are ignored; both are reported. A shape mismatch always fails.
     /// </summary>
+    /// <remarks>An int8 weight (dtype I8, with its scales stored as NAME_scale) goes to <paramref name="holdInt8"/>
+    /// (name, parameter, values, scales); without one it is an error.</remarks>
     /// <exception cref="InvalidDataException">The listed names are missing, unexpected or of the wrong shape.</exception>
     public static LoadReport Load(IEnumerable<(string Name, Tensor Tensor)> parameters, ITensorSource source, CheckpointLayout layout,
-        bool strict = true)
+        bool strict = true, Action<string, Tensor, sbyte[], float[]>? holdInt8 = null)
     {
         var stored = new Dictionary<string, string>(StringComparer.Ordinal);   // canonical -> stored spelling
         foreach (string name in source.Names)
@@ -62,6 +64,17 @@ internal static class CheckpointLoader
                 wrongShape.Add($"{name}: stored {Tensor.FormatShape(shape)}, model {parameter}");
                 continue;
             }
+            if (source.IsInt8(stored[match]))
+            {
+                string scales = match + ScaleSuffix;
+                if (holdInt8 == null)
+                    throw new InvalidDataException($"{stored[match]} is stored in int8, which this model keeps in fp32");
+                if (!stored.TryGetValue(scales, out string? storedScales))
+                    throw new InvalidDataException($"{stored[match]} is stored in int8 without its scales ({scales})");
+                used.Add(scales);
+                holdInt8(name, parameter, source.ReadInt8(stored[match]), source.Read(storedScales).ToArray());
+                continue;
+            }
             source.ReadInto(stored[match], parameter.Span);
         }
         var unused = stored.Keys.Where(k => !used.Contains(k)).OrderBy(k => k, StringComparer.Ordinal).ToList();
@@ -80,11 +93,14 @@ internal static class CheckpointLoader
     public static string FirstFew(IReadOnlyList<string> names, string separator = ", ", int shown = 5) =>
         string.Join(separator, names.Take(shown)) + (names.Count > shown ? $"{separator}... ({names.Count - shown} more)" : "");
 
+    /// <summary>The suffix of an int8 weight's scales: W (I8) is stored with W_scale (float32).</summary>
+    public const string ScaleSuffix = "_scale";
+
     /// <summary>Writes named tensors to <paramref name="directory"/>/model.safetensors (Hugging Face names), atomically.</summary>
-    public static void SaveWeights(IEnumerable<(string Name, Tensor Tensor)> parameters, string directory)
+    public static void SaveWeights(IEnumerable<StoredTensor> tensors, string directory)
     {
         Directory.CreateDirectory(directory);
-        SafeTensorsWriter.Write(System.IO.Path.Combine(directory, "model.safetensors"), parameters,
+        SafeTensorsWriter.Write(System.IO.Path.Combine(directory, "model.safetensors"), tensors,
             new Dictionary<string, string> { ["format"] = "pt" });
     }
 

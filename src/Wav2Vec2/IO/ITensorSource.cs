@@ -17,4 +17,10 @@ internal interface ITensorSource : IDisposable
     /// <summary>Reads <paramref name="name"/> into <paramref name="target"/> (its element count): loading a model
     /// this way touches each weight's memory once, not twice.</summary>
     void ReadInto(string name, Span<float> target) => Read(name).Span.CopyTo(target);
+
+    /// <summary>True when <paramref name="name"/> is stored as int8 (the weights of an int8 model directory).</summary>
+    bool IsInt8(string name) => false;
+
+    /// <summary>Reads an int8 tensor's values.</summary>
+    sbyte[] ReadInt8(string name) => throw new InvalidDataException($"tensor '{name}' is not stored as int8");
 }

@@ -29,5 +29,11 @@ internal sealed class RenamedTensorSource : ITensorSource
     public void ReadInto(string name, Span<float> target) => _inner.ReadInto(_stored[name], target);
 
     /// <inheritdoc/>
+    public bool IsInt8(string name) => _inner.IsInt8(_stored[name]);
+
+    /// <inheritdoc/>
+    public sbyte[] ReadInt8(string name) => _inner.ReadInt8(_stored[name]);
+
+    /// <inheritdoc/>
     public void Dispose() => _inner.Dispose();
 }

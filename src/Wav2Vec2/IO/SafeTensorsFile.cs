@@ -15,6 +15,8 @@ internal enum SafeTensorsDType
     F16,
     /// <summary>bfloat16 (converted to float32 on read).</summary>
     BF16,
+    /// <summary>Signed bytes: the quantised weights of an int8 model (read only as such, with their scales).</summary>
+    I8,
 }
 
 /// <summary>Name, type, shape and byte range of one tensor in a safetensors file.</summary>
@@ -104,6 +106,8 @@ internal sealed unsafe class SafeTensorsFile : IDisposable
     public void ReadInto(string name, Span<float> target)
     {
         SafeTensorsEntry entry = Entry(name);
+        if (entry.DType == SafeTensorsDType.I8)
+            throw new InvalidDataException($"{Path}: '{name}' is an int8 tensor (of an int8 model); it is read with its scales, not as float32");
         var bytes = new ReadOnlySpan<byte>(_data + entry.Begin, checked((int)(entry.End - entry.Begin)));
         if (bytes.Length != target.Length * (entry.DType == SafeTensorsDType.F32 ? 4 : 2))
             throw new ArgumentException($"{Path}: '{name}' holds {bytes.Length} bytes, not {target.Length} values", nameof(target));
@@ -121,6 +125,16 @@ internal sealed unsafe class SafeTensorsFile : IDisposable
                     target[i] = BitConverter.Int32BitsToSingle(BinaryPrimitives.ReadUInt16LittleEndian(bytes.Slice(i * 2)) << 16);
                 break;
         }
+    }
+
+    /// <summary>Reads an I8 tensor's values.</summary>
+    /// <exception cref="InvalidDataException">The tensor is not I8.</exception>
+    public sbyte[] ReadInt8(string name)
+    {
+        SafeTensorsEntry entry = Entry(name);
+        if (entry.DType != SafeTensorsDType.I8)
+            throw new InvalidDataException($"{Path}: '{name}' is {entry.DType}, not int8");
+        return new ReadOnlySpan<sbyte>(_data + entry.Begin, checked((int)(entry.End - entry.Begin))).ToArray();
     }
 
     private SafeTensorsEntry Entry(string name)
@@ -197,12 +211,13 @@ internal sealed unsafe class SafeTensorsFile : IDisposable
             "F32" => SafeTensorsDType.F32,
             "F16" => SafeTensorsDType.F16,
             "BF16" => SafeTensorsDType.BF16,
+            "I8" => SafeTensorsDType.I8,
             var other => throw new InvalidDataException(
-                $"{path}: tensor '{name}' has unsupported dtype {other} (F32, F16 and BF16 are read)"),
+                $"{path}: tensor '{name}' has unsupported dtype {other} (F32, F16, BF16 and I8 are read)"),
         };
         long[] shape = Integers(value, "shape", Malformed);
         long[] offsets = Integers(value, "data_offsets", Malformed);
-        int elementSize = dtype == SafeTensorsDType.F32 ? 4 : 2;
+        int elementSize = dtype switch { SafeTensorsDType.F32 => 4, SafeTensorsDType.I8 => 1, _ => 2 };
         // Elements are counted only up to what the data section can hold, so that no product of dimensions overflows.
         long elements = 1;
         foreach (long d in shape)

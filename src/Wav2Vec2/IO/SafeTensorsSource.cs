@@ -18,5 +18,11 @@ internal sealed class SafeTensorsSource(SafeTensorsFile file) : ITensorSource
     public void ReadInto(string name, Span<float> target) => file.ReadInto(name, target);
 
     /// <inheritdoc/>
+    public bool IsInt8(string name) => file.Entries[name].DType == SafeTensorsDType.I8;
+
+    /// <inheritdoc/>
+    public sbyte[] ReadInt8(string name) => file.ReadInt8(name);
+
+    /// <inheritdoc/>
     public void Dispose() => file.Dispose();
 }

@@ -5,14 +5,31 @@ using Wav2Vec2.Tensors;
 
 namespace Wav2Vec2.IO;
 
-/// <summary>Writes float32 tensors in the safetensors format, atomically (temporary file, then rename).</summary>
+/// <summary>A tensor to write: its safetensors dtype, shape, size in bytes and how to write its data.</summary>
+internal sealed record StoredTensor(string Name, string DType, int[] Shape, long Bytes, Action<Stream> WriteData)
+{
+    /// <summary>A float32 tensor.</summary>
+    public static StoredTensor Float32(string name, Tensor tensor) =>
+        new(name, "F32", tensor.ShapeArray, 4L * tensor.Length, stream => stream.Write(MemoryMarshal.AsBytes(tensor.Span)));
+
+    /// <summary>Signed bytes (an int8 model's quantised weight).</summary>
+    public static StoredTensor Int8(string name, sbyte[] values, int[] shape) =>
+        new(name, "I8", shape, values.Length, stream => stream.Write(MemoryMarshal.AsBytes(values.AsSpan())));
+}
+
+/// <summary>Writes tensors in the safetensors format, atomically (temporary file, then rename).</summary>
 internal static class SafeTensorsWriter
 {
-    /// <summary>Writes <paramref name="tensors"/> (name, tensor) and optional string metadata to <paramref name="path"/>.</summary>
+    /// <summary>Writes float32 <paramref name="tensors"/> (name, tensor) and optional string metadata to <paramref name="path"/>.</summary>
     public static void Write(string path, IEnumerable<(string Name, Tensor Tensor)> tensors,
-        IReadOnlyDictionary<string, string>? metadata = null)
+        IReadOnlyDictionary<string, string>? metadata = null) =>
+        Write(path, tensors.Select(t => StoredTensor.Float32(t.Name, t.Tensor)), metadata);
+
+    /// <summary>Writes <paramref name="tensors"/> and optional string metadata to <paramref name="path"/>; wider
+    /// elements first, so that every tensor's data stays aligned to its element size.</summary>
+    public static void Write(string path, IEnumerable<StoredTensor> tensors, IReadOnlyDictionary<string, string>? metadata = null)
     {
-        var list = tensors.ToList();
+        var list = tensors.OrderBy(t => t.DType == "I8" ? 1 : 0).ToList();
         using var header = new MemoryStream();
         using (var json = new Utf8JsonWriter(header))
         {
@@ -25,17 +42,17 @@ internal static class SafeTensorsWriter
                 json.WriteEndObject();
             }
             long offset = 0;
-            foreach ((string name, Tensor tensor) in list)
+            foreach (StoredTensor tensor in list)
             {
-                json.WriteStartObject(name);
-                json.WriteString("dtype", "F32");
+                json.WriteStartObject(tensor.Name);
+                json.WriteString("dtype", tensor.DType);
                 json.WriteStartArray("shape");
                 foreach (int dim in tensor.Shape)
                     json.WriteNumberValue(dim);
                 json.WriteEndArray();
                 json.WriteStartArray("data_offsets");
                 json.WriteNumberValue(offset);
-                json.WriteNumberValue(offset += 4L * tensor.Length);
+                json.WriteNumberValue(offset += tensor.Bytes);
                 json.WriteEndArray();
                 json.WriteEndObject();
             }
@@ -53,8 +70,8 @@ internal static class SafeTensorsWriter
             header.Position = 0;
             header.CopyTo(stream);
             // .NET runs on little-endian hosts only in practice; the format is little-endian.
-            foreach ((_, Tensor tensor) in list)
-                stream.Write(MemoryMarshal.AsBytes(tensor.Span));
+            foreach (StoredTensor tensor in list)
+                tensor.WriteData(stream);
         });
     }
 }

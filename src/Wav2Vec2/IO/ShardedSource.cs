@@ -31,6 +31,12 @@ internal sealed class ShardedSource : ITensorSource
     public void ReadInto(string name, Span<float> target) => _owner[name].ReadInto(name, target);
 
     /// <inheritdoc/>
+    public bool IsInt8(string name) => _owner[name].IsInt8(name);
+
+    /// <inheritdoc/>
+    public sbyte[] ReadInt8(string name) => _owner[name].ReadInt8(name);
+
+    /// <inheritdoc/>
     public void Dispose()
     {
         foreach (ITensorSource shard in _shards)

@@ -57,15 +57,15 @@ internal static class NonFiniteCheck
     private static InvalidDataException Blame(Module model, string stage, IEnumerable<(string Name, Parameter Parameter)> parameters)
     {
         var list = parameters.ToList();
-        var bad = list.Where(p => !TensorPrimitives.IsFiniteAll<float>(p.Parameter.Span))
-            .Select(p => $"{p.Name} ({CountNonFinite(p.Parameter.Span)} of {p.Parameter.Length} values)").ToList();
+        var bad = list.Where(p => !TensorPrimitives.IsFiniteAll<float>(p.Parameter.Values()))
+            .Select(p => $"{p.Name} ({CountNonFinite(p.Parameter.Values())} of {p.Parameter.Length} values)").ToList();
         string cause = bad.Count > 0 ? $"non-finite weights: {IO.CheckpointLoader.FirstFew(bad)}"
             : list.Count == 0 ? "it has no weights"
             : $"its weights are finite, the largest is {list.Max(p => MaxMagnitude(p.Parameter)):G3} in {list.MaxBy(p => MaxMagnitude(p.Parameter)).Name}";
         return new InvalidDataException($"{Name(Backbone(model))}: non-finite values first appear in the output of {stage}; {cause}");
     }
 
-    private static float MaxMagnitude(Tensor tensor) => tensor.Length == 0 ? 0 : MathF.Abs(TensorPrimitives.MaxMagnitude<float>(tensor.Span));
+    private static float MaxMagnitude(Parameter parameter) => parameter.Length == 0 ? 0 : MathF.Abs(TensorPrimitives.MaxMagnitude<float>(parameter.Values()));
 
     private static int CountNonFinite(ReadOnlySpan<float> values)
     {

@@ -58,35 +58,106 @@ internal sealed unsafe class Int8Weights
     public static Int8Weights Quantize(ReadOnlySpan<float> w, int rows, int columns, int? range = null)
     {
         int levels = range ?? Int8Gemm.WeightRange;
-        int padded = Padded(columns), panels = (rows + PanelWidth - 1) / PanelWidth;
-        var packed = GC.AllocateArray<sbyte>(Math.Max(1, panels * PanelWidth * padded), pinned: true);
-        var scales = GC.AllocateArray<float>(panels * PanelWidth, pinned: true);
-        var sums = GC.AllocateArray<int>(panels * PanelWidth, pinned: true);
+        var q = new sbyte[rows * columns];
+        float[] scales = QuantizeRows(w, rows, columns, levels, q);
+        return Pack(q, scales, rows, columns, levels);
+    }
+
+    /// <summary>
+    /// Quantises each row of w (rows x columns) symmetrically to q in [-levels, levels] (written to
+    /// <paramref name="q"/>) and returns the row scales (w = scale * q): the stored form of an int8 model.
+    /// </summary>
+    public static float[] QuantizeRows(ReadOnlySpan<float> w, int rows, int columns, int levels, Span<sbyte> q)
+    {
+        var scales = new float[rows];
         for (int r = 0; r < rows; r++)
         {
             ReadOnlySpan<float> row = w.Slice(r * columns, columns);
+            Span<sbyte> target = q.Slice(r * columns, columns);
             float max = MathF.Abs(TensorPrimitives.MaxMagnitude(row));
             // A row holding NaN or infinity gets a NaN scale: its outputs are NaN, as in fp32, for the inference's
             // non-finite check to report with the tensor's name.
             float scale = float.IsFinite(max) ? max / levels : float.NaN;
             scales[r] = scale;
             if (scale == 0 || float.IsNaN(scale))
+            {
+                target.Clear();
                 continue;
+            }
+            for (int p = 0; p < columns; p++)
+                // Clamped: a subnormal scale can round the largest value one step past the range.
+                target[p] = (sbyte)Math.Clamp((int)MathF.Round(row[p] / scale), -levels, levels);
+        }
+        return scales;
+    }
+
+    /// <summary>
+    /// Packs stored int8 rows (q in [-127, 127], w = scale * q) for the effective kernel path; a path that needs the
+    /// reduced range gets each row requantised to it (so a model stored in int8 runs on every path).
+    /// </summary>
+    public static Int8Weights FromQuantized(ReadOnlySpan<sbyte> q, ReadOnlySpan<float> scales, int rows, int columns)
+    {
+        int levels = Int8Gemm.WeightRange;
+        var values = q.ToArray();
+        var rowScales = scales.ToArray();
+        for (int r = 0; r < rows && levels < FullRange; r++)
+        {
+            Span<sbyte> row = values.AsSpan(r * columns, columns);
+            int max = 0;
+            foreach (sbyte v in row)
+                max = Math.Max(max, Math.Abs((int)v));
+            if (max <= levels)
+                continue;
+            rowScales[r] = scales[r] * max / levels;
+            for (int p = 0; p < columns; p++)
+                row[p] = (sbyte)Math.Clamp((int)MathF.Round(row[p] * (float)levels / max), -levels, levels);
+        }
+        return Pack(values, rowScales, rows, columns, levels);
+    }
+
+    private static Int8Weights Pack(ReadOnlySpan<sbyte> q, ReadOnlySpan<float> scales, int rows, int columns, int levels)
+    {
+        int padded = Padded(columns), panels = (rows + PanelWidth - 1) / PanelWidth;
+        var packed = GC.AllocateArray<sbyte>(Math.Max(1, panels * PanelWidth * padded), pinned: true);
+        var pinnedScales = GC.AllocateArray<float>(panels * PanelWidth, pinned: true);
+        var sums = GC.AllocateArray<int>(panels * PanelWidth, pinned: true);
+        scales.CopyTo(pinnedScales);
+        for (int r = 0; r < rows; r++)
+        {
             int panelBase = r / PanelWidth * PanelWidth * padded, lane = r % PanelWidth, sum = 0;
             for (int p = 0; p < columns; p++)
             {
-                // Clamped: a subnormal scale can round the largest value one step past the range.
-                int q = Math.Clamp((int)MathF.Round(row[p] / scale), -levels, levels);
-                sum += q;
-                packed[panelBase + (p >> 2) * 4 * PanelWidth + lane * 4 + (p & 3)] = (sbyte)q;
+                sbyte v = q[r * columns + p];
+                sum += v;
+                packed[panelBase + (p >> 2) * 4 * PanelWidth + lane * 4 + (p & 3)] = v;
             }
             sums[r] = sum;
         }
-        return new Int8Weights(rows, columns, levels, packed, scales, sums);
+        return new Int8Weights(rows, columns, levels, packed, pinnedScales, sums);
     }
+
+    /// <summary>The rows as stored (q row-major, rows x columns) and their scales: the inverse of the packing.</summary>
+    public void Unpack(Span<sbyte> q, Span<float> scales)
+    {
+        int padded = PaddedColumns;
+        for (int r = 0; r < Rows; r++)
+        {
+            int panelBase = r / PanelWidth * PanelWidth * padded, lane = r % PanelWidth;
+            for (int p = 0; p < Columns; p++)
+                q[r * Columns + p] = Packed[panelBase + (p >> 2) * 4 * PanelWidth + lane * 4 + (p & 3)];
+        }
+        Scales.AsSpan(0, Rows).CopyTo(scales);
+    }
+
+    /// <summary>Bytes held (packed values, scales and row sums).</summary>
+    public long Bytes => Packed.LongLength + 4L * Scales.Length + 4L * RowSums.Length;
 }
 
-/// <summary>A convolution's weights as int8 products: one matrix per group and kernel tap.</summary>
+/// <summary>
+/// A convolution's weights as int8 products: one matrix per group and kernel tap (a linear layer is the case of one
+/// group and one tap). Also the stored form of an int8 weight: q in PyTorch's layout (out, in / groups, kernel) and
+/// one scale per output channel and tap (out, kernel), w[o, c, j] = scale[o, j] * q[o, c, j], q in [-127, 127].
+/// </summary>
 internal static class Int8Convolution
 {
     /// <summary>
@@ -95,21 +166,100 @@ internal static class Int8Convolution
     /// </summary>
     public static Int8Weights[][] QuantizeTaps(ReadOnlySpan<float> w, int outChannels, int inPerGroup, int kernel, int groups)
     {
-        int outPerGroup = outChannels / groups;
-        var tap = new float[outPerGroup * inPerGroup];
-        var taps = new Int8Weights[groups][];
+        var tap = new float[outChannels / groups * inPerGroup];
+        var taps = NewTaps(groups, kernel);
         for (int g = 0; g < groups; g++)
-        {
-            taps[g] = new Int8Weights[kernel];
             for (int j = 0; j < kernel; j++)
             {
-                for (int o = 0; o < outPerGroup; o++)
-                    for (int c = 0; c < inPerGroup; c++)
-                        tap[o * inPerGroup + c] = w[((g * outPerGroup + o) * inPerGroup + c) * kernel + j];
-                taps[g][j] = Int8Weights.Quantize(tap, outPerGroup, inPerGroup);
+                Gather(w, tap, g, j, outChannels / groups, inPerGroup, kernel);
+                taps[g][j] = Int8Weights.Quantize(tap, outChannels / groups, inPerGroup);
             }
-        }
         return taps;
+    }
+
+    /// <summary>The stored form of w (out, in / groups, kernel): q in the same layout and scales (out, kernel).</summary>
+    public static (sbyte[] Values, float[] Scales) QuantizeStored(ReadOnlySpan<float> w, int outChannels, int inPerGroup, int kernel, int groups)
+    {
+        int outPerGroup = outChannels / groups;
+        var values = new sbyte[w.Length];
+        var scales = new float[outChannels * kernel];
+        var tap = new float[outPerGroup * inPerGroup];
+        var q = new sbyte[tap.Length];
+        for (int g = 0; g < groups; g++)
+            for (int j = 0; j < kernel; j++)
+            {
+                Gather(w, tap, g, j, outPerGroup, inPerGroup, kernel);
+                float[] rowScales = Int8Weights.QuantizeRows(tap, outPerGroup, inPerGroup, Int8Weights.FullRange, q);
+                Scatter<sbyte>(q, values, g, j, outPerGroup, inPerGroup, kernel);
+                for (int o = 0; o < outPerGroup; o++)
+                    scales[(g * outPerGroup + o) * kernel + j] = rowScales[o];
+            }
+        return (values, scales);
+    }
+
+    /// <summary>The tap matrices of a stored int8 weight, packed for the effective kernel path.</summary>
+    public static Int8Weights[][] FromStored(ReadOnlySpan<sbyte> values, ReadOnlySpan<float> scales, int outChannels, int inPerGroup, int kernel, int groups)
+    {
+        int outPerGroup = outChannels / groups;
+        var taps = NewTaps(groups, kernel);
+        var q = new sbyte[outPerGroup * inPerGroup];
+        var rowScales = new float[outPerGroup];
+        for (int g = 0; g < groups; g++)
+            for (int j = 0; j < kernel; j++)
+            {
+                Gather(values, q, g, j, outPerGroup, inPerGroup, kernel);
+                for (int o = 0; o < outPerGroup; o++)
+                    rowScales[o] = scales[(g * outPerGroup + o) * kernel + j];
+                taps[g][j] = Int8Weights.FromQuantized(q, rowScales, outPerGroup, inPerGroup);
+            }
+        return taps;
+    }
+
+    /// <summary>The stored form of packed tap matrices (the inverse of <see cref="FromStored"/> on a full-range path).</summary>
+    public static (sbyte[] Values, float[] Scales) Unpack(Int8Weights[][] taps, int outChannels, int inPerGroup, int kernel)
+    {
+        int groups = taps.Length, outPerGroup = outChannels / groups;
+        var values = new sbyte[outChannels * inPerGroup * kernel];
+        var scales = new float[outChannels * kernel];
+        var q = new sbyte[outPerGroup * inPerGroup];
+        var rowScales = new float[outPerGroup];
+        for (int g = 0; g < groups; g++)
+            for (int j = 0; j < kernel; j++)
+            {
+                taps[g][j].Unpack(q, rowScales);
+                Scatter<sbyte>(q, values, g, j, outPerGroup, inPerGroup, kernel);
+                for (int o = 0; o < outPerGroup; o++)
+                    scales[(g * outPerGroup + o) * kernel + j] = rowScales[o];
+            }
+        return (values, scales);
+    }
+
+    /// <summary>w = scale * q in PyTorch's layout (for CPUs without an int8 kernel, and for diagnostics).</summary>
+    public static void Dequantize(ReadOnlySpan<sbyte> values, ReadOnlySpan<float> scales, int kernel, Span<float> w)
+    {
+        int inPerGroup = values.Length / (scales.Length / kernel) / kernel;
+        for (int i = 0; i < values.Length; i++)
+        {
+            int o = i / (inPerGroup * kernel), j = i % kernel;
+            w[i] = scales[o * kernel + j] * values[i];
+        }
+    }
+
+    private static Int8Weights[][] NewTaps(int groups, int kernel) => [.. Enumerable.Range(0, groups).Select(_ => new Int8Weights[kernel])];
+
+    // The (outPerGroup x inPerGroup) matrix of group g and tap j of a (out, in / groups, kernel) tensor, and back.
+    private static void Gather<T>(ReadOnlySpan<T> w, Span<T> tap, int g, int j, int outPerGroup, int inPerGroup, int kernel)
+    {
+        for (int o = 0; o < outPerGroup; o++)
+            for (int c = 0; c < inPerGroup; c++)
+                tap[o * inPerGroup + c] = w[((g * outPerGroup + o) * inPerGroup + c) * kernel + j];
+    }
+
+    private static void Scatter<T>(ReadOnlySpan<T> tap, Span<T> w, int g, int j, int outPerGroup, int inPerGroup, int kernel)
+    {
+        for (int o = 0; o < outPerGroup; o++)
+            for (int c = 0; c < inPerGroup; c++)
+                w[((g * outPerGroup + o) * inPerGroup + c) * kernel + j] = tap[o * inPerGroup + c];
     }
 }
 

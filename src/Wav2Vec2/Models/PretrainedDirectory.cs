@@ -1,6 +1,7 @@
 using Wav2Vec2.Audio;
 using Wav2Vec2.IO;
 using Wav2Vec2.Nn;
+using Wav2Vec2.Tensors;
 
 namespace Wav2Vec2.Models;
 
@@ -80,6 +81,8 @@ internal static class PretrainedDirectory
         // 1B-parameter model eagerly costs more than loading it.
         using Init.DeferredInit deferred = Init.Defer();
         T model = create(config);
+        if (config.WeightsPrecision == Precision.Int8)
+            model.UsePrecision(Precision.Int8);
         report = LoadWeights(model, weights, directory, strict);
         HashSet<string> missing = [.. report.Missing];
         deferred.Complete(model.NamedTensors().Where(t => missing.Contains(t.Name)).Select(t => t.Tensor));
@@ -107,8 +110,13 @@ internal static class PretrainedDirectory
     {
         try
         {
-            LoadReport report = CheckpointLoader.Load(module.NamedTensors(), weights, Layout(Family(module)), strict);
+            var int8 = module.Int8Weights().ToDictionary(w => w.Name, w => w.Weight, StringComparer.Ordinal);
+            LoadReport report = CheckpointLoader.Load(module.NamedTensors(), weights, Layout(Family(module)), strict,
+                (name, _, values, scales) => (int8.GetValueOrDefault(name)
+                    ?? throw new InvalidDataException($"{name} is stored in int8, which this model keeps in fp32")).Hold(name, values, scales));
             module.WeightsChanged();
+            if (module.HoldsInt8Only)
+                module.UsePrecision(Precision.Int8);
             return report;
         }
         catch (InvalidDataException e)
@@ -151,8 +159,7 @@ internal static class PretrainedDirectory
         var layout = new CheckpointLayout(BackboneName(model.Config) + ".", Wav2Vec2ForCtc.HeadTensorPrefixes);
         try
         {
-            CheckpointLoader.Load(model.NamedTensors().Where(t => t.Name.Contains(".adapter_layer.", StringComparison.Ordinal)
-                || t.Name.StartsWith("lm_head.", StringComparison.Ordinal)), adapter, layout, strict: true);
+            CheckpointLoader.Load(model.NamedTensors().Where(t => IsAdapterTensor(t.Name)), adapter, layout, strict: true);
             model.WeightsChanged();
         }
         catch (InvalidDataException e)
@@ -161,17 +168,40 @@ internal static class PretrainedDirectory
         }
     }
 
+    /// <summary>An MMS language's tensors (its adapters and CTC head: what adapter.&lt;language&gt;.safetensors holds).</summary>
+    public static bool IsAdapterTensor(string name) =>
+        name.Contains(".adapter_layer.", StringComparison.Ordinal) || name.StartsWith("lm_head.", StringComparison.Ordinal);
+
     /// <summary>
     /// Writes config.json, model.safetensors and preprocessor_config.json into <paramref name="directory"/> (created if
-    /// needed). Each file is written atomically.
+    /// needed). Each file is written atomically. In <see cref="Precision.Int8"/> the linear layers' and multi-channel
+    /// convolutions' weights are stored as int8 with their scales (an MMS model's adapters and head stay fp32, so that
+    /// languages can still be switched), and config.json says so.
     /// </summary>
+    /// <exception cref="InvalidOperationException">Float32 for a model holding int8 weights only.</exception>
     public static void Save(string directory, Module module, Wav2Vec2Config config, InputValuesPreprocessor preprocessor,
-        string architecture)
+        string architecture, Precision precision)
     {
+        if (precision != Precision.Int8 && module.HoldsInt8Only)
+            throw new InvalidOperationException($"cannot save in {precision}: the model holds int8 weights only (it was loaded " +
+                "from an int8 directory); save it in int8, or save the fp32 model");
+        bool adapters = config.AdapterAttnDim != null;
+        var int8 = precision == Precision.Int8
+            ? module.Int8Weights().Where(w => !(adapters && IsAdapterTensor(w.Name))).ToDictionary(w => w.Name, w => w.Weight, StringComparer.Ordinal)
+            : [];
         Directory.CreateDirectory(directory);
         config.Architectures = [architecture];
-        CheckpointLoader.SaveWeights(module.NamedTensors(), directory);
+        config.WeightsPrecision = int8.Count > 0 ? Precision.Int8 : Precision.Float32;
+        CheckpointLoader.SaveWeights(module.NamedTensors().SelectMany(t => int8.TryGetValue(t.Name, out Int8WeightCache? weight)
+            ? Int8Tensors(t.Name, t.Tensor, weight) : [StoredTensor.Float32(t.Name, t.Tensor)]), directory);
         AtomicFile.WriteText(Path.Combine(directory, "config.json"), config.ToJson());
         AtomicFile.WriteText(Path.Combine(directory, "preprocessor_config.json"), preprocessor.ToJson());
+    }
+
+    private static StoredTensor[] Int8Tensors(string name, Tensor weight, Int8WeightCache int8)
+    {
+        (sbyte[] values, float[] scales) = int8.Stored();
+        return [StoredTensor.Int8(name, values, weight.ShapeArray),
+            StoredTensor.Float32(name + CheckpointLoader.ScaleSuffix, Tensor.FromArray(scales, int8.ScaleShape))];
     }
 }

@@ -209,6 +209,21 @@ public sealed class Wav2Vec2Config
     [JsonIgnore]
     public int InputsToLogitsRatio => ConvStride.Aggregate(1, (a, b) => a * b);
 
+    /// <summary>
+    /// The precision the weights are stored in: <see cref="Nn.Precision.Int8"/> for a directory written by
+    /// <c>SavePretrained(directory, Precision.Int8)</c> (config.json's quantization_config), which loads as an int8
+    /// inference model; otherwise Float32.
+    /// </summary>
+    [JsonIgnore]
+    public Nn.Precision WeightsPrecision
+    {
+        get => QuantizationConfig == null ? Nn.Precision.Float32 : Nn.Precision.Int8;
+        internal set => QuantizationConfig = value == Nn.Precision.Int8 ? StoredQuantization.Int8 : null;
+    }
+
+    [JsonInclude]
+    internal StoredQuantization? QuantizationConfig { get; private set; }
+
     /// <summary>Names in config.json that this class does not model (kept on save).</summary>
     [JsonIgnore]
     public IEnumerable<string> UnknownFields => Unknown?.Keys ?? Enumerable.Empty<string>();
@@ -327,6 +342,9 @@ public sealed class Wav2Vec2Config
         void Fail(string field, string message) => throw new InvalidDataException($"{source}: {field} {message}");
         if (!Families.Contains(ModelType))
             Fail("model_type", $"is \"{ModelType}\", not one of {string.Join(", ", Families)}");
+        if (QuantizationConfig is { } q && q != StoredQuantization.Int8 with { Scheme = q.Scheme })
+            Fail("quantization_config", $"is quant_method \"{q.QuantMethod}\" precision \"{q.Precision}\": only this library's int8 " +
+                "models (quant_method \"w2v2\", precision \"int8\") are read");
         if (ConvPosBatchNorm)
             Fail("conv_pos_batch_norm", "is true: a batch norm before the positional convolution is not supported");
         if (ConvDim.Length == 0)
@@ -373,4 +391,20 @@ public sealed class Wav2Vec2Config
         if (Unknown?.TryGetValue("add_adapter", out JsonElement adapter) == true && adapter.ValueKind == JsonValueKind.True)
             Fail("add_adapter", "is not supported (adapter layers)");
     }
+}
+
+/// <summary>config.json's quantization_config of an int8 model directory (what the stored weights mean).</summary>
+internal sealed record StoredQuantization
+{
+    public string? QuantMethod { get; init; }
+    public string? Precision { get; init; }
+    public string? Scheme { get; init; }
+
+    /// <summary>The one scheme written: linear layers and multi-channel convolutions as int8 with float32 scales.</summary>
+    public static readonly StoredQuantization Int8 = new()
+    {
+        QuantMethod = "w2v2", Precision = "int8",
+        Scheme = "W (I8) = W_scale * q per output channel (and convolution tap), q in [-127, 127]; activations quantised " +
+                 "per row at run time; norms, biases, the first and the positional convolution stay float32",
+    };
 }

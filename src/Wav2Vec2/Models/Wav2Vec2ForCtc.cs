@@ -137,9 +137,9 @@ public sealed class Wav2Vec2ForCtc : Wav2Vec2TaskModel
     /// model switched to a language (MMS), its adapter.&lt;language&gt;.safetensors:
     /// a directory that transformers' Wav2Vec2ForCTC and torchaudio's import_huggingface_model load.
     /// </summary>
-    public override void SavePretrained(string directory)
+    public override void SavePretrained(string directory, Precision precision)
     {
-        base.SavePretrained(directory);
+        base.SavePretrained(directory, precision);
         Tokenizer?.Save(directory);
         if (TargetLanguage != null && Config.AdapterAttnDim != null)
             SafeTensorsWriter.Write(Path.Combine(directory, $"adapter.{TargetLanguage}.safetensors"),

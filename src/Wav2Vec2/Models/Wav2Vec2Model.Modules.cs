@@ -397,7 +397,7 @@ public sealed partial class Wav2Vec2Model
             int heads = config.NumAttentionHeads;
             _constant = attention.Register("gru_rel_pos_const", 1, heads, 1, 1);
             _constant.Span.Fill(1f);
-            _linear = attention.Register("gru_rel_pos_linear", new Nn.Linear(config.HiddenSize / heads, 8, random));
+            _linear = attention.Register("gru_rel_pos_linear", new Nn.Linear(config.HiddenSize / heads, 8, random) { KeepsFloat32 = true });
             if (first)
             {
                 _embedding = attention.Register("rel_attn_embed", new EmbeddingWeight(config.NumBuckets, heads, random)).Weight;

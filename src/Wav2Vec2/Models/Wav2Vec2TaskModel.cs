@@ -49,10 +49,20 @@ public abstract class Wav2Vec2TaskModel : Module
 
     /// <summary>
     /// Writes config.json (architectures = this head), model.safetensors (Hugging Face names) and
-    /// preprocessor_config.json: a directory transformers and torchaudio load as this head.
+    /// preprocessor_config.json: a directory transformers and torchaudio load as this head. A model holding int8
+    /// weights (<see cref="Nn.Module.HoldsInt8Only"/>) is written in int8, any other in fp32.
     /// </summary>
-    public virtual void SavePretrained(string directory) =>
-        PretrainedDirectory.Save(directory, this, Config, Preprocessor, ArchitectureName);
+    public void SavePretrained(string directory) => SavePretrained(directory, HoldsInt8Only ? Precision.Int8 : Precision.Float32);
+
+    /// <summary>
+    /// As <see cref="SavePretrained(string)"/>, in <paramref name="precision"/>: with <see cref="Precision.Int8"/> the
+    /// linear layers' and multi-channel convolutions' weights are stored as int8 with float32 scales per output channel
+    /// (a quarter of their bytes; docs/precision.md), a directory this library loads as an int8 inference model
+    /// (transformers and torchaudio do not read it).
+    /// </summary>
+    /// <exception cref="InvalidOperationException">Float32 for a model that holds int8 weights only.</exception>
+    public virtual void SavePretrained(string directory, Precision precision) =>
+        PretrainedDirectory.Save(directory, this, Config, Preprocessor, ArchitectureName, precision);
 
     /// <summary>The backbone's forward pass, unrecorded when <see cref="FreezeBackbone"/>.</summary>
     private protected Wav2Vec2Output ForwardBackbone(Tensor inputValues, Wav2Vec2ForwardOptions? options)

@@ -28,6 +28,7 @@ public sealed class Conv1d : Module
             Bias = AddParameter("bias", outChannels);
             Init.Uniform(Bias, bound, random);
         }
+        Int8 = new Int8WeightCache(Weight, groups);
     }
 
     /// <summary>(out, in / groups, kernel).</summary>
@@ -47,15 +48,17 @@ public sealed class Conv1d : Module
     {
         // The first layer of a feature encoder reads raw audio through 10 taps: too little work to gain from int8 and
         // the most sensitive input to round, so a one-channel convolution stays fp32.
-        int inPerGroup = Weight.Size(1), kernel = Weight.Size(2);
-        if (!RunsInt8 || inPerGroup * _groups == 1)
+        if (!RunsInt8 || !QuantisesInt8)
             return Ops.Conv1dChannelsLast(x, Weight, Bias, _stride, _padding, _groups, gelu: gelu);
-        Int8Weights[][] taps = _int8Taps ??= Int8Convolution.QuantizeTaps(Weight.Span, Weight.Size(0), inPerGroup, kernel, _groups);
-        return Ops.Int8Conv1dChannelsLast(x, taps, _stride, _padding, _padding, Bias, gelu);
+        return Ops.Int8Conv1dChannelsLast(x, Int8.Taps, _stride, _padding, _padding, Bias, gelu);
     }
 
-    private Int8Weights[][]? _int8Taps;
+    /// <summary>False for a one-channel convolution, which always runs (and is stored) in fp32.</summary>
+    internal bool QuantisesInt8 => Weight.Size(1) * _groups > 1;
+
+    /// <summary>The weight's int8 form (derived, or held alone in a model loaded from an int8 directory).</summary>
+    internal Int8WeightCache Int8 { get; }
 
     /// <inheritdoc/>
-    private protected override void DropDerivedWeights() => _int8Taps = null;
+    private protected override void DropDerivedWeights() => Int8.Drop();
 }

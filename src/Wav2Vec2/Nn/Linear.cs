@@ -25,6 +25,7 @@ public sealed class Linear : Module
             if (normalStd is null)
                 Init.Uniform(Bias, bound, random);
         }
+        Int8 = new Int8WeightCache(Weight, groups: 1);
     }
 
     /// <summary>(out, in).</summary>
@@ -39,7 +40,11 @@ public sealed class Linear : Module
     /// <summary>GELU(x W^T + b), fused into the product when nothing is recorded.</summary>
     public Tensor ForwardGelu(Tensor x) => Forward(x, gelu: true);
 
-    private Int8Weights? _int8;
+    /// <summary>The weight's int8 form (derived, or held alone in a model loaded from an int8 directory).</summary>
+    internal Int8WeightCache Int8 { get; }
+
+    /// <summary>True for a layer whose weight another operation reads directly (WavLM's gate): stored in fp32 always.</summary>
+    internal bool KeepsFloat32 { get; init; }
 
     /// <summary>
     /// The same input through several layers (attention's q, k and v projections): in int8 the input is quantised
@@ -52,9 +57,8 @@ public sealed class Linear : Module
     private Tensor Forward(Tensor x, bool gelu) =>
         RunsInt8 ? Ops.Int8Linear(x, QuantizedWeight(), Bias, gelu) : Ops.Linear(x, Weight, Bias, gelu);
 
-    // One read of the cache: another thread may drop it meanwhile (a shared model switched to training and back).
-    private Int8Weights QuantizedWeight() => _int8 ??= Int8Weights.Quantize(Weight.Span, Weight.Size(0), Weight.Size(1));
+    private Int8Weights QuantizedWeight() => Int8.Taps[0][0];
 
     /// <inheritdoc/>
-    private protected override void DropDerivedWeights() => _int8 = null;
+    private protected override void DropDerivedWeights() => Int8.Drop();
 }

@@ -16,13 +16,34 @@ public abstract class Module
     public bool Training { get; private set; } = true;
 
     /// <summary>Switches this module and all children to training (true) or evaluation (false) mode.</summary>
+    /// <exception cref="InvalidOperationException">Training a model that holds int8 weights only.</exception>
     public void Train(bool training = true)
+    {
+        if (training)
+            RequireFloatWeights("train");
+        SetTraining(training);
+    }
+
+    private void SetTraining(bool training)
     {
         if (Training != training)
             DropDerivedWeights();
         Training = training;
         foreach ((_, Module child) in _children)
-            child.Train(training);
+            child.SetTraining(training);
+    }
+
+    /// <summary>
+    /// True when some layers hold their weights in int8 alone (a model loaded from an int8 directory, see
+    /// <c>SavePretrained(directory, Precision.Int8)</c>): the model runs inference in int8 and cannot train or run fp32.
+    /// </summary>
+    public bool HoldsInt8Only => NamedParameters().Any(p => p.Parameter.IsHeldAsInt8);
+
+    private void RequireFloatWeights(string what)
+    {
+        if (NamedParameters().FirstOrDefault(p => p.Parameter.IsHeldAsInt8).Name is string name)
+            throw new InvalidOperationException($"cannot {what}: {name} is held in int8 only (the model was loaded from an int8 " +
+                "directory); load the fp32 model for that");
     }
 
     /// <summary>The arithmetic of this module's inference (set through <see cref="UsePrecision"/>).</summary>
@@ -34,14 +55,22 @@ public abstract class Module
     /// gradients are unaffected). Layers quantise their weights on first use, and again after training or loading.
     /// Int8 needs a CPU with AVX2 (or AVX-512 or AVX-VNNI); elsewhere the layers stay fp32.
     /// </summary>
+    /// <exception cref="InvalidOperationException">fp32 for a model that holds int8 weights only.</exception>
     public void UsePrecision(Precision precision)
     {
         if (!Enum.IsDefined(precision))
             throw new ArgumentOutOfRangeException(nameof(precision), precision, "unknown precision");
+        if (precision != Precision.Int8)
+            RequireFloatWeights($"run in {precision}");
+        SetPrecision(precision);
+    }
+
+    private void SetPrecision(Precision precision)
+    {
         Precision = precision;
         DropDerivedWeights();
         foreach ((_, Module child) in _children)
-            child.UsePrecision(precision);
+            child.SetPrecision(precision);
     }
 
     /// <summary>Drops, in this module and all children, what layers derived from their weights (their int8 copies),
@@ -74,6 +103,25 @@ public abstract class Module
             foreach (var entry in child.NamedParameters(prefix + name + "."))
                 yield return entry;
     }
+
+    /// <summary>This module and every descendant, with its dotted name ("" for this one).</summary>
+    internal IEnumerable<(string Name, Module Module)> NamedModules(string prefix = "")
+    {
+        yield return (prefix.TrimEnd('.'), this);
+        foreach ((string name, Module child) in _children)
+            foreach (var entry in child.NamedModules(prefix + name + "."))
+                yield return entry;
+    }
+
+    /// <summary>The weights that int8 models store in int8 (linear layers and multi-channel convolutions), by name.</summary>
+    internal IEnumerable<(string Name, Int8WeightCache Weight)> Int8Weights() => NamedModules()
+        .Select(m => m.Module switch
+        {
+            Linear linear when !linear.KeepsFloat32 => linear.Int8,
+            Conv1d conv when conv.QuantisesInt8 => conv.Int8,
+            _ => null,
+        } is Int8WeightCache cache ? (Name: m.Name + ".weight", Weight: cache) : default)
+        .Where(entry => entry.Weight != null);
 
     /// <summary>Every parameter as a (name, tensor) pair, the form checkpoint readers and writers take.</summary>
     public IEnumerable<(string Name, Tensor Tensor)> NamedTensors() =>
@@ -115,8 +163,8 @@ public abstract class Module
         if (at < 0)
             throw new InvalidOperationException($"no child module '{name}' to replace");
         _children[at] = (name, module);
-        module.Train(Training);
-        module.UsePrecision(Precision);
+        module.SetTraining(Training);
+        module.SetPrecision(Precision);
         return module;
     }
 }

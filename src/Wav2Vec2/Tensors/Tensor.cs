@@ -98,7 +98,10 @@ public class Tensor
         set => Storage[FlatIndex(index)] = value;
     }
 
-    internal float[] Storage => _storage ?? throw new ObjectDisposedException(nameof(Tensor),
+    internal float[] Storage => _storage ?? throw StorageReleased();
+
+    /// <summary>Why the storage is gone (the exception reading it throws).</summary>
+    private protected virtual Exception StorageReleased() => new ObjectDisposedException(nameof(Tensor),
         "This tensor's storage went back to the pool when its TensorArena closed; copy results out (ToArray, or " +
         "TensorArena.Keep) before the arena is disposed.");
 

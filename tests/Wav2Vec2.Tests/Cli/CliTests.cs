@@ -62,6 +62,39 @@ public sealed class CliTests : TempDirectoryTest
     }
 
     [TestMethod]
+    public void QuantizeWritesAnInt8ModelThatTranscribeAndFeaturesRunWithoutAFlag()
+    {
+        string source = ExamplesPath("models", "tiny-en"), speech = ExamplesPath("data", "speech.wav");
+        string model = Path.Combine(TempDirectory, "tiny-en-int8");
+        var (code, output, error) = Run("quantize", "--model", source, "--out", model);
+        Assert.AreEqual(0, code, error);
+        StringAssert.Contains(output, "CTC model in int8");
+        Assert.AreEqual(Wav2Vec2.Nn.Precision.Int8, Wav2Vec2.Models.Wav2Vec2Config.Load(Path.Combine(model, "config.json")).WeightsPrecision);
+        CollectionAssert.IsSubsetOf(Directory.GetFiles(source).Select(Path.GetFileName).ToArray(), Directory.GetFiles(model).Select(Path.GetFileName).ToArray(),
+            "every file of the source model is there");
+        long fp32Bytes = 4 * Wav2Vec2.Models.ModelSummary.Read(source).ParameterCount;   // the bundled file is fp16
+        Assert.IsLessThan(0.35 * fp32Bytes, new FileInfo(Path.Combine(model, "model.safetensors")).Length);
+        Assert.AreEqual(0, Directory.GetFileSystemEntries(TempDirectory, ".*partial*").Length, "no staging directory left");
+
+        // Without --precision the commands run the model as stored: in int8, as the same model quantised in memory.
+        string inMemory = Run("transcribe", "--model", source, "--audio", speech, "--precision", "int8").Output;
+        (code, output, error) = Run("transcribe", "--model", model, "--audio", speech);
+        Assert.AreEqual(0, code, error);
+        if (Wav2Vec2.Kernels.Int8Gemm.WeightRange == Wav2Vec2.Kernels.Int8Weights.FullRange)
+            Assert.AreEqual(inMemory, output);
+        string npy = Path.Combine(TempDirectory, "f.npy");
+        Assert.AreEqual(0, Run("features", "--model", model, "--audio", speech, "--out", npy, "--precision", "int8").Code);
+
+        (code, _, error) = Run("transcribe", "--model", model, "--audio", speech, "--precision", "fp32");
+        Assert.AreEqual(1, code);
+        StringAssert.Contains(error, "this model is stored in int8");
+        (code, _, error) = Run("quantize", "--model", model, "--out", Path.Combine(TempDirectory, "twice"));
+        Assert.AreEqual(1, code);
+        StringAssert.Contains(error, "is already stored in int8");
+        Assert.AreEqual(1, Run("quantize", "--model", source, "--out", model).Code, "refuses to overwrite a model");
+    }
+
+    [TestMethod]
     public void TranscribeReadsMp3OggAndOpus()
     {
         string[] files = [.. new[] { "cbr.mp3", "stereo44.ogg", "speech.opus" }.Select(f => FixturePath("compressed", f))];

@@ -154,4 +154,25 @@ public sealed class SaveLoadTests : TempDirectoryTest
         ITransformer loaded = ml.Model.LoadWav2Vec2(path, out _);
         CollectionAssert.AreEqual(quantised, MLNetTestData.Column(loaded.Transform(data), "Features")[0], "the loaded transform runs int8");
     }
+
+    [TestMethod]
+    public void AFeatureTransformOfAnInt8DirectoryRunsInt8WithoutBeingAskedAndSavesTheSmallModel()
+    {
+        var ml = new MLContext(seed: 0);
+        IDataView data = ml.Data.LoadFromEnumerable(new[] { new ClipRow { Path = ExamplesPath("data", "speech.wav") } });
+        string directory = Path.Combine(TempDirectory, "int8-model");
+        Wav2Vec2.Models.Wav2Vec2ForCtc.FromPretrained(ExamplesPath("models", "tiny-en")).SavePretrained(directory, Wav2Vec2.Nn.Precision.Int8);
+        ITransformer int8 = ml.Transforms.Wav2Vec2Features(new Wav2Vec2FeaturesOptions { ModelDirectory = directory, InputColumnName = "Path" }).Fit(data);
+        float[] features = MLNetTestData.Column(int8.Transform(data), "Features")[0];
+        Assert.IsTrue(((Wav2Vec2FeaturesTransformer)int8).Model.HoldsInt8Only || !Wav2Vec2.Kernels.Int8Gemm.Accelerated);
+
+        string path = Path.Combine(TempDirectory, "int8.zip");
+        ml.Model.SaveWav2Vec2(int8, data.Schema, path);
+        ITransformer loaded = ml.Model.LoadWav2Vec2(path, out _);
+        CollectionAssert.AreEqual(features, MLNetTestData.Column(loaded.Transform(data), "Features")[0], "the archive holds the int8 model");
+        Assert.ThrowsExactly<InvalidOperationException>(() => ml.Transforms.Wav2Vec2Features(new Wav2Vec2FeaturesOptions
+        {
+            ModelDirectory = directory, InputColumnName = "Path", Precision = Wav2Vec2.Nn.Precision.Float32,
+        }).Fit(data));
+    }
 }

@@ -101,7 +101,7 @@ public sealed class Int8InferenceTests
         TestSupport.AssertClose(updated, layer.Forward(x).ToArray(), 0.02f, "int8 after the update");
     }
 
-    private static double Cosine(float[] a, float[] b)
+    internal static double Cosine(float[] a, float[] b)
     {
         double dot = 0, na = 0, nb = 0;
         for (int i = 0; i < a.Length; i++)
