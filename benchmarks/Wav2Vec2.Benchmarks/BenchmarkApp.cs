@@ -65,6 +65,9 @@ internal static class BenchmarkApp
                          trains our engine on the inputs tools/pretrain_twin.py sampled (sample, or train --dump)
                          with the twin's update rule: the twin's run at our speed (tools/twin-dynamics.sh);
                          --ours: draw those parts with our samplers instead, on the twin's batches
+          weights --dir DIR [--preset P] [--load fp32|quantised|int8-dir] [--seconds S]
+                         the first call writes a random backbone to DIR/fp32 and DIR/int8 (SavePretrained in int8);
+                         each later call loads one form and prints the weight bytes held, file size, peak_rss_mb
           lmload FILE    loads an ARPA file once (make a big one with tools/make-big-arpa.py); prints
                          bytes_per_ngram and peak_rss_mb
 
@@ -112,6 +115,7 @@ internal static class BenchmarkApp
                 "align" => AlignBenchmark.Run(options),
                 "mms" => MmsBenchmark.Run(options),
                 "twin-replay" => TwinReplay.Run(options),
+                "weights" => WeightMemoryBenchmark.Run(options),
                 "int8-accuracy" => Int8AccuracyBenchmark.Run(options),
                 "resample" => AudioBenchmark.RunResample(options),
                 "audiodecode" => AudioBenchmark.RunDecode(options),
