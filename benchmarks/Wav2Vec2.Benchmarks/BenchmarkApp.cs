@@ -19,12 +19,12 @@ internal static class BenchmarkApp
                          run by ONNX Runtime in this process, interleaved with ours; --ort-torchaudio yes:
                          also torchaudio's export of them (tools/export_onnx.py, Debian's PyTorch); --family: the
                          preset's size as that family against wav2vec2, interleaved (family_ratio);
-                         --precision int8: the int8 model against the same weights in fp32 (and ONNX Runtime
-                         fp32 with --reference-ort), interleaved, with the int8 output's cosine to fp32
+                         --precision int8|bf16: that model against the same weights in fp32 (and ONNX Runtime
+                         fp32 with --reference-ort), interleaved, with its output's cosine to fp32
           int8-accuracy --model DIR --data SET
                          a fine-tuned CTC model in fp32 and in int8 on a labeled set: greedy CER and WER of
                          both, CTC argmax agreement per frame, per-layer cosine and relative error
-          features [--preset base] [--seconds S] [--precision int8]
+          features [--preset base] [--seconds S] [--precision int8|bf16]
                          chunked feature extraction of an S-second recording (default 600) in one run;
                          prints peak_rss_mb=<MB> and the real-time factor
           pipeline [--preset base] [--clips N] [--seconds S] [--batch B]
@@ -65,8 +65,8 @@ internal static class BenchmarkApp
                          trains our engine on the inputs tools/pretrain_twin.py sampled (sample, or train --dump)
                          with the twin's update rule: the twin's run at our speed (tools/twin-dynamics.sh);
                          --ours: draw those parts with our samplers instead, on the twin's batches
-          weights --dir DIR [--preset P] [--load fp32|quantised|int8-dir] [--seconds S]
-                         the first call writes a random backbone to DIR/fp32 and DIR/int8 (SavePretrained in int8);
+          weights --dir DIR [--preset P] [--load fp32|quantised|int8-dir|bf16-dir] [--seconds S]
+                         the first call writes a random backbone to DIR/fp32, DIR/int8 and DIR/bf16;
                          each later call loads one form and prints the weight bytes held, file size, peak_rss_mb
           lmload FILE    loads an ARPA file once (make a big one with tools/make-big-arpa.py); prints
                          bytes_per_ngram and peak_rss_mb

@@ -70,13 +70,17 @@ internal sealed record BenchmarkOptions(string Benchmark, IReadOnlyList<string> 
         }
     }
 
-    /// <summary>True for --precision int8 (default fp32).</summary>
-    public bool Int8() => Named.GetValueOrDefault("precision", "fp32") switch
+    /// <summary>--precision fp32 (default), int8 or bf16.</summary>
+    public Wav2Vec2.Nn.Precision Precision() => Named.GetValueOrDefault("precision", "fp32") switch
     {
-        "fp32" => false,
-        "int8" => true,
-        string other => throw new BenchmarkUsageException($"--precision must be fp32 or int8, got '{other}'"),
+        "fp32" => Wav2Vec2.Nn.Precision.Float32,
+        "int8" => Wav2Vec2.Nn.Precision.Int8,
+        "bf16" => Wav2Vec2.Nn.Precision.BFloat16,
+        string other => throw new BenchmarkUsageException($"--precision must be fp32, int8 or bf16, got '{other}'"),
     };
+
+    /// <summary>True for --precision int8.</summary>
+    public bool Int8() => Precision() == Wav2Vec2.Nn.Precision.Int8;
 
     /// <summary>The --seconds value, or <paramref name="fallback"/>.</summary>
     public double Seconds(double fallback) => !Named.TryGetValue("seconds", out string? text) ? fallback

@@ -21,9 +21,7 @@ internal static class FeaturesBenchmark
         Wav2Vec2Config config = options.PresetConfig();
         var model = new Wav2Vec2Model(config, new RandomSource(0));
         model.Train(false);
-        bool int8 = options.Int8();
-        if (int8)
-            model.UsePrecision(Wav2Vec2.Nn.Precision.Int8);
+        model.UsePrecision(options.Precision());
         float[] samples = BenchmarkApp.NoiseAudio((int)(seconds * 16000), 1, 0.1f);
         string path = Path.Combine(Path.GetTempPath(), $"w2v2-features-{Environment.ProcessId}.npy");
         try
@@ -34,7 +32,7 @@ internal static class FeaturesBenchmark
             double elapsed = clock.Elapsed.TotalSeconds;
             using var process = Process.GetCurrentProcess();
             process.Refresh();
-            Console.WriteLine($"features preset={preset} seconds={BenchmarkApp.Format(seconds)} precision={(int8 ? "int8" : "fp32")} frames={frames} " +
+            Console.WriteLine($"features preset={preset} seconds={BenchmarkApp.Format(seconds)} precision={options.Named.GetValueOrDefault("precision", "fp32")} frames={frames} " +
                               $"npy_mb={new FileInfo(path).Length >> 20} " +
                               $"realtime_factor={BenchmarkApp.Format(seconds / elapsed)} peak_rss_mb={process.PeakWorkingSet64 >> 20} " +
                               $"pooled_mb={Wav2Vec2.Kernels.BufferPool.PooledBytes >> 20} " +

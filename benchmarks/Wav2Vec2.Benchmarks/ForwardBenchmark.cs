@@ -22,9 +22,8 @@ internal static class ForwardBenchmark
         int samples = (int)(seconds * 16000);
         Tensor input = Tensor.FromArray(BenchmarkApp.NoiseAudio(samples, 1), 1, samples);
         Action Step = Forward(model, input);
-        bool int8 = options.Int8();
-        if (int8)
-            return CompareInt8(options, model, input);
+        if (options.Precision() != Wav2Vec2.Nn.Precision.Float32)
+            return CompareReduced(options, model, input);
         if (options.Named.TryGetValue("family", out string? family))
             return CompareFamily(options, config, family, Step, input);
         if (options.Profile)
@@ -95,40 +94,41 @@ internal static class ForwardBenchmark
         return 0;
     }
 
-    // --precision int8: the int8 model against the same weights in fp32 (and ONNX Runtime fp32 on our export with
-    // --reference-ort), interleaved; the int8 output's cosine and relative error against fp32 on the benchmark input.
-    private static int CompareInt8(BenchmarkOptions options, Wav2Vec2Model fp32, Tensor input)
+    // --precision int8|bf16: that model against the same weights in fp32 (and ONNX Runtime fp32 on our export with
+    // --reference-ort), interleaved; its output's cosine and relative error against fp32 on the benchmark input.
+    private static int CompareReduced(BenchmarkOptions options, Wav2Vec2Model fp32, Tensor input)
     {
-        var int8 = new Wav2Vec2Model(fp32.Config, new RandomSource(0));
-        int8.Train(false);
-        int8.UsePrecision(Wav2Vec2.Nn.Precision.Int8);
-        string line = $"forward preset={options.Preset} seconds={BenchmarkApp.Format(options.Seconds(10))} threads={options.Threads} precision=int8";
+        var reduced = new Wav2Vec2Model(fp32.Config, new RandomSource(0));
+        reduced.Train(false);
+        reduced.UsePrecision(options.Precision());
+        string name = options.Named["precision"];
+        string line = $"forward preset={options.Preset} seconds={BenchmarkApp.Format(options.Seconds(10))} threads={options.Threads} precision={name}";
         if (options.Profile)
         {
-            ProfileReport.Run(line, Forward(int8, input), options.Runs);
+            ProfileReport.Run(line, Forward(reduced, input), options.Runs);
             return 0;
         }
-        // Per hidden state (0 = the Transformer's input): cosine and relative error of int8 against fp32.
-        (double Cosine, double Relative)[] layers = Agreement(fp32, int8, input);
-        line += $" int8_cosine_by_layer={string.Join(",", layers.Select(l => l.Cosine.ToString("0.#####", CultureInfo.InvariantCulture)))}" +
-                $" int8_relative_error_by_layer={string.Join(",", layers.Select(l => l.Relative.ToString("0.####", CultureInfo.InvariantCulture)))}";
+        // Per hidden state (0 = the Transformer's input): cosine and relative error against fp32.
+        (double Cosine, double Relative)[] layers = Agreement(fp32, reduced, input);
+        line += $" {name}_cosine_by_layer={string.Join(",", layers.Select(l => l.Cosine.ToString("0.#####", CultureInfo.InvariantCulture)))}" +
+                $" {name}_relative_error_by_layer={string.Join(",", layers.Select(l => l.Relative.ToString("0.####", CultureInfo.InvariantCulture)))}";
         using OrtReference? ort = options.ReferenceOrt ? OrtReference.Create(fp32, options.Threads) : null;
         float[] audio = input.ToArray();
-        Action[] steps = ort == null ? [Forward(int8, input), Forward(fp32, input)] : [Forward(int8, input), Forward(fp32, input), () => ort.Run(audio)];
+        Action[] steps = ort == null ? [Forward(reduced, input), Forward(fp32, input)] : [Forward(reduced, input), Forward(fp32, input), () => ort.Run(audio)];
         double[] medians = BenchmarkApp.InterleavedMedians(options.Runs, steps);
-        line += $" fp32_median_s={BenchmarkApp.Format(medians[1])} int8_vs_fp32={BenchmarkApp.Format(medians[0] / medians[1])}";
+        line += $" fp32_median_s={BenchmarkApp.Format(medians[1])} {name}_vs_fp32={BenchmarkApp.Format(medians[0] / medians[1])}";
         if (ort != null)
-            line += $" ort_fp32_median_s={BenchmarkApp.Format(medians[2])} int8_vs_ort_fp32={BenchmarkApp.Format(medians[0] / medians[2])}";
+            line += $" ort_fp32_median_s={BenchmarkApp.Format(medians[2])} {name}_vs_ort_fp32={BenchmarkApp.Format(medians[0] / medians[2])}";
         Console.WriteLine($"{line} median_s={BenchmarkApp.Format(medians[0])}");
         return 0;
     }
 
-    private static (double Cosine, double Relative)[] Agreement(Wav2Vec2Model fp32, Wav2Vec2Model int8, Tensor input)
+    private static (double Cosine, double Relative)[] Agreement(Wav2Vec2Model fp32, Wav2Vec2Model reduced, Tensor input)
     {
         using var arena = new TensorArena();
         using var _ = Tape.NoGrad();
         var options = new Wav2Vec2ForwardOptions { OutputHiddenStates = true };
-        IReadOnlyList<Tensor> expected = fp32.Forward(input, options).HiddenStates, actual = int8.Forward(input, options).HiddenStates;
+        IReadOnlyList<Tensor> expected = fp32.Forward(input, options).HiddenStates, actual = reduced.Forward(input, options).HiddenStates;
         return [.. expected.Zip(actual, (e, a) => Int8AccuracyBenchmark.Compare(e.Span, a.Span))];
     }
 

@@ -29,18 +29,36 @@ internal static class ModelCommands
 
     internal static Option<string?> PrecisionOption() => new Option<string?>("--precision")
     {
-        Description = "Inference arithmetic: fp32, or int8 (linear layers and convolutions quantised; needs AVX2, " +
-                      "else fp32; docs/performance.md has its speed and accuracy). Default: the model's (int8 after w2v2 quantize).",
-    }.AcceptOnlyFromAmong("fp32", "int8");
+        Description = "Inference arithmetic: fp32; int8 (linear layers and convolutions quantised; needs AVX2, else fp32); " +
+                      "bf16 (linear weights in bfloat16, fp32 arithmetic); docs/performance.md has speed and accuracy. " +
+                      "Default: the model's (int8 or bf16 after w2v2 quantize).",
+    }.AcceptOnlyFromAmong("fp32", "int8", "bf16");
+
+    /// <summary>The precision a --precision value names.</summary>
+    internal static Nn.Precision ParsePrecision(string name) => name switch
+    {
+        "int8" => Nn.Precision.Int8,
+        "bf16" => Nn.Precision.BFloat16,
+        _ => Nn.Precision.Float32,
+    };
+
+    /// <summary>The --precision name of a precision.</summary>
+    internal static string PrecisionName(Nn.Precision precision) => precision switch
+    {
+        Nn.Precision.Int8 => "int8",
+        Nn.Precision.BFloat16 => "bf16",
+        _ => "fp32",
+    };
 
     /// <summary>Puts <paramref name="model"/> in the precision --precision names (left as loaded without the flag).</summary>
     internal static T WithPrecision<T>(T model, ParseResult parse, Option<string?> precision) where T : Nn.Module
     {
-        string? requested = parse.GetValue(precision);
-        if (requested == "fp32" && model.HoldsInt8Only)
-            throw new CliException("--precision fp32: this model is stored in int8 (w2v2 quantize wrote it); use the fp32 model it came from");
-        if (requested != null)
-            model.UsePrecision(requested == "int8" ? Nn.Precision.Int8 : Nn.Precision.Float32);
+        if (parse.GetValue(precision) is not string requested)
+            return model;
+        if (model.HeldPrecision is Nn.Precision held && held != ParsePrecision(requested))
+            throw new CliException($"--precision {requested}: this model is stored in {PrecisionName(held)} " +
+                "(w2v2 quantize wrote it); use the fp32 model it came from");
+        model.UsePrecision(ParsePrecision(requested));
         return model;
     }
 

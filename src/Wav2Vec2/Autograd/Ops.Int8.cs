@@ -12,6 +12,20 @@ public static partial class Ops
     /// y = x W^T + b (then GELU) with W quantised per output channel and each row of x quantised to u8 as it is read
     /// (its own scale and zero point). x is (..., in), y (..., out).
     /// </summary>
+    /// <summary>x W^T + b (then GELU) with W^T given as bfloat16 (in x out): not recorded (inference only).</summary>
+    internal static Tensor Bf16Linear(Tensor x, ushort[] transposedWeight, Tensor? bias, bool gelu)
+    {
+        int inFeatures = x.Rank == 0 ? 0 : x.Size(-1), outFeatures = inFeatures == 0 ? 0 : transposedWeight.Length / inFeatures;
+        Require(inFeatures > 0 && outFeatures * inFeatures == transposedWeight.Length, "Linear",
+            $"input {Shape(x)} does not fit a weight of {transposedWeight.Length} values");
+        int[] shape = x.ShapeArray;
+        shape[^1] = outFeatures;
+        var output = Tensor.Uninitialized(shape);
+        Gemm.SgemmBf16(x.Length / inFeatures, outFeatures, inFeatures, x.Span, inFeatures, transposedWeight, outFeatures,
+            output.Span, outFeatures, bias == null ? [] : bias.Span, gelu);
+        return output;
+    }
+
     internal static Tensor Int8Linear(Tensor x, Int8Weights weight, Tensor? bias, bool gelu) =>
         Int8Linears(x, [(weight, bias)], gelu)[0];
 

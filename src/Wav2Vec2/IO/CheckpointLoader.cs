@@ -38,10 +38,11 @@ internal static class CheckpointLoader
     /// are ignored; both are reported. A shape mismatch always fails.
     /// </summary>
     /// <remarks>An int8 weight (dtype I8, with its scales stored as NAME_scale) goes to <paramref name="holdInt8"/>
-    /// (name, parameter, values, scales); without one it is an error.</remarks>
+    /// (name, parameter, values, scales); without one it is an error. A bf16 tensor goes to <paramref name="holdBf16"/>
+    /// (name, reader) when given, and is read as float32 when that declines it.</remarks>
     /// <exception cref="InvalidDataException">The listed names are missing, unexpected or of the wrong shape.</exception>
     public static LoadReport Load(IEnumerable<(string Name, Tensor Tensor)> parameters, ITensorSource source, CheckpointLayout layout,
-        bool strict = true, Action<string, Tensor, sbyte[], float[]>? holdInt8 = null)
+        bool strict = true, Action<string, Tensor, sbyte[], float[]>? holdInt8 = null, Func<string, Func<ushort[]>, bool>? holdBf16 = null)
     {
         var stored = new Dictionary<string, string>(StringComparer.Ordinal);   // canonical -> stored spelling
         foreach (string name in source.Names)
@@ -75,7 +76,10 @@ internal static class CheckpointLoader
                 holdInt8(name, parameter, source.ReadInt8(stored[match]), source.Read(storedScales).ToArray());
                 continue;
             }
-            source.ReadInto(stored[match], parameter.Span);
+            string storedName = stored[match];
+            if (holdBf16 != null && source.IsBf16(storedName) && holdBf16(name, () => source.ReadBf16(storedName)))
+                continue;
+            source.ReadInto(storedName, parameter.Span);
         }
         var unused = stored.Keys.Where(k => !used.Contains(k)).OrderBy(k => k, StringComparer.Ordinal).ToList();
         var unexpected = unused.Where(k => !layout.IsHeadTensor(k)).ToList();

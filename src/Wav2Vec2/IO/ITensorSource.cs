@@ -23,4 +23,10 @@ internal interface ITensorSource : IDisposable
 
     /// <summary>Reads an int8 tensor's values.</summary>
     sbyte[] ReadInt8(string name) => throw new InvalidDataException($"tensor '{name}' is not stored as int8");
+
+    /// <summary>True when <paramref name="name"/> is stored as bfloat16.</summary>
+    bool IsBf16(string name) => false;
+
+    /// <summary>Reads a bfloat16 tensor's values as stored.</summary>
+    ushort[] ReadBf16(string name) => throw new InvalidDataException($"tensor '{name}' is not stored as bf16");
 }

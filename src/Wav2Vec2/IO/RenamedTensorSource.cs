@@ -35,5 +35,11 @@ internal sealed class RenamedTensorSource : ITensorSource
     public sbyte[] ReadInt8(string name) => _inner.ReadInt8(_stored[name]);
 
     /// <inheritdoc/>
+    public bool IsBf16(string name) => _inner.IsBf16(_stored[name]);
+
+    /// <inheritdoc/>
+    public ushort[] ReadBf16(string name) => _inner.ReadBf16(_stored[name]);
+
+    /// <inheritdoc/>
     public void Dispose() => _inner.Dispose();
 }

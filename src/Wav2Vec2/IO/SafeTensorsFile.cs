@@ -121,8 +121,7 @@ internal sealed unsafe class SafeTensorsFile : IDisposable
                     target[i] = (float)BitConverter.UInt16BitsToHalf(BinaryPrimitives.ReadUInt16LittleEndian(bytes.Slice(i * 2)));
                 break;
             case SafeTensorsDType.BF16:
-                for (int i = 0; i < target.Length; i++)
-                    target[i] = BitConverter.Int32BitsToSingle(BinaryPrimitives.ReadUInt16LittleEndian(bytes.Slice(i * 2)) << 16);
+                Kernels.BFloat16.Widen(MemoryMarshal.Cast<byte, ushort>(bytes), target);
                 break;
         }
     }
@@ -135,6 +134,16 @@ internal sealed unsafe class SafeTensorsFile : IDisposable
         if (entry.DType != SafeTensorsDType.I8)
             throw new InvalidDataException($"{Path}: '{name}' is {entry.DType}, not int8");
         return new ReadOnlySpan<sbyte>(_data + entry.Begin, checked((int)(entry.End - entry.Begin))).ToArray();
+    }
+
+    /// <summary>Reads a BF16 tensor's values as stored.</summary>
+    /// <exception cref="InvalidDataException">The tensor is not BF16.</exception>
+    public ushort[] ReadBf16(string name)
+    {
+        SafeTensorsEntry entry = Entry(name);
+        if (entry.DType != SafeTensorsDType.BF16)
+            throw new InvalidDataException($"{Path}: '{name}' is {entry.DType}, not bf16");
+        return MemoryMarshal.Cast<byte, ushort>(new ReadOnlySpan<byte>(_data + entry.Begin, checked((int)(entry.End - entry.Begin)))).ToArray();
     }
 
     private SafeTensorsEntry Entry(string name)

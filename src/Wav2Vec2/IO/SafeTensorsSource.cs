@@ -24,5 +24,11 @@ internal sealed class SafeTensorsSource(SafeTensorsFile file) : ITensorSource
     public sbyte[] ReadInt8(string name) => file.ReadInt8(name);
 
     /// <inheritdoc/>
+    public bool IsBf16(string name) => file.Entries[name].DType == SafeTensorsDType.BF16;
+
+    /// <inheritdoc/>
+    public ushort[] ReadBf16(string name) => file.ReadBf16(name);
+
+    /// <inheritdoc/>
     public void Dispose() => file.Dispose();
 }

@@ -12,6 +12,10 @@ internal sealed record StoredTensor(string Name, string DType, int[] Shape, long
     public static StoredTensor Float32(string name, Tensor tensor) =>
         new(name, "F32", tensor.ShapeArray, 4L * tensor.Length, stream => stream.Write(MemoryMarshal.AsBytes(tensor.Span)));
 
+    /// <summary>bfloat16 values as stored (a bf16 model's linear weight).</summary>
+    public static StoredTensor BFloat16(string name, ushort[] values, int[] shape) =>
+        new(name, "BF16", shape, 2L * values.Length, stream => stream.Write(MemoryMarshal.AsBytes(values.AsSpan())));
+
     /// <summary>Signed bytes (an int8 model's quantised weight).</summary>
     public static StoredTensor Int8(string name, sbyte[] values, int[] shape) =>
         new(name, "I8", shape, values.Length, stream => stream.Write(MemoryMarshal.AsBytes(values.AsSpan())));
@@ -29,7 +33,7 @@ internal static class SafeTensorsWriter
     /// elements first, so that every tensor's data stays aligned to its element size.</summary>
     public static void Write(string path, IEnumerable<StoredTensor> tensors, IReadOnlyDictionary<string, string>? metadata = null)
     {
-        var list = tensors.OrderBy(t => t.DType == "I8" ? 1 : 0).ToList();
+        var list = tensors.OrderBy(t => t.DType switch { "I8" => 2, "BF16" or "F16" => 1, _ => 0 }).ToList();
         using var header = new MemoryStream();
         using (var json = new Utf8JsonWriter(header))
         {

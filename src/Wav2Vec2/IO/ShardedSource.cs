@@ -37,6 +37,12 @@ internal sealed class ShardedSource : ITensorSource
     public sbyte[] ReadInt8(string name) => _owner[name].ReadInt8(name);
 
     /// <inheritdoc/>
+    public bool IsBf16(string name) => _owner[name].IsBf16(name);
+
+    /// <inheritdoc/>
+    public ushort[] ReadBf16(string name) => _owner[name].ReadBf16(name);
+
+    /// <inheritdoc/>
     public void Dispose()
     {
         foreach (ITensorSource shard in _shards)

@@ -56,6 +56,36 @@ internal static unsafe class Gemm
         }
     }
 
+    /// <summary>
+    /// C = A B (+ bias, then GELU) with B (k x n, row-major) stored as bfloat16 (the upper halves of floats): B is
+    /// widened to fp32 as it is packed, so the product runs at the fp32 kernels' speed on half the weight bytes. A is
+    /// row-major m x k.
+    /// </summary>
+    public static void SgemmBf16(int m, int n, int k, ReadOnlySpan<float> a, int lda, ReadOnlySpan<ushort> b, int ldb,
+        Span<float> c, int ldc, ReadOnlySpan<float> bias = default, bool gelu = false)
+    {
+        Validate(false, false, m, n, k, a.Length, lda, b.Length, ldb, c.Length, ldc);
+        if (bias.Length != 0 && bias.Length != n)
+            throw new ArgumentException($"GEMM: bias has {bias.Length} values for {n} columns.");
+        if (m == 0 || n == 0)
+            return;
+        KernelPath path = KernelPaths.Effective;
+        if (path == KernelPath.Scalar || k == 0)
+        {
+            var widened = new float[b.Length];
+            BFloat16.Widen(b, widened);
+            GemmReference.Sgemm(false, false, m, n, k, 1f, a, lda, widened, ldb, 0f, c, ldc, bias, default, default, gelu);
+            return;
+        }
+        fixed (float* pa = a, pc = c, pbias = bias)
+        fixed (ushort* pb = b)
+        {
+            var job = new GemmJob(false, false, k, 1f, pa, lda, null, ldb, 0f, pc, ldc, pbias, default, default,
+                gelu, GemmGeometry.For(path, n, true), pb);
+            Parallelism.ForSlabs(m, n, job.Geometry.MR, job.Geometry.NR, (long)m * n * k, MinWorkPerThread, job.Run);
+        }
+    }
+
     internal static void Validate(bool transA, bool transB, int m, int n, int k,
         int aLength, int lda, int bLength, int ldb, int cLength, int ldc,
         ColumnSegments aColumns = default, ColumnSegments bColumns = default)
@@ -101,7 +131,7 @@ internal static unsafe class Gemm
     /// <summary>One multiply's operands; <see cref="Run"/> computes a rectangle of C single-threaded.</summary>
     private readonly struct GemmJob(bool transA, bool transB, int k, float alpha,
         float* a, int lda, float* b, int ldb, float beta, float* c, int ldc, float* bias,
-        ColumnSegments aColumns, ColumnSegments bColumns, bool gelu, GemmGeometry geometry)
+        ColumnSegments aColumns, ColumnSegments bColumns, bool gelu, GemmGeometry geometry, ushort* bf16B = null)
     {
         public GemmGeometry Geometry => geometry;
 
@@ -131,7 +161,10 @@ internal static unsafe class Gemm
                         int kc = Math.Min(kBlock, k - pc);
                         // The first k block overwrites C (beta = 0) and adds the bias once; the last applies GELU.
                         var store = new TileStore(alpha, pc == 0 && beta == 0, pc == 0 ? bias : null, gelu && pc + kc == k);
-                        GemmPacking.Pack(b, ldb, !transB, bColumns, pc, jc, kc, nc, nr, geometry.FastPacking, buffers.B);
+                        if (bf16B != null)
+                            GemmPacking.PackBf16(bf16B + (long)pc * ldb + jc, ldb, kc, nc, nr, buffers.B);
+                        else
+                            GemmPacking.Pack(b, ldb, !transB, bColumns, pc, jc, kc, nc, nr, geometry.FastPacking, buffers.B);
                         if (directA)
                             RunDirectA(rowStart, rowEnd, jc, nc, pc, kc, store, buffers);
                         else

@@ -67,6 +67,23 @@ internal static unsafe class GemmPacking
         }
     }
 
+    /// <summary>
+    /// <see cref="Pack"/> of items contiguous in bfloat16 storage (B as stored, from its first item and step): each
+    /// value widened to fp32 (exact) as it is copied.
+    /// </summary>
+    public static void PackBf16(ushort* s, int ld, int kc, int count, int width, float* dst)
+    {
+        for (int p = 0; p < kc; p++)
+            for (int i0 = 0; i0 < count; i0 += width)
+            {
+                int valid = Math.Min(width, count - i0);
+                float* to = dst + (long)i0 * kc + p * width;
+                BFloat16.Widen(new ReadOnlySpan<ushort>(s + (long)p * ld + i0, valid), new Span<float>(to, valid));
+                if (valid < width)
+                    new Span<float>(to + valid, width - valid).Clear();
+            }
+    }
+
     // CopySteps over segmented items: each panel row is copied in runs that stay inside one segment.
     private static void CopySegmentedSteps(float* s, int ld, ColumnSegments columns, int start, int count, int width,
         int kc, float* dst)

@@ -81,8 +81,8 @@ internal static class PretrainedDirectory
         // 1B-parameter model eagerly costs more than loading it.
         using Init.DeferredInit deferred = Init.Defer();
         T model = create(config);
-        if (config.WeightsPrecision == Precision.Int8)
-            model.UsePrecision(Precision.Int8);
+        if (config.WeightsPrecision != Precision.Float32)
+            model.UsePrecision(config.WeightsPrecision);
         report = LoadWeights(model, weights, directory, strict);
         HashSet<string> missing = [.. report.Missing];
         deferred.Complete(model.NamedTensors().Where(t => missing.Contains(t.Name)).Select(t => t.Tensor));
@@ -111,12 +111,23 @@ internal static class PretrainedDirectory
         try
         {
             var int8 = module.Int8Weights().ToDictionary(w => w.Name, w => w.Weight, StringComparer.Ordinal);
+            // A bf16 tensor is held as such only in a directory written in bf16 (a checkpoint merely stored in bf16
+            // loads as fp32 and trains).
+            var bf16 = module.Precision == Precision.BFloat16
+                ? module.Bf16Weights().ToDictionary(w => w.Name, w => w.Weight, StringComparer.Ordinal) : [];
             LoadReport report = CheckpointLoader.Load(module.NamedTensors(), weights, Layout(Family(module)), strict,
                 (name, _, values, scales) => (int8.GetValueOrDefault(name)
-                    ?? throw new InvalidDataException($"{name} is stored in int8, which this model keeps in fp32")).Hold(name, values, scales));
+                    ?? throw new InvalidDataException($"{name} is stored in int8, which this model keeps in fp32")).Hold(name, values, scales),
+                (name, read) =>
+                {
+                    if (!bf16.TryGetValue(name, out Bf16WeightCache? weight))
+                        return false;
+                    weight.Hold(name, read());
+                    return true;
+                });
             module.WeightsChanged();
-            if (module.HoldsInt8Only)
-                module.UsePrecision(Precision.Int8);
+            if (module.HeldPrecision is Precision held)
+                module.UsePrecision(held);
             return report;
         }
         catch (InvalidDataException e)
@@ -175,25 +186,30 @@ internal static class PretrainedDirectory
     /// <summary>
     /// Writes config.json, model.safetensors and preprocessor_config.json into <paramref name="directory"/> (created if
     /// needed). Each file is written atomically. In <see cref="Precision.Int8"/> the linear layers' and multi-channel
-    /// convolutions' weights are stored as int8 with their scales (an MMS model's adapters and head stay fp32, so that
-    /// languages can still be switched), and config.json says so.
+    /// convolutions' weights are stored as int8 with their scales, in <see cref="Precision.BFloat16"/> the linear
+    /// layers' weights as bf16 (an MMS model's adapters and head stay fp32, so that languages can still be switched),
+    /// and config.json says so.
     /// </summary>
-    /// <exception cref="InvalidOperationException">Float32 for a model holding int8 weights only.</exception>
+    /// <exception cref="InvalidOperationException">Another precision than the one the model holds its weights in alone.</exception>
     public static void Save(string directory, Module module, Wav2Vec2Config config, InputValuesPreprocessor preprocessor,
         string architecture, Precision precision)
     {
-        if (precision != Precision.Int8 && module.HoldsInt8Only)
-            throw new InvalidOperationException($"cannot save in {precision}: the model holds int8 weights only (it was loaded " +
-                "from an int8 directory); save it in int8, or save the fp32 model");
+        if (module.HeldPrecision is Precision held && held != precision)
+            throw new InvalidOperationException($"cannot save in {Precisions.Name(precision)}: the model holds weights in " +
+                $"{Precisions.Name(held)} only (it was loaded from a {Precisions.Name(held)} directory); save the fp32 model instead");
         bool adapters = config.AdapterAttnDim != null;
+        bool Stored(string name) => !(adapters && IsAdapterTensor(name));
         var int8 = precision == Precision.Int8
-            ? module.Int8Weights().Where(w => !(adapters && IsAdapterTensor(w.Name))).ToDictionary(w => w.Name, w => w.Weight, StringComparer.Ordinal)
-            : [];
+            ? module.Int8Weights().Where(w => Stored(w.Name)).ToDictionary(w => w.Name, w => w.Weight, StringComparer.Ordinal) : [];
+        var bf16 = precision == Precision.BFloat16
+            ? module.Bf16Weights().Where(w => Stored(w.Name)).ToDictionary(w => w.Name, w => w.Weight, StringComparer.Ordinal) : [];
         Directory.CreateDirectory(directory);
         config.Architectures = [architecture];
-        config.WeightsPrecision = int8.Count > 0 ? Precision.Int8 : Precision.Float32;
-        CheckpointLoader.SaveWeights(module.NamedTensors().SelectMany(t => int8.TryGetValue(t.Name, out Int8WeightCache? weight)
-            ? Int8Tensors(t.Name, t.Tensor, weight) : [StoredTensor.Float32(t.Name, t.Tensor)]), directory);
+        config.WeightsPrecision = int8.Count > 0 || bf16.Count > 0 ? precision : Precision.Float32;
+        CheckpointLoader.SaveWeights(module.NamedTensors().SelectMany(t =>
+            int8.TryGetValue(t.Name, out Int8WeightCache? quantised) ? Int8Tensors(t.Name, t.Tensor, quantised)
+            : bf16.TryGetValue(t.Name, out Bf16WeightCache? narrowed) ? [StoredTensor.BFloat16(t.Name, narrowed.Stored(), t.Tensor.ShapeArray)]
+            : [StoredTensor.Float32(t.Name, t.Tensor)]), directory);
         AtomicFile.WriteText(Path.Combine(directory, "config.json"), config.ToJson());
         AtomicFile.WriteText(Path.Combine(directory, "preprocessor_config.json"), preprocessor.ToJson());
     }

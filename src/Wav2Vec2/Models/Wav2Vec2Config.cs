@@ -210,15 +210,20 @@ public sealed class Wav2Vec2Config
     public int InputsToLogitsRatio => ConvStride.Aggregate(1, (a, b) => a * b);
 
     /// <summary>
-    /// The precision the weights are stored in: <see cref="Nn.Precision.Int8"/> for a directory written by
-    /// <c>SavePretrained(directory, Precision.Int8)</c> (config.json's quantization_config), which loads as an int8
-    /// inference model; otherwise Float32.
+    /// The precision the weights are stored in: <see cref="Nn.Precision.Int8"/> or <see cref="Nn.Precision.BFloat16"/>
+    /// for a directory written by <c>SavePretrained(directory, precision)</c> (config.json's quantization_config), which
+    /// loads as an inference model in that precision; otherwise Float32.
     /// </summary>
     [JsonIgnore]
     public Nn.Precision WeightsPrecision
     {
-        get => QuantizationConfig == null ? Nn.Precision.Float32 : Nn.Precision.Int8;
-        internal set => QuantizationConfig = value == Nn.Precision.Int8 ? StoredQuantization.Int8 : null;
+        get => QuantizationConfig?.Precision switch { "int8" => Nn.Precision.Int8, "bf16" => Nn.Precision.BFloat16, _ => Nn.Precision.Float32 };
+        internal set => QuantizationConfig = value switch
+        {
+            Nn.Precision.Int8 => StoredQuantization.Int8,
+            Nn.Precision.BFloat16 => StoredQuantization.BFloat16,
+            _ => null,
+        };
     }
 
     [JsonInclude]
@@ -342,9 +347,9 @@ public sealed class Wav2Vec2Config
         void Fail(string field, string message) => throw new InvalidDataException($"{source}: {field} {message}");
         if (!Families.Contains(ModelType))
             Fail("model_type", $"is \"{ModelType}\", not one of {string.Join(", ", Families)}");
-        if (QuantizationConfig is { } q && q != StoredQuantization.Int8 with { Scheme = q.Scheme })
+        if (QuantizationConfig is { } q && (q.QuantMethod != "w2v2" || q.Precision is not ("int8" or "bf16")))
             Fail("quantization_config", $"is quant_method \"{q.QuantMethod}\" precision \"{q.Precision}\": only this library's int8 " +
-                "models (quant_method \"w2v2\", precision \"int8\") are read");
+                "and bf16 models (quant_method \"w2v2\", precision \"int8\" or \"bf16\") are read");
         if (ConvPosBatchNorm)
             Fail("conv_pos_batch_norm", "is true: a batch norm before the positional convolution is not supported");
         if (ConvDim.Length == 0)
@@ -393,7 +398,7 @@ public sealed class Wav2Vec2Config
     }
 }
 
-/// <summary>config.json's quantization_config of an int8 model directory (what the stored weights mean).</summary>
+/// <summary>config.json's quantization_config of an int8 or bf16 model directory (what the stored weights mean).</summary>
 internal sealed record StoredQuantization
 {
     public string? QuantMethod { get; init; }
@@ -406,5 +411,12 @@ internal sealed record StoredQuantization
         QuantMethod = "w2v2", Precision = "int8",
         Scheme = "W (I8) = W_scale * q per output channel (and convolution tap), q in [-127, 127]; activations quantised " +
                  "per row at run time; norms, biases, the first and the positional convolution stay float32",
+    };
+
+    /// <summary>The linear layers' weights as bfloat16; everything else float32.</summary>
+    public static readonly StoredQuantization BFloat16 = new()
+    {
+        QuantMethod = "w2v2", Precision = "bf16",
+        Scheme = "linear layers' weights (BF16) widened to float32 as they are multiplied; everything else float32",
     };
 }

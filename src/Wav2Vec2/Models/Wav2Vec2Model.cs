@@ -110,12 +110,12 @@ public sealed partial class Wav2Vec2Model : Module
     public static Wav2Vec2Model FromPretrained(string directory, bool strict = true) => FromPretrained(directory, strict, out _);
 
     /// <summary>Writes config.json, model.safetensors (Hugging Face names, no prefix) and preprocessor_config.json, in
-    /// int8 when the model holds int8 weights (<see cref="Nn.Module.HoldsInt8Only"/>), else in fp32.</summary>
-    public void SavePretrained(string directory) => SavePretrained(directory, HoldsInt8Only ? Precision.Int8 : Precision.Float32);
+    /// the precision the model holds its weights in alone (<see cref="Nn.Module.HeldPrecision"/>), else in fp32.</summary>
+    public void SavePretrained(string directory) => SavePretrained(directory, HeldPrecision ?? Precision.Float32);
 
     /// <summary>As <see cref="SavePretrained(string)"/>, in <paramref name="precision"/> (see
     /// <see cref="Wav2Vec2TaskModel.SavePretrained(string, Precision)"/>).</summary>
-    /// <exception cref="InvalidOperationException">Float32 for a model that holds int8 weights only.</exception>
+    /// <exception cref="InvalidOperationException">Another precision than the one the model holds its weights in alone.</exception>
     public void SavePretrained(string directory, Precision precision) =>
         PretrainedDirectory.Save(directory, this, Config, Preprocessor, Config.ClassPrefix + "Model", precision);
 

@@ -49,18 +49,19 @@ public abstract class Wav2Vec2TaskModel : Module
 
     /// <summary>
     /// Writes config.json (architectures = this head), model.safetensors (Hugging Face names) and
-    /// preprocessor_config.json: a directory transformers and torchaudio load as this head. A model holding int8
-    /// weights (<see cref="Nn.Module.HoldsInt8Only"/>) is written in int8, any other in fp32.
+    /// preprocessor_config.json: a directory transformers and torchaudio load as this head. A model holding its weights
+    /// in int8 or bf16 alone (<see cref="Nn.Module.HeldPrecision"/>) is written in that precision, any other in fp32.
     /// </summary>
-    public void SavePretrained(string directory) => SavePretrained(directory, HoldsInt8Only ? Precision.Int8 : Precision.Float32);
+    public void SavePretrained(string directory) => SavePretrained(directory, HeldPrecision ?? Precision.Float32);
 
     /// <summary>
     /// As <see cref="SavePretrained(string)"/>, in <paramref name="precision"/>: with <see cref="Precision.Int8"/> the
     /// linear layers' and multi-channel convolutions' weights are stored as int8 with float32 scales per output channel
-    /// (a quarter of their bytes; docs/precision.md), a directory this library loads as an int8 inference model
-    /// (transformers and torchaudio do not read it).
+    /// (a quarter of their bytes), with <see cref="Precision.BFloat16"/> the linear layers' weights as bf16 (half):
+    /// a directory this library loads as an inference model in that precision (transformers and torchaudio do not
+    /// read it; docs/performance.md#int8-model-directories).
     /// </summary>
-    /// <exception cref="InvalidOperationException">Float32 for a model that holds int8 weights only.</exception>
+    /// <exception cref="InvalidOperationException">Another precision than the one the model holds its weights in alone.</exception>
     public virtual void SavePretrained(string directory, Precision precision) =>
         PretrainedDirectory.Save(directory, this, Config, Preprocessor, ArchitectureName, precision);
 

@@ -53,7 +53,7 @@ internal sealed class Int8WeightCache(Parameter weight, int groups)
         }
         _taps = Int8Convolution.FromStored(values, scales, OutChannels, InPerGroup, Kernel, groups);
         Held = true;
-        weight.ReleaseStorage(() =>
+        weight.ReleaseStorage(Precision.Int8, () =>
         {
             (sbyte[] q, float[] s) = Stored();
             var w = new float[q.Length];

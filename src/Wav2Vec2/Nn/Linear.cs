@@ -26,6 +26,7 @@ public sealed class Linear : Module
                 Init.Uniform(Bias, bound, random);
         }
         Int8 = new Int8WeightCache(Weight, groups: 1);
+        Bf16 = new Bf16WeightCache(Weight);
     }
 
     /// <summary>(out, in).</summary>
@@ -43,6 +44,9 @@ public sealed class Linear : Module
     /// <summary>The weight's int8 form (derived, or held alone in a model loaded from an int8 directory).</summary>
     internal Int8WeightCache Int8 { get; }
 
+    /// <summary>The weight's bf16 form (derived, or held alone in a model loaded from a bf16 directory).</summary>
+    internal Bf16WeightCache Bf16 { get; }
+
     /// <summary>True for a layer whose weight another operation reads directly (WavLM's gate): stored in fp32 always.</summary>
     internal bool KeepsFloat32 { get; init; }
 
@@ -55,10 +59,16 @@ public sealed class Linear : Module
         : [.. layers.Select(layer => layer.Forward(x))];
 
     private Tensor Forward(Tensor x, bool gelu) =>
-        RunsInt8 ? Ops.Int8Linear(x, QuantizedWeight(), Bias, gelu) : Ops.Linear(x, Weight, Bias, gelu);
+        RunsInt8 ? Ops.Int8Linear(x, QuantizedWeight(), Bias, gelu)
+        : RunsBf16 ? Ops.Bf16Linear(x, Bf16.Transposed, Bias, gelu)
+        : Ops.Linear(x, Weight, Bias, gelu);
 
     private Int8Weights QuantizedWeight() => Int8.Taps[0][0];
 
     /// <inheritdoc/>
-    private protected override void DropDerivedWeights() => Int8.Drop();
+    private protected override void DropDerivedWeights()
+    {
+        Int8.Drop();
+        Bf16.Drop();
+    }
 }

@@ -16,7 +16,7 @@ public abstract class Module
     public bool Training { get; private set; } = true;
 
     /// <summary>Switches this module and all children to training (true) or evaluation (false) mode.</summary>
-    /// <exception cref="InvalidOperationException">Training a model that holds int8 weights only.</exception>
+    /// <exception cref="InvalidOperationException">Training a model that holds weights in int8 or bf16 only.</exception>
     public void Train(bool training = true)
     {
         if (training)
@@ -34,16 +34,17 @@ public abstract class Module
     }
 
     /// <summary>
-    /// True when some layers hold their weights in int8 alone (a model loaded from an int8 directory, see
-    /// <c>SavePretrained(directory, Precision.Int8)</c>): the model runs inference in int8 and cannot train or run fp32.
+    /// The precision some layers hold their weights in alone, or null: Int8 or BFloat16 for a model loaded from such a
+    /// directory (<c>SavePretrained(directory, precision)</c>), which runs inference in that precision only (it cannot
+    /// train or run another precision).
     /// </summary>
-    public bool HoldsInt8Only => NamedParameters().Any(p => p.Parameter.IsHeldAsInt8);
+    public Precision? HeldPrecision => NamedParameters().Select(p => p.Parameter.HeldPrecision).FirstOrDefault(p => p != null);
 
-    private void RequireFloatWeights(string what)
+    private void RequireFloatWeights(string what, Precision? allowed = null)
     {
-        if (NamedParameters().FirstOrDefault(p => p.Parameter.IsHeldAsInt8).Name is string name)
-            throw new InvalidOperationException($"cannot {what}: {name} is held in int8 only (the model was loaded from an int8 " +
-                "directory); load the fp32 model for that");
+        if (NamedParameters().FirstOrDefault(p => p.Parameter.HeldPrecision is Precision held && held != allowed) is (string name, Parameter parameter))
+            throw new InvalidOperationException($"cannot {what}: {name} is held in {Precisions.Name(parameter.HeldPrecision!.Value)} only " +
+                $"(the model was loaded from a {Precisions.Name(parameter.HeldPrecision!.Value)} directory); load the fp32 model for that");
     }
 
     /// <summary>The arithmetic of this module's inference (set through <see cref="UsePrecision"/>).</summary>
@@ -55,13 +56,12 @@ public abstract class Module
     /// gradients are unaffected). Layers quantise their weights on first use, and again after training or loading.
     /// Int8 needs a CPU with AVX2 (or AVX-512 or AVX-VNNI); elsewhere the layers stay fp32.
     /// </summary>
-    /// <exception cref="InvalidOperationException">fp32 for a model that holds int8 weights only.</exception>
+    /// <exception cref="InvalidOperationException">Another precision than the one a model holds its weights in alone.</exception>
     public void UsePrecision(Precision precision)
     {
         if (!Enum.IsDefined(precision))
             throw new ArgumentOutOfRangeException(nameof(precision), precision, "unknown precision");
-        if (precision != Precision.Int8)
-            RequireFloatWeights($"run in {precision}");
+        RequireFloatWeights($"run in {Precisions.Name(precision)}", allowed: precision);
         SetPrecision(precision);
     }
 
@@ -90,6 +90,9 @@ public abstract class Module
     /// <summary>True when a forward pass may use int8 weights: precision Int8, evaluation mode, nothing recorded and an
     /// int8 kernel faster than the scalar twin.</summary>
     private protected bool RunsInt8 => Precision == Precision.Int8 && !Training && !Tape.IsRecording && Kernels.Int8Gemm.Accelerated;
+
+    /// <summary>True when a forward pass may use bf16 weights: precision BFloat16, evaluation mode, nothing recorded.</summary>
+    private protected bool RunsBf16 => Precision == Precision.BFloat16 && !Training && !Tape.IsRecording;
 
     /// <summary>Dropout with probability <paramref name="p"/>, active only in training mode.</summary>
     protected Tensor Dropout(Tensor x, float p, RandomSource random) => Training && p > 0 ? Ops.Dropout(x, p, random) : x;
@@ -122,6 +125,11 @@ public abstract class Module
             _ => null,
         } is Int8WeightCache cache ? (Name: m.Name + ".weight", Weight: cache) : default)
         .Where(entry => entry.Weight != null);
+
+    /// <summary>The weights that bf16 models store in bf16 (linear layers), by name.</summary>
+    internal IEnumerable<(string Name, Bf16WeightCache Weight)> Bf16Weights() => NamedModules()
+        .Where(m => m.Module is Linear { KeepsFloat32: false })
+        .Select(m => (m.Name + ".weight", ((Linear)m.Module).Bf16));
 
     /// <summary>Every parameter as a (name, tensor) pair, the form checkpoint readers and writers take.</summary>
     public IEnumerable<(string Name, Tensor Tensor)> NamedTensors() =>

@@ -26,21 +26,22 @@ public sealed class Parameter : Tensor
 
     private Func<float[]>? _heldValues;
 
-    /// <summary>True when the fp32 values were released because the layer holds the weight in int8 alone.</summary>
-    public bool IsHeldAsInt8 => _heldValues != null;
+    /// <summary>The precision the weight is held in alone, its fp32 values released (int8 or bf16: a model loaded from
+    /// such a directory), or null.</summary>
+    public Precision? HeldPrecision { get; private set; }
 
-    /// <summary>Releases the fp32 storage of a weight its layer now holds in another form; <paramref name="values"/>
-    /// reconstructs them (for diagnostics).</summary>
-    internal void ReleaseStorage(Func<float[]> values)
+    /// <summary>Releases the fp32 storage of a weight its layer now holds in <paramref name="precision"/>;
+    /// <paramref name="values"/> reconstructs them (for diagnostics).</summary>
+    internal void ReleaseStorage(Precision precision, Func<float[]> values)
     {
-        _heldValues = values;
+        (HeldPrecision, _heldValues) = (precision, values);
         Release();
     }
 
     /// <summary>The values: the stored ones, or those the held form gives (a copy).</summary>
     internal ReadOnlySpan<float> Values() => _heldValues is { } held ? held() : Span;
 
-    private protected override Exception StorageReleased() => _heldValues == null ? base.StorageReleased()
-        : new InvalidOperationException($"weight '{Name}' is held in int8 only (the model was loaded from an int8 directory): " +
-            "it runs inference in int8; to train, run fp32 or save fp32, load the fp32 model");
+    private protected override Exception StorageReleased() => HeldPrecision is not Precision held ? base.StorageReleased()
+        : new InvalidOperationException($"weight '{Name}' is held in {Precisions.Name(held)} only (the model was loaded from " +
+            $"a {Precisions.Name(held)} directory): it runs inference in {Precisions.Name(held)}; to train, run fp32 or save fp32, load the fp32 model");
 }

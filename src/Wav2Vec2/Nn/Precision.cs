@@ -13,4 +13,21 @@ public enum Precision
     /// the feature encoder's first layer stay fp32.
     /// </summary>
     Int8,
+
+    /// <summary>
+    /// The linear layers' weights as bfloat16 (half their bytes; rounded to 8 significant bits), widened to fp32 as the
+    /// product reads them: fp32 arithmetic and accumulation, at fp32's speed. Everything else stays fp32.
+    /// </summary>
+    BFloat16,
+}
+
+/// <summary>Short names of the precisions (the CLI's and the messages').</summary>
+internal static class Precisions
+{
+    public static string Name(Precision precision) => precision switch
+    {
+        Precision.Int8 => "int8",
+        Precision.BFloat16 => "bf16",
+        _ => "fp32",
+    };
 }

@@ -92,6 +92,14 @@ public sealed class CliTests : TempDirectoryTest
         Assert.AreEqual(1, code);
         StringAssert.Contains(error, "is already stored in int8");
         Assert.AreEqual(1, Run("quantize", "--model", source, "--out", model).Code, "refuses to overwrite a model");
+
+        string bf16 = Path.Combine(TempDirectory, "tiny-en-bf16");
+        (code, output, error) = Run("quantize", "--model", source, "--out", bf16, "--precision", "bf16");
+        Assert.AreEqual(0, code, error);
+        StringAssert.Contains(output, "CTC model in bf16");
+        Assert.AreEqual(Run("transcribe", "--model", source, "--audio", speech, "--precision", "bf16").Output,
+            Run("transcribe", "--model", bf16, "--audio", speech).Output, "the bf16 directory runs in bf16, as the source does with the flag");
+        StringAssert.Contains(Run("transcribe", "--model", bf16, "--audio", speech, "--precision", "int8").Error, "this model is stored in bf16");
     }
 
     [TestMethod]

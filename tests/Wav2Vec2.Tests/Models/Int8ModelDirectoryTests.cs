@@ -40,8 +40,8 @@ public sealed class Int8ModelDirectoryTests : TempDirectoryTest
         var loaded = Wav2Vec2ForCtc.FromPretrained(directory);
         Assert.AreEqual(Precision.Int8, loaded.Config.WeightsPrecision);
         Assert.AreEqual(Precision.Int8, loaded.Precision);
-        Assert.IsTrue(loaded.HoldsInt8Only);
-        var held = loaded.NamedParameters().Where(p => p.Parameter.IsHeldAsInt8).Select(p => p.Name).ToList();
+        Assert.AreEqual(Precision.Int8, loaded.HeldPrecision);
+        var held = loaded.NamedParameters().Where(p => p.Parameter.HeldPrecision == Precision.Int8).Select(p => p.Name).ToList();
         CollectionAssert.Contains(held, "wav2vec2.encoder.layers.0.feed_forward.intermediate_dense.weight");
         CollectionAssert.Contains(held, "wav2vec2.feature_extractor.conv_layers.1.conv.weight");
         CollectionAssert.Contains(held, "lm_head.weight");
