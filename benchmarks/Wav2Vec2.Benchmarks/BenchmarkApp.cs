@@ -61,10 +61,11 @@ internal static class BenchmarkApp
                          a random model of mms-1b-all's size: the first call writes it to DIR; each later call
                          loads it with its "eng" adapter and transcribes S seconds (default 10): load and
                          transcription times and peak_rss_mb
-          twin-replay --model DIR --recipe recipe.json --batches INPUTS --out RUN [--ours masks,negatives,noise] [--seed S]
+          twin-replay --model DIR --recipe recipe.json --batches INPUTS --out RUN [--ours batches,masks,negatives,noise]
+                      [--data DIR] [--seed S]
                          trains our engine on the inputs tools/pretrain_twin.py sampled (sample, or train --dump)
                          with the twin's update rule: the twin's run at our speed (tools/twin-dynamics.sh);
-                         --ours: draw those parts with our samplers instead, on the twin's batches
+                         --ours: draw those parts with our samplers instead (batches: from --data, as w2v2 pretrain)
           weights --dir DIR [--preset P] [--load fp32|quantised|int8-dir|bf16-dir] [--seconds S]
                          the first call writes a random backbone to DIR/fp32, DIR/int8 and DIR/bf16;
                          each later call loads one form and prints the weight bytes held, file size, peak_rss_mb

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json.Nodes;
 using Wav2Vec2.Autograd;
+using Wav2Vec2.Data;
 using Wav2Vec2.IO;
 using Wav2Vec2.Models;
 using Wav2Vec2.Tensors;
@@ -17,7 +18,9 @@ namespace Wav2Vec2.Benchmarks;
 /// only how each engine samples its inputs.
 /// `--ours masks,negatives,noise` draws those parts with our samplers instead (seeded by `--seed`, default 1) on the
 /// twin's batches and crops, to find which sampler changes the dynamics; `masks` needs `negatives` and `noise` (their
-/// counts follow the masks).
+/// counts follow the masks). `--ours batches,masks,negatives,noise --data DIR` takes the batches and crops from our
+/// data pipeline too (the tiny recipe's batching, as `w2v2 pretrain --seed S` loads them): all of our sampling, with the
+/// twin's learning rates and temperatures, trained by this loop instead of ours.
 /// </summary>
 internal static class TwinReplay
 {
@@ -46,6 +49,7 @@ internal static class TwinReplay
         ulong seed = ulong.Parse(options.Named.GetValueOrDefault("seed", "1"), CultureInfo.InvariantCulture);
         model.Backbone.Random = new RandomSource(seed);
         var maskRandom = new RandomSource(seed + 0x9E3779B9UL);
+        var pipeline = ours.Contains("batches") ? new OurBatches(AudioDataset.Open(Need("data")), model.Preprocessor, seed) : null;
         string run = Need("out");
         Directory.CreateDirectory(run);
         using var log = new StreamWriter(Path.Combine(run, "train_log.jsonl"));
@@ -56,7 +60,7 @@ internal static class TwinReplay
             foreach (string file in update)
             {
                 using var inputs = SafeTensorsFile.Open(file);
-                Tensor values = inputs.Read("input_values");
+                Tensor values = pipeline?.Next() ?? inputs.Read("input_values");
                 bool[] mask = ours.Contains("masks")
                     ? SpanMasking.ComputeMaskIndices(values.Size(0), model.Backbone.FrameCount(values.Size(1)), (float)Setting("mask_prob"),
                         (int)Setting("mask_length"), (int)Setting("mask_min_masks"), maskRandom)
@@ -99,10 +103,30 @@ internal static class TwinReplay
     private static HashSet<string> Swapped(string? list)
     {
         var parts = (list ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ToHashSet();
-        if (parts.Except(["masks", "negatives", "noise"]).FirstOrDefault() is string unknown)
-            throw new BenchmarkUsageException($"--ours {unknown}: the samplers that can be swapped are masks, negatives and noise");
+        if (parts.Except(["batches", "masks", "negatives", "noise"]).FirstOrDefault() is string unknown)
+            throw new BenchmarkUsageException($"--ours {unknown}: the samplers that can be swapped are batches, masks, negatives and noise");
+        if (parts.Contains("batches") && !parts.Contains("masks"))
+            throw new BenchmarkUsageException("--ours batches needs masks, negatives and noise too (they are drawn for the batch's frames)");
         if (parts.Contains("masks") && !(parts.Contains("negatives") && parts.Contains("noise")))
             throw new BenchmarkUsageException("--ours masks needs negatives and noise too (both are drawn for the masked frames)");
         return parts;
+    }
+
+    // Our pre-training's batches in training order: each epoch's plan (the tiny recipe's batching and seed), loaded and
+    // cropped as the training loop loads them.
+    private sealed class OurBatches(AudioDataset data, Audio.InputValuesPreprocessor preprocessor, ulong seed)
+    {
+        private readonly BatchingOptions _batching = PreTrainingOptions.Presets["tiny"].Batching;
+        private IReadOnlyList<BatchPlan> _plans = [];
+        private int _epoch, _position;
+
+        public Tensor Next()
+        {
+            while (_position >= _plans.Count)
+                (_plans, _position) = (BatchSampler.Plan(data.Entries, _batching, seed, ++_epoch, preprocessor.SamplingRate), 0);
+            LoadedBatch batch = BatchLoader.Load(data, _plans[_position], _position, preprocessor, seed, _epoch, _batching.PadToLongest);
+            _position++;
+            return Tensor.FromArray(batch.Samples, batch.BatchSize, batch.Length);
+        }
     }
 }
