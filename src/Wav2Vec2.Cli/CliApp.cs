@@ -61,6 +61,6 @@ public static class CliApp
         }
     }
 
-    private static bool IsUserError(Exception e) => e is CliException or InvalidDataException or FileNotFoundException
+    private static bool IsUserError(Exception e) => e is CliException or Nn.HeldWeightsException or InvalidDataException or FileNotFoundException
         or DirectoryNotFoundException or ArgumentException or UnauthorizedAccessException or IOException or OperationCanceledException;
 }

@@ -195,7 +195,7 @@ internal static class PretrainedDirectory
         string architecture, Precision precision)
     {
         if (module.HeldPrecision is Precision held && held != precision)
-            throw new InvalidOperationException($"cannot save in {Precisions.Name(precision)}: the model holds weights in " +
+            throw new HeldWeightsException($"cannot save in {Precisions.Name(precision)}: the model holds weights in " +
                 $"{Precisions.Name(held)} only (it was loaded from a {Precisions.Name(held)} directory); save the fp32 model instead");
         bool adapters = config.AdapterAttnDim != null;
         bool Stored(string name) => !(adapters && IsAdapterTensor(name));

@@ -115,7 +115,7 @@ public sealed partial class Wav2Vec2Model : Module
 
     /// <summary>As <see cref="SavePretrained(string)"/>, in <paramref name="precision"/> (see
     /// <see cref="Wav2Vec2TaskModel.SavePretrained(string, Precision)"/>).</summary>
-    /// <exception cref="InvalidOperationException">Another precision than the one the model holds its weights in alone.</exception>
+    /// <exception cref="HeldWeightsException">Another precision than the one the model holds its weights in alone.</exception>
     public void SavePretrained(string directory, Precision precision) =>
         PretrainedDirectory.Save(directory, this, Config, Preprocessor, Config.ClassPrefix + "Model", precision);
 

@@ -61,7 +61,7 @@ public abstract class Wav2Vec2TaskModel : Module
     /// a directory this library loads as an inference model in that precision (transformers and torchaudio do not
     /// read it; docs/performance.md#int8-model-directories).
     /// </summary>
-    /// <exception cref="InvalidOperationException">Another precision than the one the model holds its weights in alone.</exception>
+    /// <exception cref="HeldWeightsException">Another precision than the one the model holds its weights in alone.</exception>
     public virtual void SavePretrained(string directory, Precision precision) =>
         PretrainedDirectory.Save(directory, this, Config, Preprocessor, ArchitectureName, precision);
 

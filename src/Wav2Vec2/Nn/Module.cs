@@ -16,7 +16,7 @@ public abstract class Module
     public bool Training { get; private set; } = true;
 
     /// <summary>Switches this module and all children to training (true) or evaluation (false) mode.</summary>
-    /// <exception cref="InvalidOperationException">Training a model that holds weights in int8 or bf16 only.</exception>
+    /// <exception cref="HeldWeightsException">Training a model that holds weights in int8 or bf16 only.</exception>
     public void Train(bool training = true)
     {
         if (training)
@@ -43,7 +43,7 @@ public abstract class Module
     private void RequireFloatWeights(string what, Precision? allowed = null)
     {
         if (NamedParameters().FirstOrDefault(p => p.Parameter.HeldPrecision is Precision held && held != allowed) is (string name, Parameter parameter))
-            throw new InvalidOperationException($"cannot {what}: {name} is held in {Precisions.Name(parameter.HeldPrecision!.Value)} only " +
+            throw new HeldWeightsException($"cannot {what}: {name} is held in {Precisions.Name(parameter.HeldPrecision!.Value)} only " +
                 $"(the model was loaded from a {Precisions.Name(parameter.HeldPrecision!.Value)} directory); load the fp32 model for that");
     }
 
@@ -56,7 +56,7 @@ public abstract class Module
     /// gradients are unaffected). Layers quantise their weights on first use, and again after training or loading.
     /// Int8 needs a CPU with AVX2 (or AVX-512 or AVX-VNNI); elsewhere the layers stay fp32.
     /// </summary>
-    /// <exception cref="InvalidOperationException">Another precision than the one a model holds its weights in alone.</exception>
+    /// <exception cref="HeldWeightsException">Another precision than the one a model holds its weights in alone.</exception>
     public void UsePrecision(Precision precision)
     {
         if (!Enum.IsDefined(precision))

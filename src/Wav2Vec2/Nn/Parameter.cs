@@ -42,6 +42,6 @@ public sealed class Parameter : Tensor
     internal ReadOnlySpan<float> Values() => _heldValues is { } held ? held() : Span;
 
     private protected override Exception StorageReleased() => HeldPrecision is not Precision held ? base.StorageReleased()
-        : new InvalidOperationException($"weight '{Name}' is held in {Precisions.Name(held)} only (the model was loaded from " +
+        : new HeldWeightsException($"weight '{Name}' is held in {Precisions.Name(held)} only (the model was loaded from " +
             $"a {Precisions.Name(held)} directory): it runs inference in {Precisions.Name(held)}; to train, run fp32 or save fp32, load the fp32 model");
 }

@@ -92,6 +92,13 @@ public sealed class CliTests : TempDirectoryTest
         Assert.AreEqual(1, code);
         StringAssert.Contains(error, "is already stored in int8");
         Assert.AreEqual(1, Run("quantize", "--model", source, "--out", model).Code, "refuses to overwrite a model");
+        (code, _, error) = Run("finetune", "--init", model, "--train", TestSupport.TranscribedCorpus(Path.Combine(TempDirectory, "c"), ["A"], speech),
+            "--out", Path.Combine(TempDirectory, "run"), "--max-updates", "1");
+        Assert.AreEqual(1, code, error);
+        StringAssert.Contains(error, "held in int8 only");
+        (code, _, error) = Run("export-onnx", "--model", model, "--out", Path.Combine(TempDirectory, "m.onnx"));
+        Assert.AreEqual(1, code);
+        StringAssert.Contains(error, "holds its weights in int8 only");
 
         string bf16 = Path.Combine(TempDirectory, "tiny-en-bf16");
         (code, output, error) = Run("quantize", "--model", source, "--out", bf16, "--precision", "bf16");

@@ -170,7 +170,7 @@ public sealed class SaveLoadTests : TempDirectoryTest
         ml.Model.SaveWav2Vec2(int8, data.Schema, path);
         ITransformer loaded = ml.Model.LoadWav2Vec2(path, out _);
         CollectionAssert.AreEqual(features, MLNetTestData.Column(loaded.Transform(data), "Features")[0], "the archive holds the int8 model");
-        Assert.ThrowsExactly<InvalidOperationException>(() => ml.Transforms.Wav2Vec2Features(new Wav2Vec2FeaturesOptions
+        Assert.ThrowsExactly<Wav2Vec2.Nn.HeldWeightsException>(() => ml.Transforms.Wav2Vec2Features(new Wav2Vec2FeaturesOptions
         {
             ModelDirectory = directory, InputColumnName = "Path", Precision = Wav2Vec2.Nn.Precision.Float32,
         }).Fit(data));
