@@ -41,8 +41,9 @@ public abstract class Wav2Vec2TransformOptions
     public int? ThreadCount { get; set; }
 
     /// <summary>The arithmetic of the model: <see cref="Nn.Precision.Int8"/> quantises its linear layers and convolutions
-    /// (faster; within 0.03 CER points on the bundled model's test set, docs/performance.md); null (default): as the
-    /// model is stored (int8 for a directory written by <c>w2v2 quantize</c>, which cannot run fp32). Saved with the
+    /// (faster; within 0.03 CER points on the bundled model's test set, docs/performance.md), <see cref="Nn.Precision.BFloat16"/>
+    /// keeps its linear weights in bfloat16; null (default): as the model is stored (int8 or bf16 for a directory written
+    /// by <c>w2v2 quantize</c>, which runs in no other precision). Saved with the
     /// transform. It is applied to the model object, so transforms sharing an in-memory <c>Model</c> share its precision.</summary>
     public Nn.Precision? Precision { get; set; }
 

@@ -59,7 +59,7 @@ public abstract class Wav2Vec2TaskModel : Module
     /// linear layers' and multi-channel convolutions' weights are stored as int8 with float32 scales per output channel
     /// (a quarter of their bytes), with <see cref="Precision.BFloat16"/> the linear layers' weights as bf16 (half):
     /// a directory this library loads as an inference model in that precision (transformers and torchaudio do not
-    /// read it; docs/performance.md#int8-model-directories).
+    /// read it; docs/performance.md#int8-and-bf16-model-directories).
     /// </summary>
     /// <exception cref="HeldWeightsException">Another precision than the one the model holds its weights in alone.</exception>
     public virtual void SavePretrained(string directory, Precision precision) =>
