@@ -31,7 +31,10 @@ public sealed record ModelSummary(string Directory, Wav2Vec2Config Config, strin
         string head = Has(Wav2Vec2ForCtc.HeadTensorPrefixes) ? "CTC"
             : Has(Wav2Vec2ForSequenceClassification.HeadTensorPrefixes) ? "sequence classification"
             : Has(Wav2Vec2ForPreTraining.HeadTensorPrefixes) ? "pre-training" : "none";
-        long parameters = weights.Names.Sum(n => weights.Shape(n).Aggregate(1L, (a, b) => a * b));
-        return new ModelSummary(directory, config, head, parameters, weights.Names.Count);
+        // An int8 weight's scales are not parameters of the model.
+        string[] tensors = [.. weights.Names.Where(n => !(n.EndsWith(CheckpointLoader.ScaleSuffix, StringComparison.Ordinal)
+            && weights.Names.Contains(n[..^CheckpointLoader.ScaleSuffix.Length]) && weights.IsInt8(n[..^CheckpointLoader.ScaleSuffix.Length])))];
+        long parameters = tensors.Sum(n => weights.Shape(n).Aggregate(1L, (a, b) => a * b));
+        return new ModelSummary(directory, config, head, parameters, tensors.Length);
     }
 }
