@@ -21,7 +21,8 @@ internal static class QuantizeCommand
             "features, logits, transcribe and evaluate run it so without a flag.") { model, outDir, precision };
         command.SetAction(parse =>
         {
-            string source = ModelSource.Resolve(parse.GetValue(model)!), directory = parse.GetValue(outDir)!;
+            string source = ModelSource.Resolve(parse.GetValue(model)!);
+            string directory = Path.TrimEndingDirectorySeparator(Path.GetFullPath(parse.GetValue(outDir)!));
             if (File.Exists(directory) || (Directory.Exists(directory) && Directory.EnumerateFileSystemEntries(directory).Any()))
                 throw new CliException($"{directory} already exists and is not an empty directory");
             ModelSummary summary = ModelSummary.Read(source);
@@ -29,7 +30,7 @@ internal static class QuantizeCommand
                 throw new CliException($"{source} is already stored in {ModelCommands.PrecisionName(summary.Config.WeightsPrecision)}");
             string name = parse.GetValue(precision)!;
             Precision target = ModelCommands.ParsePrecision(name);
-            string staging = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(directory))!, $".{Path.GetFileName(Path.GetFullPath(directory))}.partial-{Guid.NewGuid():N}");
+            string staging = Path.Combine(Path.GetDirectoryName(directory)!, $".{Path.GetFileName(directory)}.partial-{Guid.NewGuid():N}");
             try
             {
                 Save(source, summary.Head, staging, target);

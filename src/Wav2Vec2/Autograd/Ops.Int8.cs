@@ -8,10 +8,6 @@ namespace Wav2Vec2.Autograd;
 // fp32 while a tape records).
 public static partial class Ops
 {
-    /// <summary>
-    /// y = x W^T + b (then GELU) with W quantised per output channel and each row of x quantised to u8 as it is read
-    /// (its own scale and zero point). x is (..., in), y (..., out).
-    /// </summary>
     /// <summary>x W^T + b (then GELU) with W^T given as bfloat16 (in x out): not recorded (inference only).</summary>
     internal static Tensor Bf16Linear(Tensor x, ushort[] transposedWeight, Tensor? bias, bool gelu)
     {
@@ -26,6 +22,10 @@ public static partial class Ops
         return output;
     }
 
+    /// <summary>
+    /// y = x W^T + b (then GELU) with W quantised per output channel and each row of x quantised to u8 as it is read
+    /// (its own scale and zero point). x is (..., in), y (..., out).
+    /// </summary>
     internal static Tensor Int8Linear(Tensor x, Int8Weights weight, Tensor? bias, bool gelu) =>
         Int8Linears(x, [(weight, bias)], gelu)[0];
 

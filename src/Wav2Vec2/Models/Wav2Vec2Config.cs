@@ -226,7 +226,8 @@ public sealed class Wav2Vec2Config
         };
     }
 
-    [JsonInclude]
+    // Absent, not null, in an fp32 config.json: transformers reads a null quantization_config as a quantised model.
+    [JsonInclude, JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     internal StoredQuantization? QuantizationConfig { get; private set; }
 
     /// <summary>Names in config.json that this class does not model (kept on save).</summary>

@@ -59,7 +59,8 @@ public abstract class Wav2Vec2TaskModel : Module
     /// linear layers' and multi-channel convolutions' weights are stored as int8 with float32 scales per output channel
     /// (a quarter of their bytes), with <see cref="Precision.BFloat16"/> the linear layers' weights as bf16 (half):
     /// a directory this library loads as an inference model in that precision (transformers and torchaudio do not
-    /// read it; docs/performance.md#int8-and-bf16-model-directories).
+    /// read it; docs/performance.md#int8-and-bf16-model-directories). A model loaded in int8 on a CPU whose kernel
+    /// needs 7-bit weights (AVX-512BW or AVX2 without AVX-VNNI) saves the 7-bit weights it runs.
     /// </summary>
     /// <exception cref="HeldWeightsException">Another precision than the one the model holds its weights in alone.</exception>
     public virtual void SavePretrained(string directory, Precision precision) =>

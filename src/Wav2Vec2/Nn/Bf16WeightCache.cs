@@ -38,9 +38,10 @@ internal sealed class Bf16WeightCache(Parameter weight)
             throw new InvalidDataException($"{name}: {values.Length} bf16 values do not fit a weight of shape {Tensors.Tensor.FormatShape(weight.ShapeArray)}");
         _transposed = Transpose<ushort, ushort>(values, static v => v, Rows, Columns);
         Held = true;
+        // The reconstruction reads the held form: capturing `values` would keep a second copy alive.
         weight.ReleaseStorage(Precision.BFloat16, () =>
         {
-            var w = new float[values.Length];
+            var w = new float[weight.Length];
             BFloat16.Widen(Stored(), w);
             return w;
         });

@@ -84,6 +84,8 @@ public sealed class Int8ModelDirectoryTests : TempDirectoryTest
         Assert.AreEqual(SafeTensorsDType.I8, conv.DType);
         CollectionAssert.AreEqual(new[] { conv.Shape[0], conv.Shape[2] }, int8.Entries[conv.Name + "_scale"].Shape, "a scale per channel and tap");
         Assert.AreEqual(SafeTensorsDType.F32, int8.Entries["wav2vec2.encoder.layer_norm.weight"].DType);
+        Assert.DoesNotContain("quantization_config", File.ReadAllText(Path.Combine(TempDirectory, "fp32", "config.json")),
+            "an fp32 config.json has no quantization_config, not even null (transformers would take it for a quantised model)");
 
         // Every stored int8 weight is within half a step of the fp32 one.
         float[] w = fp32.Read(weight.Name).ToArray(), scales = int8.Read(weight.Name + "_scale").ToArray();
