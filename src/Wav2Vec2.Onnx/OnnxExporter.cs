@@ -129,7 +129,7 @@ public static class OnnxExporter
     {
         ModelSummary summary = ModelSummary.Read(model);
         if (summary.Config.WeightsPrecision != Nn.Precision.Float32)
-            throw HeldWeights(summary.Config.WeightsPrecision == Nn.Precision.Int8 ? "int8" : "bf16", model);
+            throw HeldWeights(summary.Config.WeightsPrecision, model);
         if (backboneOnly || summary.Head == "none")
             Export(Wav2Vec2Model.FromPretrained(model, strict: false), path, options);
         else if (summary.Head == "CTC")
@@ -141,13 +141,14 @@ public static class OnnxExporter
                 "contrastive projections serve pre-training only); export its backbone instead");
     }
 
-    private static InvalidDataException HeldWeights(string precision, string model) =>
-        new($"{model} holds its weights in {precision} only (w2v2 quantize wrote it): export the fp32 model it came from");
+    private static InvalidDataException HeldWeights(Nn.Precision precision, string model) =>
+        new($"{model} holds its weights in {(precision == Nn.Precision.Int8 ? "int8" : "bf16")} only (w2v2 quantize wrote it): " +
+            "export the fp32 model it came from");
 
     private static (OnnxGraph Graph, BackboneGraph Backbone, string Input, string? Mask) Start(Wav2Vec2Model model, OnnxExportOptions options)
     {
         if (model.HeldPrecision is Nn.Precision held)
-            throw HeldWeights(held == Nn.Precision.Int8 ? "int8" : "bf16", "this model");
+            throw HeldWeights(held, "this model");
         var graph = new OnnxGraph();
         var backbone = new BackboneGraph(graph, model);
         string input = graph.Input("input_values", TensorProto.Types.DataType.Float, "batch", "samples");

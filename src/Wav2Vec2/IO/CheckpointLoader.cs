@@ -38,11 +38,11 @@ internal static class CheckpointLoader
     /// are ignored; both are reported. A shape mismatch always fails.
     /// </summary>
     /// <remarks>An int8 weight (dtype I8, with its scales stored as NAME_scale) goes to <paramref name="holdInt8"/>
-    /// (name, parameter, values, scales); without one it is an error. A bf16 tensor goes to <paramref name="holdBf16"/>
-    /// (name, reader) when given, and is read as float32 when that declines it.</remarks>
+    /// (name, values, scales); without one, or when it declines, it is an error. A bf16 tensor goes to
+    /// <paramref name="holdBf16"/> (name, reader) when given, and is read as float32 when that declines it.</remarks>
     /// <exception cref="InvalidDataException">The listed names are missing, unexpected or of the wrong shape.</exception>
     public static LoadReport Load(IEnumerable<(string Name, Tensor Tensor)> parameters, ITensorSource source, CheckpointLayout layout,
-        bool strict = true, Action<string, Tensor, sbyte[], float[]>? holdInt8 = null, Func<string, Func<ushort[]>, bool>? holdBf16 = null)
+        bool strict = true, Func<string, sbyte[], float[], bool>? holdInt8 = null, Func<string, Func<ushort[]>, bool>? holdBf16 = null)
     {
         var stored = new Dictionary<string, string>(StringComparer.Ordinal);   // canonical -> stored spelling
         foreach (string name in source.Names)
@@ -68,12 +68,11 @@ internal static class CheckpointLoader
             if (source.IsInt8(stored[match]))
             {
                 string scales = match + ScaleSuffix;
-                if (holdInt8 == null)
-                    throw new InvalidDataException($"{stored[match]} is stored in int8, which this model keeps in fp32");
                 if (!stored.TryGetValue(scales, out string? storedScales))
                     throw new InvalidDataException($"{stored[match]} is stored in int8 without its scales ({scales})");
                 used.Add(scales);
-                holdInt8(name, parameter, source.ReadInt8(stored[match]), source.Read(storedScales).ToArray());
+                if (holdInt8 == null || !holdInt8(name, source.ReadInt8(stored[match]), source.Read(storedScales).ToArray()))
+                    throw new InvalidDataException($"{stored[match]} is stored in int8, which this model keeps in fp32");
                 continue;
             }
             string storedName = stored[match];

@@ -116,8 +116,13 @@ internal static class PretrainedDirectory
             var bf16 = module.Precision == Precision.BFloat16
                 ? module.Bf16Weights().ToDictionary(w => w.Name, w => w.Weight, StringComparer.Ordinal) : [];
             LoadReport report = CheckpointLoader.Load(module.NamedTensors(), weights, Layout(Family(module)), strict,
-                (name, _, values, scales) => (int8.GetValueOrDefault(name)
-                    ?? throw new InvalidDataException($"{name} is stored in int8, which this model keeps in fp32")).Hold(name, values, scales),
+                (name, values, scales) =>
+                {
+                    if (!int8.TryGetValue(name, out Int8WeightCache? weight))
+                        return false;
+                    weight.Hold(name, values, scales);
+                    return true;
+                },
                 (name, read) =>
                 {
                     if (!bf16.TryGetValue(name, out Bf16WeightCache? weight))
@@ -190,7 +195,7 @@ internal static class PretrainedDirectory
     /// layers' weights as bf16 (an MMS model's adapters and head stay fp32, so that languages can still be switched),
     /// and config.json says so.
     /// </summary>
-    /// <exception cref="InvalidOperationException">Another precision than the one the model holds its weights in alone.</exception>
+    /// <exception cref="HeldWeightsException">Another precision than the one the model holds its weights in alone.</exception>
     public static void Save(string directory, Module module, Wav2Vec2Config config, InputValuesPreprocessor preprocessor,
         string architecture, Precision precision)
     {
