@@ -6,23 +6,28 @@
 #   leg a   pre-train the tiny model on the unlabeled audio, then fine-tune it with CTC on the 10 minutes
 #   leg b   the same architecture fine-tuned from random initialisation on the same 10 minutes, same recipe and budget
 #   leg c   (--with-1h) leg a's pre-trained model fine-tuned on the 1 hour
-# and reports test CER/WER (greedy decoding of each leg's final model and of its best checkpoint by dev WER) and wall
-# times in OUT/results.md. Nothing is tuned on the test set.
+# and reports test CER/WER (greedy decoding of each leg's final model and of its best checkpoint by dev WER or CER) and
+# wall times in OUT/results.md. Nothing is tuned on the test set.
 #
 # Usage: bash tools/run-lowresource-experiment.sh OUT [--quick] [--with-1h] [--pretrain-updates N] [--finetune-updates N]
-#   --quick   minutes of data and a few hundred updates: a smoke run of every step (not a result)
+#            [--pretrain-flags "FLAGS"] [--best-metric wer|cer]
+#   --quick           minutes of data and a few hundred updates: a smoke run of every step (not a result)
+#   --pretrain-flags  more `w2v2 pretrain` options for leg a (a recipe chosen by tools/lowresource-recipe-search.sh)
+#   --best-metric     the dev figure that picks each leg's best checkpoint (default wer, fairseq's)
 # Needs: the .NET SDK, /usr/bin/python3, apt-get install espeak-ng flite sox fortunes-min
 set -euo pipefail
 shopt -s inherit_errexit   # a failing step inside $(...) stops the run too
-out=${1:?usage: run-lowresource-experiment.sh OUT [--quick] [--with-1h] [--pretrain-updates N] [--finetune-updates N]}
+out=${1:?usage: run-lowresource-experiment.sh OUT [--quick] [--with-1h] [--pretrain-updates N] [--finetune-updates N] [--pretrain-flags FLAGS] [--best-metric wer|cer]}
 shift
-quick=0; with1h=0; pretrain_updates=3000; finetune_updates=4000
+quick=0; with1h=0; pretrain_updates=3000; finetune_updates=4000; pretrain_flags=""; best_metric=wer
 while [ $# -gt 0 ]; do
     case "$1" in
         --quick) quick=1; pretrain_updates=200; finetune_updates=150 ;;
         --with-1h) with1h=1 ;;
         --pretrain-updates) pretrain_updates=$2; shift ;;
         --finetune-updates) finetune_updates=$2; shift ;;
+        --pretrain-flags) pretrain_flags=$2; shift ;;
+        --best-metric) best_metric=$2; shift ;;
         *) echo "error: unknown argument $1" >&2; exit 2 ;;
     esac
     shift
@@ -54,12 +59,12 @@ finetune() {
     local name=$1 init=$2 train=$3 start
     start=$(seconds)
     step "$out/$name.log" w2v2 finetune --init "$init" --train "$train" --valid "$corpus/dev" --out "$out/$name" \
-        --preset tiny --max-updates "$finetune_updates" --valid-interval $(( finetune_updates / 6 > 25 ? finetune_updates / 6 : 25 ))
+        --preset tiny --max-updates "$finetune_updates" --best-metric "$best_metric" --valid-interval $(( finetune_updates / 6 > 25 ? finetune_updates / 6 : 25 ))
     echo $(( $(seconds) - start ))
 }
 
-# Test WER and CER of a leg's final model and of its best by dev WER (fairseq's choice, which picks early checkpoints
-# while the WER is saturated near 100 %): prints "final_wer final_cer best_wer best_cer".
+# Test WER and CER of a leg's final model and of its best by the dev figure (fairseq's WER picks early checkpoints while
+# the WER is saturated near 100 %): prints "final_wer final_cer best_wer best_cer".
 evaluate() {
     local which
     for which in final best; do
@@ -68,31 +73,39 @@ evaluate() {
     done | paste -sd' '
 }
 
-log "leg a: pre-training the tiny model ($pretrain_updates updates)"
+log "leg a: pre-training the tiny model ($pretrain_updates updates${pretrain_flags:+, $pretrain_flags})"
 start=$(seconds)
-step "$out/pretrain.log" w2v2 pretrain --preset tiny --data "$corpus/unlabeled" --out "$out/pretrain" --max-updates "$pretrain_updates"
+step "$out/pretrain.log" w2v2 pretrain --preset tiny --data "$corpus/unlabeled" --out "$out/pretrain" --max-updates "$pretrain_updates" $pretrain_flags
 pretrain_time=$(( $(seconds) - start ))
 log "leg a: fine-tuning on 10 minutes ($finetune_updates updates)"
 a_time=$(finetune finetune-a "$out/pretrain/final" "$corpus/train-10m")
 log "leg b: fine-tuning from random initialisation on 10 minutes"
 w2v2 init --preset tiny --out "$out/random-init" --seed 1 >/dev/null 2>&1 || true
 b_time=$(finetune finetune-b "$out/random-init" "$corpus/train-10m")
+# The leg's best dev CER and WER (its validations), for the recipe comparison: prints "cer wer".
+best_dev() {
+    /usr/bin/python3 -c 'import json, sys
+valid = [json.loads(l) for l in open(sys.argv[1]) if "\"valid\"" in l]
+print(" ".join("%.2f" % (100 * min(e[f] for e in valid)) for f in ("cer", "wer")))' "$out/$1/train_log.jsonl"
+}
 a_results=$(evaluate finetune-a)
 b_results=$(evaluate finetune-b)
 read -r a_wer a_cer a_best_wer a_best_cer <<<"$a_results"
 read -r b_wer b_cer b_best_wer b_best_cer <<<"$b_results"
+read -r a_dev_cer a_dev_wer <<<"$(best_dev finetune-a)"
+read -r b_dev_cer b_dev_wer <<<"$(best_dev finetune-b)"
 {
-    echo "| leg | labels | test CER (final, best by dev WER) | test WER (final, best) | wall time |"
-    echo "|---|---|---|---|---|"
-    echo "| (a) pre-trained ($pretrain_updates updates, $((pretrain_time / 60)) min) + CTC | 10 min | $a_cer %, $a_best_cer % | $a_wer %, $a_best_wer % | $(( (pretrain_time + a_time) / 60 )) min |"
-    echo "| (b) random init + CTC | 10 min | $b_cer %, $b_best_cer % | $b_wer %, $b_best_wer % | $((b_time / 60)) min |"
+    echo "| leg | labels | best dev CER, WER | test CER (final, best by dev $best_metric) | test WER (final, best) | wall time |"
+    echo "|---|---|---|---|---|---|"
+    echo "| (a) pre-trained ($pretrain_updates updates, $((pretrain_time / 60)) min) + CTC | 10 min | $a_dev_cer %, $a_dev_wer % | $a_cer %, $a_best_cer % | $a_wer %, $a_best_wer % | $(( (pretrain_time + a_time) / 60 )) min |"
+    echo "| (b) random init + CTC | 10 min | $b_dev_cer %, $b_dev_wer % | $b_cer %, $b_best_cer % | $b_wer %, $b_best_wer % | $((b_time / 60)) min |"
 } >"$out/results.md"
 if [ $with1h = 1 ]; then
     log "leg c: fine-tuning the pre-trained model on 1 hour"
     c_time=$(finetune finetune-c "$out/pretrain/final" "$corpus/train-1h")
     c_results=$(evaluate finetune-c)
     read -r c_wer c_cer c_best_wer c_best_cer <<<"$c_results"
-    echo "| (c) pre-trained + CTC | 1 h | $c_cer %, $c_best_cer % | $c_wer %, $c_best_wer % | $(( (pretrain_time + c_time) / 60 )) min |" >>"$out/results.md"
+    echo "| (c) pre-trained + CTC | 1 h | $(best_dev finetune-c | sed 's/ / %, /') % | $c_cer %, $c_best_cer % | $c_wer %, $c_best_wer % | $(( (pretrain_time + c_time) / 60 )) min |" >>"$out/results.md"
 fi
 log "done: $out/results.md"
 cat "$out/results.md"
