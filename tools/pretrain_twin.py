@@ -282,6 +282,16 @@ def temperature_at(recipe, update):
     return max(recipe["max_temp"] * recipe["temp_decay"] ** update, recipe["min_temp"])
 
 
+def diversity_weight_at(recipe, update):
+    """The diversity weight, rising linearly to final_diversity_loss_weight over the diversity_rise fractions of the run."""
+    weight, final = recipe["diversity_loss_weight"], recipe.get("final_diversity_loss_weight")
+    if final is None:
+        return weight
+    start, end = (f * recipe["max_update"] for f in recipe["diversity_rise"])
+    progress = 1.0 if update >= end else 0.0 if update <= start else (update - start) / (end - start)
+    return weight + (final - weight) * progress
+
+
 def sampled_updates(items, recipe, config, seed, start, world=1, rank=0):
     """What every update of a run trains on in this process, from update `start` on: update_freq batches, each
     (input values, mask, distractors, Gumbel noise). Needs no model, so `sample` writes a run's inputs fast."""
@@ -385,7 +395,7 @@ def train(argv):
         for values, mask, negatives, noise in micro:
             seconds += values.numel() / 16000
             loss, metrics = net(values, mask, negatives, temperature, noise=noise, penalty_weight=recipe["feature_penalty_weight"],
-                                diversity_weight=recipe["diversity_loss_weight"], logit_temp=recipe["logit_temp"])
+                                diversity_weight=diversity_weight_at(recipe, update), logit_temp=recipe["logit_temp"])
             loss.backward()
             for key in totals:
                 totals[key] += metrics[key]

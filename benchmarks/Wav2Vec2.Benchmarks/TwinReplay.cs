@@ -29,6 +29,8 @@ internal static class TwinReplay
         string Need(string name) => options.Named.GetValueOrDefault(name) ?? throw new BenchmarkUsageException($"twin-replay needs --{name}");
         var recipe = JsonNode.Parse(File.ReadAllText(Need("recipe")))!.AsObject();
         double Setting(string name) => recipe[name]!.GetValue<double>();
+        if (recipe["final_diversity_loss_weight"] is JsonNode)
+            throw new BenchmarkUsageException("twin-replay replays a constant diversity weight; this recipe's rises (final_diversity_loss_weight)");
         var model = Wav2Vec2ForPreTraining.FromPretrained(Need("model"));
         model.FeatureGradMult = (float)Setting("feature_grad_mult");
         model.FeaturePenaltyWeight = (float)Setting("feature_penalty_weight");

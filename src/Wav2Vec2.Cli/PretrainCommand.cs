@@ -24,6 +24,10 @@ internal static class PretrainCommand
         var warmup = new Option<int?>("--warmup-updates") { Description = "Updates of learning-rate warm-up (fairseq: 32000 for base and large)." };
         var temperatureDecay = new Option<double?>("--temperature-decay") { Description = "Per-update Gumbel temperature decay (fairseq: 0.999995)." };
         var diversity = new Option<float?>("--diversity-weight") { Description = "Weight of the codebook diversity loss (fairseq: 0.1); higher keeps more codes in use." };
+        var finalDiversity = new Option<float?>("--final-diversity-weight")
+        {
+            Description = "Let the diversity weight rise linearly to this value between 10 % and 20 % of the run (after the contrastive accuracy has left chance), then stay.",
+        };
         var maxTokens = new Option<int?>("--max-tokens") { Description = "Samples per batch (batch size x longest item)." };
         var updateFreq = new Option<int?>("--update-freq") { Description = "Batches accumulated per update. fairseq's recipes run on 64 (base) or 128 (large) GPUs at update_freq 1: with one machine each update sees that much less audio at the same learning rate unless this makes up for it." };
         var lr = new Option<float?>("--lr") { Description = "Peak learning rate." };
@@ -38,7 +42,7 @@ internal static class PretrainCommand
         var command = new Command("pretrain", "Pre-train wav2vec 2.0 on unlabeled audio (fairseq's objective and defaults). " +
             "fairseq trains BASE on 64 GPUs and LARGE on 128: the effective batch per update is printed at the start; raise --update-freq to approach it.")
         {
-            data, valid, preset, config, outDir, maxUpdates, warmup, temperatureDecay, diversity, maxTokens, updateFreq, lr, normalize, seed,
+            data, valid, preset, config, outDir, maxUpdates, warmup, temperatureDecay, diversity, finalDiversity, maxTokens, updateFreq, lr, normalize, seed,
             saveInterval, validInterval, minSample, maxSample, init, resume, printRecipe,
         };
         command.SetAction(parse =>
@@ -69,6 +73,8 @@ internal static class PretrainCommand
                 recipe = recipe with { TemperatureDecay = d is > 0 and <= 1 ? d : throw new CliException("--temperature-decay must be in (0, 1]"), TemperatureFloorFraction = 0 };
             if (parse.GetValue(diversity) is float weight)
                 recipe = recipe with { DiversityLossWeight = weight is >= 0 and <= 1000 ? weight : throw new CliException($"--diversity-weight must be within 0-1000, got {weight}") };
+            if (parse.GetValue(finalDiversity) is float final)
+                recipe = recipe with { FinalDiversityLossWeight = final is >= 0 and <= 1000 ? final : throw new CliException($"--final-diversity-weight must be within 0-1000, got {final}") };
             recipe = recipe with { Normalize = parse.GetValue(normalize) ?? recipe.Normalize };
             if (parse.GetValue(printRecipe))
             {

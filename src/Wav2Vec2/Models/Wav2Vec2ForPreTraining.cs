@@ -80,10 +80,11 @@ public sealed class Wav2Vec2ForPreTraining : Wav2Vec2TaskModel
     /// One pass: loss and metrics for normalised audio (batch, samples) with given masked frames (batch * frames, the
     /// same count per utterance) and distractor indices (from <see cref="SpanMasking.SampleNegatives"/> over the masked
     /// frames). In training mode the quantizer samples hard Gumbel codes at <paramref name="temperature"/>; in evaluation
-    /// it takes the argmax and everything is deterministic.
+    /// it takes the argmax and everything is deterministic. <paramref name="diversityLossWeight"/> replaces the config's
+    /// weight (a recipe whose weight changes during the run).
     /// </summary>
     public PreTrainingOutput Forward(Tensor inputValues, bool[] maskTimeIndices, int[] negativeIndices, float temperature,
-        int[]? sampleLengths = null)
+        int[]? sampleLengths = null, float? diversityLossWeight = null)
     {
         Wav2Vec2Output output = ForwardBackbone(inputValues, new Wav2Vec2ForwardOptions
         {
@@ -114,7 +115,7 @@ public sealed class Wav2Vec2ForPreTraining : Wav2Vec2TaskModel
         Tensor contrastive = Ops.CrossEntropy(logits, new int[sampleSize], reduction: Reduction.Sum);
         float codebook = Config.NumCodevectorGroups * Config.NumCodevectorsPerGroup;
         Tensor diversity = Ops.Scale(Ops.Subtract(Tensor.Scalar(codebook), quantized.ProbPerplexity), 1f / codebook);
-        Tensor loss = Ops.Add(contrastive, Ops.Add(Ops.Scale(diversity, Config.DiversityLossWeight * sampleSize),
+        Tensor loss = Ops.Add(contrastive, Ops.Add(Ops.Scale(diversity, (diversityLossWeight ?? Config.DiversityLossWeight) * sampleSize),
             Ops.Scale(penalty, FeaturePenaltyWeight * sampleSize)));
         var metrics = new PreTrainingMetrics
         {

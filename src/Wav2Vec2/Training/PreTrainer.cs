@@ -154,7 +154,8 @@ public sealed class PreTrainer : Trainer, ITrainingTask<PreTrainingMetrics>
         int masked = mask.Count(m => m) / batch.BatchSize;
         int[] negatives = SpanMasking.SampleNegatives(batch.BatchSize, masked, config.NumNegatives, random);
         Tensor input = Tensor.FromArray(batch.Samples, batch.BatchSize, batch.Length);
-        return _model.Forward(input, mask, negatives, _options.TemperatureAt(State.Update));
+        return _model.Forward(input, mask, negatives, _options.TemperatureAt(State.Update),
+            diversityLossWeight: _options.DiversityWeightAt(State.Update));
     }
 
     private void CheckCollapse(PreTrainingMetrics m)

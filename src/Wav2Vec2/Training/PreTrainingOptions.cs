@@ -61,8 +61,22 @@ public sealed record PreTrainingOptions : TrainingOptions
     /// <summary>Temperature kappa of the contrastive logits.</summary>
     public float ContrastiveLogitsTemperature { get; init; } = 0.1f;
 
-    /// <summary>Weight of the codebook diversity loss.</summary>
+    /// <summary>Weight of the codebook diversity loss (at the start of the run when it rises, see <see cref="FinalDiversityLossWeight"/>).</summary>
     public float DiversityLossWeight { get; init; } = 0.1f;
+
+    /// <summary>
+    /// When set, the diversity weight rises linearly from <see cref="DiversityLossWeight"/> to this value between
+    /// <see cref="DiversityRiseStart"/> and <see cref="DiversityRiseEnd"/> (fractions of the run), then stays there: at
+    /// small scale a high weight from the start keeps the contrastive accuracy at chance, a low one lets the codebook
+    /// collapse once the accuracy has left chance (docs/lowresource-experiment.md).
+    /// </summary>
+    public float? FinalDiversityLossWeight { get; init; }
+
+    /// <summary>Fraction of the run at which the diversity weight starts to rise (with <see cref="FinalDiversityLossWeight"/>).</summary>
+    public double DiversityRiseStart { get; init; } = 0.1;
+
+    /// <summary>Fraction of the run at which the diversity weight reaches <see cref="FinalDiversityLossWeight"/>.</summary>
+    public double DiversityRiseEnd { get; init; } = 0.2;
 
     /// <summary>Warn when code perplexity stays below this fraction of G x V ...</summary>
     public double CollapseFraction { get; init; } = 0.1;
@@ -141,7 +155,9 @@ public sealed record PreTrainingOptions : TrainingOptions
             ["max_temp"] = MaxTemperature, ["min_temp"] = MinTemperature,
             ["temp_decay"] = DecayPerUpdate,
             ["num_negatives"] = NumNegatives, ["logit_temp"] = ContrastiveLogitsTemperature,
-            ["diversity_loss_weight"] = DiversityLossWeight, ["feature_penalty_weight"] = FeaturePenaltyWeight,
+            ["diversity_loss_weight"] = DiversityLossWeight, ["final_diversity_loss_weight"] = FinalDiversityLossWeight,
+            ["diversity_rise"] = new System.Text.Json.Nodes.JsonArray(DiversityRiseStart, DiversityRiseEnd),
+            ["feature_penalty_weight"] = FeaturePenaltyWeight,
             ["dropout"] = r.HiddenDropout, ["attention_dropout"] = r.AttentionDropout, ["activation_dropout"] = r.ActivationDropout,
             ["dropout_input"] = r.FeatProjDropout, ["dropout_features"] = r.FeatQuantizerDropout, ["encoder_layerdrop"] = r.LayerDrop,
             ["mask_prob"] = r.MaskTimeProb, ["mask_length"] = r.MaskTimeLength, ["mask_min_masks"] = r.MaskTimeMinMasks,
@@ -149,6 +165,16 @@ public sealed record PreTrainingOptions : TrainingOptions
             ["save_interval"] = Run.SaveInterval,
         };
         return recipe.ToJsonString(new System.Text.Json.JsonSerializerOptions { WriteIndented = true });
+    }
+
+    /// <summary>Diversity-loss weight after <paramref name="updates"/> completed updates (see <see cref="FinalDiversityLossWeight"/>).</summary>
+    public float DiversityWeightAt(int updates)
+    {
+        if (FinalDiversityLossWeight is not float final)
+            return DiversityLossWeight;
+        double start = DiversityRiseStart * Optimization.MaxUpdates, end = DiversityRiseEnd * Optimization.MaxUpdates;
+        double progress = updates >= end ? 1 : updates <= start ? 0 : (updates - start) / (end - start);
+        return (float)(DiversityLossWeight + (final - DiversityLossWeight) * progress);
     }
 
     /// <summary>Gumbel temperature after <paramref name="updates"/> completed updates.</summary>
@@ -188,6 +214,9 @@ public sealed record PreTrainingOptions : TrainingOptions
     internal override void Validate()
     {
         base.Validate();
+        if (FinalDiversityLossWeight is < 0 || !(DiversityRiseStart >= 0 && DiversityRiseEnd >= DiversityRiseStart && DiversityRiseEnd <= 1))
+            throw new ArgumentException($"the diversity weight must rise to a weight >= 0 over fractions 0 <= start <= end <= 1 of the run, " +
+                $"got {FinalDiversityLossWeight} over {DiversityRiseStart}-{DiversityRiseEnd}");
         if (!(MinTemperature > 0 && MaxTemperature >= MinTemperature) || TemperatureDecay is <= 0 or > 1 || TemperatureFloorFraction is < 0 or > 1)
             throw new ArgumentException($"Gumbel temperatures must satisfy 0 < min <= max with a decay in (0, 1] and a floor fraction in [0, 1], " +
                 $"got {MinTemperature}, {MaxTemperature}, {TemperatureDecay}, {TemperatureFloorFraction}");
@@ -200,13 +229,15 @@ public sealed record PreTrainingOptions : TrainingOptions
         RegularizationOptions r = Regularization;
         string warmup = o.Schedule is PolynomialDecaySchedule { WarmupFraction: > 0 } p ? $"{p.WarmupFraction:P0} of the run as"
             : o.Schedule is PolynomialDecaySchedule q ? $"{q.WarmupUpdates}" : o.Schedule.ToString();
+        string rise = FinalDiversityLossWeight is float final
+            ? string.Create(CultureInfo.InvariantCulture, $" rising to {final} over {DiversityRiseStart:P0}-{DiversityRiseEnd:P0} of the run") : "";
         string decay = TemperatureFloorFraction > 0 ? $"floor at {TemperatureFloorFraction:P0} of the run" : $"x {TemperatureDecay:G8}/update";
         yield return string.Create(CultureInfo.InvariantCulture, $"optimisation: {o.MaxUpdates} updates, lr {o.LearningRate:G3} after {warmup} warm-up updates, " +
             $"Adam ({o.Optimizer.Beta1}, {o.Optimizer.Beta2}) eps {o.Optimizer.Epsilon:G3} wd {o.Optimizer.WeightDecay:G3}, clip {o.ClipNorm}, update_freq {o.UpdateFreq}");
         yield return string.Create(CultureInfo.InvariantCulture, $"effective batch: up to {EffectiveBatchSeconds:F0} s of audio per update " +
             $"(fairseq's recipe: {FairseqWorldSize} GPU(s) x {Batching.MaxTokens / 16000.0:F0} s = {FairseqWorldSize * Batching.MaxTokens / 16000.0:F0} s at this learning rate)");
         yield return string.Create(CultureInfo.InvariantCulture, $"objective: masks p {r.MaskTimeProb} x {r.MaskTimeLength} frames (min {r.MaskTimeMinMasks}), " +
-            $"{NumNegatives} distractors, logit temperature {ContrastiveLogitsTemperature}, diversity {DiversityLossWeight}, feature penalty {FeaturePenaltyWeight}, " +
+            $"{NumNegatives} distractors, logit temperature {ContrastiveLogitsTemperature}, diversity {DiversityLossWeight}{rise}, feature penalty {FeaturePenaltyWeight}, " +
             $"Gumbel {MaxTemperature} -> {MinTemperature} {decay}, conv gradient x {r.FeatureGradMult}");
         yield return string.Create(CultureInfo.InvariantCulture, $"regularisation: dropout {r.HiddenDropout} (attention {r.AttentionDropout}), activation {r.ActivationDropout}, " +
             $"input {r.FeatProjDropout}, features {r.FeatQuantizerDropout}, layer drop {r.LayerDrop}; input {(Normalize ? "normalised per utterance" : "raw waveform")}");

@@ -127,6 +127,35 @@ public sealed class PreTrainerTests : TempDirectoryTest
     }
 
     [TestMethod]
+    public void ARisingDiversityWeightFollowsItsWindowInTheLossAndBadWindowsAreRejected()
+    {
+        // 6 updates, the weight rising from 0.1 to 5.1 between 1/6 and 4/6 of the run (after 1 and 4 completed updates).
+        PreTrainingOptions options = Options(6) with { FinalDiversityLossWeight = 5.1f, DiversityRiseStart = 1 / 6.0, DiversityRiseEnd = 4 / 6.0 };
+        double[] expected = [0.1, 0.1, 0.1 + 5.0 / 3, 0.1 + 10.0 / 3, 5.1, 5.1];   // update u runs at the weight after u - 1
+        for (int u = 1; u <= 6; u++)
+            Assert.AreEqual(expected[u - 1], options.DiversityWeightAt(u - 1), 1e-6);
+        Assert.AreEqual(0.1f, Options(6).DiversityWeightAt(5), "without a final weight it stays");
+
+        var model = new Wav2Vec2ForPreTraining(options.Configure(PreTrainableConfig()), new RandomSource(3));
+        new PreTrainer(model, options, Path.Combine(TempDirectory, "rise")) { Log = _ => { } }.Train(Corpus());
+        // The logged figures per masked frame: loss - contrastive = (weight x diversity + 10 x penalty) / ln 2.
+        foreach (string line in File.ReadAllLines(Path.Combine(TempDirectory, "rise", "train_log.jsonl")))
+        {
+            var e = System.Text.Json.JsonDocument.Parse(line).RootElement;
+            double Field(string name) => e.GetProperty(name).GetDouble();
+            double weight = ((Field("loss") - Field("contrastive_loss")) * Math.Log(2) - 10 * Field("feature_penalty")) / Field("diversity_loss");
+            Assert.AreEqual(expected[e.GetProperty("update").GetInt32() - 1], weight, 0.01, line);
+        }
+        StringAssert.Contains(options.ToRecipeJson(), "\"final_diversity_loss_weight\": 5.1");
+
+        Assert.AreEqual(0.1f, model.Config.DiversityLossWeight, "the config keeps the recipe's starting weight");
+        new PreTrainer(model, options, Path.Combine(TempDirectory, "again"));   // so the same model and recipe train again
+        var window = Assert.ThrowsExactly<ArgumentException>(() => new PreTrainer(model, options with { DiversityRiseEnd = 0.1 }, Path.Combine(TempDirectory, "bad")));
+        StringAssert.Contains(window.Message, "diversity weight must rise");
+        Assert.ThrowsExactly<ArgumentException>(() => new PreTrainer(model, options with { FinalDiversityLossWeight = -1 }, Path.Combine(TempDirectory, "bad")));
+    }
+
+    [TestMethod]
     public void WarmupIsANumberOfUpdatesExceptForTheTinyRecipeWhichScalesToTheRun()
     {
         CollectionAssert.AreEqual(new[] { "base", "large", "tiny" }, PreTrainingOptions.Presets.Keys.ToArray());
