@@ -15,8 +15,8 @@ public sealed class BundledModelTests
         var recognizer = SpeechRecognizer.FromPretrained(ExamplesPath("models", "tiny-en"));
         string transcript = recognizer.Transcribe(ExamplesPath("data", "speech.wav"));
         // What the README's first command prints: the low-resource experiment's pre-trained leg, a weak recognizer
-        // (48.4 % CER on this clip, as its model card says).
-        Assert.AreEqual("THEWEIKE BRUNFAKS GANSOE THE LASYD DAR SPOCTH EPPINSENTA CION I LAND FROM LATEO", transcript);
-        Assert.AreEqual(0.484, EditCounts.Characters(Reference, transcript).Rate, 5e-4);
+        // (33.3 % CER on this clip, as its model card says).
+        Assert.AreEqual("THETWIK BRORN FAKS JMP SOVER THE LASI VAUG SPECHREPRESENTATIONS L LOAND FROM RODE A", transcript);
+        Assert.AreEqual(0.333, EditCounts.Characters(Reference, transcript).Rate, 5e-4);
     }
 }
