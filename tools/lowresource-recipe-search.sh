@@ -28,22 +28,12 @@ done
 repo=$(cd "$(dirname "$0")/.." && pwd)
 mkdir -p "$out"
 out=$(cd "$out" && pwd)
-dotnet build "$repo/src/Wav2Vec2.Cli" -c Release -o "$out/cli" --nologo -v quiet >/dev/null
-w2v2() { dotnet "$out/cli/w2v2.dll" "$@"; }
-step() {
-    local log=$1; shift
-    "$@" >"$log" 2>&1 || { echo "error: $(basename "$log" .log) failed:" >&2; tail -n 3 "$log" >&2; exit 1; }
-}
-# Means of the last 20 logged training updates' accuracy and code perplexity, and the best validation CER with its update.
-summarise() {
-    /usr/bin/python3 - "$1/train_log.jsonl" "$2/train_log.jsonl" <<'EOF'
-import json, sys
-pre = [json.loads(l) for l in open(sys.argv[1]) if '"train"' in l][-20:]
-valid = [json.loads(l) for l in open(sys.argv[2]) if '"valid"' in l]
-best = min(valid, key=lambda e: e["cer"])
-print(f'{sum(e["accuracy"] for e in pre) / len(pre):.2f} {sum(e["code_perplexity"] for e in pre) / len(pre):.0f} '
-      f'{100 * best["cer"]:.1f} {best["update"]}')
-EOF
+source "$repo/tools/lowresource-common.sh"
+# Means of the last 20 logged training updates' contrastive accuracy and code perplexity.
+pretraining_end() {
+    /usr/bin/python3 -c 'import json, sys
+pre = [json.loads(l) for l in open(sys.argv[1]) if "\"train\"" in l][-20:]
+print("%.2f %.0f" % (sum(e["accuracy"] for e in pre) / len(pre), sum(e["code_perplexity"] for e in pre) / len(pre)))' "$1/train_log.jsonl"
 }
 
 echo "| recipe | seed | accuracy | code perplexity | best dev CER % | at update | minutes |"
@@ -55,10 +45,10 @@ for recipe in "${recipes[@]}"; do
         # shellcheck disable=SC2086  # the recipe's flags are words
         step "$run-pretrain.log" w2v2 pretrain --preset tiny --data "$corpus/unlabeled" --out "$run/pretrain" \
             --max-updates "$pretrain_updates" --seed "$seed" $flags
-        step "$run-finetune.log" w2v2 finetune --init "$run/pretrain/final" --train "$corpus/train-10m" --valid "$corpus/dev" \
-            --out "$run/finetune" --preset tiny --max-updates "$finetune_updates" --best-metric cer \
-            --valid-interval $(( finetune_updates / 4 > 25 ? finetune_updates / 4 : 25 ))
-        read -r accuracy perplexity cer at <<<"$(summarise "$run/pretrain" "$run/finetune")"
+        finetune_leg "$run-finetune.log" "$run/finetune" "$run/pretrain/final" "$corpus/train-10m" "$corpus/dev" "$finetune_updates" 4 cer
+        read -r accuracy perplexity <<<"$(pretraining_end "$run/pretrain")"
+        read -r cer _ at <<<"$(best_validation "$run/finetune")"
+        cer=$(printf '%.1f' "$cer")
         echo "| $name | $seed | $accuracy | $perplexity | $cer | $at | $(( ($(date +%s) - start) / 60 )) |"
     done
 done

@@ -37,16 +37,10 @@ repo=$(cd "$(dirname "$0")/.." && pwd)
 mkdir -p "$out"
 out=$(cd "$out" && pwd)
 log() { echo "[$(date +%H:%M:%S)] $*" | tee -a "$out/experiment.log"; }
-# Runs a step with its output in LOG; on failure prints the log's last lines and stops.
-step() {
-    local log=$1; shift
-    "$@" >"$log" 2>&1 || { echo "error: $(basename "$log" .log) failed:" >&2; tail -n 3 "$log" >&2; exit 1; }
-}
 seconds() { date +%s; }
 
 log "building the command line"
-dotnet build "$repo/src/Wav2Vec2.Cli" -c Release -o "$out/cli" --nologo -v quiet >/dev/null
-w2v2() { dotnet "$out/cli/w2v2.dll" "$@"; }
+source "$repo/tools/lowresource-common.sh"
 
 if [ ! -f "$out/corpus/lm-text.txt" ]; then
     log "synthesising the corpus"
@@ -59,8 +53,7 @@ corpus=$out/corpus
 finetune() {
     local name=$1 init=$2 train=$3 start
     start=$(seconds)
-    step "$out/$name.log" w2v2 finetune --init "$init" --train "$train" --valid "$corpus/dev" --out "$out/$name" \
-        --preset tiny --max-updates "$finetune_updates" --best-metric "$best_metric" --valid-interval $(( finetune_updates / 6 > 25 ? finetune_updates / 6 : 25 ))
+    finetune_leg "$out/$name.log" "$out/$name" "$init" "$train" "$corpus/dev" "$finetune_updates" 6 "$best_metric"
     echo $(( $(seconds) - start ))
 }
 
@@ -83,18 +76,12 @@ a_time=$(finetune finetune-a "$out/pretrain/final" "$corpus/train-10m")
 log "leg b: fine-tuning from random initialisation on 10 minutes"
 w2v2 init --preset tiny --out "$out/random-init" --seed 1 >/dev/null 2>&1 || true
 b_time=$(finetune finetune-b "$out/random-init" "$corpus/train-10m")
-# The leg's best dev CER and WER (its validations), for the recipe comparison: prints "cer wer".
-best_dev() {
-    /usr/bin/python3 -c 'import json, sys
-valid = [json.loads(l) for l in open(sys.argv[1]) if "\"valid\"" in l]
-print(" ".join("%.2f" % (100 * min(e[f] for e in valid)) for f in ("cer", "wer")))' "$out/$1/train_log.jsonl"
-}
 a_results=$(evaluate finetune-a)
 b_results=$(evaluate finetune-b)
 read -r a_wer a_cer a_best_wer a_best_cer <<<"$a_results"
 read -r b_wer b_cer b_best_wer b_best_cer <<<"$b_results"
-read -r a_dev_cer a_dev_wer <<<"$(best_dev finetune-a)"
-read -r b_dev_cer b_dev_wer <<<"$(best_dev finetune-b)"
+read -r a_dev_cer a_dev_wer _ <<<"$(best_validation "$out/finetune-a")"
+read -r b_dev_cer b_dev_wer _ <<<"$(best_validation "$out/finetune-b")"
 {
     echo "| leg | labels | best dev CER, WER | test CER (final, best by dev $best_metric) | test WER (final, best) | wall time |"
     echo "|---|---|---|---|---|---|"
@@ -106,7 +93,7 @@ if [ $with1h = 1 ]; then
     c_time=$(finetune finetune-c "$out/pretrain/final" "$corpus/train-1h")
     c_results=$(evaluate finetune-c)
     read -r c_wer c_cer c_best_wer c_best_cer <<<"$c_results"
-    echo "| (c) pre-trained + CTC | 1 h | $(best_dev finetune-c | sed 's/ / %, /') % | $c_cer %, $c_best_cer % | $c_wer %, $c_best_wer % | $(( (pretrain_time + c_time) / 60 )) min |" >>"$out/results.md"
+    echo "| (c) pre-trained + CTC | 1 h | $(best_validation "$out/finetune-c" | awk '{print $1 " %, " $2 " %"}') | $c_cer %, $c_best_cer % | $c_wer %, $c_best_wer % | $(( (pretrain_time + c_time) / 60 )) min |" >>"$out/results.md"
 fi
 log "done: $out/results.md"
 cat "$out/results.md"

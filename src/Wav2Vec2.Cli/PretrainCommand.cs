@@ -26,7 +26,7 @@ internal static class PretrainCommand
         var diversity = new Option<float?>("--diversity-weight") { Description = "Weight of the codebook diversity loss (fairseq: 0.1); higher keeps more codes in use." };
         var finalDiversity = new Option<float?>("--final-diversity-weight")
         {
-            Description = "Let the diversity weight rise linearly to this value between 10 % and 20 % of the run (after the contrastive accuracy has left chance), then stay.",
+            Description = "Let the diversity weight rise linearly to this value between 10 % and 20 % of the run, then stay (a 10-20 % window can fall before the contrastive accuracy leaves chance: see docs/lowresource-experiment.md).",
         };
         var maxTokens = new Option<int?>("--max-tokens") { Description = "Samples per batch (batch size x longest item)." };
         var updateFreq = new Option<int?>("--update-freq") { Description = "Batches accumulated per update. fairseq's recipes run on 64 (base) or 128 (large) GPUs at update_freq 1: with one machine each update sees that much less audio at the same learning rate unless this makes up for it." };
