@@ -78,7 +78,8 @@ public static partial class Ops
         Tensor y = Tensor.Uninitialized(s.Batch, outLength, s.OutChannels);
         // Rows of the quantised input: (padded frame, group), padded bytes each.
         byte[] q = ArrayPool<byte>.Shared.Rent(paddedFrames * frameBytes);
-        var input = new QuantizedRows(q, paddedFrames * groups, padded, new float[paddedFrames * groups], new int[paddedFrames * groups]);
+        var input = new QuantizedRows(q, paddedFrames * groups, padded, new float[paddedFrames * groups], new int[paddedFrames * groups],
+            Levels: Int8Gemm.ActivationLevels);
         try
         {
             Array.Clear(q, 0, padLeft * frameBytes);

@@ -10,13 +10,14 @@ internal enum Int8Path
 {
     /// <summary>Plain integer loops: the twin every other path must equal exactly.</summary>
     Scalar,
-    /// <summary>AVX2 without VNNI: vpmaddubsw then vpmaddwd by ones, weights in [-64, 64] (as <see cref="Avx512"/>).</summary>
+    /// <summary>AVX2 without VNNI: the <see cref="Avx512"/> scheme at 256 bits (weights in [-64, 64], activations in [0, 127]).</summary>
     Avx2,
     /// <summary>256-bit VNNI (vpdpbusd: four u8 x s8 multiply-adds per int32 lane in one instruction).</summary>
     AvxVnni,
     /// <summary>
-    /// 512-bit AVX-512BW: vpmaddubsw (u8 x s8 pairs summed in int16) then vpmaddwd by ones; weights in [-64, 64] so that
-    /// the int16 sums cannot saturate (.NET 10 exposes no 512-bit VNNI).
+    /// 512-bit AVX-512BW: vpmaddubsw (u8 x s8 pairs summed in int16) for two groups of 4 k steps, their int16 sum, then
+    /// one vpmaddwd by ones into int32. Weights in [-64, 64] and activations in [0, 127] keep the int16 sum of four
+    /// products within 4 x 127 x 64 = 32512, so nothing saturates (.NET 10 exposes no 512-bit VNNI).
     /// </summary>
     Avx512,
 }
@@ -65,7 +66,13 @@ internal static unsafe class Int8Gemm
     public static bool Accelerated => Requested != null || Effective != Int8Path.Scalar;
 
     /// <summary>The weight range the effective path needs (weights quantised now are read by it).</summary>
-    public static int WeightRange => Effective is Int8Path.Avx512 or Int8Path.Avx2 ? Int8Weights.ReducedRange : Int8Weights.FullRange;
+    public static int WeightRange => Reduced(Effective) ? Int8Weights.ReducedRange : Int8Weights.FullRange;
+
+    /// <summary>The largest activation q the effective path reads (activations quantised now are read by it).</summary>
+    public static int ActivationLevels => Reduced(Effective) ? ActivationQuantizer.ReducedLevels : ActivationQuantizer.FullLevels;
+
+    // The vpmaddubsw paths, which need reduced weights and activations so that their int16 sums cannot saturate.
+    private static bool Reduced(Int8Path path) => path is Int8Path.Avx512 or Int8Path.Avx2;
 
     /// <summary>
     /// c (m x n, row stride ldc) = sum over segments s of a.Scale(i, s) * w[s].Scale(j) * (sum_p a[i, s, p] w[s][j, p]
@@ -96,8 +103,9 @@ internal static unsafe class Int8Gemm
         Int8Path path = Effective;
         if (!Supported(path))
             throw new PlatformNotSupportedException($"the int8 {path} kernel needs an instruction set this CPU lacks.");
-        // Weights quantised to the full range (under another path) would saturate the vpmaddubsw paths' int16 sums.
-        if (path is Int8Path.Avx512 or Int8Path.Avx2 && segments.Any(s => s.Range > Int8Weights.ReducedRange))
+        // Weights or activations quantised to the full range (under another path) would saturate the vpmaddubsw paths'
+        // int16 sums.
+        if (Reduced(path) && (a.Levels > ActivationQuantizer.ReducedLevels || segments.Any(s => s.Range > Int8Weights.ReducedRange)))
             path = Supported(Int8Path.AvxVnni) ? Int8Path.AvxVnni : Int8Path.Scalar;
         fixed (byte* pa = a.Data)
         fixed (float* pscale = a.Scales, pc = c, pbias = bias)
@@ -246,8 +254,9 @@ internal static unsafe class Int8Gemm
         c40.Store(tile + 64); c41.Store(tile + 72); c50.Store(tile + 80); c51.Store(tile + 88);
     }
 
-    // 12 rows x 16 columns, one zmm accumulator per row: each k step of 4 is one panel vector (16 columns x 4 bytes),
-    // vpmaddubsw against the row's 4 bytes repeated, then vpmaddwd by ones sums each column's 4 products.
+    // 12 rows x 16 columns, one zmm accumulator per row. Each step of 8 k reads two panel vectors (16 columns x 4 bytes
+    // each): vpmaddubsw of each against the row's 4 bytes repeated, their int16 sum, then vpmaddwd by ones sums each
+    // column's 8 products into int32 (Int8Weights pads k to a multiple of 8).
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Avx512Tile(byte* a, int lda, int rows, sbyte* panel, int kPadded, int* tile)
     {
@@ -256,57 +265,65 @@ internal static unsafe class Int8Gemm
         byte* a8 = Row(a, lda, 8, rows), a9 = Row(a, lda, 9, rows), a10 = Row(a, lda, 10, rows), a11 = Row(a, lda, 11, rows);
         Vector512<int> c0 = default, c1 = default, c2 = default, c3 = default, c4 = default, c5 = default;
         Vector512<int> c6 = default, c7 = default, c8 = default, c9 = default, c10 = default, c11 = default;
-        Vector512<short> ones = Vector512<short>.One;
-        for (int p = 0; p < kPadded; p += 4, panel += 4 * PanelWidth)
+        for (int p = 0; p < kPadded; p += 8, panel += 8 * PanelWidth)
         {
-            Vector512<sbyte> b = Vector512.Load(panel);
-            c0 += Avx512BW.MultiplyAddAdjacent(Avx512BW.MultiplyAddAdjacent(Vector512.Create(*(int*)(a0 + p)).AsByte(), b), ones);
-            c1 += Avx512BW.MultiplyAddAdjacent(Avx512BW.MultiplyAddAdjacent(Vector512.Create(*(int*)(a1 + p)).AsByte(), b), ones);
-            c2 += Avx512BW.MultiplyAddAdjacent(Avx512BW.MultiplyAddAdjacent(Vector512.Create(*(int*)(a2 + p)).AsByte(), b), ones);
-            c3 += Avx512BW.MultiplyAddAdjacent(Avx512BW.MultiplyAddAdjacent(Vector512.Create(*(int*)(a3 + p)).AsByte(), b), ones);
-            c4 += Avx512BW.MultiplyAddAdjacent(Avx512BW.MultiplyAddAdjacent(Vector512.Create(*(int*)(a4 + p)).AsByte(), b), ones);
-            c5 += Avx512BW.MultiplyAddAdjacent(Avx512BW.MultiplyAddAdjacent(Vector512.Create(*(int*)(a5 + p)).AsByte(), b), ones);
-            c6 += Avx512BW.MultiplyAddAdjacent(Avx512BW.MultiplyAddAdjacent(Vector512.Create(*(int*)(a6 + p)).AsByte(), b), ones);
-            c7 += Avx512BW.MultiplyAddAdjacent(Avx512BW.MultiplyAddAdjacent(Vector512.Create(*(int*)(a7 + p)).AsByte(), b), ones);
-            c8 += Avx512BW.MultiplyAddAdjacent(Avx512BW.MultiplyAddAdjacent(Vector512.Create(*(int*)(a8 + p)).AsByte(), b), ones);
-            c9 += Avx512BW.MultiplyAddAdjacent(Avx512BW.MultiplyAddAdjacent(Vector512.Create(*(int*)(a9 + p)).AsByte(), b), ones);
-            c10 += Avx512BW.MultiplyAddAdjacent(Avx512BW.MultiplyAddAdjacent(Vector512.Create(*(int*)(a10 + p)).AsByte(), b), ones);
-            c11 += Avx512BW.MultiplyAddAdjacent(Avx512BW.MultiplyAddAdjacent(Vector512.Create(*(int*)(a11 + p)).AsByte(), b), ones);
+            Vector512<sbyte> b = Vector512.Load(panel), d = Vector512.Load(panel + 4 * PanelWidth);
+            c0 += Eight(a0 + p, b, d);
+            c1 += Eight(a1 + p, b, d);
+            c2 += Eight(a2 + p, b, d);
+            c3 += Eight(a3 + p, b, d);
+            c4 += Eight(a4 + p, b, d);
+            c5 += Eight(a5 + p, b, d);
+            c6 += Eight(a6 + p, b, d);
+            c7 += Eight(a7 + p, b, d);
+            c8 += Eight(a8 + p, b, d);
+            c9 += Eight(a9 + p, b, d);
+            c10 += Eight(a10 + p, b, d);
+            c11 += Eight(a11 + p, b, d);
         }
         c0.Store(tile); c1.Store(tile + 16); c2.Store(tile + 32); c3.Store(tile + 48); c4.Store(tile + 64); c5.Store(tile + 80);
         c6.Store(tile + 96); c7.Store(tile + 112); c8.Store(tile + 128); c9.Store(tile + 144); c10.Store(tile + 160); c11.Store(tile + 176);
     }
 
+    // Each column's 8 products of a row's bytes x[0..8) with the panel's two 4-byte groups b (k 0-3) and d (k 4-7), in int32.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<int> Eight(byte* x, Vector512<sbyte> b, Vector512<sbyte> d) => Avx512BW.MultiplyAddAdjacent(
+        Avx512BW.MultiplyAddAdjacent(Vector512.Create(*(int*)x).AsByte(), b)
+        + Avx512BW.MultiplyAddAdjacent(Vector512.Create(*(int*)(x + 4)).AsByte(), d), Vector512<short>.One);
+
     // Row r of a tile of `rows` rows, or its last row past it (read, never stored): every kernel computes whole tiles.
     private static byte* Row(byte* a, int lda, int r, int rows) => a + (long)Math.Min(r, rows - 1) * lda;
 
-    // 4 rows x 16 columns, two ymm accumulators per row: vpmaddubsw of the row's 4 bytes (repeated) against the panel's
-    // 8 columns x 4 bytes, then vpmaddwd by ones sums each column's 4 products (as the AVX-512 path, at 256 bits).
+    // 4 rows x 16 columns, two ymm accumulators per row: the AVX-512 scheme at 256 bits (b, d: the first 8 columns'
+    // two 4-byte groups; e, f: the other 8 columns').
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Avx2Tile(byte* a, int lda, int rows, sbyte* panel, int kPadded, int* tile)
     {
         byte* a0 = a, a1 = Row(a, lda, 1, rows), a2 = Row(a, lda, 2, rows), a3 = Row(a, lda, 3, rows);
         Vector256<int> c00 = default, c01 = default, c10 = default, c11 = default;
         Vector256<int> c20 = default, c21 = default, c30 = default, c31 = default;
-        Vector256<short> ones = Vector256<short>.One;
-        for (int p = 0; p < kPadded; p += 4, panel += 4 * PanelWidth)
+        for (int p = 0; p < kPadded; p += 8, panel += 8 * PanelWidth)
         {
-            Vector256<sbyte> b0 = Vector256.Load(panel), b1 = Vector256.Load(panel + 32);
-            Vector256<byte> x = Vector256.Create(*(int*)(a0 + p)).AsByte();
-            c00 += Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(x, b0), ones);
-            c01 += Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(x, b1), ones);
-            x = Vector256.Create(*(int*)(a1 + p)).AsByte();
-            c10 += Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(x, b0), ones);
-            c11 += Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(x, b1), ones);
-            x = Vector256.Create(*(int*)(a2 + p)).AsByte();
-            c20 += Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(x, b0), ones);
-            c21 += Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(x, b1), ones);
-            x = Vector256.Create(*(int*)(a3 + p)).AsByte();
-            c30 += Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(x, b0), ones);
-            c31 += Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(x, b1), ones);
+            Vector256<sbyte> b = Vector256.Load(panel), e = Vector256.Load(panel + 32);
+            Vector256<sbyte> d = Vector256.Load(panel + 64), f = Vector256.Load(panel + 96);
+            (c00, c01) = Eight(a0 + p, b, d, e, f, c00, c01);
+            (c10, c11) = Eight(a1 + p, b, d, e, f, c10, c11);
+            (c20, c21) = Eight(a2 + p, b, d, e, f, c20, c21);
+            (c30, c31) = Eight(a3 + p, b, d, e, f, c30, c31);
         }
         c00.Store(tile); c01.Store(tile + 8); c10.Store(tile + 16); c11.Store(tile + 24);
         c20.Store(tile + 32); c21.Store(tile + 40); c30.Store(tile + 48); c31.Store(tile + 56);
+    }
+
+    // One row's 8 bytes x[0..8) against both column halves: (c0 + columns 0-7's products, c1 + columns 8-15's).
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static (Vector256<int>, Vector256<int>) Eight(byte* x, Vector256<sbyte> b, Vector256<sbyte> d, Vector256<sbyte> e,
+        Vector256<sbyte> f, Vector256<int> c0, Vector256<int> c1)
+    {
+        Vector256<byte> low = Vector256.Create(*(int*)x).AsByte(), high = Vector256.Create(*(int*)(x + 4)).AsByte();
+        Vector256<short> ones = Vector256<short>.One;
+        return (c0 + Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(low, b) + Avx2.MultiplyAddAdjacent(high, d), ones),
+            c1 + Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(low, e) + Avx2.MultiplyAddAdjacent(high, f), ones));
     }
 }
 
@@ -314,10 +331,12 @@ internal static unsafe class Int8Gemm
 /// Rows of u8 activations (value = scale * (q - zero)) in <see cref="Segments"/> segments of k bytes: segment s of row
 /// i starts at Data[Start + i * Stride + s * SegmentStride] and has its scale and zero point at
 /// [ScaleStart + i * ScaleStride + s * SegmentScaleStride]. Rows and segments may overlap: a convolution's patch t is the
-/// frames t * stride + s, each a segment with its own range.
+/// frames t * stride + s, each a segment with its own range. <see cref="Levels"/> is the largest q (255, or 127 for the
+/// paths that need reduced activations, <see cref="Int8Gemm.ActivationLevels"/>).
 /// </summary>
 internal readonly record struct QuantizedRows(byte[] Data, int Rows, int Stride, float[] Scales, int[] Zeros,
-    int Segments = 1, int SegmentStride = 0, int ScaleStride = 1, int Start = 0, int SegmentScaleStride = 1, int ScaleStart = 0)
+    int Segments = 1, int SegmentStride = 0, int ScaleStride = 1, int Start = 0, int SegmentScaleStride = 1, int ScaleStart = 0,
+    int Levels = ActivationQuantizer.FullLevels)
 {
     /// <summary>Index of the scale and zero point of row <paramref name="row"/>, segment <paramref name="segment"/>.</summary>
     public long ScaleIndex(int row, int segment) => ScaleStart + (long)row * ScaleStride + (long)segment * SegmentScaleStride;

@@ -9,7 +9,7 @@ namespace Wav2Vec2.Kernels;
 /// A weight matrix (rows = output channels, columns = inputs) quantised symmetrically per output channel
 /// (w = scale * q, q in [-127, 127]) and packed for <see cref="Int8Gemm"/>: panels of 16 rows, and inside a panel, for
 /// each group of 4 columns, 16 x 4 bytes (what one vpdpbusd pair reads). Columns are padded with zeros to a multiple
-/// of 4 and rows to a multiple of 16. Each row's sum of q corrects for the activations' zero points.
+/// of 8 (the vpmaddubsw paths take 8 at a time) and rows to a multiple of 16. Each row's sum of q corrects for the activations' zero points.
 /// </summary>
 internal sealed unsafe class Int8Weights
 {
@@ -19,7 +19,10 @@ internal sealed unsafe class Int8Weights
     /// <summary>The full range of q: [-127, 127].</summary>
     public const int FullRange = 127;
 
-    /// <summary>The range that keeps vpmaddubsw's int16 pair sums from saturating (255 * 64 * 2 &lt; 32768).</summary>
+    /// <summary>
+    /// The range that keeps the vpmaddubsw paths' int16 sums of four products from saturating (with activations up to
+    /// <see cref="ActivationQuantizer.ReducedLevels"/>: 4 x 127 x 64 &lt; 32768).
+    /// </summary>
     public const int ReducedRange = 64;
 
     private Int8Weights(int rows, int columns, int range, sbyte[] packed, float[] scales, int[] rowSums)
@@ -33,7 +36,7 @@ internal sealed unsafe class Int8Weights
     /// <summary>The largest |q|: <see cref="FullRange"/>, or <see cref="ReducedRange"/> for the AVX-512 path.</summary>
     public int Range { get; }
 
-    /// <summary>Columns rounded up to a multiple of 4: the bytes a row of activations must offer.</summary>
+    /// <summary>Columns rounded up to a multiple of 8: the bytes a row of activations must offer.</summary>
     public int PaddedColumns => Padded(Columns);
 
     // Pinned (allocated on the pinned heap), padded to whole panels: the kernels read them through pointers.
@@ -48,7 +51,7 @@ internal sealed unsafe class Int8Weights
 
     public int* RowSumsAt(int row) => (int*)Unsafe.AsPointer(ref RowSums[row]);
 
-    public static int Padded(int columns) => (columns + 3) & ~3;
+    public static int Padded(int columns) => (columns + 7) & ~7;
 
     /// <summary>
     /// Quantises w (rows x columns, row-major) to q in [-range, range] per row (by default the range the effective
@@ -263,17 +266,26 @@ internal static class Int8Convolution
     }
 }
 
-/// <summary>Dynamic quantisation of activations to u8 with a zero point (value = scale * (q - zero)).</summary>
+/// <summary>
+/// Dynamic quantisation of activations to u8 with a zero point (value = scale * (q - zero)), q in [0, levels]: 255, or
+/// 127 for the int8 paths that sum four products in int16 (<see cref="Int8Gemm.ActivationLevels"/>).
+/// </summary>
 internal static class ActivationQuantizer
 {
+    /// <summary>The full range of q: [0, 255].</summary>
+    public const int FullLevels = 255;
+
+    /// <summary>The range the vpmaddubsw paths read: [0, 127] (see <see cref="Int8Weights.ReducedRange"/>).</summary>
+    public const int ReducedLevels = 127;
+
     // Below this many values per thread, fanning out costs more than it saves.
     private const long MinValuesPerThread = 1L << 16;
 
     /// <summary>
-    /// The scale and zero point that map [min(lo, 0), max(hi, 0)] onto [0, 255] (zero exactly representable, as the
+    /// The scale and zero point that map [min(lo, 0), max(hi, 0)] onto [0, levels] (zero exactly representable, as the
     /// padding and ReLU/GELU zeros need). NaN or infinite bounds give a NaN scale, which makes the product NaN.
     /// </summary>
-    public static (float Scale, int Zero) Range(float lo, float hi)
+    public static (float Scale, int Zero) Range(float lo, float hi, int levels = FullLevels)
     {
         lo = MathF.Min(lo, 0f);
         hi = MathF.Max(hi, 0f);
@@ -281,19 +293,20 @@ internal static class ActivationQuantizer
             return (float.NaN, 0);
         if (hi == lo)
             return (1f, 0);
-        float scale = (hi - lo) / 255f;
-        return (scale, Math.Clamp((int)MathF.Round(-lo / scale), 0, 255));
+        float scale = (hi - lo) / levels;
+        return (scale, Math.Clamp((int)MathF.Round(-lo / scale), 0, levels));
     }
 
     /// <summary>
     /// Quantises each of <paramref name="rows"/> rows of x (<paramref name="columns"/> values each, contiguous) with its
-    /// own range into q (row r at r * <paramref name="stride"/>), its scale and zero point into the arrays.
+    /// own range into q (row r at r * <paramref name="stride"/>) to the levels the effective int8 path reads, its scale
+    /// and zero point into the arrays.
     /// </summary>
     public static QuantizedRows QuantizeRows(ReadOnlySpan<float> x, int rows, int columns, int stride, byte[] q)
     {
         if (x.Length != (long)rows * columns)
             throw new ArgumentException($"{x.Length} values are not {rows} rows of {columns}.");
-        var result = new QuantizedRows(q, rows, stride, new float[rows], new int[rows]);
+        var result = new QuantizedRows(q, rows, stride, new float[rows], new int[rows], Levels: Int8Gemm.ActivationLevels);
         QuantizeRows(x, columns, result, 0);
         return result;
     }
@@ -327,21 +340,23 @@ internal static class ActivationQuantizer
         for (int r = from; r < to; r++)
         {
             var row = new ReadOnlySpan<float>(x + (long)r * columns, columns);
-            (float scale, int zero) = Range(TensorPrimitives.Min(row), TensorPrimitives.Max(row));
+            (float scale, int zero) = Range(TensorPrimitives.Min(row), TensorPrimitives.Max(row), target.Levels);
             (target.Scales[firstRow + r], target.Zeros[firstRow + r]) = (scale, zero);
-            Quantize(row, scale, zero, target.Data.AsSpan((firstRow + r) * target.Stride, columns));
+            Quantize(row, scale, zero, target.Data.AsSpan((firstRow + r) * target.Stride, columns), target.Levels);
         }
     }
 
-    /// <summary>q[i] = clamp(round(x[i] / scale) + zero, 0, 255), rounding half to even; NaN maps to 0 (the NaN scale marks it).</summary>
-    public static void Quantize(ReadOnlySpan<float> x, float scale, int zero, Span<byte> q)
+    /// <summary>
+    /// q[i] = clamp(round(x[i] / scale) + zero, 0, levels), rounding half to even; NaN maps to 0 (the NaN scale marks it).
+    /// </summary>
+    public static void Quantize(ReadOnlySpan<float> x, float scale, int zero, Span<byte> q, int levels = FullLevels)
     {
         float inverse = 1f / scale;
         int i = 0;
         if (Vector256.IsHardwareAccelerated)
         {
             Vector256<float> inv = Vector256.Create(inverse), z = Vector256.Create((float)zero);
-            Vector256<float> top = Vector256.Create(255f);
+            Vector256<float> top = Vector256.Create((float)levels);
             for (; i <= x.Length - 16; i += 16)
             {
                 Vector256<int> lo = Bytes(Vector256.Create(x.Slice(i, 8)), inv, z, top);
@@ -354,7 +369,7 @@ internal static class ActivationQuantizer
         for (; i < x.Length; i++)
         {
             float v = MathF.Round(x[i] * inverse) + zero;
-            q[i] = (byte)(v >= 0f ? MathF.Min(v, 255f) : 0f);
+            q[i] = (byte)(v >= 0f ? MathF.Min(v, levels) : 0f);
         }
     }
 

@@ -26,10 +26,10 @@ public sealed class Int8GemmTests
     {
         Int8Path path = Supported(pathName);
         int seed = 0;
-        // Rows around the 6- and 3-row tiles, columns around the 16-wide panel, k around the 4-byte groups.
+        // Rows around the 4-, 6- and 12-row tiles, columns around the 16-wide panel, k around the 4- and 8-byte groups.
         foreach (int m in new[] { 1, 2, 3, 5, 6, 7, 13, 50 })
             foreach (int n in new[] { 1, 15, 16, 17, 48 })
-                foreach (int k in new[] { 1, 3, 4, 17, 64 })
+                foreach (int k in new[] { 1, 3, 4, 5, 8, 17, 64 })
                     foreach (bool gelu in new[] { false, true })
                     {
                         float[] expected = Product(Int8Path.Scalar, m, n, k, gelu, seed, Range(path));
@@ -47,11 +47,11 @@ public sealed class Int8GemmTests
         // big enough to split over threads.
         const int m = 301, n = 200, frame = 40, frames = 2 * m + 1;
         var random = new Random(7);
-        var data = new byte[frames * frame];
-        random.NextBytes(data);
+        byte[] data = RandomBytes(random, frames * frame, Levels(path));
         Int8Weights[] taps = [.. Enumerable.Range(0, 3).Select(j => Int8Weights.Quantize(TestSupport.RandomArray(n * frame, 8 + j), n, frame, Range(path)))];
         var rows = new QuantizedRows(data, m, 2 * frame, TestSupport.RandomArray(frames, 5, 0.05f).Select(Math.Abs).ToArray(),
-            [.. Enumerable.Range(0, frames).Select(f => f % 256)], Segments: 3, SegmentStride: frame, ScaleStride: 2);
+            [.. Enumerable.Range(0, frames).Select(f => f % (Levels(path) + 1))], Segments: 3, SegmentStride: frame, ScaleStride: 2,
+            Levels: Levels(path));
         float[] bias = TestSupport.RandomArray(n, 9);
 
         Int8Gemm.Requested = Int8Path.Scalar;
@@ -78,6 +78,29 @@ public sealed class Int8GemmTests
     }
 
     [TestMethod]
+    [DataRow(nameof(Int8Path.Avx512))]
+    [DataRow(nameof(Int8Path.Avx2))]
+    public void TheLargestReducedActivationsAndWeightsSumWithoutSaturating(string pathName)
+    {
+        Int8Path path = Supported(pathName);
+        // Every int16 sum of four products at its extreme, 4 x 127 x (+-64): one output channel of +64 weights, one of -64.
+        const int m = 13, n = 2, k = 72;
+        var w = new float[n * k];
+        Array.Fill(w, 1f, 0, k);
+        Array.Fill(w, -1f, k, k);
+        var data = Enumerable.Repeat((byte)ActivationQuantizer.ReducedLevels, m * k).ToArray();
+        var rows = new QuantizedRows(data, m, k, Enumerable.Repeat(1f, m).ToArray(), new int[m], Levels: ActivationQuantizer.ReducedLevels);
+        Int8Gemm.Requested = path;
+        var c = new float[m * n];
+        Int8Gemm.Multiply(rows, [Int8Weights.Quantize(w, n, k)], c, n, [], false);
+        for (int i = 0; i < m; i++)
+        {
+            Assert.AreEqual(127f * k, c[i * n], $"row {i}, +64 weights");
+            Assert.AreEqual(-127f * k, c[i * n + 1], $"row {i}, -64 weights");
+        }
+    }
+
+    [TestMethod]
     public void TheQuantisedProductIsCloseToTheFloatProduct()
     {
         const int m = 40, n = 64, k = 768;
@@ -93,7 +116,9 @@ public sealed class Int8GemmTests
             error += Math.Pow(expected[i] - actual[i], 2);
             norm += Math.Pow(expected[i], 2);
         }
-        Assert.IsLessThan(0.01, Math.Sqrt(error / norm), "relative error of the int8 product");
+        // 8-bit activations and weights, or the vpmaddubsw paths' 7-bit ones (about twice the rounding of each).
+        double bound = Int8Gemm.ActivationLevels == ActivationQuantizer.FullLevels ? 0.01 : 0.02;
+        Assert.IsLessThan(bound, Math.Sqrt(error / norm), $"relative error of the int8 product on the {Int8Gemm.Effective} path");
     }
 
     [TestMethod]
@@ -114,18 +139,21 @@ public sealed class Int8GemmTests
     [TestMethod]
     [DataRow(nameof(Int8Path.Avx512))]
     [DataRow(nameof(Int8Path.Avx2))]
-    public void FullRangeWeightsNeverReachTheSaturatingPaths(string pathName)
+    public void FullRangeWeightsOrActivationsNeverReachTheSaturatingPaths(string pathName)
     {
         Int8Path path = Supported(pathName);
-        // Rows of 255 against weights of 127 would saturate vpmaddubsw's int16 pair sums; the product falls back.
+        // Rows of 255 against weights of 127 (or 64) would saturate the int16 sums; the product falls back.
         const int m = 7, n = 16, k = 64;
         var data = Enumerable.Repeat((byte)255, m * k).ToArray();
-        var w = Int8Weights.Quantize(Enumerable.Repeat(1f, n * k).ToArray(), n, k, Int8Weights.FullRange);
         var rows = new QuantizedRows(data, m, k, Enumerable.Repeat(1f, m).ToArray(), new int[m]);
-        var c = new float[m * n];
         Int8Gemm.Requested = path;
-        Int8Gemm.Multiply(rows, [w], c, n, [], false);
-        Assert.IsTrue(c.All(v => v == 255f * 127 * k * (1f / 127)), $"got {c[0]}");
+        foreach (int range in new[] { Int8Weights.FullRange, Int8Weights.ReducedRange })
+        {
+            var w = Int8Weights.Quantize(Enumerable.Repeat(1f, n * k).ToArray(), n, k, range);
+            var c = new float[m * n];
+            Int8Gemm.Multiply(rows, [w], c, n, [], false);
+            Assert.IsTrue(c.All(v => v == 255f * range * k * (1f / range)), $"weights in [-{range}, {range}]: got {c[0]}");
+        }
     }
 
     [TestMethod]
@@ -164,6 +192,14 @@ public sealed class Int8GemmTests
         var ties = new byte[20];
         ActivationQuantizer.Quantize(halves, 1f, 0, ties);
         CollectionAssert.AreEqual(halves.Select(h => (byte)MathF.Round(h, MidpointRounding.ToEven)).ToArray(), ties);
+
+        // The reduced levels: [0, 127] in the vector loop and the tail.
+        (float reducedScale, int reducedZero) = ActivationQuantizer.Range(-1f, 3f, ActivationQuantizer.ReducedLevels);
+        Assert.AreEqual(4f / 127f, reducedScale);
+        Assert.AreEqual(32, reducedZero);                                      // round(31.75)
+        ActivationQuantizer.Quantize(x, 0.01f, 64, q, ActivationQuantizer.ReducedLevels);
+        for (int i = 0; i < x.Length; i++)
+            Assert.AreEqual((byte)Math.Clamp(MathF.Round(x[i] * (1f / 0.01f)) + 64, 0, 127), q[i], $"element {i}, 127 levels");
     }
 
     // A SIMD path runs only where the CPU has its instructions (there is no emulation of VNNI).
@@ -178,18 +214,25 @@ public sealed class Int8GemmTests
     // The weight range a path reads: the vpmaddubsw paths need the reduced one; VNNI and scalar take the full one.
     private static int Range(Int8Path path) => path is Int8Path.Avx512 or Int8Path.Avx2 ? Int8Weights.ReducedRange : Int8Weights.FullRange;
 
+    // The activation levels a path reads: 127 for the vpmaddubsw paths, 255 for VNNI and scalar.
+    private static int Levels(Int8Path path) => path is Int8Path.Avx512 or Int8Path.Avx2 ? ActivationQuantizer.ReducedLevels : ActivationQuantizer.FullLevels;
+
+    private static byte[] RandomBytes(Random random, int count, int levels) =>
+        [.. Enumerable.Range(0, count).Select(_ => (byte)random.Next(levels + 1))];
+
+    // The product on `path` of random activations at the levels the paths under test read (`range` sets them too).
     private static float[] Product(Int8Path path, int m, int n, int k, bool gelu, int seed, int range)
     {
+        int levels = range == Int8Weights.ReducedRange ? ActivationQuantizer.ReducedLevels : ActivationQuantizer.FullLevels;
         Int8Gemm.Requested = path;
         var random = new Random(seed);
         int padded = Int8Weights.Padded(k);
-        var data = new byte[m * padded];
-        random.NextBytes(data);
+        byte[] data = RandomBytes(random, m * padded, levels);
         var scales = Enumerable.Range(0, m).Select(i => 0.01f + 0.001f * i).ToArray();
-        var zeros = Enumerable.Range(0, m).Select(i => (i * 37) % 256).ToArray();
+        var zeros = Enumerable.Range(0, m).Select(i => (i * 37) % (levels + 1)).ToArray();
         var w = Int8Weights.Quantize(TestSupport.RandomArray(n * k, seed + 1000), n, k, range);
         var c = new float[m * n];
-        Int8Gemm.Multiply(new QuantizedRows(data, m, padded, scales, zeros), [w], c, n, TestSupport.RandomArray(n, seed), gelu);
+        Int8Gemm.Multiply(new QuantizedRows(data, m, padded, scales, zeros, Levels: levels), [w], c, n, TestSupport.RandomArray(n, seed), gelu);
         return c;
     }
 

@@ -57,8 +57,9 @@ public sealed class Int8ModelDirectoryTests : TempDirectoryTest
         }
         else
         {
-            // 7-bit paths requantise the stored 8-bit rows (a second rounding): close, not equal.
-            Assert.IsGreaterThan(0.9999, Int8InferenceTests.Cosine(expected, actual));
+            // 7-bit paths requantise the stored 8-bit rows (a second rounding), then read 7-bit activations, which the
+            // rounding difference can move by a step: close, not equal.
+            Assert.IsGreaterThan(0.9998, Int8InferenceTests.Cosine(expected, actual));
             var greedy = new Wav2Vec2.Decoding.GreedyCtcDecoder(loaded.Tokenizer!);
             int frames = expected.Length / loaded.Config.VocabSize;
             int agree = greedy.BestPath(expected, frames).Zip(greedy.BestPath(actual, frames)).Count(p => p.First == p.Second);
