@@ -145,13 +145,36 @@ internal static class ActivationKernels
             return;
         fixed (float* px = x, py = y)
         {
-            var kernel = new SoftmaxKernel(px, py, x.Length);
+            var kernel = new SoftmaxKernel(px, py, null, 0, x.Length, null);
             Simd.Run(ref kernel);
         }
     }
 
-    // max, then exp(x - max) and its sum, then the scaling: three passes over the row.
-    private readonly unsafe struct SoftmaxKernel(float* x, float* y, int n) : IVectorKernel
+    /// <summary>
+    /// The softmax of one row quantised for an int8 product: q = round(levels * exp(x - max x)), in [0, levels], and
+    /// returns sum exp(x - max x), so that the softmax is q / (levels * sum) up to the rounding. A row with no finite
+    /// entry gives zeros and sum 0.
+    /// </summary>
+    public static unsafe float QuantizedSoftmaxRow(ReadOnlySpan<float> x, Span<byte> q, int levels)
+    {
+        float sum = 0f;
+        if (q.Length < x.Length)
+            throw new ArgumentException($"{q.Length} bytes for a row of {x.Length}.");
+        if (x.Length == 0)
+            return sum;
+        fixed (float* px = x)
+        fixed (byte* pq = q)
+        {
+            var kernel = new SoftmaxKernel(px, null, pq, levels, x.Length, &sum);
+            Simd.Run(ref kernel);
+        }
+        return sum;
+    }
+
+    // max, then exp(x - max) and its sum, then the scaling into y: three passes over the row. Quantised (q given), the
+    // second pass stores round(levels * exp(x - max)) in q (with the cheaper exponential the rounding allows) and the
+    // sum in `sum`, and there is no third.
+    private readonly unsafe struct SoftmaxKernel(float* x, float* y, byte* q, int levels, int n, float* sum) : IVectorKernel
     {
         public void Run<TVec>() where TVec : struct, ISimd<TVec>
         {
@@ -168,40 +191,81 @@ internal static class ActivationKernels
                 max = MathF.Max(max, x[i]);
             if (float.IsNegativeInfinity(max))
             {
-                new Span<float>(y, n).Clear();
+                Clear();
                 return;
             }
             TVec mv = TVec.Create(max), acc = TVec.Create(0f);
+            if (q != null)
+            {
+                TVec top = TVec.Create(levels);
+                for (int i = 0; i < full; i += TVec.Count)
+                {
+                    TVec e = TVec.ExpNonPositive(TVec.Load(x + i) - mv);
+                    acc += e;
+                    TVec.StoreBytes(TVec.Round(e * top), q + i);
+                }
+                float quantisedTotal = TVec.Sum(acc);
+                for (int i = full; i < n; i++)
+                    quantisedTotal += Quantized(i, max);
+                *sum = quantisedTotal;
+                return;
+            }
             for (int i = 0; i < full; i += TVec.Count)
             {
                 TVec e = TVec.Exp(TVec.Load(x + i) - mv);
                 acc += e;
                 TVec.Store(e, y + i);
             }
-            float sum = TVec.Sum(acc);
+            float total = TVec.Sum(acc);
             for (int i = full; i < n; i++)
-                sum += y[i] = MathF.Exp(x[i] - max);
-            TVec scale = TVec.Create(1f / sum);
+                total += y[i] = MathF.Exp(x[i] - max);
+            TVec scale = TVec.Create(1f / total);
             for (int i = 0; i < full; i += TVec.Count)
                 TVec.Store(TVec.Load(y + i) * scale, y + i);
             for (int i = full; i < n; i++)
-                y[i] *= 1f / sum;
+                y[i] *= 1f / total;
         }
 
         public void RunScalar()
         {
-            float max = float.NegativeInfinity, sum = 0f;
+            float max = float.NegativeInfinity, total = 0f;
             for (int i = 0; i < n; i++)
                 max = MathF.Max(max, x[i]);
             if (float.IsNegativeInfinity(max))
             {
-                new Span<float>(y, n).Clear();
+                Clear();
+                return;
+            }
+            if (q != null)
+            {
+                for (int i = 0; i < n; i++)
+                    total += Quantized(i, max);
+                *sum = total;
                 return;
             }
             for (int i = 0; i < n; i++)
-                sum += y[i] = MathF.Exp(x[i] - max);
+                total += y[i] = MathF.Exp(x[i] - max);
             for (int i = 0; i < n; i++)
-                y[i] *= 1f / sum;
+                y[i] *= 1f / total;
+        }
+
+        // q[i] = round(levels * exp(x[i] - max)); returns the exponential.
+        private float Quantized(int i, float max)
+        {
+            float e = MathF.Exp(x[i] - max);
+            q[i] = (byte)MathF.Round(e * levels);
+            return e;
+        }
+
+        private void Clear()
+        {
+            if (q == null)
+                new Span<float>(y, n).Clear();
+            else
+            {
+                new Span<byte>(q, n).Clear();
+                *sum = 0f;
+            }
         }
     }
 

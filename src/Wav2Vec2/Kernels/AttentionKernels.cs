@@ -17,7 +17,7 @@ internal readonly record struct AttentionShape(int Batch, int Length, int Heads,
 /// The forward saves P (before dropout); dropout is regenerated from its <see cref="DropoutMask"/> in backward.
 /// (batch, head) pairs run in parallel, each with single-threaded GEMMs on strided views of q, k, v.
 /// </summary>
-internal static class AttentionKernels
+internal static partial class AttentionKernels
 {
     /// <summary>
     /// Computes the attention output (batch, length, modelDim) and the probabilities (batch, heads, length, length).

@@ -148,20 +148,22 @@ internal static unsafe class Int8Gemm
                                 case Int8Path.Avx2: Avx2Tile(rowsA, shape.Stride, rows, panel, kPadded, tile); break;
                                 default: ScalarTile(rowsA, shape.Stride, rows, panel, kPadded, tile); break;
                             }
-                            Dequantise(tile, sum, i, s, rows, j, w[s], first: s == 0);
+                            Dequantise(tile, sum, i, s, rows, j, columns, w[s], first: s == 0, last: s == w.Length - 1);
                         }
-                        Store(sum, i, rows, j, columns);
                     }
                 }
             }
         }
 
-        // sum (+)= a-scale * w-scale * (acc - a-zero * w-sum): the same float operations in the same order on every
-        // path (no fused multiply-add), so C is bit-identical across paths.
-        private void Dequantise(int* tile, float* sum, int row, int segment, int rows, int column, Int8Weights w, bool first)
+        // sum (+)= a-scale * w-scale * (acc - a-zero * w-sum); after the last segment C = that + bias (then GELU)
+        // instead. The same float operations in the same order on every path (no fused multiply-add), so C is
+        // bit-identical across paths.
+        private void Dequantise(int* tile, float* sum, int row, int segment, int rows, int column, int columns, Int8Weights w,
+            bool first, bool last)
         {
             Vector256<int> sums0 = Vector256.Load(w.RowSumsAt(column)), sums1 = Vector256.Load(w.RowSumsAt(column) + 8);
             Vector256<float> scales0 = Vector256.Load(w.ScalesAt(column)), scales1 = Vector256.Load(w.ScalesAt(column) + 8);
+            bool whole = last && columns == PanelWidth;
             for (int r = 0; r < rows; r++)
             {
                 long at = shape.ScaleIndex(row + r, segment);
@@ -176,33 +178,42 @@ internal static unsafe class Int8Gemm
                     v0 = Vector256.Load(target) + v0;
                     v1 = Vector256.Load(target + 8) + v1;
                 }
-                v0.Store(target);
-                v1.Store(target + 8);
-            }
-        }
-
-        private void Store(float* sum, int row, int rows, int column, int columns)
-        {
-            for (int r = 0; r < rows; r++)
-            {
-                float* cRow = c + (long)(row + r) * ldc + column, values = sum + r * PanelWidth;
-                if (columns == PanelWidth)
+                if (!whole)
                 {
-                    Vector256<float> v0 = Vector256.Load(values), v1 = Vector256.Load(values + 8);
-                    if (bias != null)
-                    {
-                        v0 += Vector256.Load(bias + column);
-                        v1 += Vector256.Load(bias + column + 8);
-                    }
+                    v0.Store(target);
+                    v1.Store(target + 8);
+                    if (last)
+                        StorePartial(target, row + r, column, columns);
+                    continue;
+                }
+                float* cRow = c + (long)(row + r) * ldc + column;
+                if (bias != null)
+                {
+                    v0 += Vector256.Load(bias + column);
+                    v1 += Vector256.Load(bias + column + 8);
+                }
+                if (gelu)
+                {
+                    Simd256.Store(ActivationKernels.Gelu(new Simd256(v0)), cRow);
+                    Simd256.Store(ActivationKernels.Gelu(new Simd256(v1)), cRow + 8);
+                }
+                else
+                {
                     v0.Store(cRow);
                     v1.Store(cRow + 8);
                 }
-                else
-                    for (int q = 0; q < columns; q++)
-                        cRow[q] = bias == null ? values[q] : values[q] + bias[column + q];
             }
-            if (gelu)
-                ActivationKernels.GeluTile(c + (long)row * ldc + column, ldc, rows, columns);
+        }
+
+        // The first `columns` values of a row of the last panel (fewer than 16): + bias, then GELU, into C.
+        private void StorePartial(float* values, int row, int column, int columns)
+        {
+            float* cRow = c + (long)row * ldc + column;
+            for (int q = 0; q < columns; q++)
+            {
+                float v = bias == null ? values[q] : values[q] + bias[column + q];
+                cRow[q] = gelu ? ActivationKernels.GeluScalar(v) : v;
+            }
         }
     }
 

@@ -1,4 +1,6 @@
+using System.Buffers;
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 using Wav2Vec2.Threading;
 using TensorPrimitives = System.Numerics.Tensors.TensorPrimitives;
@@ -56,14 +58,120 @@ internal sealed unsafe class Int8Weights
     /// <summary>
     /// Quantises w (rows x columns, row-major) to q in [-range, range] per row (by default the range the effective
     /// kernel path needs, <see cref="Int8Gemm.WeightRange"/>). A row of zeros gets scale 0; a row holding NaN or
-    /// infinity gets a NaN scale, so that its outputs are NaN.
+    /// infinity gets a NaN scale, so that its outputs are NaN. With <paramref name="reuse"/> large enough, the result
+    /// is written into its arrays (which it then shares; attention quantises each head's keys and values this way).
     /// </summary>
-    public static Int8Weights Quantize(ReadOnlySpan<float> w, int rows, int columns, int? range = null)
+    public static Int8Weights Quantize(ReadOnlySpan<float> w, int rows, int columns, int? range = null, Int8Weights? reuse = null)
     {
-        int levels = range ?? Int8Gemm.WeightRange;
-        var q = new sbyte[rows * columns];
-        float[] scales = QuantizeRows(w, rows, columns, levels, q);
-        return Pack(q, scales, rows, columns, levels);
+        if (w.Length < (long)rows * columns)
+            throw new ArgumentException($"{w.Length} values are not {rows} rows of {columns}.");
+        fixed (float* pw = w)
+            return Quantize(pw, rows, columns, columns, range ?? Int8Gemm.WeightRange, reuse);
+    }
+
+    /// <summary><see cref="Quantize(ReadOnlySpan{float}, int, int, int?, Int8Weights?)"/> of rows <paramref name="rowStride"/> floats apart.</summary>
+    public static Int8Weights Quantize(float* w, int rows, int columns, long rowStride, int levels, Int8Weights? reuse)
+    {
+        Int8Weights result = Reuse(reuse, rows, columns, levels);
+        sbyte[] row = ArrayPool<sbyte>.Shared.Rent(result.PaddedColumns);
+        try
+        {
+            for (int r = 0; r < rows; r++)
+            {
+                result.Scales[r] = QuantizeRow(new ReadOnlySpan<float>(w + r * rowStride, columns), levels, row);
+                result.PackRow(r, row);
+            }
+        }
+        finally
+        {
+            ArrayPool<sbyte>.Shared.Return(row);
+        }
+        return result;
+    }
+
+    /// <summary>
+    /// The transpose of the <paramref name="rows"/> x <paramref name="columns"/> matrix at w (rows
+    /// <paramref name="rowStride"/> floats apart) quantised as <see cref="Quantize(float*, int, int, long, int, Int8Weights?)"/>
+    /// quantises a matrix: one scale per column of w (attention's values, quantised per channel over the keys).
+    /// </summary>
+    public static Int8Weights QuantizeTransposed(float* w, int rows, int columns, long rowStride, int levels, Int8Weights? reuse)
+    {
+        Int8Weights result = Reuse(reuse, columns, rows, levels);
+        int padded = result.PaddedColumns, full = Vector256.IsHardwareAccelerated ? columns - columns % 8 : 0;
+        float[] divisors = ArrayPool<float>.Shared.Rent(columns);
+        int[] sums = ArrayPool<int>.Shared.Rent(columns);
+        try
+        {
+            fixed (float* divisor = divisors)
+            fixed (int* sum = sums)
+            fixed (sbyte* packed = result.Packed)
+            {
+                // Each column's largest magnitude, eight columns at a time, then its scale; a zero or NaN scale divides
+                // by infinity, which gives the zero row QuantizeRow gives it.
+                new Span<float>(divisor, columns).Clear();
+                new Span<int>(sum, columns).Clear();
+                for (int r = 0; r < rows; r++)
+                {
+                    float* row = w + r * rowStride;
+                    int c = 0;
+                    for (; c < full; c += 8)
+                        Vector256.Max(Vector256.Load(divisor + c), Vector256.Abs(Vector256.Load(row + c))).Store(divisor + c);
+                    for (; c < columns; c++)
+                        divisor[c] = MathF.Max(divisor[c], MathF.Abs(row[c]));
+                }
+                for (int c = 0; c < columns; c++)
+                {
+                    float scale = float.IsFinite(divisor[c]) ? divisor[c] / levels : float.NaN;
+                    result.Scales[c] = scale;
+                    divisor[c] = scale > 0f ? scale : float.PositiveInfinity;
+                }
+                // q[c, r] = round(w[r, c] / scale[c]) (as QuantizeRow), written where PackRow would put it: column c's
+                // lane of its panel, byte r % 4 of group r / 4.
+                Vector256<float> top = Vector256.Create((float)levels);
+                for (int r = 0; r < rows; r++)
+                {
+                    float* row = w + r * rowStride;
+                    sbyte* at = packed + (r >> 2) * 4 * PanelWidth + (r & 3);
+                    int c = 0;
+                    for (; c < full; c += 8)
+                    {
+                        Vector256<int> q = Vector256.ConvertToInt32(Vector256.Clamp(Vector256.Round(Vector256.Load(row + c) / Vector256.Load(divisor + c)), -top, top));
+                        (Vector256.Load(sum + c) + q).Store(sum + c);
+                        Vector128<short> words = Vector128.Narrow(q.GetLower(), q.GetUpper());
+                        ulong bytes = Vector128.Narrow(words, words).AsUInt64().ToScalar();
+                        sbyte* lane = at + c / PanelWidth * PanelWidth * padded + c % PanelWidth * 4;
+                        for (int i = 0; i < 8; i++, bytes >>= 8)
+                            lane[4 * i] = (sbyte)bytes;
+                    }
+                    for (; c < columns; c++)
+                    {
+                        int q = Math.Clamp((int)MathF.Round(row[c] / divisor[c]), -levels, levels);
+                        sum[c] += q;
+                        at[c / PanelWidth * PanelWidth * padded + c % PanelWidth * 4] = (sbyte)q;
+                    }
+                }
+                // The padding columns of the transpose (rows .. padded) are zeros.
+                for (int r = rows; r < padded; r++)
+                    for (int c = 0; c < columns; c++)
+                        packed[c / PanelWidth * PanelWidth * padded + (r >> 2) * 4 * PanelWidth + c % PanelWidth * 4 + (r & 3)] = 0;
+                new Span<int>(sum, columns).CopyTo(result.RowSums);
+            }
+        }
+        finally
+        {
+            ArrayPool<float>.Shared.Return(divisors);
+            ArrayPool<int>.Shared.Return(sums);
+        }
+        return result;
+    }
+
+    // An Int8Weights of the given shape in reuse's arrays when they are large enough, else in new ones.
+    private static Int8Weights Reuse(Int8Weights? reuse, int rows, int columns, int levels)
+    {
+        int panels = (rows + PanelWidth - 1) / PanelWidth;
+        return reuse != null && reuse.Packed.LongLength >= (long)panels * PanelWidth * Padded(columns) && reuse.Scales.Length >= panels * PanelWidth
+            ? new Int8Weights(rows, columns, levels, reuse.Packed, reuse.Scales, reuse.RowSums)
+            : Allocate(rows, columns, levels);
     }
 
     /// <summary>
@@ -74,24 +182,38 @@ internal sealed unsafe class Int8Weights
     {
         var scales = new float[rows];
         for (int r = 0; r < rows; r++)
-        {
-            ReadOnlySpan<float> row = w.Slice(r * columns, columns);
-            Span<sbyte> target = q.Slice(r * columns, columns);
-            float max = MathF.Abs(TensorPrimitives.MaxMagnitude(row));
-            // A row holding NaN or infinity gets a NaN scale: its outputs are NaN, as in fp32, for the inference's
-            // non-finite check to report with the tensor's name.
-            float scale = float.IsFinite(max) ? max / levels : float.NaN;
-            scales[r] = scale;
-            if (scale == 0 || float.IsNaN(scale))
-            {
-                target.Clear();
-                continue;
-            }
-            for (int p = 0; p < columns; p++)
-                // Clamped: a subnormal scale can round the largest value one step past the range.
-                target[p] = (sbyte)Math.Clamp((int)MathF.Round(row[p] / scale), -levels, levels);
-        }
+            scales[r] = QuantizeRow(w.Slice(r * columns, columns), levels, q.Slice(r * columns, columns));
         return scales;
+    }
+
+    // q = clamp(round(row / scale), -levels, levels) with scale = max |row| / levels (returned). A row holding NaN or
+    // infinity gets a NaN scale: its outputs are NaN, as in fp32, for the inference's non-finite check to report with
+    // the tensor's name.
+    private static float QuantizeRow(ReadOnlySpan<float> row, int levels, Span<sbyte> q)
+    {
+        float max = row.Length == 0 ? 0f : MathF.Abs(TensorPrimitives.MaxMagnitude(row));
+        float scale = float.IsFinite(max) ? max / levels : float.NaN;
+        if (scale == 0 || float.IsNaN(scale))
+        {
+            q[..row.Length].Clear();
+            return scale;
+        }
+        int p = 0;
+        if (Vector256.IsHardwareAccelerated)
+        {
+            Vector256<float> s = Vector256.Create(scale), top = Vector256.Create((float)levels);
+            for (; p <= row.Length - 16; p += 16)
+            {
+                Vector256<int> lo = Vector256.ConvertToInt32(Vector256.Clamp(Vector256.Round(Vector256.Create(row.Slice(p, 8)) / s), -top, top));
+                Vector256<int> hi = Vector256.ConvertToInt32(Vector256.Clamp(Vector256.Round(Vector256.Create(row.Slice(p + 8, 8)) / s), -top, top));
+                Vector256<short> words = Vector256.Narrow(lo, hi);
+                Vector128.Narrow(words.GetLower(), words.GetUpper()).CopyTo(q.Slice(p, 16));
+            }
+        }
+        for (; p < row.Length; p++)
+            // Clamped: a subnormal scale can round the largest value one step past the range.
+            q[p] = (sbyte)Math.Clamp((int)MathF.Round(row[p] / scale), -levels, levels);
+        return scale;
     }
 
     /// <summary>
@@ -120,23 +242,37 @@ internal sealed unsafe class Int8Weights
 
     private static Int8Weights Pack(ReadOnlySpan<sbyte> q, ReadOnlySpan<float> scales, int rows, int columns, int levels)
     {
-        int padded = Padded(columns), panels = (rows + PanelWidth - 1) / PanelWidth;
-        var packed = GC.AllocateArray<sbyte>(Math.Max(1, panels * PanelWidth * padded), pinned: true);
-        var pinnedScales = GC.AllocateArray<float>(panels * PanelWidth, pinned: true);
-        var sums = GC.AllocateArray<int>(panels * PanelWidth, pinned: true);
-        scales.CopyTo(pinnedScales);
+        Int8Weights result = Allocate(rows, columns, levels);
+        scales.CopyTo(result.Scales);
+        sbyte[] row = new sbyte[result.PaddedColumns];
         for (int r = 0; r < rows; r++)
         {
-            int panelBase = r / PanelWidth * PanelWidth * padded, lane = r % PanelWidth, sum = 0;
-            for (int p = 0; p < columns; p++)
-            {
-                sbyte v = q[r * columns + p];
-                sum += v;
-                packed[panelBase + (p >> 2) * 4 * PanelWidth + lane * 4 + (p & 3)] = v;
-            }
-            sums[r] = sum;
+            q.Slice(r * columns, columns).CopyTo(row);
+            result.PackRow(r, row);
         }
-        return new Int8Weights(rows, columns, levels, packed, pinnedScales, sums);
+        return result;
+    }
+
+    private static Int8Weights Allocate(int rows, int columns, int levels)
+    {
+        int panels = (rows + PanelWidth - 1) / PanelWidth;
+        return new Int8Weights(rows, columns, levels, GC.AllocateArray<sbyte>(Math.Max(1, panels * PanelWidth * Padded(columns)), pinned: true),
+            GC.AllocateArray<float>(panels * PanelWidth, pinned: true), GC.AllocateArray<int>(panels * PanelWidth, pinned: true));
+    }
+
+    // Row r's q (Columns values, then room up to PaddedColumns) into its panel lane, 4 bytes per group of 4 columns,
+    // the padding columns as zeros; and its sum.
+    private void PackRow(int r, Span<sbyte> q)
+    {
+        int padded = PaddedColumns, sum = 0;
+        q[Columns..padded].Clear();
+        foreach (sbyte v in q[..Columns])
+            sum += v;
+        RowSums[r] = sum;
+        ReadOnlySpan<int> groups = MemoryMarshal.Cast<sbyte, int>(q[..padded]);
+        Span<int> lane = MemoryMarshal.Cast<sbyte, int>(Packed.AsSpan(r / PanelWidth * PanelWidth * padded, PanelWidth * padded));
+        for (int g = 0, at = r % PanelWidth; g < groups.Length; g++, at += PanelWidth)
+            lane[at] = groups[g];
     }
 
     /// <summary>The rows as stored (q row-major, rows x columns) and their scales: the inverse of the packing.</summary>

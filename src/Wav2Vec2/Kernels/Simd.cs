@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace Wav2Vec2.Kernels;
 
@@ -14,6 +15,8 @@ internal unsafe interface ISimd<TSelf> where TSelf : struct, ISimd<TSelf>
     static abstract int Count { get; }
     static abstract TSelf Load(float* source);
     static abstract void Store(TSelf value, float* destination);
+    /// <summary>Stores each lane, a whole number in [0, 255], as one byte.</summary>
+    static abstract void StoreBytes(TSelf value, byte* destination);
     static abstract TSelf Create(float value);
     static abstract TSelf operator +(TSelf left, TSelf right);
     static abstract TSelf operator -(TSelf left, TSelf right);
@@ -58,6 +61,23 @@ internal unsafe interface ISimd<TSelf> where TSelf : struct, ISimd<TSelf>
         return TSelf.WhereNegative(x + TSelf.Create(87.3f), TSelf.Create(0f), TSelf.ScaleByPowerOfTwo(p, n));
     }
 
+    /// <summary>
+    /// exp(x) for x &lt;= 0 to about 4e-5 relative, at half the instructions of <see cref="Exp"/>: 2^t as 2^round(t)
+    /// times a quartic in the rest. For the quantised softmax, whose exponentials are rounded to steps of 1/127 or
+    /// 1/255 after. At most 2^-126 below -87 (about 1e-38; -infinity included); NaN stays NaN.
+    /// </summary>
+    static virtual TSelf ExpNonPositive(TSelf x)
+    {
+        TSelf t = TSelf.Max(x * TSelf.Create(1.44269504f), TSelf.Create(-126f));
+        TSelf n = TSelf.Round(t);
+        TSelf f = t - n;
+        TSelf p = TSelf.MultiplyAdd(TSelf.Create(9.6181291e-3f), f, TSelf.Create(5.5504109e-2f));
+        p = TSelf.MultiplyAdd(p, f, TSelf.Create(0.24022651f));
+        p = TSelf.MultiplyAdd(p, f, TSelf.Create(0.69314718f));
+        p = TSelf.MultiplyAdd(p, f, TSelf.Create(1f));
+        return TSelf.ScaleByPowerOfTwo(p, n);
+    }
+
     /// <summary>Lanes of <paramref name="ifNegative"/> where <paramref name="sign"/> is below zero, else of <paramref name="otherwise"/>.</summary>
     static abstract TSelf WhereNegative(TSelf sign, TSelf ifNegative, TSelf otherwise);
     static abstract float Sum(TSelf value);
@@ -95,6 +115,8 @@ internal readonly unsafe struct Simd512(Vector512<float> v) : ISimd<Simd512>
     public static int Count => Vector512<float>.Count;
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Simd512 Load(float* source) => new(Vector512.Load(source));
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static void Store(Simd512 value, float* destination) => value._v.Store(destination);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void StoreBytes(Simd512 value, byte* destination) => Avx512F.ConvertToVector128Byte(Vector512.ConvertToInt32(value._v)).Store(destination);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Simd512 Create(float value) => new(Vector512.Create(value));
     public static Simd512 operator +(Simd512 left, Simd512 right) => new(left._v + right._v);
     public static Simd512 operator -(Simd512 left, Simd512 right) => new(left._v - right._v);
@@ -126,6 +148,13 @@ internal readonly unsafe struct Simd256(Vector256<float> v) : ISimd<Simd256>
     public static int Count => Vector256<float>.Count;
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Simd256 Load(float* source) => new(Vector256.Load(source));
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static void Store(Simd256 value, float* destination) => value._v.Store(destination);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void StoreBytes(Simd256 value, byte* destination)
+    {
+        Vector256<int> whole = Vector256.ConvertToInt32(value._v);
+        Vector128<short> words = Vector128.Narrow(whole.GetLower(), whole.GetUpper());
+        *(ulong*)destination = Vector128.Narrow(words, words).AsUInt64().ToScalar();
+    }
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Simd256 Create(float value) => new(Vector256.Create(value));
     public static Simd256 operator +(Simd256 left, Simd256 right) => new(left._v + right._v);
     public static Simd256 operator -(Simd256 left, Simd256 right) => new(left._v - right._v);
@@ -157,6 +186,13 @@ internal readonly unsafe struct Simd128(Vector128<float> v) : ISimd<Simd128>
     public static int Count => Vector128<float>.Count;
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Simd128 Load(float* source) => new(Vector128.Load(source));
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static void Store(Simd128 value, float* destination) => value._v.Store(destination);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void StoreBytes(Simd128 value, byte* destination)
+    {
+        Vector128<int> whole = Vector128.ConvertToInt32(value._v);
+        Vector128<short> words = Vector128.Narrow(whole, whole);
+        *(uint*)destination = Vector128.Narrow(words, words).AsUInt32().ToScalar();
+    }
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Simd128 Create(float value) => new(Vector128.Create(value));
     public static Simd128 operator +(Simd128 left, Simd128 right) => new(left._v + right._v);
     public static Simd128 operator -(Simd128 left, Simd128 right) => new(left._v - right._v);

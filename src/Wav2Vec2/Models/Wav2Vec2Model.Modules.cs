@@ -372,7 +372,8 @@ public sealed partial class Wav2Vec2Model
             using var _ = StageProfiler.Enter("attention");
             Tensor? bias = positionBias == null ? null : _gate!.Gated(x, _heads, positionBias);
             Tensor[] qkv = Nn.Linear.ForwardShared(x, _q, _k, _v);
-            return _out.Forward(Ops.Attention(qkv[0], qkv[1], qkv[2], _heads, keyPadding, Training ? _dropout : 0f, random, bias));
+            return _out.Forward(RunsInt8 ? Ops.Int8Attention(qkv[0], qkv[1], qkv[2], _heads, keyPadding, bias)
+                : Ops.Attention(qkv[0], qkv[1], qkv[2], _heads, keyPadding, Training ? _dropout : 0f, random, bias));
         }
 
         public Parameter Register(string name, params int[] shape) => AddParameter(name, shape);

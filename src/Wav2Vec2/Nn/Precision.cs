@@ -7,10 +7,11 @@ public enum Precision
     Float32,
 
     /// <summary>
-    /// 8-bit integer products for the linear layers and the convolutions (feature encoder after its first layer,
-    /// positional convolution): weights quantised symmetrically per output channel, activations to u8 with a zero point
-    /// per row (per input frame and group for a convolution), int32 accumulation. Attention scores, softmax, norms and
-    /// the feature encoder's first layer stay fp32.
+    /// 8-bit integer products for the linear layers, the convolutions (feature encoder after its first layer,
+    /// positional convolution) and attention's two products: weights quantised symmetrically per output channel (keys
+    /// per key, values per channel), activations to u8 with a zero point per row (per input frame and group for a
+    /// convolution; attention probabilities on the fixed scale of their softmax), int32 accumulation. The softmax, the
+    /// norms and the feature encoder's first layer stay fp32.
     /// </summary>
     Int8,
 
