@@ -134,8 +134,15 @@ internal static class BenchmarkApp
     public static double MedianSeconds(Action action, int runs) => InterleavedMedians(runs, action)[0];
 
     /// <summary>
+    /// Pause before a timed turn that follows another engine's: ONNX Runtime's, OpenBLAS's and our worker threads spin
+    /// for a while after a run and would take the cores from the next one.
+    /// </summary>
+    public const int SettleMilliseconds = 200;
+
+    /// <summary>
     /// Median wall times of several actions measured in turns (one warm-up call each, then <paramref name="runs"/>
-    /// rounds that call every action once), so that a slow phase of a shared machine hits them alike.
+    /// rounds that call every action once, each after <see cref="SettleMilliseconds"/> of rest), so that a slow phase
+    /// of a shared machine hits them alike.
     /// </summary>
     public static double[] InterleavedMedians(int runs, params Action[] actions)
     {
@@ -147,6 +154,8 @@ internal static class BenchmarkApp
         for (int i = 0; i < runs; i++)
             for (int a = 0; a < actions.Length; a++)
             {
+                if (actions.Length > 1)
+                    Thread.Sleep(SettleMilliseconds);
                 long start = Stopwatch.GetTimestamp();
                 actions[a]();
                 times[a][i] = Stopwatch.GetElapsedTime(start).TotalSeconds;

@@ -5,7 +5,6 @@ namespace Wav2Vec2.Benchmarks;
 /// <summary>`gemm M N K`: GFLOP/s of <see cref="Gemm.Sgemm"/> on random matrices, all configured cores.</summary>
 internal static class GemmBenchmark
 {
-    private const int SettleMilliseconds = 200;
     private const int BurstRuns = 5;
 
     public static int Run(BenchmarkOptions options)
@@ -31,9 +30,9 @@ internal static class GemmBenchmark
             for (int i = 0; i < options.Runs; i++)
             {
                 // OpenBLAS's and .NET's worker threads spin for a while after a multiply: let them go idle first.
-                Thread.Sleep(SettleMilliseconds);
+                Thread.Sleep(BenchmarkApp.SettleMilliseconds);
                 ours[i] = BenchmarkApp.MedianSeconds(Ours, BurstRuns);
-                Thread.Sleep(SettleMilliseconds);
+                Thread.Sleep(BenchmarkApp.SettleMilliseconds);
                 theirs[i] = numpy.Run(BurstRuns);
             }
             seconds = BenchmarkApp.Median(ours);
