@@ -134,17 +134,23 @@ internal static class BenchmarkApp
     public static double MedianSeconds(Action action, int runs) => InterleavedMedians(runs, action)[0];
 
     /// <summary>
-    /// Pause before a timed turn that follows another engine's: ONNX Runtime's, OpenBLAS's and our worker threads spin
-    /// for a while after a run and would take the cores from the next one.
+    /// Rest before each timed turn when another engine takes turns too: ONNX Runtime's and OpenBLAS's worker threads spin
+    /// for a while after a run and would take the cores from the next one. (Not between our own runs: waking parked
+    /// workers would cost a short product more than it measures.)
     /// </summary>
     public const int SettleMilliseconds = 200;
 
     /// <summary>
     /// Median wall times of several actions measured in turns (one warm-up call each, then <paramref name="runs"/>
-    /// rounds that call every action once, each after <see cref="SettleMilliseconds"/> of rest), so that a slow phase
-    /// of a shared machine hits them alike.
+    /// rounds that call every action once), so that a slow phase of a shared machine hits them alike.
     /// </summary>
-    public static double[] InterleavedMedians(int runs, params Action[] actions)
+    public static double[] InterleavedMedians(int runs, params Action[] actions) => Interleaved(runs, actions, 0);
+
+    /// <summary><see cref="InterleavedMedians"/> with <see cref="SettleMilliseconds"/> of rest before each timed turn.</summary>
+    public static double[] InterleavedMediansWithOtherEngines(int runs, params Action[] actions) =>
+        Interleaved(runs, actions, SettleMilliseconds);
+
+    private static double[] Interleaved(int runs, Action[] actions, int restMilliseconds)
     {
         foreach (Action action in actions)
             action();
@@ -154,8 +160,7 @@ internal static class BenchmarkApp
         for (int i = 0; i < runs; i++)
             for (int a = 0; a < actions.Length; a++)
             {
-                if (actions.Length > 1)
-                    Thread.Sleep(SettleMilliseconds);
+                Thread.Sleep(restMilliseconds);
                 long start = Stopwatch.GetTimestamp();
                 actions[a]();
                 times[a][i] = Stopwatch.GetElapsedTime(start).TotalSeconds;

@@ -41,7 +41,7 @@ internal static class ForwardBenchmark
             float[] audio = input.ToArray();
             line += $" ort_max_abs_diff={MaxDifference(model, input, ort.Run(audio)):0.##e+0}";
             Action[] steps = torchaudio == null ? [Step, () => ort.Run(audio)] : [Step, () => ort.Run(audio), () => torchaudio.Run(audio)];
-            double[] medians = BenchmarkApp.InterleavedMedians(options.Runs, steps);
+            double[] medians = BenchmarkApp.InterleavedMediansWithOtherEngines(options.Runs, steps);
             median = medians[0];
             line += $" ort_median_s={BenchmarkApp.Format(medians[1])} ort_ratio={BenchmarkApp.Format(median / medians[1])}";
             if (torchaudio != null)
@@ -115,7 +115,8 @@ internal static class ForwardBenchmark
         using OrtReference? ort = options.ReferenceOrt ? OrtReference.Create(fp32, options.Threads) : null;
         float[] audio = input.ToArray();
         Action[] steps = ort == null ? [Forward(reduced, input), Forward(fp32, input)] : [Forward(reduced, input), Forward(fp32, input), () => ort.Run(audio)];
-        double[] medians = BenchmarkApp.InterleavedMedians(options.Runs, steps);
+        double[] medians = ort == null ? BenchmarkApp.InterleavedMedians(options.Runs, steps)
+            : BenchmarkApp.InterleavedMediansWithOtherEngines(options.Runs, steps);
         line += $" fp32_median_s={BenchmarkApp.Format(medians[1])} {name}_vs_fp32={BenchmarkApp.Format(medians[0] / medians[1])}";
         if (ort != null)
             line += $" ort_fp32_median_s={BenchmarkApp.Format(medians[2])} {name}_vs_ort_fp32={BenchmarkApp.Format(medians[0] / medians[2])}";
