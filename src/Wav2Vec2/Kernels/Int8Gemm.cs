@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
@@ -36,6 +37,9 @@ internal static unsafe class Int8Gemm
     private const int MaxTileRows = 12;
     // Bytes of A a row block holds (half of a 1 MB L2, the rest for W's panels).
     private const int BlockBytes = 1 << 18;
+    // k steps of a panel that one pass over a row block reads: 16 KB of W, which stays in a 32 KB L1 while every tile
+    // of the block reads it (a whole panel of a 3072-long row, 48 KB, would be read from L2 by each tile).
+    private const int ChunkSteps = 1024;
 
     /// <summary>The path tests force; null picks the best this CPU runs (see <see cref="Effective"/>).</summary>
     internal static Int8Path? Requested { get; set; }
@@ -121,37 +125,58 @@ internal static unsafe class Int8Gemm
     {
         public int TileRows => path switch { Int8Path.Avx2 => 4, Int8Path.Avx512 => MaxTileRows, _ => 6 };
 
-        // Blocks of rows whose bytes stay in L2 while every panel of W passes over them; then MR-row tiles per panel.
+        // Blocks of rows whose bytes stay in L2 while every panel of W passes over them; per panel and segment, chunks
+        // of k whose W stays in L1 while MR-row tiles of the block add their products into the block's int32 sums.
         public void Run(int rowStart, int rowEnd, int colStart, int colEnd)
         {
             int mr = TileRows, kPadded = w[0].PaddedColumns;
-            int blockRows = Math.Max(1, BlockBytes / (kPadded * w.Length) / mr) * mr;
-            int* tile = stackalloc int[MaxTileRows * PanelWidth];
-            float* sum = stackalloc float[MaxTileRows * PanelWidth];
-            for (int ib = rowStart; ib < rowEnd; ib += blockRows)
+            int blockRows = Math.Min(rowEnd - rowStart, Math.Max(1, BlockBytes / (kPadded * w.Length) / mr) * mr);
+            // Room for the last tile's rows past the block, which the kernels compute and store too.
+            int blockValues = (blockRows + mr) * PanelWidth;
+            int[] accumulators = ArrayPool<int>.Shared.Rent(blockValues);
+            float[] sums = ArrayPool<float>.Shared.Rent(blockValues);
+            try
             {
-                int blockEnd = Math.Min(rowEnd, ib + blockRows);
-                for (int j = colStart; j < colEnd; j += PanelWidth)
-                {
-                    int columns = Math.Min(PanelWidth, colEnd - j);
-                    for (int i = ib; i < blockEnd; i += mr)
+                fixed (int* acc = accumulators)
+                fixed (float* sum = sums)
+                    for (int ib = rowStart; ib < rowEnd; ib += blockRows)
                     {
-                        int rows = Math.Min(mr, blockEnd - i);
-                        for (int s = 0; s < w.Length; s++)
+                        int blockEnd = Math.Min(rowEnd, ib + blockRows);
+                        for (int j = colStart; j < colEnd; j += PanelWidth)
                         {
-                            byte* rowsA = a + shape.Offset(i, s);
-                            sbyte* panel = w[s].PackedAt(j);
-                            switch (path)
+                            int columns = Math.Min(PanelWidth, colEnd - j);
+                            for (int s = 0; s < w.Length; s++)
                             {
-                                case Int8Path.Avx512: Avx512Tile(rowsA, shape.Stride, rows, panel, kPadded, tile); break;
-                                case Int8Path.AvxVnni: VnniTile(rowsA, shape.Stride, rows, panel, kPadded, tile); break;
-                                case Int8Path.Avx2: Avx2Tile(rowsA, shape.Stride, rows, panel, kPadded, tile); break;
-                                default: ScalarTile(rowsA, shape.Stride, rows, panel, kPadded, tile); break;
+                                new Span<int>(acc, blockValues).Clear();
+                                for (int k0 = 0; k0 < kPadded; k0 += ChunkSteps)
+                                {
+                                    int steps = Math.Min(ChunkSteps, kPadded - k0);
+                                    sbyte* panel = w[s].PackedAt(j) + (long)k0 * PanelWidth;
+                                    for (int i = ib; i < blockEnd; i += mr)
+                                    {
+                                        byte* rowsA = a + shape.Offset(i, s) + k0;
+                                        int rows = Math.Min(mr, blockEnd - i);
+                                        int* tile = acc + (i - ib) * PanelWidth;
+                                        switch (path)
+                                        {
+                                            case Int8Path.Avx512: Avx512Tile(rowsA, shape.Stride, rows, panel, steps, tile); break;
+                                            case Int8Path.AvxVnni: VnniTile(rowsA, shape.Stride, rows, panel, steps, tile); break;
+                                            case Int8Path.Avx2: Avx2Tile(rowsA, shape.Stride, rows, panel, steps, tile); break;
+                                            default: ScalarTile(rowsA, shape.Stride, rows, panel, steps, tile); break;
+                                        }
+                                    }
+                                }
+                                for (int i = ib; i < blockEnd; i += mr)
+                                    Dequantise(acc + (i - ib) * PanelWidth, sum + (i - ib) * PanelWidth, i, s, Math.Min(mr, blockEnd - i), j,
+                                        columns, w[s], first: s == 0, last: s == w.Length - 1);
                             }
-                            Dequantise(tile, sum, i, s, rows, j, columns, w[s], first: s == 0, last: s == w.Length - 1);
                         }
                     }
-                }
+            }
+            finally
+            {
+                ArrayPool<int>.Shared.Return(accumulators);
+                ArrayPool<float>.Shared.Return(sums);
             }
         }
 
@@ -209,13 +234,14 @@ internal static unsafe class Int8Gemm
         }
     }
 
-    // Panel layout (Int8Weights): for each group of 4 k steps, 16 columns x 4 bytes.
+    // Panel layout (Int8Weights): for each group of 4 k steps, 16 columns x 4 bytes. Every kernel adds the products of
+    // its k steps to the tile's int32 sums.
     private static void ScalarTile(byte* a, int lda, int rows, sbyte* panel, int kPadded, int* tile)
     {
         for (int r = 0; r < rows; r++)
             for (int q = 0; q < PanelWidth; q++)
             {
-                int sum = 0;
+                int sum = tile[r * PanelWidth + q];
                 for (int p = 0; p < kPadded; p++)
                     sum += a[(long)r * lda + p] * panel[(p >> 2) * 4 * PanelWidth + q * 4 + (p & 3)];
                 tile[r * PanelWidth + q] = sum;
@@ -223,13 +249,15 @@ internal static unsafe class Int8Gemm
     }
 
     // 6 rows x 16 columns in 12 accumulators.
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    [MethodImpl(MethodImplOptions.AggressiveOptimization | MethodImplOptions.NoInlining)]
     private static void VnniTile(byte* a, int lda, int rows, sbyte* panel, int kPadded, int* tile)
     {
         byte* a0 = a, a1 = Row(a, lda, 1, rows), a2 = Row(a, lda, 2, rows), a3 = Row(a, lda, 3, rows);
         byte* a4 = Row(a, lda, 4, rows), a5 = Row(a, lda, 5, rows);
-        Vector256<int> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default;
-        Vector256<int> c30 = default, c31 = default, c40 = default, c41 = default, c50 = default, c51 = default;
+        Vector256<int> c00 = Vector256.Load(tile), c01 = Vector256.Load(tile + 8), c10 = Vector256.Load(tile + 16);
+        Vector256<int> c11 = Vector256.Load(tile + 24), c20 = Vector256.Load(tile + 32), c21 = Vector256.Load(tile + 40);
+        Vector256<int> c30 = Vector256.Load(tile + 48), c31 = Vector256.Load(tile + 56), c40 = Vector256.Load(tile + 64);
+        Vector256<int> c41 = Vector256.Load(tile + 72), c50 = Vector256.Load(tile + 80), c51 = Vector256.Load(tile + 88);
         for (int p = 0; p < kPadded; p += 4, panel += 4 * PanelWidth)
         {
             Vector256<sbyte> b0 = Vector256.Load(panel), b1 = Vector256.Load(panel + 32);
@@ -260,14 +288,16 @@ internal static unsafe class Int8Gemm
     // 12 rows x 16 columns, one zmm accumulator per row. Each step of 8 k reads two panel vectors (16 columns x 4 bytes
     // each): vpmaddubsw of each against the row's 4 bytes repeated, their int16 sum, then vpmaddwd by ones sums each
     // column's 8 products into int32 (Int8Weights pads k to a multiple of 8).
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    [MethodImpl(MethodImplOptions.AggressiveOptimization | MethodImplOptions.NoInlining)]
     private static void Avx512Tile(byte* a, int lda, int rows, sbyte* panel, int kPadded, int* tile)
     {
         byte* a0 = a, a1 = Row(a, lda, 1, rows), a2 = Row(a, lda, 2, rows), a3 = Row(a, lda, 3, rows);
         byte* a4 = Row(a, lda, 4, rows), a5 = Row(a, lda, 5, rows), a6 = Row(a, lda, 6, rows), a7 = Row(a, lda, 7, rows);
         byte* a8 = Row(a, lda, 8, rows), a9 = Row(a, lda, 9, rows), a10 = Row(a, lda, 10, rows), a11 = Row(a, lda, 11, rows);
-        Vector512<int> c0 = default, c1 = default, c2 = default, c3 = default, c4 = default, c5 = default;
-        Vector512<int> c6 = default, c7 = default, c8 = default, c9 = default, c10 = default, c11 = default;
+        Vector512<int> c0 = Vector512.Load(tile), c1 = Vector512.Load(tile + 16), c2 = Vector512.Load(tile + 32);
+        Vector512<int> c3 = Vector512.Load(tile + 48), c4 = Vector512.Load(tile + 64), c5 = Vector512.Load(tile + 80);
+        Vector512<int> c6 = Vector512.Load(tile + 96), c7 = Vector512.Load(tile + 112), c8 = Vector512.Load(tile + 128);
+        Vector512<int> c9 = Vector512.Load(tile + 144), c10 = Vector512.Load(tile + 160), c11 = Vector512.Load(tile + 176);
         for (int p = 0; p < kPadded; p += 8, panel += 8 * PanelWidth)
         {
             Vector512<sbyte> b = Vector512.Load(panel), d = Vector512.Load(panel + 4 * PanelWidth);
@@ -299,12 +329,13 @@ internal static unsafe class Int8Gemm
 
     // 4 rows x 16 columns, two ymm accumulators per row: the AVX-512 scheme at 256 bits (b, d: the first 8 columns'
     // two 4-byte groups; e, f: the other 8 columns').
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    [MethodImpl(MethodImplOptions.AggressiveOptimization | MethodImplOptions.NoInlining)]
     private static void Avx2Tile(byte* a, int lda, int rows, sbyte* panel, int kPadded, int* tile)
     {
         byte* a0 = a, a1 = Row(a, lda, 1, rows), a2 = Row(a, lda, 2, rows), a3 = Row(a, lda, 3, rows);
-        Vector256<int> c00 = default, c01 = default, c10 = default, c11 = default;
-        Vector256<int> c20 = default, c21 = default, c30 = default, c31 = default;
+        Vector256<int> c00 = Vector256.Load(tile), c01 = Vector256.Load(tile + 8), c10 = Vector256.Load(tile + 16);
+        Vector256<int> c11 = Vector256.Load(tile + 24), c20 = Vector256.Load(tile + 32), c21 = Vector256.Load(tile + 40);
+        Vector256<int> c30 = Vector256.Load(tile + 48), c31 = Vector256.Load(tile + 56);
         for (int p = 0; p < kPadded; p += 8, panel += 8 * PanelWidth)
         {
             Vector256<sbyte> b = Vector256.Load(panel), e = Vector256.Load(panel + 32);
