@@ -476,10 +476,40 @@ internal static class ActivationQuantizer
         for (int r = from; r < to; r++)
         {
             var row = new ReadOnlySpan<float>(x + (long)r * columns, columns);
-            (float scale, int zero) = Range(TensorPrimitives.Min(row), TensorPrimitives.Max(row), target.Levels);
+            (float lo, float hi) = Bounds(row);
+            (float scale, int zero) = Range(lo, hi, target.Levels);
             (target.Scales[firstRow + r], target.Zeros[firstRow + r]) = (scale, zero);
             Quantize(row, scale, zero, target.Data.AsSpan((firstRow + r) * target.Stride, columns), target.Levels);
         }
+    }
+
+    /// <summary>The least and the greatest value of a row in one pass (NaN for both when the row holds NaN).</summary>
+    internal static (float Lo, float Hi) Bounds(ReadOnlySpan<float> row)
+    {
+        float lo = float.PositiveInfinity, hi = float.NegativeInfinity;
+        bool nan = false;
+        int i = 0;
+        if (Vector256.IsHardwareAccelerated && row.Length >= 8)
+        {
+            Vector256<float> low = Vector256.Create(lo), high = Vector256.Create(hi);
+            Vector256<int> ordered = Vector256<int>.AllBitsSet;
+            for (; i <= row.Length - 8; i += 8)
+            {
+                Vector256<float> v = Vector256.Create(row.Slice(i, 8));
+                low = Vector256.MinNative(low, v);
+                high = Vector256.MaxNative(high, v);
+                ordered &= Vector256.Equals(v, v).AsInt32();               // false in a NaN lane
+            }
+            nan = ordered != Vector256<int>.AllBitsSet;
+            for (int lane = 0; lane < 8; lane++)
+                (lo, hi) = (MathF.Min(lo, low.GetElement(lane)), MathF.Max(hi, high.GetElement(lane)));
+        }
+        for (; i < row.Length; i++)
+        {
+            nan |= float.IsNaN(row[i]);
+            (lo, hi) = (MathF.Min(lo, row[i]), MathF.Max(hi, row[i]));
+        }
+        return nan ? (float.NaN, float.NaN) : (lo, hi);
     }
 
     /// <summary>

@@ -202,6 +202,25 @@ public sealed class Int8GemmTests
             Assert.AreEqual((byte)Math.Clamp(MathF.Round(x[i] * (1f / 0.01f)) + 64, 0, 127), q[i], $"element {i}, 127 levels");
     }
 
+    [TestMethod]
+    public void ARowsBoundsComeFromOnePassWithNaNAndInfinityKept()
+    {
+        float[] x = TestSupport.RandomArray(37, 6, 3f);
+        x[30] = 7.5f;                                                          // in the vector part
+        x[35] = -9f;                                                           // in the scalar tail
+        Assert.AreEqual((-9f, 7.5f), ActivationQuantizer.Bounds(x));
+        Assert.AreEqual((x.Take(5).Min(), x.Take(5).Max()), ActivationQuantizer.Bounds(x.AsSpan(0, 5)));
+        foreach (int at in new[] { 3, 36 })
+        {
+            float[] withNaN = (float[])x.Clone();
+            withNaN[at] = float.NaN;
+            (float lo, float hi) = ActivationQuantizer.Bounds(withNaN);
+            Assert.IsTrue(float.IsNaN(lo) && float.IsNaN(hi), $"NaN at {at}");
+        }
+        x[12] = float.NegativeInfinity;
+        Assert.AreEqual(float.NegativeInfinity, ActivationQuantizer.Bounds(x).Lo);
+    }
+
     // A SIMD path runs only where the CPU has its instructions (there is no emulation of VNNI).
     private static Int8Path Supported(string name)
     {
