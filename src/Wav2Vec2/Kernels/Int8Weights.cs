@@ -3,7 +3,6 @@ using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 using Wav2Vec2.Threading;
-using TensorPrimitives = System.Numerics.Tensors.TensorPrimitives;
 
 namespace Wav2Vec2.Kernels;
 
@@ -78,8 +77,8 @@ internal sealed unsafe class Int8Weights
         {
             for (int r = 0; r < rows; r++)
             {
-                result.Scales[r] = QuantizeRow(new ReadOnlySpan<float>(w + r * rowStride, columns), levels, row);
-                result.PackRow(r, row);
+                (result.Scales[r], int sum) = QuantizeRow(new ReadOnlySpan<float>(w + r * rowStride, columns), levels, row);
+                result.PackRow(r, row, sum);
             }
         }
         finally
@@ -182,38 +181,46 @@ internal sealed unsafe class Int8Weights
     {
         var scales = new float[rows];
         for (int r = 0; r < rows; r++)
-            scales[r] = QuantizeRow(w.Slice(r * columns, columns), levels, q.Slice(r * columns, columns));
+            scales[r] = QuantizeRow(w.Slice(r * columns, columns), levels, q.Slice(r * columns, columns)).Scale;
         return scales;
     }
 
     // q = clamp(round(row / scale), -levels, levels) with scale = max |row| / levels (returned). A row holding NaN or
     // infinity gets a NaN scale: its outputs are NaN, as in fp32, for the inference's non-finite check to report with
     // the tensor's name.
-    private static float QuantizeRow(ReadOnlySpan<float> row, int levels, Span<sbyte> q)
+    private static (float Scale, int Sum) QuantizeRow(ReadOnlySpan<float> row, int levels, Span<sbyte> q)
     {
-        float max = row.Length == 0 ? 0f : MathF.Abs(TensorPrimitives.MaxMagnitude(row));
+        (float lo, float hi) = ActivationQuantizer.Bounds(row);
+        float max = row.Length == 0 ? 0f : MathF.Max(-lo, hi);
         float scale = float.IsFinite(max) ? max / levels : float.NaN;
         if (scale == 0 || float.IsNaN(scale))
         {
             q[..row.Length].Clear();
-            return scale;
+            return (scale, 0);
         }
-        int p = 0;
+        int p = 0, sum = 0;
         if (Vector256.IsHardwareAccelerated)
         {
             Vector256<float> s = Vector256.Create(scale), top = Vector256.Create((float)levels);
+            Vector256<int> sums = Vector256<int>.Zero;
             for (; p <= row.Length - 16; p += 16)
             {
-                Vector256<int> lo = Vector256.ConvertToInt32(Vector256.Clamp(Vector256.Round(Vector256.Create(row.Slice(p, 8)) / s), -top, top));
-                Vector256<int> hi = Vector256.ConvertToInt32(Vector256.Clamp(Vector256.Round(Vector256.Create(row.Slice(p + 8, 8)) / s), -top, top));
-                Vector256<short> words = Vector256.Narrow(lo, hi);
+                Vector256<int> low = Vector256.ConvertToInt32(Vector256.Clamp(Vector256.Round(Vector256.Create(row.Slice(p, 8)) / s), -top, top));
+                Vector256<int> high = Vector256.ConvertToInt32(Vector256.Clamp(Vector256.Round(Vector256.Create(row.Slice(p + 8, 8)) / s), -top, top));
+                sums += low + high;
+                Vector256<short> words = Vector256.Narrow(low, high);
                 Vector128.Narrow(words.GetLower(), words.GetUpper()).CopyTo(q.Slice(p, 16));
             }
+            sum = Vector256.Sum(sums);
         }
         for (; p < row.Length; p++)
+        {
             // Clamped: a subnormal scale can round the largest value one step past the range.
-            q[p] = (sbyte)Math.Clamp((int)MathF.Round(row[p] / scale), -levels, levels);
-        return scale;
+            int v = Math.Clamp((int)MathF.Round(row[p] / scale), -levels, levels);
+            q[p] = (sbyte)v;
+            sum += v;
+        }
+        return (scale, sum);
     }
 
     /// <summary>
@@ -248,7 +255,10 @@ internal sealed unsafe class Int8Weights
         for (int r = 0; r < rows; r++)
         {
             q.Slice(r * columns, columns).CopyTo(row);
-            result.PackRow(r, row);
+            int sum = 0;
+            foreach (sbyte v in q.Slice(r * columns, columns))
+                sum += v;
+            result.PackRow(r, row, sum);
         }
         return result;
     }
@@ -262,12 +272,10 @@ internal sealed unsafe class Int8Weights
 
     // Row r's q (Columns values, then room up to PaddedColumns) into its panel lane, 4 bytes per group of 4 columns,
     // the padding columns as zeros; and its sum.
-    private void PackRow(int r, Span<sbyte> q)
+    private void PackRow(int r, Span<sbyte> q, int sum)
     {
-        int padded = PaddedColumns, sum = 0;
+        int padded = PaddedColumns;
         q[Columns..padded].Clear();
-        foreach (sbyte v in q[..Columns])
-            sum += v;
         RowSums[r] = sum;
         ReadOnlySpan<int> groups = MemoryMarshal.Cast<sbyte, int>(q[..padded]);
         Span<int> lane = MemoryMarshal.Cast<sbyte, int>(Packed.AsSpan(r / PanelWidth * PanelWidth * padded, PanelWidth * padded));
