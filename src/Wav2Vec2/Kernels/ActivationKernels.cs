@@ -57,7 +57,7 @@ internal static class ActivationKernels
                 TVec v = TVec.Load(x + i);
                 if (dy == null)
                 {
-                    TVec.Store(v * NormalCdf(v, coarse), output + i);
+                    TVec.Store(Gelu(v, coarse), output + i);
                     continue;
                 }
                 TVec pdf = TVec.Exp(v * v * TVec.Create(-0.5f)) * TVec.Create(InvSqrt2Pi);
@@ -95,9 +95,12 @@ internal static class ActivationKernels
 
     private static float NormalCdfScalar(float x) => 0.5f * (1f + Erf(x * InvSqrt2));
 
-    /// <summary>GELU of every lane (the vector form of <see cref="GeluScalar"/>).</summary>
+    /// <summary>
+    /// GELU of every lane (the vector form of <see cref="GeluScalar"/>); <paramref name="coarse"/> as in
+    /// <see cref="GeluTile"/>.
+    /// </summary>
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
-    internal static TVec Gelu<TVec>(TVec x) where TVec : struct, ISimd<TVec> => x * NormalCdf(x);
+    internal static TVec Gelu<TVec>(TVec x, bool coarse = false) where TVec : struct, ISimd<TVec> => x * NormalCdf(x, coarse);
 
     private static TVec NormalCdf<TVec>(TVec x, bool coarse = false) where TVec : struct, ISimd<TVec>
     {

@@ -62,10 +62,8 @@ internal static partial class AttentionKernels
                                 ScaleStart = (b * t + r0) * heads + h, ScaleStride = heads,
                             };
                             Int8Gemm.Multiply(blockQueries, [keys], p, t, [], gelu: false);
-                            if (biased)
-                                System.Numerics.Tensors.TensorPrimitives.Add(p, new ReadOnlySpan<float>((float*)ab + (long)bh * t * t + (long)r0 * t, rows * t), p);
-                            if (masked)
-                                MaskPaddedKeys(p, rows, t, new ReadOnlySpan<bool>((bool*)am + (long)b * t, t));
+                            BiasAndMask(p, rows, t, biased ? new ReadOnlySpan<float>((float*)ab + (long)bh * t * t + (long)r0 * t, rows * t) : default,
+                                masked ? new ReadOnlySpan<bool>((bool*)am + (long)b * t, t) : default);
                             for (int i = 0; i < rows; i++)
                             {
                                 float sum = ActivationKernels.QuantizedSoftmaxRow(p.Slice(i * t, t), probabilities.AsSpan(i * tPadded, t), levels);

@@ -58,10 +58,8 @@ internal static partial class AttentionKernels
                         long first = (long)bh * t * t + (long)r0 * t;   // index of the block's first probability
                         Span<float> p = keep ? new Span<float>((float*)ap + first, rows * t) : scratch.AsSpan(0, rows * t);
                         Gemm.Sgemm(false, true, rows, t, d, scale, qh[(r0 * md)..], md, kh, md, 0f, p, t);
-                        if (biased)
-                            System.Numerics.Tensors.TensorPrimitives.Add(p, new ReadOnlySpan<float>((float*)ab + first, rows * t), p);
-                        if (masked)
-                            MaskPaddedKeys(p, rows, t, new ReadOnlySpan<bool>((bool*)am + (long)b * t, t));
+                        BiasAndMask(p, rows, t, biased ? new ReadOnlySpan<float>((float*)ab + first, rows * t) : default,
+                            masked ? new ReadOnlySpan<bool>((bool*)am + (long)b * t, t) : default);
                         ActivationKernels.SoftmaxRows(p, rows, t, p);
                         if (dropout.IsActive)
                         {
@@ -178,6 +176,15 @@ internal static partial class AttentionKernels
 
     // Elements spanned by a (t x d) head view with row stride md.
     private static int RowSpan(int t, int md, int d) => t == 0 ? 0 : (t - 1) * md + d;
+
+    // A block of scaled scores (rows x t): + the block's bias (WavLM), then padded keys at -inf; either may be empty.
+    private static void BiasAndMask(Span<float> scores, int rows, int t, ReadOnlySpan<float> bias, ReadOnlySpan<bool> padded)
+    {
+        if (bias.Length > 0)
+            System.Numerics.Tensors.TensorPrimitives.Add(scores, bias, scores);
+        if (padded.Length > 0)
+            MaskPaddedKeys(scores, rows, t, padded);
+    }
 
     // Sets the padded keys' columns of a (rows, t) block of scores to -inf.
     private static void MaskPaddedKeys(Span<float> scores, int rows, int t, ReadOnlySpan<bool> padded)

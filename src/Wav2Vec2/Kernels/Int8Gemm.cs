@@ -125,8 +125,8 @@ internal static unsafe class Int8Gemm
     {
         public int TileRows => path switch { Int8Path.Avx2 => 4, Int8Path.Avx512 => MaxTileRows, _ => 6 };
 
-        // Blocks of rows whose bytes stay in L2 while every panel of W passes over them; per panel and segment, chunks
-        // of k whose W stays in L1 while MR-row tiles of the block add their products into the block's int32 sums.
+        // Blocks of rows whose bytes stay in L2 while every panel of W passes over them; per panel and segment, the
+        // block's int32 sums (Accumulate), then their dequantisation into the float sums or C.
         public void Run(int rowStart, int rowEnd, int colStart, int colEnd)
         {
             int mr = TileRows, kPadded = w[0].PaddedColumns;
@@ -143,40 +143,45 @@ internal static unsafe class Int8Gemm
                     {
                         int blockEnd = Math.Min(rowEnd, ib + blockRows);
                         for (int j = colStart; j < colEnd; j += PanelWidth)
-                        {
-                            int columns = Math.Min(PanelWidth, colEnd - j);
                             for (int s = 0; s < w.Length; s++)
                             {
                                 new Span<int>(acc, blockValues).Clear();
-                                for (int k0 = 0; k0 < kPadded; k0 += ChunkSteps)
-                                {
-                                    int steps = Math.Min(ChunkSteps, kPadded - k0);
-                                    sbyte* panel = w[s].PackedAt(j) + (long)k0 * PanelWidth;
-                                    for (int i = ib; i < blockEnd; i += mr)
-                                    {
-                                        byte* rowsA = a + shape.Offset(i, s) + k0;
-                                        int rows = Math.Min(mr, blockEnd - i);
-                                        int* tile = acc + (i - ib) * PanelWidth;
-                                        switch (path)
-                                        {
-                                            case Int8Path.Avx512: Avx512Tile(rowsA, shape.Stride, rows, panel, steps, tile); break;
-                                            case Int8Path.AvxVnni: VnniTile(rowsA, shape.Stride, rows, panel, steps, tile); break;
-                                            case Int8Path.Avx2: Avx2Tile(rowsA, shape.Stride, rows, panel, steps, tile); break;
-                                            default: ScalarTile(rowsA, shape.Stride, rows, panel, steps, tile); break;
-                                        }
-                                    }
-                                }
+                                Accumulate(ib, blockEnd, j, s, acc);
                                 for (int i = ib; i < blockEnd; i += mr)
                                     Dequantise(acc + (i - ib) * PanelWidth, sum + (i - ib) * PanelWidth, i, s, Math.Min(mr, blockEnd - i), j,
-                                        columns, w[s], first: s == 0, last: s == w.Length - 1);
+                                        Math.Min(PanelWidth, colEnd - j), w[s], first: s == 0, last: s == w.Length - 1);
                             }
-                        }
                     }
             }
             finally
             {
                 ArrayPool<int>.Shared.Return(accumulators);
                 ArrayPool<float>.Shared.Return(sums);
+            }
+        }
+
+        // acc (rows ib..blockEnd of panel j, 16 int32 per row) += segment s's products, in chunks of k whose W stays in
+        // L1 while every MR-row tile of the block reads it.
+        private void Accumulate(int ib, int blockEnd, int j, int s, int* acc)
+        {
+            int mr = TileRows, kPadded = w[s].PaddedColumns;
+            for (int k0 = 0; k0 < kPadded; k0 += ChunkSteps)
+            {
+                int steps = Math.Min(ChunkSteps, kPadded - k0);
+                sbyte* panel = w[s].PackedAt(j) + (long)k0 * PanelWidth;
+                for (int i = ib; i < blockEnd; i += mr)
+                {
+                    byte* rowsA = a + shape.Offset(i, s) + k0;
+                    int rows = Math.Min(mr, blockEnd - i);
+                    int* tile = acc + (i - ib) * PanelWidth;
+                    switch (path)
+                    {
+                        case Int8Path.Avx512: Avx512Tile(rowsA, shape.Stride, rows, panel, steps, tile); break;
+                        case Int8Path.AvxVnni: VnniTile(rowsA, shape.Stride, rows, panel, steps, tile); break;
+                        case Int8Path.Avx2: Avx2Tile(rowsA, shape.Stride, rows, panel, steps, tile); break;
+                        default: ScalarTile(rowsA, shape.Stride, rows, panel, steps, tile); break;
+                    }
+                }
             }
         }
 
