@@ -76,7 +76,7 @@ internal static class BenchmarkApp
           --runs N       timed repetitions after warm-up (default 7); the median is reported
           --threads N    degree of parallelism (default: all cores)
           --kernels P    kernel path: auto (default), avx512, avx2, vector128 or scalar
-          --int8-kernels P  int8 kernel path: avxvnni, avx512, avx2 or scalar (default: the best this CPU runs)
+          --int8-kernels P  int8 kernel path: avx512vnni, avxvnni, avx512, avx2 or scalar (default: the best this CPU runs)
           --profile      forward, trainstep: time each stage (conv encoder, attention, feed-forward, norms,
                          copies, allocation; forward and backward) instead of the plain median
           --reference    also measure the reference (numpy + OpenBLAS through Debian's python3, see
@@ -100,7 +100,7 @@ internal static class BenchmarkApp
             if (options.Named.TryGetValue("int8-kernels", out string? int8Kernels))
                 Wav2Vec2.Kernels.Int8Gemm.Requested = Enum.TryParse(int8Kernels, ignoreCase: true, out Wav2Vec2.Kernels.Int8Path int8Path)
                     && Wav2Vec2.Kernels.Int8Gemm.Supported(int8Path) ? int8Path
-                    : throw new BenchmarkUsageException($"--int8-kernels must be one of avxvnni, avx512, avx2, scalar that this CPU runs, got '{int8Kernels}'");
+                    : throw new BenchmarkUsageException($"--int8-kernels must be one of avx512vnni, avxvnni, avx512, avx2, scalar that this CPU runs, got '{int8Kernels}'");
             Console.WriteLine($"cpu=\"{ProfileReport.CpuName()}\" kernels={Wav2Vec2.Kernels.KernelPaths.Effective} " +
                               $"threads={options.Threads}");
             return options.Benchmark switch

@@ -21,6 +21,11 @@ internal enum Int8Path
     /// products within 4 x 127 x 64 = 32512, so nothing saturates (.NET 10 exposes no 512-bit VNNI).
     /// </summary>
     Avx512,
+    /// <summary>
+    /// 512-bit VNNI (one vpdpbusd per row and 4 k steps, full 8-bit range), assembled at run time because .NET 10
+    /// exposes no AVX-512 VNNI intrinsic (<see cref="Avx512VnniKernel"/>).
+    /// </summary>
+    Avx512Vnni,
 }
 
 /// <summary>
@@ -47,6 +52,7 @@ internal static unsafe class Int8Gemm
     /// <summary>True when this CPU runs <paramref name="path"/> natively.</summary>
     public static bool Supported(Int8Path path) => path switch
     {
+        Int8Path.Avx512Vnni => Avx512VnniKernel.Supported,
         Int8Path.Avx512 => KernelPaths.Avx512Supported,
         Int8Path.AvxVnni => AvxVnni.IsSupported,
         Int8Path.Avx2 => Avx2.IsSupported,
@@ -54,10 +60,12 @@ internal static unsafe class Int8Gemm
     };
 
     /// <summary>
-    /// The path in use: the requested one, else VNNI, AVX-512 (as fast as VNNI on a Zen 5 but with 7-bit weights, so for
-    /// AVX-512 CPUs without AVX-VNNI), AVX2 or scalar (scalar when the fp32 kernels are forced scalar).
+    /// The path in use: the requested one, else 512-bit VNNI (on the AVX-512 fp32 path), 256-bit VNNI, AVX-512 (as fast as
+    /// 256-bit VNNI on a Zen 5 but with 7-bit weights, so for AVX-512 CPUs without VNNI), AVX2 or scalar (scalar when the
+    /// fp32 kernels are forced scalar).
     /// </summary>
     public static Int8Path Effective => Requested ?? (KernelPaths.Effective is KernelPath.Scalar or KernelPath.Vector128 ? Int8Path.Scalar
+        : KernelPaths.Effective == KernelPath.Avx512 && Supported(Int8Path.Avx512Vnni) ? Int8Path.Avx512Vnni
         : Supported(Int8Path.AvxVnni) ? Int8Path.AvxVnni
         : KernelPaths.Effective == KernelPath.Avx512 && Supported(Int8Path.Avx512) ? Int8Path.Avx512
         : Supported(Int8Path.Avx2) ? Int8Path.Avx2
@@ -110,7 +118,7 @@ internal static unsafe class Int8Gemm
         // Weights or activations quantised to the full range (under another path) would saturate the vpmaddubsw paths'
         // int16 sums.
         if (Reduced(path) && (a.Levels > ActivationQuantizer.ReducedLevels || segments.Any(s => s.Range > Int8Weights.ReducedRange)))
-            path = Supported(Int8Path.AvxVnni) ? Int8Path.AvxVnni : Int8Path.Scalar;
+            path = Supported(Int8Path.Avx512Vnni) ? Int8Path.Avx512Vnni : Supported(Int8Path.AvxVnni) ? Int8Path.AvxVnni : Int8Path.Scalar;
         fixed (byte* pa = a.Data)
         fixed (float* pscale = a.Scales, pc = c, pbias = bias)
         fixed (int* pzero = a.Zeros)
@@ -123,7 +131,7 @@ internal static unsafe class Int8Gemm
     private readonly struct Job(Int8Path path, QuantizedRows shape, byte* a, float* aScales, int* aZeros, Int8Weights[] w,
         float* c, int ldc, float* bias, bool gelu)
     {
-        public int TileRows => path switch { Int8Path.Avx2 => 4, Int8Path.Avx512 => MaxTileRows, _ => 6 };
+        public int TileRows => path switch { Int8Path.Avx2 => 4, Int8Path.Avx512 or Int8Path.Avx512Vnni => MaxTileRows, _ => 6 };
 
         // Blocks of rows whose bytes stay in L2 while every panel of W passes over them; per panel and segment, the
         // block's int32 sums (Accumulate), then their dequantisation into the float sums or C.
@@ -176,6 +184,7 @@ internal static unsafe class Int8Gemm
                     int* tile = acc + (i - ib) * PanelWidth;
                     switch (path)
                     {
+                        case Int8Path.Avx512Vnni: Avx512VnniKernel.Tile(rowsA, shape.Stride, rows, panel, steps, tile); break;
                         case Int8Path.Avx512: Avx512Tile(rowsA, shape.Stride, rows, panel, steps, tile); break;
                         case Int8Path.AvxVnni: VnniTile(rowsA, shape.Stride, rows, panel, steps, tile); break;
                         case Int8Path.Avx2: Avx2Tile(rowsA, shape.Stride, rows, panel, steps, tile); break;

@@ -18,7 +18,8 @@ public sealed class Int8GemmTests
         Parallelism.DegreeOfParallelism = Environment.ProcessorCount;
     }
 
-    public static IEnumerable<object[]> SimdPaths() => [[nameof(Int8Path.Avx512)], [nameof(Int8Path.AvxVnni)], [nameof(Int8Path.Avx2)]];
+    public static IEnumerable<object[]> SimdPaths() =>
+        [[nameof(Int8Path.Avx512Vnni)], [nameof(Int8Path.Avx512)], [nameof(Int8Path.AvxVnni)], [nameof(Int8Path.Avx2)]];
 
     [TestMethod]
     [DynamicData(nameof(SimdPaths))]

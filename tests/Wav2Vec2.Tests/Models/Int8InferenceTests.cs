@@ -16,7 +16,7 @@ public sealed class Int8InferenceTests
     public void Restore() => Wav2Vec2.Kernels.Int8Gemm.Requested = null;
 
     public static IEnumerable<object[]> Paths() =>
-        [[nameof(Wav2Vec2.Kernels.Int8Path.AvxVnni)], [nameof(Wav2Vec2.Kernels.Int8Path.Avx512)], [nameof(Wav2Vec2.Kernels.Int8Path.Avx2)]];
+        [[nameof(Wav2Vec2.Kernels.Int8Path.Avx512Vnni)], [nameof(Wav2Vec2.Kernels.Int8Path.AvxVnni)], [nameof(Wav2Vec2.Kernels.Int8Path.Avx512)], [nameof(Wav2Vec2.Kernels.Int8Path.Avx2)]];
 
     [TestMethod]
     [DynamicData(nameof(Paths))]
