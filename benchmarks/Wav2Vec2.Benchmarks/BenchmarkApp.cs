@@ -73,7 +73,8 @@ internal static class BenchmarkApp
                          bytes_per_ngram and peak_rss_mb
 
         Options:
-          --runs N       timed repetitions after warm-up (default 7); the median is reported
+          --runs N       timed repetitions after warm-up (default 7; each measured action is first called for 1.5 s,
+                         at least once, so that tiered compilation has optimised it); the median is reported
           --threads N    degree of parallelism (default: all cores)
           --kernels P    kernel path: auto (default), avx512, avx2, vector128 or scalar
           --int8-kernels P  int8 kernel path: avx512vnni, avxvnni, avx512, avx2 or scalar (default: the best this CPU runs)
@@ -130,7 +131,7 @@ internal static class BenchmarkApp
         }
     }
 
-    /// <summary>Median wall time in seconds of <paramref name="runs"/> calls after one warm-up call.</summary>
+    /// <summary>Median wall time in seconds of <paramref name="runs"/> calls after the warm-up.</summary>
     public static double MedianSeconds(Action action, int runs) => InterleavedMedians(runs, action)[0];
 
     /// <summary>
@@ -141,7 +142,7 @@ internal static class BenchmarkApp
     public const int SettleMilliseconds = 200;
 
     /// <summary>
-    /// Median wall times of several actions measured in turns (one warm-up call each, then <paramref name="runs"/>
+    /// Median wall times of several actions measured in turns (each warmed up, then <paramref name="runs"/>
     /// rounds that call every action once), so that a slow phase of a shared machine hits them alike.
     /// </summary>
     public static double[] InterleavedMedians(int runs, params Action[] actions) => Interleaved(runs, actions, 0);
@@ -150,10 +151,19 @@ internal static class BenchmarkApp
     public static double[] InterleavedMediansWithOtherEngines(int runs, params Action[] actions) =>
         Interleaved(runs, actions, SettleMilliseconds);
 
+    // Tiered compilation optimises a method after about 30 calls, in the background, so one warm-up call leaves a short
+    // action's helpers unoptimised for the first timed runs: each action is called for this long (at least once).
+    private const double WarmUpSeconds = 1.5;
+
     private static double[] Interleaved(int runs, Action[] actions, int restMilliseconds)
     {
         foreach (Action action in actions)
-            action();
+        {
+            long start = Stopwatch.GetTimestamp();
+            do
+                action();
+            while (Stopwatch.GetElapsedTime(start).TotalSeconds < WarmUpSeconds);
+        }
         var times = new double[actions.Length][];
         for (int a = 0; a < actions.Length; a++)
             times[a] = new double[runs];
