@@ -35,6 +35,7 @@ internal static unsafe class Avx512VnniKernel
     /// </summary>
     public static void Tile(byte* a, int lda, int rows, sbyte* panel, int steps, int* tile)
     {
+        System.Diagnostics.Debug.Assert(steps % 8 == 0, "the kernel reads 8 k steps per pass");
         Arguments arguments;
         for (int r = 0; r < Rows; r++)
             arguments.RowStarts[r] = (long)(a + (long)Math.Min(r, rows - 1) * lda);
@@ -53,8 +54,8 @@ internal static unsafe class Avx512VnniKernel
 
     // Register plan: rax the arguments, the 12 row pointers in the other integer registers but rsp, r14 the panel, r15
     // the byte offset k into the rows; zmm16-27 the accumulators, zmm0/zmm1 two groups of the panel, zmm2-5 and
-    // zmm28-31 the broadcast activations. None of these vector registers is preserved by either ABI (Windows keeps
-    // xmm6-15), and every integer register used is saved and restored.
+    // zmm28-31 the broadcast activations. Neither ABI preserves these vector registers (Windows keeps xmm6-15), and the
+    // integer registers either ABI preserves are pushed and popped.
     private static readonly Gpr[] RowRegisters =
         [Gpr.Rbx, Gpr.Rcx, Gpr.Rdx, Gpr.Rsi, Gpr.Rdi, Gpr.Rbp, Gpr.R8, Gpr.R9, Gpr.R10, Gpr.R11, Gpr.R12, Gpr.R13];
     private static readonly Gpr[] Saved = [Gpr.Rbx, Gpr.Rbp, Gpr.Rdi, Gpr.Rsi, Gpr.R12, Gpr.R13, Gpr.R14, Gpr.R15];
