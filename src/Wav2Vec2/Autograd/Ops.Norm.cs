@@ -18,16 +18,39 @@ public static partial class Ops
         if (d != x.Rank - 1)
             return Transpose(LayerNorm(Transpose(x, d, -1), gamma, beta, eps), d, -1);
         int size = x.Size(-1), rows = x.Length / Math.Max(1, size);
-        Require(gamma == null || gamma.Length == size, "LayerNorm", $"gamma must have {size} elements, got {gamma?.Length}");
-        Require(beta == null || beta.Length == size, "LayerNorm", $"beta must have {size} elements, got {beta?.Length}");
-        Tensor y = Tensor.Uninitialized(x.ShapeArray);
-        Tensor mean = Tensor.Uninitialized(rows), rstd = Tensor.Uninitialized(rows);
-        NormKernels.LayerNormForward(x.Span, rows, size, gamma == null ? [] : gamma.Span, beta == null ? [] : beta.Span,
-            eps, y.Span, mean.Span, rstd.Span);
+        (Tensor y, Tensor mean, Tensor rstd) = LastDimLayerNorm("LayerNorm", x, null, gamma, beta, eps);
 
         return Recorded(Tape.For(x, gamma, beta), y, dy => NormKernels.LayerNormBackward(dy.Span, x.Span, rows, size,
             gamma == null ? [] : gamma.Span, mean.Span, rstd.Span, x.RequiresGrad ? x.GradSpan() : [],
             gamma?.RequiresGrad == true ? gamma.GradSpan() : [], beta?.RequiresGrad == true ? beta.GradSpan() : []));
+    }
+
+    /// <summary>
+    /// LayerNorm(x + residual) over the last dimension, as a post-LN Transformer layer's residual connection: when
+    /// nothing is recorded, in one pass over both inputs (the sum is never stored), else an Add and a LayerNorm op.
+    /// The result is the same to the bit either way.
+    /// </summary>
+    public static Tensor AddLayerNorm(Tensor x, Tensor residual, Tensor? gamma, Tensor? beta, float eps = 1e-5f)
+    {
+        Require(x.SameShape(residual), "AddLayerNorm", $"input {Shape(x)} and residual {Shape(residual)} differ in shape");
+        if (Tape.For(x, residual) != null || Tape.For(x, gamma, beta) != null)
+            return LayerNorm(Add(x, residual), gamma, beta, eps);
+        using var _ = StageProfiler.Enter("norms");
+        return LastDimLayerNorm("AddLayerNorm", x, residual, gamma, beta, eps).Y;
+    }
+
+    // Layer norm of x (+ residual) over the last dimension, with the per-row statistics the backward needs.
+    private static (Tensor Y, Tensor Mean, Tensor Rstd) LastDimLayerNorm(string op, Tensor x, Tensor? residual, Tensor? gamma,
+        Tensor? beta, float eps)
+    {
+        int size = x.Size(-1), rows = x.Length / Math.Max(1, size);
+        Require(gamma == null || gamma.Length == size, op, $"gamma must have {size} elements, got {gamma?.Length}");
+        Require(beta == null || beta.Length == size, op, $"beta must have {size} elements, got {beta?.Length}");
+        Tensor y = Tensor.Uninitialized(x.ShapeArray);
+        Tensor mean = Tensor.Uninitialized(rows), rstd = Tensor.Uninitialized(rows);
+        NormKernels.LayerNormForward(x.Span, rows, size, gamma == null ? [] : gamma.Span, beta == null ? [] : beta.Span,
+            eps, y.Span, mean.Span, rstd.Span, residual == null ? [] : residual.Span);
+        return (y, mean, rstd);
     }
 
     /// <summary>

@@ -11,24 +11,27 @@ internal static class NormKernels
 {
     /// <summary>
     /// y = (x - mean) * rstd * gamma + beta for each of <paramref name="rows"/> rows of <paramref name="size"/>.
-    /// gamma/beta (length size) may be empty for no affine transform. mean/rstd have one entry per row.
+    /// gamma/beta (length size) may be empty for no affine transform. mean/rstd have one entry per row. With a
+    /// <paramref name="residual"/> (x's shape) the rows normalised are x + residual, added as each row is read (the
+    /// sum is stored nowhere but in y, which may be x).
     /// </summary>
     public static void LayerNormForward(ReadOnlySpan<float> x, int rows, int size, ReadOnlySpan<float> gamma,
-        ReadOnlySpan<float> beta, float eps, Span<float> y, Span<float> mean, Span<float> rstd)
+        ReadOnlySpan<float> beta, float eps, Span<float> y, Span<float> mean, Span<float> rstd,
+        ReadOnlySpan<float> residual = default)
     {
         unsafe
         {
-            fixed (float* px = x, pg = gamma, pb = beta, py = y, pm = mean, pr = rstd)
+            fixed (float* px = x, pg = gamma, pb = beta, py = y, pm = mean, pr = rstd, pres = residual)
             {
-                nint ax = (nint)px, ag = (nint)pg, ab = (nint)pb, ay = (nint)py, am = (nint)pm, ar = (nint)pr;
-                int gammaLength = gamma.Length, betaLength = beta.Length;
+                nint ax = (nint)px, ag = (nint)pg, ab = (nint)pb, ay = (nint)py, am = (nint)pm, ar = (nint)pr, ares = (nint)pres;
+                int gammaLength = gamma.Length, betaLength = beta.Length, residualLength = residual.Length;
                 Parallelism.ForParts(rows, Parallelism.PartCount(rows), (_, start, end) =>
                 {
                     for (int r = start; r < end; r++)
                     {
                         var kernel = new LayerNormRow((float*)ax + (long)r * size, gammaLength > 0 ? (float*)ag : null,
                             betaLength > 0 ? (float*)ab : null, (float*)ay + (long)r * size, size, eps,
-                            (float*)am + r, (float*)ar + r);
+                            (float*)am + r, (float*)ar + r, residualLength > 0 ? (float*)ares + (long)r * size : null);
                         Simd.Run(ref kernel);
                     }
                 });
@@ -174,62 +177,83 @@ internal static class NormKernels
         TensorPrimitives.MultiplyAdd(g, rstd, dx, dx);
     }
 
-    // One row: mean and 1 / sqrt(var + eps) (two passes, no cancellation), then y = xhat * gamma + beta.
+    // One row: mean and 1 / sqrt(var + eps) (two passes, no cancellation), then y = xhat * gamma + beta; with a residual,
+    // of x + residual, summed into y first (the row then stays in L1 for the passes).
     private readonly unsafe struct LayerNormRow(float* x, float* gamma, float* beta, float* y, int size, float eps,
-        float* mean, float* rstd) : IVectorKernel
+        float* mean, float* rstd, float* residual) : IVectorKernel
     {
         public void Run<TVec>() where TVec : struct, ISimd<TVec>
         {
             int n = size - size % TVec.Count;
+            float* input = x;
+            if (residual != null)
+            {
+                for (int i = 0; i < n; i += TVec.Count)
+                    TVec.Store(TVec.Load(x + i) + TVec.Load(residual + i), y + i);
+                AddResidualFrom(n);
+                input = y;
+            }
             TVec acc = TVec.Create(0f);
             for (int i = 0; i < n; i += TVec.Count)
-                acc += TVec.Load(x + i);
+                acc += TVec.Load(input + i);
             float sum = TVec.Sum(acc);
             for (int i = n; i < size; i++)
-                sum += x[i];
+                sum += input[i];
             float m = size == 0 ? 0f : sum / size;
             TVec mv = TVec.Create(m);
             acc = TVec.Create(0f);
             for (int i = 0; i < n; i += TVec.Count)
             {
-                TVec d = TVec.Load(x + i) - mv;
+                TVec d = TVec.Load(input + i) - mv;
                 acc = TVec.MultiplyAdd(d, d, acc);
             }
             float squares = TVec.Sum(acc);
             for (int i = n; i < size; i++)
-                squares += (x[i] - m) * (x[i] - m);
+                squares += (input[i] - m) * (input[i] - m);
             float r = size == 0 ? 0f : 1f / MathF.Sqrt(squares / size + eps);
             (*mean, *rstd) = (m, r);
             TVec rv = TVec.Create(r);
             for (int i = 0; i < n; i += TVec.Count)
             {
-                TVec v = (TVec.Load(x + i) - mv) * rv;
+                TVec v = (TVec.Load(input + i) - mv) * rv;
                 if (gamma != null)
                     v *= TVec.Load(gamma + i);
                 if (beta != null)
                     v += TVec.Load(beta + i);
                 TVec.Store(v, y + i);
             }
-            Normalize(n, m, r);
+            Normalize(input, n, m, r);
         }
 
         public void RunScalar()
         {
+            float* input = x;
+            if (residual != null)
+            {
+                AddResidualFrom(0);
+                input = y;
+            }
             float sum = 0f, squares = 0f;
             for (int i = 0; i < size; i++)
-                sum += x[i];
+                sum += input[i];
             float m = size == 0 ? 0f : sum / size;
             for (int i = 0; i < size; i++)
-                squares += (x[i] - m) * (x[i] - m);
+                squares += (input[i] - m) * (input[i] - m);
             float r = size == 0 ? 0f : 1f / MathF.Sqrt(squares / size + eps);
             (*mean, *rstd) = (m, r);
-            Normalize(0, m, r);
+            Normalize(input, 0, m, r);
         }
 
-        private void Normalize(int from, float m, float r)
+        private void AddResidualFrom(int from)
         {
             for (int i = from; i < size; i++)
-                y[i] = (x[i] - m) * r * (gamma == null ? 1f : gamma[i]) + (beta == null ? 0f : beta[i]);
+                y[i] = x[i] + residual[i];
+        }
+
+        private void Normalize(float* input, int from, float m, float r)
+        {
+            for (int i = from; i < size; i++)
+                y[i] = (input[i] - m) * r * (gamma == null ? 1f : gamma[i]) + (beta == null ? 0f : beta[i]);
         }
     }
 

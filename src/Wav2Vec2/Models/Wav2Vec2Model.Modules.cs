@@ -260,8 +260,8 @@ public sealed partial class Wav2Vec2Model
             Tensor input = hidden;
             hidden = InferenceStage.Run(() =>
             {
-                Tensor x = Ops.Add(input, _positional.Forward(input));
-                return Dropout(_stable ? x : _layerNorm.Forward(x), _dropout, random);
+                Tensor positions = _positional.Forward(input);
+                return Dropout(_stable ? Ops.Add(input, positions) : _layerNorm.Forward(input, positions), _dropout, random);
             });
             hiddenStates?.Add(hidden);
             // WavLM: the first layer's relative position bias, shared by every layer (each gates it its own way).
@@ -320,8 +320,8 @@ public sealed partial class Wav2Vec2Model
                 return _adapter == null ? x : Ops.Add(x, _adapter.Forward(x));
             }
             // Post-LN: LN(x + Attn(x)), then LN(. + FF(.)).
-            x = _layerNorm.Forward(Ops.Add(x, Dropout(_attention.Forward(x, keyPadding, random, positionBias), _dropout, random)));
-            return _finalLayerNorm.Forward(Ops.Add(x, _feedForward.Forward(x, random)));
+            x = _layerNorm.Forward(x, Dropout(_attention.Forward(x, keyPadding, random, positionBias), _dropout, random));
+            return _finalLayerNorm.Forward(x, _feedForward.Forward(x, random));
         }
     }
 

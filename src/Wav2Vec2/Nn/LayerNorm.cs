@@ -25,4 +25,7 @@ public sealed class LayerNorm : Module
 
     /// <summary>Normalises over dimension <paramref name="dim"/> (default last).</summary>
     public Tensor Forward(Tensor x, int dim = -1) => Ops.LayerNorm(x, Weight, Bias, _eps, dim);
+
+    /// <summary>Normalises x + <paramref name="residual"/> over the last dimension (<see cref="Ops.AddLayerNorm"/>).</summary>
+    public Tensor Forward(Tensor x, Tensor residual) => Ops.AddLayerNorm(x, residual, Weight, Bias, _eps);
 }

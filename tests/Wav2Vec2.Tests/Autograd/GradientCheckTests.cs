@@ -72,6 +72,12 @@ public sealed class GradientCheckTests
     }
 
     [TestMethod]
+    [ChecksGradientOf(nameof(Ops.AddLayerNorm))]
+    public void AddLayerNormRecordsTheAddAndTheNorm() => GradientChecker.Check("AddLayerNorm",
+        t => Ops.AddLayerNorm(t[0], t[1], t[2], t[3]),
+        [RandomTensor(18, 3, 9), RandomTensor(19, 3, 9), RandomTensor(20, 9), RandomTensor(21, 9)], relativeTolerance: 3e-2f);
+
+    [TestMethod]
     [ChecksGradientOf(nameof(Ops.Relu))]
     public void Relu()
     {

@@ -19,6 +19,8 @@ public sealed class TapeTests
         StringAssert.Contains(error.Message, "Linear: input (2, 3) does not end in 5 features");
         error = Assert.ThrowsExactly<ArgumentException>(() => Ops.Add(new Tensor(2, 3), new Tensor(4)));
         StringAssert.Contains(error.Message, "do not broadcast");
+        error = Assert.ThrowsExactly<ArgumentException>(() => Ops.AddLayerNorm(new Tensor(2, 3), new Tensor(3), null, null));
+        StringAssert.Contains(error.Message, "AddLayerNorm: input (2, 3) and residual (3) differ in shape");
         error = Assert.ThrowsExactly<ArgumentException>(() => Ops.Conv1d(new Tensor(1, 3, 10), new Tensor(4, 2, 3)));
         StringAssert.Contains(error.Message, "expects 2 input channels");
         error = Assert.ThrowsExactly<ArgumentException>(() => Ops.Conv1d(new Tensor(1, 1, 4), new Tensor(2, 1, 10)));

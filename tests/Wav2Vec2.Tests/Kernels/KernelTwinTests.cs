@@ -51,6 +51,23 @@ public sealed class KernelTwinTests
 
     [TestMethod]
     [DynamicData(nameof(VectorPaths))]
+    public void ResidualLayerNormIsTheLayerNormOfTheSumToTheBit(string path)
+    {
+        KernelPaths.Requested = KernelPaths.Parse(path);
+        // Sizes with and without a scalar tail; a row of one value.
+        foreach ((int rows, int size) in new[] { (5, 768), (3, 37), (4, 1) })
+        {
+            Tensor x = Tensor.FromArray(RandomArray(rows * size, size, 3f), rows, size);
+            Tensor residual = Tensor.FromArray(RandomArray(rows * size, size + 1), rows, size);
+            Tensor gamma = Tensor.FromArray(RandomArray(size, 5), size), beta = Tensor.FromArray(RandomArray(size, 6), size);
+            float[] expected = Wav2Vec2.Autograd.Ops.LayerNorm(Wav2Vec2.Autograd.Ops.Add(x, residual), gamma, beta).ToArray();
+            CollectionAssert.AreEqual(expected, Wav2Vec2.Autograd.Ops.AddLayerNorm(x, residual, gamma, beta).ToArray(),
+                $"{rows} x {size} on {path}");
+        }
+    }
+
+    [TestMethod]
+    [DynamicData(nameof(VectorPaths))]
     public void ChannelsLastGroupNormMatchesScalarPath(string path)
     {
         // Odd channel counts leave a scalar tail after the vectors; an offset keeps the shifted sums honest.
