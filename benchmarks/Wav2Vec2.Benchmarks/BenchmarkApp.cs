@@ -152,18 +152,35 @@ internal static class BenchmarkApp
         Interleaved(runs, actions, SettleMilliseconds);
 
     // Tiered compilation optimises a method after about 30 calls, in the background, so one warm-up call leaves a short
-    // action's helpers unoptimised for the first timed runs: each action is called for this long (at least once).
+    // action's helpers unoptimised for the first timed runs.
     private const double WarmUpSeconds = 1.5;
+
+    /// <summary>Calls <paramref name="action"/> for 1.5 s (at least once), so that tiered compilation has optimised it.</summary>
+    public static void WarmUp(Action action)
+    {
+        long start = Stopwatch.GetTimestamp();
+        do
+            action();
+        while (Stopwatch.GetElapsedTime(start).TotalSeconds < WarmUpSeconds);
+    }
+
+    /// <summary>Median wall time in seconds of <paramref name="runs"/> calls of an action already warmed up.</summary>
+    public static double MedianOfWarmRuns(Action action, int runs)
+    {
+        var times = new double[runs];
+        for (int i = 0; i < runs; i++)
+        {
+            long start = Stopwatch.GetTimestamp();
+            action();
+            times[i] = Stopwatch.GetElapsedTime(start).TotalSeconds;
+        }
+        return Median(times);
+    }
 
     private static double[] Interleaved(int runs, Action[] actions, int restMilliseconds)
     {
         foreach (Action action in actions)
-        {
-            long start = Stopwatch.GetTimestamp();
-            do
-                action();
-            while (Stopwatch.GetElapsedTime(start).TotalSeconds < WarmUpSeconds);
-        }
+            WarmUp(action);
         var times = new double[actions.Length][];
         for (int a = 0; a < actions.Length; a++)
             times[a] = new double[runs];

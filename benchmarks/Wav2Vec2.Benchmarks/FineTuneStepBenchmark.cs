@@ -45,7 +45,7 @@ internal static class FineTuneStepBenchmark
         Step();   // warm-up
         for (int round = 0; round < runs; round++)
         {
-            ours.Add(BenchmarkApp.MedianSeconds(Step, 1));
+            ours.Add(BenchmarkApp.MedianOfWarmRuns(Step, 1));
             if (options.Reference)
                 reference.Add(Reference(batch, seconds));
         }

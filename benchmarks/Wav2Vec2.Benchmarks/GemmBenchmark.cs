@@ -22,16 +22,19 @@ internal static class GemmBenchmark
         double seconds;
         if (options.Reference)
         {
-            // numpy in a server process, called in turns with ours so that both see the same machine. Each turn is a
-            // burst: one untimed multiply (wakes the worker threads and the cores) and BurstRuns timed back to back.
+            // numpy in a server process, called in turns with ours so that both see the same machine (ours warmed up
+            // once first, as the JIT needs). Each turn is a burst: one untimed multiply (wakes the worker threads and the
+            // cores) and BurstRuns timed back to back.
             using var numpy = new NumpyGemm(m, n, k, options.Threads);
+            BenchmarkApp.WarmUp(Ours);
             var ours = new double[options.Runs];
             var theirs = new double[options.Runs];
             for (int i = 0; i < options.Runs; i++)
             {
                 // OpenBLAS's and .NET's worker threads spin for a while after a multiply: let them go idle first.
                 Thread.Sleep(BenchmarkApp.SettleMilliseconds);
-                ours[i] = BenchmarkApp.MedianSeconds(Ours, BurstRuns);
+                Ours();
+                ours[i] = BenchmarkApp.MedianOfWarmRuns(Ours, BurstRuns);
                 Thread.Sleep(BenchmarkApp.SettleMilliseconds);
                 theirs[i] = numpy.Run(BurstRuns);
             }

@@ -4,15 +4,15 @@ using Wav2Vec2.Diagnostics;
 namespace Wav2Vec2.Benchmarks;
 
 /// <summary>
-/// `--profile`: runs a benchmark's step once to warm up, then <c>runs</c> times under <see cref="StageProfiler"/>, and
-/// prints the mean seconds per step of every (phase, stage) row with its share of the step, plus garbage-collector
+/// `--profile`: warms a benchmark's step up (<see cref="BenchmarkApp.WarmUp"/>), then runs it <c>runs</c> times under
+/// <see cref="StageProfiler"/>, and prints the mean seconds per step of every (phase, stage) row with its share of the step, plus garbage-collector
 /// pauses. Rows are self time: a stage's nested stages (norms, copies, allocation) are counted in their own rows.
 /// </summary>
 internal static class ProfileReport
 {
     public static void Run(string title, Action step, int runs)
     {
-        step();
+        BenchmarkApp.WarmUp(step);
         TimeSpan pausesBefore = GC.GetTotalPauseDuration();
         long start = Stopwatch.GetTimestamp();
         StageProfiler.Start();

@@ -27,7 +27,8 @@ public static partial class Ops
 
     /// <summary>
     /// LayerNorm(x + residual) over the last dimension, as a post-LN Transformer layer's residual connection: when
-    /// nothing is recorded, in one pass over both inputs (the sum is never stored), else an Add and a LayerNorm op.
+    /// nothing is recorded, each row is summed into the result and normalised there (no tensor holds the sum), else an
+    /// Add and a LayerNorm op.
     /// The result is the same to the bit either way.
     /// </summary>
     public static Tensor AddLayerNorm(Tensor x, Tensor residual, Tensor? gamma, Tensor? beta, float eps = 1e-5f)

@@ -4,8 +4,9 @@ namespace Wav2Vec2.Kernels;
 
 /// <summary>
 /// Machine code placed in memory the CPU may execute: mapped writable, filled, then made read-only and executable
-/// (never both writable and executable). Linux (libc mmap/mprotect) and Windows (VirtualAlloc/VirtualProtect) on x64;
-/// elsewhere, or when the system refuses, <see cref="TryCreate"/> gives null and the caller keeps its managed kernel.
+/// (never both writable and executable). Linux (the C library's mmap/mprotect) and Windows
+/// (VirtualAlloc/VirtualProtect) on x64; elsewhere, or when the system refuses, <see cref="TryCreate"/> gives null and
+/// the caller keeps its managed kernel.
 /// The mapping lives for the process (a kernel is made once).
 /// </summary>
 internal static unsafe class ExecutableMemory
@@ -28,11 +29,11 @@ internal static unsafe class ExecutableMemory
     private static void* Linux(ReadOnlySpan<byte> code)
     {
         const int Read = 1, Write = 2, Execute = 4, Private = 2, Anonymous = 0x20;
-        if (!NativeLibrary.TryLoad("libc.so.6", out nint libc))
-            return null;
-        var mmap = (delegate* unmanaged<void*, nuint, int, int, int, long, void*>)NativeLibrary.GetExport(libc, "mmap");
-        var mprotect = (delegate* unmanaged<void*, nuint, int, int>)NativeLibrary.GetExport(libc, "mprotect");
-        var munmap = (delegate* unmanaged<void*, nuint, int>)NativeLibrary.GetExport(libc, "munmap");
+        // The process's own symbols include its C library's, whichever it is (glibc, musl).
+        nint process = NativeLibrary.GetMainProgramHandle();
+        var mmap = (delegate* unmanaged<void*, nuint, int, int, int, long, void*>)NativeLibrary.GetExport(process, "mmap");
+        var mprotect = (delegate* unmanaged<void*, nuint, int, int>)NativeLibrary.GetExport(process, "mprotect");
+        var munmap = (delegate* unmanaged<void*, nuint, int>)NativeLibrary.GetExport(process, "munmap");
         nuint size = (nuint)code.Length;
         void* memory = mmap(null, size, Read | Write, Private | Anonymous, -1, 0);
         if (memory == (void*)-1)

@@ -18,7 +18,8 @@ internal enum Int8Path
     /// <summary>
     /// 512-bit AVX-512BW: vpmaddubsw (u8 x s8 pairs summed in int16) for two groups of 4 k steps, their int16 sum, then
     /// one vpmaddwd by ones into int32. Weights in [-64, 64] and activations in [0, 127] keep the int16 sum of four
-    /// products within 4 x 127 x 64 = 32512, so nothing saturates (.NET 10 exposes no 512-bit VNNI).
+    /// products within 4 x 127 x 64 = 32512, so nothing saturates: for AVX-512 CPUs without VNNI (or where
+    /// <see cref="Avx512Vnni"/>'s run-time code is refused).
     /// </summary>
     Avx512,
     /// <summary>
@@ -39,7 +40,7 @@ internal static unsafe class Int8Gemm
 {
     private const int PanelWidth = Int8Weights.PanelWidth;
     private const long MinWorkPerThread = 1L << 18;
-    private const int MaxTileRows = 12;
+    private const int Avx512TileRows = 12;
     // Bytes of A a row block holds (half of a 1 MB L2, the rest for W's panels).
     private const int BlockBytes = 1 << 18;
     // k steps of a panel that one pass over a row block reads: 16 KB of W, which stays in a 32 KB L1 while every tile
@@ -131,7 +132,7 @@ internal static unsafe class Int8Gemm
     private readonly struct Job(Int8Path path, QuantizedRows shape, byte* a, float* aScales, int* aZeros, Int8Weights[] w,
         float* c, int ldc, float* bias, bool gelu)
     {
-        public int TileRows => path switch { Int8Path.Avx2 => 4, Int8Path.Avx512 or Int8Path.Avx512Vnni => MaxTileRows, _ => 6 };
+        public int TileRows => path switch { Int8Path.Avx2 => 4, Int8Path.Avx512 => Avx512TileRows, Int8Path.Avx512Vnni => Avx512VnniKernel.Rows, _ => 6 };
 
         // Blocks of rows whose bytes stay in L2 while every panel of W passes over them; per panel and segment, the
         // block's int32 sums (Accumulate), then their dequantisation into the float sums or C.

@@ -155,6 +155,8 @@ internal sealed class X64Assembler
     // ModRM with a 32-bit displacement, and a SIB byte when there is an index or the base is rsp/r12.
     private void Memory(int reg, Gpr @base, Gpr? index, int disp)
     {
+        if (index == Gpr.Rsp)
+            throw new ArgumentException("rsp cannot be an index register", nameof(index));
         bool sib = index != null || ((int)@base & 7) == 4;
         _code.Add((byte)(0x80 | ((reg & 7) << 3) | (sib ? 4 : (int)@base & 7)));
         if (sib)

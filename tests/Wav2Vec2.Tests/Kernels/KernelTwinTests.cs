@@ -49,8 +49,10 @@ public sealed class KernelTwinTests
         }
     }
 
+    public static IEnumerable<object[]> AllPaths() => [.. TestSupport.VectorPaths(), [nameof(KernelPath.Scalar)]];
+
     [TestMethod]
-    [DynamicData(nameof(VectorPaths))]
+    [DynamicData(nameof(AllPaths))]
     public void ResidualLayerNormIsTheLayerNormOfTheSumToTheBit(string path)
     {
         KernelPaths.Requested = KernelPaths.Parse(path);
