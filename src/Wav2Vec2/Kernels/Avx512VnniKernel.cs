@@ -38,7 +38,7 @@ internal static unsafe class Avx512VnniKernel
         System.Diagnostics.Debug.Assert(steps % 8 == 0, "the kernel reads 8 k steps per pass");
         Arguments arguments;
         for (int r = 0; r < Rows; r++)
-            arguments.RowStarts[r] = (long)(a + (long)Math.Min(r, rows - 1) * lda);
+            arguments.RowStarts[r] = (long)Int8Gemm.Row(a, lda, r, rows);
         arguments.Panel = panel;
         arguments.Steps = steps;
         arguments.Tile = tile;

@@ -341,7 +341,7 @@ internal static unsafe class Int8Gemm
         + Avx512BW.MultiplyAddAdjacent(Vector512.Create(*(int*)(x + 4)).AsByte(), d), Vector512<short>.One);
 
     // Row r of a tile of `rows` rows, or its last row past it (read, never stored): every kernel computes whole tiles.
-    private static byte* Row(byte* a, int lda, int r, int rows) => a + (long)Math.Min(r, rows - 1) * lda;
+    internal static byte* Row(byte* a, int lda, int r, int rows) => a + (long)Math.Min(r, rows - 1) * lda;
 
     // 4 rows x 16 columns, two ymm accumulators per row: the AVX-512 scheme at 256 bits (b, d: the first 8 columns'
     // two 4-byte groups; e, f: the other 8 columns').
